@@ -1,0 +1,139 @@
+"""Validation before anything runs: broken links, dead nodes, missing languages, pages that cannot fit."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from flows import phrases
+from flows.errors import FlowError
+from flows.model import ActionNode, EndNode, FlowSet, InputNode, MenuNode, MessageNode, Node, SwitchNode, qualify
+from flows.paging import PageFits, compose
+from flows.reply import Choice
+from flows.texts import LocalisedText, pick, substitute, variables_in
+
+MAX_OPTIONS = 97
+"""Options are numbered 1..n and 98 is `more`, so a menu holds at most 97."""
+
+_SAMPLE_VALUE = "0" * 12
+"""What a `{variable}` is assumed to expand to when checking that a page fits."""
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What validation needs to know about the deployment."""
+
+    languages: tuple[str, ...] = ("fa", "en")
+    actions: frozenset[str] | None = None
+    page_fits: PageFits | None = None
+    surface_name: str = "USSD"
+
+
+def _targets(node: Node) -> Iterator[tuple[str, str]]:
+    """(what, target) for every link out of a node."""
+    if isinstance(node, MenuNode):
+        for number, option in enumerate(node.options, 1):
+            yield f"option {number}", option.goto
+    elif isinstance(node, (InputNode, ActionNode)):
+        yield "`next`", node.next
+        if isinstance(node, ActionNode):
+            for outcome, target in node.outcomes.items():
+                yield f"outcome `{outcome}`", target
+    elif isinstance(node, MessageNode) and node.next:
+        yield "`next`", node.next
+    elif isinstance(node, SwitchNode):
+        for case, target in node.cases.items():
+            yield f"case `{case}`", target
+        yield "`default`", node.default
+
+
+def _texts(node: Node) -> Iterator[tuple[str, LocalisedText]]:
+    if hasattr(node, "text"):
+        yield "`text`", node.text  # type: ignore[attr-defined]
+    if isinstance(node, MenuNode):
+        for number, option in enumerate(node.options, 1):
+            yield f"option {number} label", option.label
+    if isinstance(node, InputNode) and node.error:
+        yield "`error`", node.error
+
+
+def _suggest(missing: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(missing, list(known), n=1)
+    return f"did you mean `{close[0]}`?" if close else "add that node or fix the name"
+
+
+def _check_links(flows: FlowSet, errors: list[FlowError]) -> None:
+    everything = [f"{f.id}:{n}" for f in flows.flows.values() for n in f.nodes]
+    for flow in flows.flows.values():
+        for node in flow.nodes.values():
+            for what, target in _targets(node):
+                ref = qualify(flow.id, target)
+                if flows.find(ref) is None:
+                    local = [n for n in flow.nodes] if ":" not in target else everything
+                    errors.append(FlowError(flow.file, node.id, f"{what} goes to `{target}`, which does not exist", _suggest(target, local)))
+    for name, ref in (("entry", flows.entry), ("home", flows.home)):
+        if flows.find(ref) is None:
+            errors.append(FlowError("settings", None, f"{name} node `{ref}` does not exist", _suggest(ref, everything)))
+
+
+def _check_reachable(flows: FlowSet, errors: list[FlowError]) -> None:
+    roots = [flows.entry, flows.home, *(f"{f.id}:{f.start}" for f in flows.flows.values())]
+    seen: set[str] = set()
+    pending = [r if ":" in r else f"{r}:{flows.flows[r].start}" for r in roots if flows.find(r)]
+    while pending:
+        ref = pending.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        node = flows.resolve(ref)
+        pending.extend(q for _, t in _targets(node) if flows.find(q := qualify(node.flow, t)) and q not in seen)
+    for flow in flows.flows.values():
+        for node_id in flow.nodes:
+            if f"{flow.id}:{node_id}" not in seen:
+                errors.append(FlowError(flow.file, node_id, "no option or `next` leads here", "link to it or delete it"))
+
+
+def _check_node(node: Node, ctx: CheckContext, errors: list[FlowError]) -> None:
+    for what, text in _texts(node):
+        missing = [lang for lang in ctx.languages if not text.get(lang, "").strip()]
+        if missing:
+            errors.append(FlowError(node.file, node.id, f"{what} has no {', '.join(missing)} text", f"add `{missing[0]}: ...` to it"))
+    if isinstance(node, MenuNode) and len(node.options) > MAX_OPTIONS:
+        errors.append(FlowError(node.file, node.id, f"{len(node.options)} options; a menu holds at most {MAX_OPTIONS}", "split it into sub-menus"))
+    if isinstance(node, ActionNode) and ctx.actions is not None and node.action not in ctx.actions:
+        errors.append(FlowError(node.file, node.id, f"unknown action `{node.action}`", _suggest(node.action, sorted(ctx.actions))))
+    if isinstance(node, SwitchNode) and not node.default:
+        errors.append(FlowError(node.file, node.id, "a switch needs a `default`", "add `default: <node id>`"))
+    if ctx.page_fits is not None:
+        _check_fit(node, ctx, errors)
+
+
+def _check_fit(node: Node, ctx: CheckContext, errors: list[FlowError]) -> None:
+    """Texts that cannot be paged (prompts, goodbyes, a single option) must fit one page."""
+    assert ctx.page_fits is not None
+    for lang in ctx.languages:
+        nav = [Choice("0", pick(phrases.BACK, lang), nav=True), Choice("00", pick(phrases.HOME, lang), nav=True)]
+        more = Choice("98", pick(phrases.MORE, lang), nav=True)
+        sample = {name: _SAMPLE_VALUE for name in variables_in(pick(getattr(node, "text", {}), lang))}
+        checks: list[tuple[str, str, list[Choice]]] = []
+        if isinstance(node, (InputNode, EndNode)):
+            checks.append(("`text`", substitute(pick(node.text, lang), sample, lang), [] if isinstance(node, EndNode) else nav))
+        if isinstance(node, MenuNode):
+            for number, option in enumerate(node.options, 1):
+                checks.append((f"option {number} label", "", [Choice("97", pick(option.label, lang)), more, *nav]))
+        for what, body, choices in checks:
+            if not ctx.page_fits(compose(body, choices, lang)):
+                size = len(compose(body, choices, lang))
+                errors.append(FlowError(node.file, node.id, f"{what} ({lang}) cannot fit one {ctx.surface_name} page ({size} characters with navigation)", "shorten it"))
+
+
+def check_flows(flows: FlowSet, ctx: CheckContext) -> list[FlowError]:
+    """Every problem in a set of flows; empty when they are ready to run."""
+    errors: list[FlowError] = []
+    _check_links(flows, errors)
+    _check_reachable(flows, errors)
+    for flow in flows.flows.values():
+        for node in flow.nodes.values():
+            _check_node(node, ctx, errors)
+    return errors

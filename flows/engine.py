@@ -1,0 +1,268 @@
+"""The conversation engine: feeds a citizen's input to the current node and answers with a screen.
+
+Pure: it never touches the network or a database itself. The gateway hands it the flows, the
+actions it may call and the channel's surface; the caller loads and saves the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows import phrases
+from flows.model import (
+    ActionNode,
+    EndNode,
+    FlowSet,
+    InputNode,
+    MenuNode,
+    MessageNode,
+    Node,
+    SwitchNode,
+    qualify,
+)
+from flows.normalise import normalise_input
+from flows.paging import Page, Surface, paginate
+from flows.reply import Choice, Reply
+from flows.session import Session
+from flows.texts import LocalisedText, pick, render, value_text
+
+log = logging.getLogger(__name__)
+
+MAX_AUTOMATIC_STEPS = 32
+"""Actions and switches chained without a screen; more means a loop in the flow."""
+
+
+@dataclass(frozen=True)
+class ActionCall:
+    """What an action is given: its rendered arguments and who is asking."""
+
+    name: str
+    args: Mapping[str, str]
+    channel: str
+    address: str
+    phone: str | None
+    lang: str
+    vars: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """An action's outcome (`ok` follows `next`) and the variables it sets."""
+
+    outcome: str = "ok"
+    vars: Mapping[str, Any] = field(default_factory=dict)
+
+
+Action = Callable[[ActionCall], Awaitable[ActionResult]]
+
+
+class Engine:
+    """Runs flows; one instance serves every channel and every citizen."""
+
+    def __init__(
+        self,
+        flows: FlowSet,
+        actions: Mapping[str, Action],
+        *,
+        languages: tuple[str, ...] = ("fa", "en"),
+        max_retries: int = 3,
+        action_timeout: float = 3.0,
+    ) -> None:
+        self.flows = flows
+        self.actions = dict(actions)
+        self.languages = languages
+        self.max_retries = max_retries
+        self.action_timeout = action_timeout
+
+    def new_session(
+        self,
+        channel: str,
+        address: str,
+        *,
+        lang: str | None = None,
+        phone: str | None = None,
+        entry: str | None = None,
+    ) -> Session:
+        """A fresh session: a citizen whose language is known skips the language menu."""
+        start = entry or (self.flows.home if lang else self.flows.entry)
+        now = time.time()
+        return Session(
+            channel=channel,
+            address=address,
+            lang=lang or self.languages[0],
+            node=qualify(start.partition(":")[0], self._start_of(start)),
+            phone=phone,
+            lang_chosen=lang is not None,
+            started_at=now,
+            updated_at=now,
+        )
+
+    def _start_of(self, ref: str) -> str:
+        flow_id, _, node_id = ref.partition(":")
+        return node_id or self.flows.flows[flow_id].start
+
+    async def open(self, session: Session, surface: Surface) -> Reply:
+        """The first screen of a session (runs any actions the start node leads through)."""
+        return await self._enter(session, surface)
+
+    def current(self, session: Session, surface: Surface) -> Reply:
+        """The screen the session is on, again (a provider's retry of the same hop)."""
+        return self._show(session, self.flows.resolve(session.node), surface)
+
+    async def handle(self, session: Session, raw: str, surface: Surface) -> Reply:
+        """Feed one input to the session's current node; the session is updated in place."""
+        text = normalise_input(raw)
+        session.updated_at = time.time()
+        node = self.flows.resolve(session.node)
+        if text == "00":
+            return await self._go(session, self.flows.home, surface)
+        if text == "0":
+            return self._back(session, surface)
+        if text == "98":
+            if session.page + 1 < len(self._pages(session, node, surface)):
+                session.page += 1
+                return self._show(session, node, surface)
+            return self._invalid(session, node, surface, phrases.INVALID_CHOICE)
+        if isinstance(node, MenuNode):
+            return await self._choose(session, node, text, surface)
+        if isinstance(node, InputNode):
+            result = node.validator(text)
+            if not result.ok:
+                return self._invalid(session, node, surface, node.error or result.error or phrases.INVALID_CHOICE)
+            session.vars[node.var] = result.value
+            return await self._go(session, qualify(node.flow, node.next), surface)
+        if isinstance(node, MessageNode) and node.next and text == "1":
+            return await self._go(session, qualify(node.flow, node.next), surface)
+        return self._invalid(session, node, surface, phrases.INVALID_CHOICE)
+
+    async def _choose(self, session: Session, node: MenuNode, text: str, surface: Surface) -> Reply:
+        index = int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else 0
+        if not 1 <= index <= len(node.options):
+            return self._invalid(session, node, surface, phrases.INVALID_CHOICE)
+        option = node.options[index - 1]
+        for name, value in option.set.items():
+            if name == "lang" and value in self.languages:
+                session.lang = value
+                session.lang_chosen = True
+            else:
+                session.vars[name] = value
+        return await self._go(session, qualify(node.flow, option.goto), surface)
+
+    def _back(self, session: Session, surface: Surface) -> Reply:
+        if session.page > 0:
+            session.page -= 1
+        elif session.stack:
+            session.node = session.stack.pop()
+            session.page = 0
+            session.retries = 0
+        return self._show(session, self.flows.resolve(session.node), surface)
+
+    async def _go(self, session: Session, target: str, surface: Surface) -> Reply:
+        if target == self.flows.home:
+            session.stack.clear()  # home is a root: nothing to go back to from there
+        else:
+            session.stack.append(session.node)
+        session.node = target
+        session.page = 0
+        session.retries = 0
+        return await self._enter(session, surface)
+
+    async def _enter(self, session: Session, surface: Surface) -> Reply:
+        """Run actions and switches until a node that shows something."""
+        for _ in range(MAX_AUTOMATIC_STEPS):
+            node = self.flows.resolve(session.node)
+            if isinstance(node, ActionNode):
+                target = await self._run_action(session, node)
+                if target is None:
+                    return self._finish(session, pick(phrases.UNAVAILABLE, session.lang))
+                session.node = target
+            elif isinstance(node, SwitchNode):
+                value = session.lang if node.var == "lang" else value_text(session.vars.get(node.var), session.lang)
+                session.node = qualify(node.flow, node.cases.get(value, node.default))
+            elif isinstance(node, EndNode):
+                return self._finish(session, render(node.text, session.lang, session.vars))
+            else:
+                return self._show(session, node, surface)
+        log.error("flow loops through actions without a screen at %s", session.node)
+        return self._finish(session, pick(phrases.UNAVAILABLE, session.lang))
+
+    async def _run_action(self, session: Session, node: ActionNode) -> str | None:
+        """Call the action; the node it leads to, or None when nothing handles the outcome."""
+        action = self.actions.get(node.action)
+        call = ActionCall(
+            name=node.action,
+            args={k: render({"_": v}, session.lang, session.vars) for k, v in node.args.items()},
+            channel=session.channel,
+            address=session.address,
+            phone=session.phone,
+            lang=session.lang,
+            vars=dict(session.vars),
+        )
+        try:
+            if action is None:
+                raise LookupError(f"no action named {node.action!r}")
+            result = await asyncio.wait_for(action(call), self.action_timeout)
+        except asyncio.TimeoutError:
+            log.warning("action %s timed out after %.1fs", node.action, self.action_timeout)
+            result = ActionResult(outcome="timeout")
+        except Exception:  # an action's failure must end in a polite screen, never a crash
+            log.exception("action %s failed", node.action)
+            result = ActionResult(outcome="error")
+        session.vars.update(result.vars)
+        if result.outcome == "ok":
+            return qualify(node.flow, node.next)
+        target = node.outcomes.get(result.outcome) or node.outcomes.get("error")
+        return qualify(node.flow, target) if target else None
+
+    def _finish(self, session: Session, text: str) -> Reply:
+        session.ended = True
+        return Reply(body=text, expects_input=False, end=True, lang=session.lang)
+
+    def _invalid(self, session: Session, node: Node, surface: Surface, error: LocalisedText) -> Reply:
+        session.retries += 1
+        if session.retries >= self.max_retries:
+            return self._finish(session, pick(phrases.TOO_MANY_TRIES, session.lang))
+        session.notice = pick(error, session.lang)
+        session.page = 0
+        return self._show(session, node, surface)
+
+    def _screen(self, session: Session, node: Node) -> tuple[str, list[Choice], list[Choice]]:
+        """Body, options and navigation of a node before paging."""
+        lang, variables = session.lang, session.vars
+        body = render(node.text, lang, variables) if hasattr(node, "text") else ""
+        if session.notice:
+            body = f"{session.notice}\n{body}"
+        options: list[Choice] = []
+        if isinstance(node, MenuNode):
+            options = [Choice(str(i), render(o.label, lang, variables)) for i, o in enumerate(node.options, 1)]
+        elif isinstance(node, MessageNode) and node.next:
+            options = [Choice("1", pick(phrases.CONTINUE, lang))]
+        nav: list[Choice] = []
+        if session.stack:
+            nav.append(Choice("0", pick(phrases.BACK, lang), nav=True))
+            if session.node != self.flows.home:
+                nav.append(Choice("00", pick(phrases.HOME, lang), nav=True))
+        return body, options, nav
+
+    def _pages(self, session: Session, node: Node, surface: Surface) -> list[Page]:
+        body, options, nav = self._screen(session, node)
+        more = Choice("98", pick(phrases.MORE, session.lang), nav=True)
+        return paginate(body, options, nav, more, session.lang, surface.fits)
+
+    def _show(self, session: Session, node: Node, surface: Surface) -> Reply:
+        pages = self._pages(session, node, surface)
+        session.notice = None
+        session.page = min(session.page, len(pages) - 1)
+        page = pages[session.page]
+        return Reply(
+            body=page.body,
+            choices=page.choices,
+            lang=session.lang,
+            page=session.page,
+            pages=len(pages),
+        )

@@ -1,0 +1,116 @@
+"""How much of a USSD page or an SMS a text uses (GSM 03.38 / UCS-2 maths).
+
+One character outside the GSM alphabet turns the whole message into UCS-2,
+which more than halves the room; Persian text is always UCS-2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+# GSM 03.38 default alphabet without ESC (0x1B): a literal ESC in our text
+# would be read by the handset as the start of an extension character.
+GSM7_BASIC = frozenset(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+# Sent as ESC + one septet, so each costs two.
+GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+
+SMS_SINGLE = {"gsm7": 160, "ucs2": 70}
+# A concatenated part loses room to the 6-octet user data header.
+SMS_MULTIPART = {"gsm7": 153, "ucs2": 67}
+
+Coding = Literal["gsm7", "ucs2"]
+
+
+def is_gsm7(text: str) -> bool:
+    """True when every character can be sent in the GSM 7-bit alphabet."""
+    return all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text)
+
+
+def _gsm7_cost(char: str) -> int:
+    return 2 if char in GSM7_EXTENSION else 1
+
+
+def _ucs2_cost(char: str) -> int:
+    return 2 if ord(char) > 0xFFFF else 1  # astral characters need a surrogate pair
+
+
+def gsm7_length(text: str) -> int:
+    """Septets the text takes in GSM 7-bit; extension characters count two."""
+    return sum(_gsm7_cost(c) for c in text)
+
+
+def ucs2_length(text: str) -> int:
+    """UTF-16 code units the text takes (emoji and other astral characters count two)."""
+    return sum(_ucs2_cost(c) for c in text)
+
+
+def coding_of(text: str) -> Coding:
+    """The coding a gateway will pick: GSM 7-bit if it can, otherwise UCS-2."""
+    return "gsm7" if is_gsm7(text) else "ucs2"
+
+
+def _length(text: str, coding: Coding) -> int:
+    return gsm7_length(text) if coding == "gsm7" else ucs2_length(text)
+
+
+def ussd_budget_used(text: str, gsm_limit: int = 182, ucs2_limit: int = 80) -> tuple[int, int]:
+    """(used, limit) for a USSD page, with the limit of the coding the text needs."""
+    coding = coding_of(text)
+    return _length(text, coding), gsm_limit if coding == "gsm7" else ucs2_limit
+
+
+def fits_ussd(text: str, gsm_limit: int = 182, ucs2_limit: int = 80) -> bool:
+    """True when the text fits on one USSD page."""
+    used, limit = ussd_budget_used(text, gsm_limit, ucs2_limit)
+    return used <= limit
+
+
+@dataclass(frozen=True)
+class SmsEncoding:
+    """How an SMS will go out: its coding, how many parts and how many units in all."""
+
+    coding: Coding
+    segments: int
+    units: int
+
+
+def sms_encoding(text: str) -> SmsEncoding:
+    """Coding, segment count and length (septets or UTF-16 units) of an SMS."""
+    coding = coding_of(text)
+    units = _length(text, coding)
+    if units <= SMS_SINGLE[coding]:
+        return SmsEncoding(coding, 1, units)
+    per_part = SMS_MULTIPART[coding]
+    return SmsEncoding(coding, -(-units // per_part), units)
+
+
+def split_sms(text: str) -> list[str]:
+    """Cut text into segment bodies, breaking after whitespace where it can.
+
+    Cuts fall between characters, so an escape pair or a surrogate pair is
+    never split across parts; "".join(parts) == text.
+    """
+    coding = coding_of(text)
+    if _length(text, coding) <= SMS_SINGLE[coding]:
+        return [text]
+    room = SMS_MULTIPART[coding]
+    cost = _gsm7_cost if coding == "gsm7" else _ucs2_cost
+    parts: list[str] = []
+    start = used = 0
+    last_space = -1  # index just after the latest whitespace in the current part
+    for i, char in enumerate(text):
+        if used + cost(char) > room:
+            # A break at whitespace in the first half would waste too much room.
+            cut = last_space if last_space > start + (i - start) // 2 else i
+            parts.append(text[start:cut])
+            start, last_space = cut, -1
+            used = _length(text[start:i], coding)
+        used += cost(char)
+        if char.isspace():
+            last_space = i + 1
+    parts.append(text[start:])
+    return parts

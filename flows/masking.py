@@ -1,0 +1,26 @@
+"""Partial masking of personal identifiers, so logs can be read without leaking them."""
+
+from __future__ import annotations
+
+_KEEP_END = 3
+
+
+def _hide_before_end(value: str, hidden: int) -> str:
+    """Replace `hidden` characters before the last three; all of a value too short for that."""
+    end = len(value) - _KEEP_END
+    if end - hidden < 0 or hidden < 1:
+        return "*" * len(value)
+    return value[: end - hidden] + "*" * hidden + value[end:]
+
+
+def mask_phone(e164: str) -> str:
+    """Hide four digits before the last three: "+989121234567" -> "+98912****567".
+
+    The prefix keeps country and operator, which is what debugging delivery needs.
+    """
+    return _hide_before_end(e164, hidden=4)
+
+
+def mask_national_code(code: str) -> str:
+    """Show only the last three digits: "0499370899" -> "*******899"."""
+    return _hide_before_end(code, hidden=len(code) - _KEEP_END)

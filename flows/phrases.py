@@ -1,0 +1,19 @@
+"""The engine's own words (navigation, errors), in every shipped language."""
+
+from __future__ import annotations
+
+from flows.texts import LocalisedText
+
+BACK: LocalisedText = {"fa": "بازگشت", "en": "Back"}
+HOME: LocalisedText = {"fa": "خانه", "en": "Home"}
+MORE: LocalisedText = {"fa": "بیشتر", "en": "More"}
+CONTINUE: LocalisedText = {"fa": "ادامه", "en": "Continue"}
+INVALID_CHOICE: LocalisedText = {"fa": "گزینه نامعتبر است.", "en": "Invalid choice."}
+TOO_MANY_TRIES: LocalisedText = {
+    "fa": "تعداد تلاش‌ها زیاد شد. لطفا دوباره شماره‌گیری کنید.",
+    "en": "Too many invalid tries. Please dial again.",
+}
+UNAVAILABLE: LocalisedText = {
+    "fa": "این خدمت اکنون در دسترس نیست. لطفا بعدا تلاش کنید.",
+    "en": "This service is unavailable right now. Please try later.",
+}

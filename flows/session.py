@@ -1,0 +1,47 @@
+"""A conversation's state as plain data, so any store (memory, Redis) can keep it and any worker resume it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SESSION_VERSION = 1
+
+
+@dataclass
+class Session:
+    """Where a citizen is in a flow, what they have entered, and how to go back."""
+
+    channel: str
+    address: str
+    lang: str
+    node: str
+    """Current node as `flow:node`."""
+    vars: dict[str, Any] = field(default_factory=dict)
+    stack: list[str] = field(default_factory=list)
+    """Nodes shown before this one, for `0` (back)."""
+    page: int = 0
+    retries: int = 0
+    phone: str | None = None
+    provider_session: str | None = None
+    last_text: str = ""
+    """What a USSD provider sent last, to find the new input in an accumulated `a*b*c` string."""
+    ended: bool = False
+    started_at: float = 0.0
+    updated_at: float = 0.0
+    lang_chosen: bool = False
+    """The citizen picked (or was remembered with) this language, so it is worth remembering."""
+    notice: str | None = None
+    """A one-off line (an error) to show above the next screen."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form for stores."""
+        data = asdict(self)
+        data["v"] = SESSION_VERSION
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Session":
+        """Inverse of `to_dict`; ignores keys a newer version may have added."""
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)

@@ -1,0 +1,117 @@
+"""Builds the running gateway (state, catalogue, engine, services) and its aiohttp application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+from flows.engine import Action, Engine
+from gateway.actions import base_actions
+from gateway.catalogue import Catalogue
+from gateway.conversations import ConversationSettings, Conversations
+from gateway.flowfiles import build_flowset, read_catalogue
+from gateway.settings import Settings
+from gateway.state import MemoryState, StateStore
+
+log = logging.getLogger(__name__)
+
+ReadyCheck = Callable[[], Awaitable[bool]]
+
+
+@dataclass
+class Gateway:
+    """Every long-lived part of a running gateway, built once at start."""
+
+    settings: Settings
+    state: StateStore
+    catalogue: Catalogue
+    actions: dict[str, Action]
+    conversations: Conversations
+    ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def engine_for(self, catalogue: Catalogue) -> Engine:
+        """A checked engine for these flows and this catalogue (FlowErrors if they are broken)."""
+        flows = build_flowset(self.settings, catalogue, self.actions)
+        return Engine(
+            flows,
+            self.actions,
+            languages=tuple(self.settings.flows.languages),
+            max_retries=self.settings.flows.max_retries,
+            action_timeout=self.settings.flows.action_timeout,
+        )
+
+    def use_catalogue(self, catalogue: Catalogue) -> None:
+        """Swap in a changed catalogue; running conversations continue on the new menus."""
+        self.conversations.engine = self.engine_for(catalogue)
+        self.catalogue = catalogue
+
+    async def close(self) -> None:
+        """Release everything in reverse order of opening."""
+        for closer in reversed(self.closers):
+            await closer()
+
+
+GATEWAY = web.AppKey("gateway", Gateway)
+
+
+def conversation_settings(settings: Settings) -> ConversationSettings:
+    """Session lifetimes from the settings."""
+    s = settings.sessions
+    return ConversationSettings(
+        ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl},
+        language_ttl=s.language_ttl,
+        direct_dial_root=settings.ussd.direct_dial_root,
+    )
+
+
+async def open_gateway(settings: Settings) -> Gateway:
+    """Open state, read the catalogue and flows, and check them; raises FlowErrors on broken flows."""
+    from flows.errors import FlowErrors
+    errors: list = []
+    catalogue = read_catalogue(settings, errors)
+    if errors:
+        raise FlowErrors(errors)
+    state: StateStore = MemoryState()
+    actions = base_actions()
+    gateway = Gateway(settings, state, catalogue, actions, conversations=None)  # type: ignore[arg-type]
+    gateway.conversations = Conversations(gateway.engine_for(catalogue), state, conversation_settings(settings))
+    gateway.ready_checks["state"] = state.ping
+    gateway.closers.append(state.close)
+    return gateway
+
+
+@web.middleware
+async def json_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Unexpected errors become a JSON 500 without a traceback; HTTP errors pass through."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return web.json_response({"error": {"code": "internal", "message": "internal error"}}, status=500)
+
+
+def build_app(gateway: Gateway) -> web.Application:
+    """The aiohttp application with every route registered."""
+    from gateway.routes import health, ussd
+
+    app = web.Application(client_max_size=gateway.settings.server.max_body_bytes, middlewares=[json_errors])
+    app[GATEWAY] = gateway
+    for module in (health, ussd):
+        module.setup(app)
+
+    async def close(_: web.Application) -> None:
+        await gateway.close()
+
+    app.on_cleanup.append(close)
+    return app
+
+
+async def create_app(settings: Settings) -> web.Application:
+    """Open the gateway and build its application (what `pishkhan serve` runs)."""
+    return build_app(await open_gateway(settings))

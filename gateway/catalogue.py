@@ -1,0 +1,241 @@
+"""The service catalogue: every service's identity card (seed 001), read from YAML and checked."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows.errors import FlowError
+from flows.texts import LocalisedText
+from flows.validators import build_validator
+
+SERVICE_ID = re.compile(r"^[1-9][0-9]{8}$")
+SERVICE_TYPES = ("G2C", "G2B", "G2G")
+CHANNELS = ("web", "email", "ivr", "app", "sms", "ussd", "telegram", "counter")
+
+
+@dataclass(frozen=True)
+class ServiceInput:
+    """One thing a request asks for: stored under `name`, checked by `validator`."""
+
+    name: str
+    validator: Any
+    prompt: LocalisedText
+
+
+@dataclass(frozen=True)
+class Service:
+    """A service's identity card plus the inputs a request for it needs."""
+
+    id: str
+    title: LocalisedText
+    type: str
+    category: str
+    parent: str | None = None
+    short: LocalisedText | None = None
+    description: LocalisedText = field(default_factory=dict)
+    documents: tuple[LocalisedText, ...] = ()
+    days_to_deliver: int = 0
+    hours: LocalisedText = field(default_factory=dict)
+    visits: int = 0
+    fee: int = 0
+    account: str | None = None
+    channels: tuple[str, ...] = ()
+    complaint: LocalisedText = field(default_factory=dict)
+    steps: tuple[LocalisedText, ...] = ()
+    inputs: tuple[ServiceInput, ...] = ()
+    active: bool = True
+
+    @property
+    def label(self) -> LocalisedText:
+        """What a menu shows: the short title when there is one."""
+        return self.short or self.title
+
+    def to_dict(self) -> dict[str, Any]:
+        """The card as JSON-ready data (operator API, storage)."""
+        return {
+            "id": self.id, "parent": self.parent, "category": self.category, "title": dict(self.title),
+            "short": dict(self.short) if self.short else None, "type": self.type,
+            "description": dict(self.description), "documents": [dict(d) for d in self.documents],
+            "days_to_deliver": self.days_to_deliver, "hours": dict(self.hours), "visits": self.visits,
+            "fee": self.fee, "account": self.account, "channels": list(self.channels),
+            "complaint": dict(self.complaint), "steps": [dict(s) for s in self.steps],
+            "inputs": [{"name": i.name, "validator": i.validator, "prompt": dict(i.prompt)} for i in self.inputs],
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True)
+class Category:
+    """A group of services shown as one entry of the services menu."""
+
+    id: str
+    title: LocalisedText
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Categories and services, in the order operators listed them."""
+
+    categories: tuple[Category, ...]
+    services: tuple[Service, ...]
+
+    def get(self, service_id: str) -> Service | None:
+        """A service by its 9-digit id."""
+        return self._by_id.get(service_id)
+
+    @property
+    def _by_id(self) -> Mapping[str, Service]:
+        cached = self.__dict__.get("_index")
+        if cached is None:
+            cached = {s.id: s for s in self.services}
+            object.__setattr__(self, "_index", cached)
+        return cached
+
+    def children(self, service_id: str) -> list[Service]:
+        """Active sub-services of a service."""
+        return [s for s in self.services if s.parent == service_id and s.active]
+
+    def top_level(self, category: str) -> list[Service]:
+        """Active services of a category that are not sub-services."""
+        return [s for s in self.services if s.category == category and s.parent is None and s.active]
+
+
+class _CardReader:
+    """Reads one service mapping, recording problems as FlowErrors that name the service."""
+
+    def __init__(self, file: str, ident: str, data: Mapping[str, Any], errors: list[FlowError]) -> None:
+        self.file, self.ident, self.data, self.errors = file, ident, data, errors
+
+    def fail(self, message: str, hint: str | None = None) -> None:
+        self.errors.append(FlowError(self.file, f"service {self.ident}", message, hint))
+
+    def text(self, key: str, required: bool = False) -> dict[str, str]:
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                self.fail(f"`{key}` is missing", f"add `{key}: {{fa: ..., en: ...}}`")
+            return {}
+        if not isinstance(value, Mapping):
+            self.fail(f"`{key}` must map languages to texts", f"write `{key}: {{fa: ..., en: ...}}`")
+            return {}
+        return {str(k): str(v) for k, v in value.items()}
+
+    def texts(self, key: str) -> tuple[LocalisedText, ...]:
+        value = self.data.get(key) or []
+        if not isinstance(value, Sequence) or isinstance(value, str):
+            self.fail(f"`{key}` must be a list of {{fa: ..., en: ...}} texts")
+            return ()
+        return tuple(_CardReader(self.file, self.ident, {"t": v}, self.errors).text("t", required=True) for v in value)
+
+    def count(self, key: str) -> int:
+        value = self.data.get(key, 0)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            self.fail(f"`{key}` must be a whole number, 0 or more")
+            return 0
+        return value
+
+
+def _inputs(reader: _CardReader, default_region: str) -> tuple[ServiceInput, ...]:
+    raw = reader.data.get("inputs") or []
+    if not isinstance(raw, list):
+        reader.fail("`inputs` must be a list")
+        return ()
+    inputs = []
+    for item in raw:
+        if not isinstance(item, Mapping) or not str(item.get("name", "")).isidentifier():
+            reader.fail("each input needs a `name` (a variable name)", "e.g. `name: national_code`")
+            continue
+        spec = item.get("validator", "text")
+        try:
+            build_validator(spec, default_region=default_region)
+        except (ValueError, TypeError) as exc:
+            reader.fail(f"input `{item['name']}`: {exc}")
+            continue
+        prompt = _CardReader(reader.file, reader.ident, item, reader.errors).text("prompt", required=True)
+        inputs.append(ServiceInput(name=str(item["name"]), validator=spec, prompt=prompt))
+    return tuple(inputs)
+
+
+def parse_service(data: Any, file: str, errors: list[FlowError], *, default_region: str = "IR") -> Service | None:
+    """One service card from its mapping; None (with errors recorded) when it is unusable."""
+    ident = str(data.get("id", "?")) if isinstance(data, Mapping) else "?"
+    reader = _CardReader(file, ident, data if isinstance(data, Mapping) else {}, errors)
+    if not SERVICE_ID.match(ident):
+        reader.fail("`id` must be a 9-digit service id", "e.g. `id: \"121095000\"` (quote it)")
+        return None
+    kind = reader.data.get("type")
+    if kind not in SERVICE_TYPES:
+        reader.fail(f"`type` is {kind!r}", f"use one of {', '.join(SERVICE_TYPES)}")
+    channels = tuple(str(c) for c in reader.data.get("channels") or ())
+    unknown = [c for c in channels if c not in CHANNELS]
+    if unknown:
+        reader.fail(f"unknown channels {unknown}", f"use any of {', '.join(CHANNELS)}")
+    parent = reader.data.get("parent")
+    return Service(
+        id=ident,
+        parent=str(parent) if parent else None,
+        category=str(reader.data.get("category") or ""),
+        title=reader.text("title", required=True),
+        short=reader.text("short") or None,
+        type=str(kind),
+        description=reader.text("description"),
+        documents=reader.texts("documents"),
+        days_to_deliver=reader.count("days_to_deliver"),
+        hours=reader.text("hours"),
+        visits=reader.count("visits"),
+        fee=reader.count("fee"),
+        account=str(reader.data["account"]) if reader.data.get("account") else None,
+        channels=channels,
+        complaint=reader.text("complaint"),
+        steps=reader.texts("steps"),
+        inputs=_inputs(reader, default_region),
+        active=bool(reader.data.get("active", True)),
+    )
+
+
+def _inherit_categories(services: list[Service], file: str, errors: list[FlowError]) -> list[Service]:
+    """Sub-services take their parent's category; a parent must exist and share the id prefix."""
+    by_id = {s.id: s for s in services}
+    result = []
+    for service in services:
+        if service.parent:
+            parent = by_id.get(service.parent)
+            if parent is None:
+                errors.append(FlowError(file, f"service {service.id}", f"parent {service.parent} does not exist", "add it or fix `parent`"))
+                continue
+            if service.id[:4] != parent.id[:4]:
+                errors.append(FlowError(file, f"service {service.id}", f"does not share its parent's prefix {parent.id[:4]}", "sub-services keep the parent's id prefix"))
+            service = Service(**{**service.__dict__, "category": service.category or parent.category})
+        result.append(service)
+    return result
+
+
+def parse_catalogue(data: Any, file: str, errors: list[FlowError], *, default_region: str = "IR") -> Catalogue:
+    """The whole catalogue; problems are appended to `errors` and bad services left out."""
+    if not isinstance(data, Mapping):
+        errors.append(FlowError(file, None, "the catalogue must be a mapping with `categories` and `services`"))
+        return Catalogue((), ())
+    categories = tuple(
+        Category(id=str(c.get("id")), title=_CardReader(file, f"category {c.get('id')}", c, errors).text("title", required=True))
+        for c in data.get("categories") or [] if isinstance(c, Mapping)
+    )
+    services: list[Service] = []
+    seen: set[str] = set()
+    for item in data.get("services") or []:
+        service = parse_service(item, file, errors, default_region=default_region)
+        if service is None:
+            continue
+        if service.id in seen:
+            errors.append(FlowError(file, f"service {service.id}", "this id is used twice", "give each service its own id"))
+            continue
+        seen.add(service.id)
+        services.append(service)
+    services = _inherit_categories(services, file, errors)
+    known = {c.id for c in categories}
+    for service in services:
+        if service.category not in known:
+            errors.append(FlowError(file, f"service {service.id}", f"category {service.category!r} is not listed", f"use one of {sorted(known)}"))
+    return Catalogue(categories, tuple(s for s in services if s.category in known))

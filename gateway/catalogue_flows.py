@@ -1,0 +1,141 @@
+"""Menus and request flows made from the catalogue, so a new service needs no hand-written flow.
+
+The flow is built as the same mapping an operator would write in YAML and goes through the same
+parser and checks, so generated and hand-written flows cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flows.texts import LocalisedText
+from gateway.catalogue import Catalogue, Service
+
+FLOW_ID = "services"
+FILE = "<catalogue>"
+
+_WORDS: dict[str, LocalisedText] = {
+    "services": {"fa": "خدمات:", "en": "Services:"},
+    "apply": {"fa": "ثبت درخواست", "en": "Apply"},
+    "card": {"fa": "شناسنامه خدمت", "en": "Service card"},
+    "code": {"fa": "شناسه", "en": "ID"},
+    "fee": {"fa": "هزینه", "en": "Fee"},
+    "free": {"fa": "رایگان", "en": "free"},
+    "rials": {"fa": "ریال", "en": "rials"},
+    "days": {"fa": "مدت", "en": "Time"},
+    "days_unit": {"fa": "روز کاری", "en": "working days"},
+    "documents": {"fa": "مدارک", "en": "Documents"},
+    "hours": {"fa": "ساعات ارائه", "en": "Hours"},
+    "visits": {"fa": "مراجعه حضوری", "en": "In-person visits"},
+    "channels": {"fa": "کانال‌ها", "en": "Channels"},
+    "complaint": {"fa": "شکایت", "en": "Complaints"},
+    "steps": {"fa": "مراحل", "en": "Steps"},
+    "confirm": {"fa": "ثبت درخواست «{title}»؟\n{fee_line}", "en": "Submit a request for {title}?\n{fee_line}"},
+    "yes": {"fa": "تایید و ثبت", "en": "Confirm"},
+    "no": {"fa": "انصراف", "en": "Cancel"},
+}
+
+RECEIPT: LocalisedText = {
+    "fa": "درخواست ثبت شد.\nکد پیگیری: {tracking_code}\nمهلت پاسخ: {due_date}\n{fee_text}",
+    "en": "Request received.\nTracking code: {tracking_code}\nAnswer due: {due_date}\n{fee_text}",
+}
+FAILED: LocalisedText = {
+    "fa": "ثبت درخواست ممکن نشد. لطفا بعدا تلاش کنید.",
+    "en": "Your request could not be registered. Please try later.",
+}
+
+
+def money(amount: int, lang: str) -> str:
+    """A fee as people read it: grouped digits and the unit, or `free`."""
+    if amount == 0:
+        return _WORDS["free"][lang]
+    return f"{amount:,} {_WORDS['rials'][lang]}"
+
+
+def _each(languages: tuple[str, ...], make: Any) -> dict[str, str]:
+    return {lang: make(lang) for lang in languages}
+
+
+def _summary(service: Service, lang: str) -> str:
+    w = {k: v[lang] for k, v in _WORDS.items()}
+    return "\n".join([
+        service.title[lang],
+        f"{w['fee']}: {money(service.fee, lang)}",
+        f"{w['days']}: {service.days_to_deliver} {w['days_unit']}",
+    ])
+
+
+def card_text(service: Service, lang: str) -> str:
+    """The full identity card in one language (paged by the channel when long)."""
+    w = {k: v[lang] for k, v in _WORDS.items()}
+    lines = [
+        service.title[lang],
+        f"{w['code']}: {service.id} ({service.type})",
+        f"{w['fee']}: {money(service.fee, lang)}",
+        f"{w['days']}: {service.days_to_deliver} {w['days_unit']}",
+    ]
+    if service.description.get(lang):
+        lines.append(service.description[lang])
+    if service.documents:
+        lines.append(f"{w['documents']}: " + "، ".join(d[lang] for d in service.documents) if lang == "fa"
+                     else f"{w['documents']}: " + "; ".join(d[lang] for d in service.documents))
+    if service.hours.get(lang):
+        lines.append(f"{w['hours']}: {service.hours[lang]}")
+    lines.append(f"{w['visits']}: {service.visits}")
+    if service.channels:
+        lines.append(f"{w['channels']}: {', '.join(service.channels)}")
+    if service.steps:
+        lines.append(f"{w['steps']}: " + " ← ".join(s[lang] for s in service.steps) if lang == "fa"
+                     else f"{w['steps']}: " + " → ".join(s[lang] for s in service.steps))
+    if service.complaint.get(lang):
+        lines.append(f"{w['complaint']}: {service.complaint[lang]}")
+    return "\n".join(lines)
+
+
+def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str, ...], home: str) -> dict[str, Any]:
+    nodes: dict[str, Any] = {}
+    sid = service.id
+    children = catalogue.children(sid)
+    options = [{"label": dict(c.label), "goto": f"svc_{c.id}"} for c in children]
+    if service.inputs:
+        options.append({"label": _WORDS["apply"], "goto": f"req_{sid}_0"})
+    options.append({"label": _WORDS["card"], "goto": f"card_{sid}"})
+    nodes[f"svc_{sid}"] = {"type": "menu", "text": _each(languages, lambda l: _summary(service, l)), "options": options}
+    nodes[f"card_{sid}"] = {"type": "message", "text": _each(languages, lambda l: card_text(service, l))}
+    for index, item in enumerate(service.inputs):
+        last = index == len(service.inputs) - 1
+        nodes[f"req_{sid}_{index}"] = {
+            "type": "input", "text": dict(item.prompt), "validator": item.validator, "var": item.name,
+            "next": f"confirm_{sid}" if last else f"req_{sid}_{index + 1}",
+        }
+    if service.inputs:
+        confirm = _each(languages, lambda l: _WORDS["confirm"][l].replace("{title}", service.label[l]).replace(
+            "{fee_line}", f"{_WORDS['fee'][l]}: {money(service.fee, l)}"))
+        nodes[f"confirm_{sid}"] = {"type": "menu", "text": confirm, "options": [
+            {"label": _WORDS["yes"], "goto": f"submit_{sid}"},
+            {"label": _WORDS["no"], "goto": home},
+        ]}
+        nodes[f"submit_{sid}"] = {"type": "action", "action": "submit_request", "args": {"service_id": sid},
+                                  "next": "receipt", "outcomes": {"error": "failed"}}
+    return nodes
+
+
+def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...], home: str) -> dict[str, Any]:
+    """The `services` flow as a YAML-shaped mapping: categories -> services -> card / request."""
+    nodes: dict[str, Any] = {
+        "categories": {"type": "menu", "text": _WORDS["services"], "options": [
+            {"label": dict(c.title), "goto": f"cat_{c.id}"} for c in catalogue.categories if catalogue.top_level(c.id)
+        ]},
+        "receipt": {"type": "message", "text": RECEIPT},
+        "failed": {"type": "message", "text": FAILED},
+    }
+    for category in catalogue.categories:
+        services = catalogue.top_level(category.id)
+        if services:
+            nodes[f"cat_{category.id}"] = {"type": "menu", "text": dict(category.title), "options": [
+                {"label": dict(s.label), "goto": f"svc_{s.id}"} for s in services
+            ]}
+    for service in catalogue.services:
+        if service.active:
+            nodes.update(_service_nodes(catalogue, service, languages, home))
+    return {"flow": FLOW_ID, "start": "categories", "nodes": nodes}

@@ -1,0 +1,37 @@
+"""Liveness and readiness probes for load balancers and process managers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from gateway.app import GATEWAY
+
+READY_TIMEOUT = 1.0
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The process is alive and serving."""
+    return web.json_response({"status": "ok"})
+
+
+async def _check(check) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return bool(await asyncio.wait_for(check(), READY_TIMEOUT))
+    except Exception:
+        return False
+
+
+async def readyz(request: web.Request) -> web.Response:
+    """Every dependency answers; 503 naming the ones that do not."""
+    checks = request.app[GATEWAY].ready_checks
+    results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))
+    ready = all(results.values())
+    return web.json_response({"status": "ready" if ready else "not ready", "checks": results}, status=200 if ready else 503)
+
+
+def setup(app: web.Application) -> None:
+    """Register /healthz and /readyz."""
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)

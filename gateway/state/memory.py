@@ -1,0 +1,74 @@
+"""In-process state for a single gateway process: the embedded default."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import deque
+from typing import Any
+
+SWEEP_EVERY = 1024
+"""Writes between sweeps of expired keys, so memory stays bounded without a timer task."""
+
+
+class MemoryState:
+    """StateStore kept in dictionaries; values are deep-copied so callers never share them."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:
+        self._clock = clock
+        self._values: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._claims: dict[str, float] = {}
+        self._events: dict[str, deque[float]] = {}
+        self._writes = 0
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        item = self._values.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires <= self._clock():
+            del self._values[key]
+            return None
+        return copy.deepcopy(value)
+
+    async def set(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        self._values[key] = (self._clock() + ttl, copy.deepcopy(value))
+        self._tick()
+
+    async def delete(self, key: str) -> None:
+        self._values.pop(key, None)
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        now = self._clock()
+        expires = self._claims.get(key)
+        if expires is not None and expires > now:
+            return False
+        self._claims[key] = now + ttl
+        self._tick()
+        return True
+
+    async def allow(self, key: str, limit: int, window: float) -> bool:
+        now = self._clock()
+        events = self._events.setdefault(key, deque())
+        while events and events[0] <= now - window:
+            events.popleft()
+        if len(events) >= limit:
+            return False
+        events.append(now)
+        self._tick()
+        return True
+
+    async def ping(self) -> bool:
+        return True
+
+    async def close(self) -> None:
+        self._values.clear()
+
+    def _tick(self) -> None:
+        self._writes += 1
+        if self._writes % SWEEP_EVERY:
+            return
+        now = self._clock()
+        self._values = {k: v for k, v in self._values.items() if v[0] > now}
+        self._claims = {k: e for k, e in self._claims.items() if e > now}
+        self._events = {k: e for k, e in self._events.items() if e and e[-1] > now - 3600}

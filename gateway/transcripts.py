@@ -1,0 +1,89 @@
+"""Transcripts: YAML files of what a citizen sends and what they must see, run against real flows.
+
+```yaml
+name: browse a service card
+channel: ussd            # ussd | sms | telegram
+msisdn: "+989121234567"
+steps:
+  - dial: "*4#"          # a new session (USSD); or `send: text`
+    expect: ["Language"]
+  - send: "2"
+    expect: ["Government services"]
+    not: ["Error"]
+  - send: "1"
+    end: false           # optional: whether the conversation must end here
+```
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from channels.inbound import Inbound
+from channels.ussd.base import dial_path
+from flows.gsm7 import ussd_budget_used
+from flows.normalise import normalise_input
+from gateway.app import Gateway
+from gateway.views import channel_view
+
+
+@dataclass(frozen=True)
+class StepFailure:
+    """Which step of which transcript failed, and what the citizen saw instead."""
+
+    transcript: str
+    step: int
+    message: str
+    seen: str
+
+    def __str__(self) -> str:
+        return f"{self.transcript}: step {self.step}: {self.message}\n--- the citizen saw ---\n{self.seen}\n---"
+
+
+def transcript_files(path: Path) -> list[Path]:
+    """Transcript files under a directory (or the one file)."""
+    return [path] if path.is_file() else sorted(path.rglob("*.yaml"))
+
+
+def _check(name: str, number: int, step: dict[str, Any], shown: str, end: bool, gateway: Gateway, channel: str) -> Iterator[StepFailure]:
+    flat = normalise_input(shown)
+    for wanted in step.get("expect", []) or []:
+        if normalise_input(str(wanted)) not in flat:
+            yield StepFailure(name, number, f"expected to see {wanted!r}", shown)
+    for unwanted in step.get("not", []) or []:
+        if normalise_input(str(unwanted)) in flat:
+            yield StepFailure(name, number, f"did not expect to see {unwanted!r}", shown)
+    if "end" in step and bool(step["end"]) != end:
+        yield StepFailure(name, number, "expected the conversation to end" if step["end"] else "the conversation ended", shown)
+    if channel == "ussd":
+        used, limit = ussd_budget_used(shown, *gateway.settings.ussd.limits(None))
+        if used > limit:
+            yield StepFailure(name, number, f"page is {used} characters; the limit is {limit}", shown)
+
+
+async def run_transcript(gateway: Gateway, path: Path) -> list[StepFailure]:
+    """Play one transcript through the gateway's conversations; every failed expectation is listed."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    name = str(data.get("name") or path.name)
+    channel = str(data.get("channel", "ussd"))
+    msisdn = str(data.get("msisdn", "+989120000000"))
+    address = f"tel:{msisdn}" if channel != "telegram" else f"telegram:{data.get('chat', 1)}"
+    view = channel_view(channel, gateway.settings)
+    failures: list[StepFailure] = []
+    session_id = uuid.uuid4().hex
+    for number, step in enumerate(data.get("steps") or [], 1):
+        if "dial" in step:
+            session_id = uuid.uuid4().hex
+            inbound = Inbound(channel, address, "", "transcript", session_id=session_id, phone=msisdn, new_session=True,
+                              dial_path=dial_path(str(step["dial"]), gateway.settings.ussd.service_code))
+        else:
+            inbound = Inbound(channel, address, str(step.get("send", "")), "transcript", session_id=session_id, phone=msisdn)
+        reply = await gateway.conversations.turn(inbound, view.surface)
+        failures.extend(_check(name, number, step, view.render(reply), reply.end, gateway, channel))
+    return failures

@@ -1,0 +1,46 @@
+"""Webhook authentication shared by provider routes: a shared secret and/or an IP allowlist."""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+
+from aiohttp import web
+
+from gateway.settings import WebhookAuthSettings
+
+log = logging.getLogger(__name__)
+
+
+class WebhookAuth:
+    """Checks a request carries the shared secret (header or query) and comes from an allowed address."""
+
+    def __init__(self, settings: WebhookAuthSettings, name: str) -> None:
+        self.settings = settings
+        self.name = name
+        self.networks = [ipaddress.ip_network(n, strict=False) for n in settings.allow_ips]
+
+    @property
+    def enabled(self) -> bool:
+        """Whether anything is checked at all."""
+        return bool(self.settings.secret or self.networks)
+
+    def warn_if_open(self) -> None:
+        """Say loudly at start that anyone can call this webhook."""
+        if not self.enabled:
+            log.warning("%s webhooks are NOT authenticated: set a secret or allow_ips before going live", self.name)
+
+    def allows(self, request: web.Request) -> bool:
+        """Constant-time secret comparison, then the address check."""
+        if self.settings.secret:
+            given = request.headers.get(self.settings.header) or request.query.get(self.settings.query_param, "")
+            if not hmac.compare_digest(given.encode(), self.settings.secret.encode()):
+                return False
+        if self.networks:
+            try:
+                peer = ipaddress.ip_address(request.remote or "")
+            except ValueError:
+                return False
+            return any(peer in network for network in self.networks)
+        return True

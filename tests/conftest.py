@@ -1,0 +1,26 @@
+"""Shared fixtures: the shipped config with a scratch store, and the gateway's aiohttp app."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from gateway.app import create_app
+from gateway.settings import Settings, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "config"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """The shipped configuration, writing to a store in this test's temporary directory."""
+    return dataclasses.replace(load_settings(CONFIG, environ={}), store_path=str(tmp_path / "pishkhan.sqlite3"))
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings: Settings):  # type: ignore[no-untyped-def]
+    """A test client for the gateway on the embedded default."""
+    return await aiohttp_client(await create_app(settings))

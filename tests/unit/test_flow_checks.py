@@ -1,0 +1,98 @@
+"""Validation catches broken flows before they run, with file, node and a fix in every message."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from flows.checks import CheckContext, check_flows
+from flows.errors import FlowError
+from flows.loader import parse_flow, parse_flow_text
+from flows.model import FlowSet
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def t(text: str) -> dict[str, str]:
+    return {"fa": text, "en": text}
+
+
+def problems(nodes: dict, ctx: CheckContext | None = None) -> list[str]:  # type: ignore[type-arg]
+    errors: list[FlowError] = []
+    flow = parse_flow({"flow": "main", "start": "home", "nodes": nodes}, "flows/main.yaml", errors)
+    if flow is not None and not errors:
+        errors = check_flows(FlowSet({"main": flow}, entry="main:home", home="main:home"), ctx or CheckContext())
+    return [str(e) for e in errors]
+
+
+def test_option_to_a_missing_node_names_file_node_and_suggests_the_near_name() -> None:
+    found = problems({
+        "home": {"type": "menu", "text": t("Home"), "options": [{"label": t("Pay"), "goto": "confirm"}]},
+        "confirm_pay": {"type": "end", "text": t("Bye")},
+    })
+    assert "flows/main.yaml: node `home`: option 1 goes to `confirm`, which does not exist (did you mean `confirm_pay`?)" in found
+
+
+def test_unreachable_node_is_reported() -> None:
+    found = problems({
+        "home": {"type": "end", "text": t("Bye")},
+        "orphan": {"type": "end", "text": t("Nobody comes here")},
+    })
+    assert any("node `orphan`" in p and "no option or `next` leads here" in p for p in found)
+
+
+def test_text_missing_a_language_is_reported() -> None:
+    found = problems({"home": {"type": "end", "text": {"fa": "خداحافظ"}}})
+    assert any("has no en text" in p for p in found)
+
+
+def test_option_without_target_and_unknown_node_type() -> None:
+    found = problems({
+        "home": {"type": "menu", "text": t("Home"), "options": [{"label": t("x")}]},
+        "odd": {"type": "carousel"},
+    })
+    assert any("option 1 has no target" in p for p in found)
+    assert any("unknown node type 'carousel'" in p for p in found)
+
+
+def test_unknown_validator_and_action_are_reported() -> None:
+    found = problems({
+        "home": {"type": "input", "text": t("Code?"), "validator": "postcode", "var": "x", "next": "go"},
+        "go": {"type": "action", "action": "submit_reqest", "next": "home"},
+    }, CheckContext(actions=frozenset({"submit_request"})))
+    assert any("validator" in p and "postcode" in p for p in found)
+
+
+def test_unknown_action_suggests_the_known_one() -> None:
+    found = problems({
+        "home": {"type": "action", "action": "submit_reqest", "next": "bye"},
+        "bye": {"type": "end", "text": t("Bye")},
+    }, CheckContext(actions=frozenset({"submit_request"})))
+    assert any("unknown action `submit_reqest` (did you mean `submit_request`?)" in p for p in found)
+
+
+def test_a_goodbye_that_cannot_fit_a_ussd_page_is_reported() -> None:
+    found = problems({"home": {"type": "end", "text": {"fa": "خداحافظ " * 20, "en": "Bye"}}},
+                     CheckContext(page_fits=lambda page: len(page) <= 76))
+    assert any("cannot fit one USSD page" in p and "(fa)" in p for p in found)
+
+
+def test_yaml_syntax_error_gives_the_line() -> None:
+    errors: list[FlowError] = []
+    parse_flow_text("flow: main\nnodes:\n  home: {type: end\n", "flows/bad.yaml", errors)
+    assert errors and "flows/bad.yaml" in str(errors[0]) and "line" in str(errors[0])
+
+
+def test_cli_validate_fails_on_a_broken_flow_and_passes_the_shipped_ones(tmp_path: Path) -> None:
+    ok = subprocess.run([sys.executable, "-m", "gateway", "flows", "validate"], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("ok:")
+    broken = tmp_path / "flows"
+    shutil.copytree(ROOT / "config" / "flows", broken)
+    main = broken / "main.yaml"
+    main.write_text(main.read_text(encoding="utf-8").replace("goto: track\n", "goto: trak\n"), encoding="utf-8")
+    bad = subprocess.run([sys.executable, "-m", "gateway", "flows", "validate", str(broken)], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 1
+    assert "node `home`: option 2 goes to `trak`, which does not exist (did you mean `track`?)" in bad.stderr
