@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -13,7 +13,9 @@ from gateway.actions import base_actions
 from gateway.catalogue import Catalogue
 from gateway.conversations import ConversationSettings, Conversations
 from gateway.flowfiles import build_flowset, read_catalogue
+from gateway.outbox import Dispatcher, Outbox
 from gateway.settings import Settings
+from gateway.store import Database
 from gateway.state import MemoryState, StateStore
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,9 @@ class Gateway:
     catalogue: Catalogue
     actions: dict[str, Action]
     conversations: Conversations
+    db: Database
+    outbox: Outbox
+    dispatcher: Dispatcher
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -75,12 +80,16 @@ async def open_gateway(settings: Settings) -> Gateway:
     catalogue = read_catalogue(settings, errors)
     if errors:
         raise FlowErrors(errors)
+    db = await Database(settings.path(settings.store_path)).open()
     state: StateStore = MemoryState()
-    actions = base_actions()
-    gateway = Gateway(settings, state, catalogue, actions, conversations=None)  # type: ignore[arg-type]
+    outbox = Outbox(db)
+    gateway = Gateway(
+        settings, state, catalogue, base_actions(), conversations=None,  # type: ignore[arg-type]
+        db=db, outbox=outbox, dispatcher=Dispatcher(outbox),
+    )
+    gateway.closers.extend([db.close, state.close])
+    gateway.ready_checks.update(store=db.ping, state=state.ping)
     gateway.conversations = Conversations(gateway.engine_for(catalogue), state, conversation_settings(settings))
-    gateway.ready_checks["state"] = state.ping
-    gateway.closers.append(state.close)
     return gateway
 
 
@@ -105,10 +114,13 @@ def build_app(gateway: Gateway) -> web.Application:
     for module in (health, ussd):
         module.setup(app)
 
-    async def close(_: web.Application) -> None:
+    async def background(_: web.Application) -> AsyncIterator[None]:
+        gateway.dispatcher.start()
+        yield
+        await gateway.dispatcher.stop()
         await gateway.close()
 
-    app.on_cleanup.append(close)
+    app.cleanup_ctx.append(background)
     return app
 
 

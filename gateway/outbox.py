@@ -1,0 +1,227 @@
+"""The durable outbox and its dispatcher: messages are written first, then sent with retries.
+
+A webhook never waits on a provider: it enqueues. The dispatcher claims due messages, hands each
+to the sender registered for its channel, and records the outcome: `sent`, a retry with
+exponential backoff (retryable ProviderError: 5xx, timeouts, 429), `failed` (not retryable: 4xx)
+or `dead` after `max_attempts`. A message left `sending` by a killed process is retried on start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flows.errors import ProviderError
+from gateway.conversations import masked
+from gateway.store import Database
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    """A message waiting to leave, as a sender sees it."""
+
+    id: int
+    channel: str
+    address: str
+    text: str
+    kind: str
+    meta: Mapping[str, Any]
+    attempts: int
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What the provider said when it accepted a message."""
+
+    provider: str
+    provider_message_id: str | None = None
+
+
+class Sender(Protocol):
+    """Delivers outbox messages of one channel; raises ProviderError when the provider refuses."""
+
+    channel: str
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        """Hand one message to the provider."""
+
+
+class LogSender:
+    """Stands in for a channel with no provider configured: logs (masked) and counts as sent."""
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        log.info("outbox %s to %s (no %s provider configured): %d characters", message.kind, masked(message.address), self.channel, len(message.text))
+        return SendResult(provider="log")
+
+
+@dataclass(frozen=True)
+class OutboxSettings:
+    """Retry policy of the dispatcher."""
+
+    max_attempts: int = 6
+    base_delay: float = 2.0
+    max_delay: float = 600.0
+    poll_interval: float = 1.0
+    batch: int = 50
+
+
+def _message(row: Mapping[str, Any]) -> OutboxMessage:
+    return OutboxMessage(
+        id=row["id"], channel=row["channel"], address=row["address"], text=row["text"], kind=row["kind"],
+        meta=json.loads(row["meta"] or "{}"), attempts=row["attempts"], idempotency_key=row["idempotency_key"],
+    )
+
+
+class Outbox:
+    """The outbox table: enqueue, claim what is due, record outcomes."""
+
+    def __init__(self, db: Database, settings: OutboxSettings | None = None) -> None:
+        self.db = db
+        self.settings = settings or OutboxSettings()
+        self.wake = asyncio.Event()
+
+    async def enqueue(
+        self,
+        channel: str,
+        address: str,
+        text: str,
+        *,
+        kind: str = "notification",
+        meta: Mapping[str, Any] | None = None,
+        idempotency_key: str | None = None,
+        delay: float = 0.0,
+    ) -> int | None:
+        """Store a message to send; with an idempotency key a second enqueue is ignored (None)."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "INSERT INTO outbox (channel, address, text, kind, meta, next_attempt_at, idempotency_key, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                (channel, address, text, kind, json.dumps(dict(meta or {}), ensure_ascii=False), now + delay, idempotency_key, now, now),
+            )
+            created = cursor.rowcount == 1
+            row_id = cursor.lastrowid
+        self.wake.set()
+        return row_id if created else None
+
+    async def claim_due(self, limit: int) -> list[OutboxMessage]:
+        """Mark up to `limit` due messages `sending` and return them (one claimer at a time)."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                (now, limit),
+            ) as cursor:
+                rows = [dict(r) for r in await cursor.fetchall()]
+            await conn.executemany(
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?",
+                [(now, r["id"]) for r in rows],
+            )
+        return [_message({**r, "attempts": r["attempts"] + 1}) for r in rows]
+
+    async def mark_sent(self, message_id: int, result: SendResult) -> None:
+        """The provider accepted the message."""
+        await self.db.execute(
+            "UPDATE outbox SET state = 'sent', provider = ?, provider_message_id = ?, last_error = NULL, updated_at = ? WHERE id = ?",
+            (result.provider, result.provider_message_id, time.time(), message_id),
+        )
+
+    async def mark_error(self, message: OutboxMessage, error: ProviderError) -> str:
+        """Record a failed attempt; the new state (`pending` for a retry, `failed` or `dead`)."""
+        s = self.settings
+        if not error.retryable:
+            state, delay = "failed", 0.0
+        elif message.attempts >= s.max_attempts:
+            state, delay = "dead", 0.0
+        else:
+            state = "pending"
+            delay = error.retry_after if error.retry_after is not None else min(s.max_delay, s.base_delay * 2 ** (message.attempts - 1))
+        now = time.time()
+        await self.db.execute(
+            "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+            (state, str(error)[:500], now + delay, now, message.id),
+        )
+        return state
+
+    async def requeue_interrupted(self) -> int:
+        """Messages a killed process left `sending` go back to `pending`; how many."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'", (time.time(),))
+            return cursor.rowcount
+
+    async def get(self, message_id: int) -> dict[str, Any] | None:
+        """One row, for operators and tests."""
+        return await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (message_id,))
+
+
+@dataclass
+class Dispatcher:
+    """Sends due outbox messages through the sender registered for each channel."""
+
+    outbox: Outbox
+    senders: dict[str, Sender] = field(default_factory=dict)
+    _task: asyncio.Task[None] | None = None
+
+    def sender_for(self, channel: str) -> Sender:
+        """The channel's sender, or one that logs when none is configured."""
+        return self.senders.get(channel) or self.senders.setdefault(channel, LogSender(channel))
+
+    async def run_once(self) -> int:
+        """Send one batch of due messages; how many were attempted."""
+        messages = await self.outbox.claim_due(self.outbox.settings.batch)
+        await asyncio.gather(*(self._deliver(m) for m in messages))
+        return len(messages)
+
+    async def _deliver(self, message: OutboxMessage) -> None:
+        try:
+            result = await self.sender_for(message.channel).send(message)
+        except ProviderError as error:
+            state = await self.outbox.mark_error(message, error)
+            log.warning("outbox %d to %s: %s (now %s)", message.id, masked(message.address), error, state)
+        except Exception as error:  # a sender bug must not stop the dispatcher or lose the message
+            log.exception("outbox %d: sender crashed", message.id)
+            await self.outbox.mark_error(message, ProviderError(f"sender crashed: {error!r}", retryable=True))
+        else:
+            await self.outbox.mark_sent(message.id, result)
+
+    async def run(self) -> None:
+        """Loop until cancelled: send what is due, then sleep until woken or the poll interval passes."""
+        await self.outbox.requeue_interrupted()
+        while True:
+            try:
+                sent = await self.run_once()
+            except Exception:
+                log.exception("outbox dispatcher pass failed")
+                sent = 0
+            if sent:
+                continue
+            self.outbox.wake.clear()
+            try:
+                await asyncio.wait_for(self.outbox.wake.wait(), self.outbox.settings.poll_interval)
+            except asyncio.TimeoutError:
+                pass
+
+    def start(self) -> None:
+        """Run in the background."""
+        self._task = asyncio.create_task(self.run(), name="outbox-dispatcher")
+
+    async def stop(self) -> None:
+        """Cancel the background loop."""
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
