@@ -33,6 +33,9 @@ from flows.texts import LocalisedText, pick, render, value_text
 
 log = logging.getLogger(__name__)
 
+PAGE_CACHE_SIZE = 4096
+"""Paged screens kept: most screens are the same for everyone, and paging is the costly part of a hop."""
+
 MAX_AUTOMATIC_STEPS = 32
 """Actions and switches chained without a screen; more means a loop in the flow."""
 
@@ -78,6 +81,7 @@ class Engine:
         self.languages = languages
         self.max_retries = max_retries
         self.action_timeout = action_timeout
+        self._page_cache: dict[tuple[object, ...], list[Page]] = {}
 
     def new_session(
         self,
@@ -251,8 +255,15 @@ class Engine:
 
     def _pages(self, session: Session, node: Node, surface: Surface) -> list[Page]:
         body, options, nav = self._screen(session, node)
-        more = Choice("98", pick(phrases.MORE, session.lang), nav=True)
-        return paginate(body, options, nav, more, session.lang, surface.fits)
+        key = (surface, session.lang, body, tuple(options), tuple(nav))
+        pages = self._page_cache.get(key)
+        if pages is None:
+            more = Choice("98", pick(phrases.MORE, session.lang), nav=True)
+            pages = paginate(body, options, nav, more, session.lang, surface.fits)
+            if len(self._page_cache) >= PAGE_CACHE_SIZE:
+                self._page_cache.clear()
+            self._page_cache[key] = pages
+        return pages
 
     def _show(self, session: Session, node: Node, surface: Surface) -> Reply:
         pages = self._pages(session, node, surface)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SESSION_VERSION = 1
@@ -36,7 +36,9 @@ class Session:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for stores."""
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data["vars"] = dict(self.vars)
+        data["stack"] = list(self.stack)
         data["v"] = SESSION_VERSION
         return data
 

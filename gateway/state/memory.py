@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import copy
+import json
 import time
 from collections import deque
 from typing import Any
@@ -12,11 +12,12 @@ SWEEP_EVERY = 1024
 
 
 class MemoryState:
-    """StateStore kept in dictionaries; values are deep-copied so callers never share them."""
+    """StateStore kept in dictionaries; values are kept as JSON so callers never share them
+    (and so the in-process store refuses exactly what Redis would)."""
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._clock = clock
-        self._values: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._values: dict[str, tuple[float, str]] = {}
         self._claims: dict[str, float] = {}
         self._events: dict[str, deque[float]] = {}
         self._writes = 0
@@ -29,10 +30,10 @@ class MemoryState:
         if expires <= self._clock():
             del self._values[key]
             return None
-        return copy.deepcopy(value)
+        return json.loads(value)
 
     async def set(self, key: str, value: dict[str, Any], ttl: float) -> None:
-        self._values[key] = (self._clock() + ttl, copy.deepcopy(value))
+        self._values[key] = (self._clock() + ttl, json.dumps(value, ensure_ascii=False))
         self._tick()
 
     async def delete(self, key: str) -> None:
