@@ -40,6 +40,7 @@ async def test_walk_language_home_card_back_home(client) -> None:  # type: ignor
     assert page.startswith("CON ") and "Language" in page
     page = await dial.send("2")
     assert "Government services" in page and "1. Services" in page
+    assert "4. Language" in page and "98" not in page  # English stays GSM-7: the whole menu on one page
     page = await dial.send("1")
     assert "Civil registry" in page
     page = await dial.send("1")
