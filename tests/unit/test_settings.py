@@ -1,0 +1,52 @@
+"""Settings: YAML defaults, PISHKHAN_* overrides, and clear errors for bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gateway.settings import SettingsError, load_settings
+
+CONFIG = Path(__file__).resolve().parents[2] / "config"
+
+
+def test_shipped_settings_load_with_the_embedded_defaults() -> None:
+    settings = load_settings(CONFIG, environ={})
+    assert settings.server.port == 8080
+    assert settings.redis_url == ""
+    assert settings.ussd.limits(None) == (182, 80)
+    assert settings.flows.languages == ["fa", "en"]
+
+
+def test_environment_overrides_any_key_with_its_type() -> None:
+    settings = load_settings(CONFIG, environ={
+        "PISHKHAN_SERVER_PORT": "9100",
+        "PISHKHAN_REDIS_URL": "redis://127.0.0.1:6390/0",
+        "PISHKHAN_USSD_UCS2_LIMIT": "70",
+        "PISHKHAN_FLOWS_LANGUAGES": "fa, en",
+        "PISHKHAN_USSD_AUTH_SECRET": "s3cret",
+    })
+    assert settings.server.port == 9100
+    assert settings.redis_url == "redis://127.0.0.1:6390/0"
+    assert settings.ussd.limits(None) == (182, 70)
+    assert settings.flows.languages == ["fa", "en"]
+    assert settings.ussd.auth.secret == "s3cret"
+
+
+def test_operator_cap_only_lowers_the_limit() -> None:
+    settings = load_settings(CONFIG, environ={})
+    ussd = settings.ussd.__class__(operator_limits={"43211": {"ucs2_limit": 70, "gsm_limit": 500}})
+    assert ussd.limits("43211") == (182, 70)
+    assert ussd.limits("other") == (182, 80)
+
+
+def test_bad_number_in_the_environment_names_the_variable() -> None:
+    with pytest.raises(SettingsError, match="PISHKHAN_SERVER_PORT"):
+        load_settings(CONFIG, environ={"PISHKHAN_SERVER_PORT": "eighty"})
+
+
+def test_unknown_key_is_refused_with_the_known_ones(tmp_path: Path) -> None:
+    (tmp_path / "settings.yaml").write_text("server:\n  prot: 80\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match="unknown keys \\['prot'\\]"):
+        load_settings(tmp_path, environ={})
