@@ -14,6 +14,7 @@ from gateway.catalogue import Catalogue
 from gateway.conversations import ConversationSettings, Conversations
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.outbox import Dispatcher, Outbox
+from gateway.requests import RequestService
 from gateway.settings import Settings
 from gateway.store import Database
 from gateway.state import MemoryState, StateStore
@@ -35,6 +36,7 @@ class Gateway:
     db: Database
     outbox: Outbox
     dispatcher: Dispatcher
+    requests: RequestService
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
@@ -76,6 +78,7 @@ def conversation_settings(settings: Settings) -> ConversationSettings:
 async def open_gateway(settings: Settings) -> Gateway:
     """Open state, read the catalogue and flows, and check them; raises FlowErrors on broken flows."""
     from flows.errors import FlowErrors
+    from gateway.requests.setup import open_requests
     errors: list = []
     catalogue = read_catalogue(settings, errors)
     if errors:
@@ -85,11 +88,12 @@ async def open_gateway(settings: Settings) -> Gateway:
     outbox = Outbox(db)
     gateway = Gateway(
         settings, state, catalogue, base_actions(), conversations=None,  # type: ignore[arg-type]
-        db=db, outbox=outbox, dispatcher=Dispatcher(outbox),
+        db=db, outbox=outbox, dispatcher=Dispatcher(outbox), requests=None,  # type: ignore[arg-type]
     )
     gateway.closers.extend([db.close, state.close])
     gateway.ready_checks.update(store=db.ping, state=state.ping)
-    gateway.conversations = Conversations(gateway.engine_for(catalogue), state, conversation_settings(settings))
+    gateway.requests = await open_requests(gateway)  # also swaps in the catalogue from the store
+    gateway.conversations = Conversations(gateway.engine_for(gateway.catalogue), state, conversation_settings(settings))
     return gateway
 
 
@@ -107,11 +111,12 @@ async def json_errors(request: web.Request, handler: Callable[[web.Request], Awa
 
 def build_app(gateway: Gateway) -> web.Application:
     """The aiohttp application with every route registered."""
+    from gateway import api
     from gateway.routes import health, ussd
 
     app = web.Application(client_max_size=gateway.settings.server.max_body_bytes, middlewares=[json_errors])
     app[GATEWAY] = gateway
-    for module in (health, ussd):
+    for module in (health, ussd, api):
         module.setup(app)
 
     async def background(_: web.Application) -> AsyncIterator[None]:

@@ -12,6 +12,9 @@ COMMAND_MODULES = (
     "gateway.commands.serve",
     "gateway.commands.flows",
     "gateway.commands.simulate",
+    "gateway.commands.db",
+    "gateway.commands.catalogue",
+    "gateway.commands.tokens",
 )
 
 

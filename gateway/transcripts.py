@@ -12,11 +12,14 @@ steps:
     not: ["Error"]
   - send: "1"
     end: false           # optional: whether the conversation must end here
+    remember: {code: "Tracking code: ([0-9]+)"}   # optional: keep a value seen (group 1, else the match)
+  - send: "{code}"       # ... and send it later
 ```
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +32,7 @@ from channels.inbound import Inbound
 from channels.ussd.base import dial_path
 from flows.gsm7 import ussd_budget_used
 from flows.normalise import normalise_input
+from flows.texts import substitute
 from gateway.app import Gateway
 from gateway.views import channel_view
 
@@ -67,6 +71,17 @@ def _check(name: str, number: int, step: dict[str, Any], shown: str, end: bool, 
             yield StepFailure(name, number, f"page is {used} characters; the limit is {limit}", shown)
 
 
+def _remember(name: str, number: int, step: dict[str, Any], shown: str, memory: dict[str, str]) -> Iterator[StepFailure]:
+    """Keep values the citizen saw (a tracking code is random) for later `{name}` in `send`."""
+    flat = normalise_input(shown)
+    for var, pattern in (step.get("remember") or {}).items():
+        match = re.search(str(pattern), flat)
+        if match is None:
+            yield StepFailure(name, number, f"expected to see something matching {pattern!r} to remember as {var}", shown)
+            continue
+        memory[str(var)] = match.group(1) if match.groups() else match.group(0)
+
+
 async def run_transcript(gateway: Gateway, path: Path) -> list[StepFailure]:
     """Play one transcript through the gateway's conversations; every failed expectation is listed."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -77,13 +92,17 @@ async def run_transcript(gateway: Gateway, path: Path) -> list[StepFailure]:
     view = channel_view(channel, gateway.settings)
     failures: list[StepFailure] = []
     session_id = uuid.uuid4().hex
+    memory: dict[str, str] = {}
     for number, step in enumerate(data.get("steps") or [], 1):
         if "dial" in step:
             session_id = uuid.uuid4().hex
             inbound = Inbound(channel, address, "", "transcript", session_id=session_id, phone=msisdn, new_session=True,
                               dial_path=dial_path(str(step["dial"]), gateway.settings.ussd.service_code))
         else:
-            inbound = Inbound(channel, address, str(step.get("send", "")), "transcript", session_id=session_id, phone=msisdn)
+            text = substitute(str(step.get("send", "")), memory, "en")
+            inbound = Inbound(channel, address, text, "transcript", session_id=session_id, phone=msisdn)
         reply = await gateway.conversations.turn(inbound, view.surface)
-        failures.extend(_check(name, number, step, view.render(reply), reply.end, gateway, channel))
+        shown = view.render(reply)
+        failures.extend(_check(name, number, step, shown, reply.end, gateway, channel))
+        failures.extend(_remember(name, number, step, shown, memory))
     return failures

@@ -1,0 +1,97 @@
+"""The catalogue in the store: imported from YAML, edited over the operator API, read back for menus.
+
+Rows are read back through the same parser as the YAML (`parse_catalogue`), so a service created
+over the API obeys exactly the rules of one written in `config/catalogue.yaml`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flows.errors import FlowError, FlowErrors
+from gateway.catalogue import Catalogue, Service, parse_catalogue
+from gateway.store import Database
+
+SOURCE = "<store>"
+_JSON_FIELDS = ("title", "short", "description", "documents", "hours", "channels", "complaint", "steps", "inputs")
+_COLUMNS = ("id", "parent", "category", "type", "days_to_deliver", "visits", "fee", "account", *_JSON_FIELDS)
+
+
+@dataclass(frozen=True)
+class ImportCounts:
+    """What an import wrote."""
+
+    categories: int
+    services: int
+
+
+def _service_row(service: Service, position: int, now: float) -> tuple[Any, ...]:
+    card = service.to_dict()
+    values = [json.dumps(card[c], ensure_ascii=False) if c in _JSON_FIELDS else card[c] for c in _COLUMNS]
+    return (*values, int(service.active), position, now)
+
+
+def _service_data(row: Mapping[str, Any]) -> dict[str, Any]:
+    data = {c: json.loads(row[c]) if c in _JSON_FIELDS and row[c] is not None else row[c] for c in _COLUMNS}
+    data["active"] = bool(row["active"])
+    return {k: v for k, v in data.items() if v is not None}
+
+
+_UPSERT = (
+    f"INSERT INTO services ({', '.join(_COLUMNS)}, active, position, updated_at) VALUES ({', '.join('?' * (len(_COLUMNS) + 3))})"
+    f" ON CONFLICT (id) DO UPDATE SET {', '.join(f'{c} = excluded.{c}' for c in (*_COLUMNS[1:], 'active', 'position', 'updated_at'))}"
+)
+
+
+class CatalogueStore:
+    """Categories and services in SQLite."""
+
+    def __init__(self, db: Database, *, default_region: str = "IR") -> None:
+        self.db = db
+        self.default_region = default_region
+
+    async def is_empty(self) -> bool:
+        """No service has been imported yet."""
+        return await self.db.fetchone("SELECT 1 AS one FROM services LIMIT 1") is None
+
+    async def import_catalogue(self, catalogue: Catalogue) -> ImportCounts:
+        """Insert or update every category and service of `catalogue`; services only in the store stay."""
+        now = time.time()
+        # parents first, so a sub-service's foreign key always finds its parent
+        ordered = sorted(enumerate(catalogue.services), key=lambda item: item[1].parent is not None)
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT INTO categories (id, title, position) VALUES (?, ?, ?)"
+                " ON CONFLICT (id) DO UPDATE SET title = excluded.title, position = excluded.position",
+                [(c.id, json.dumps(dict(c.title), ensure_ascii=False), i) for i, c in enumerate(catalogue.categories)],
+            )
+            await conn.executemany(_UPSERT, [_service_row(s, i, now) for i, s in ordered])
+        return ImportCounts(len(catalogue.categories), len(catalogue.services))
+
+    async def load(self) -> Catalogue:
+        """The stored catalogue, checked like the YAML; FlowErrors if a row is unusable."""
+        categories = await self.db.fetchall("SELECT * FROM categories ORDER BY position, id")
+        rows = await self.db.fetchall("SELECT * FROM services ORDER BY position, id")
+        data = {
+            "categories": [{"id": c["id"], "title": json.loads(c["title"])} for c in categories],
+            "services": [_service_data(r) for r in rows],
+        }
+        errors: list[FlowError] = []
+        catalogue = parse_catalogue(data, SOURCE, errors, default_region=self.default_region)
+        if errors:
+            raise FlowErrors(errors)
+        return catalogue
+
+    async def save_service(self, service: Service) -> None:
+        """Insert or replace one service; a new one goes to the end of the menus."""
+        existing = await self.db.fetchone("SELECT position FROM services WHERE id = ?", (service.id,))
+        if existing is None:
+            last = await self.db.fetchone("SELECT coalesce(max(position), -1) + 1 AS next FROM services")
+            position = int(last["next"]) if last else 0
+        else:
+            position = int(existing["position"])
+        await self.db.execute(_UPSERT, _service_row(service, position, time.time()))

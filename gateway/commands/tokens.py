@@ -1,0 +1,78 @@
+"""`pishkhan tokens create|list|revoke`: operator API tokens (only their hash is stored)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from flows.errors import PishkhanError
+from gateway.commands.common import config_option, report, settings_of
+from gateway.store import Database
+from gateway.tokens import ROLES, TokenStore
+
+
+def _run(args: argparse.Namespace, work: Callable[[TokenStore], Awaitable[int]]) -> int:
+    async def go() -> int:
+        settings = settings_of(args)
+        db = await Database(settings.path(settings.store_path)).open()
+        try:
+            return await work(TokenStore(db))
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(go())
+    except PishkhanError as error:
+        return report(error)
+
+
+def create(args: argparse.Namespace) -> int:
+    """Print a new token once; it cannot be shown again."""
+    async def work(tokens: TokenStore) -> int:
+        token = await tokens.create(args.role, args.name or args.role)
+        print(token)
+        return 0
+    return _run(args, work)
+
+
+def _date(value: Any) -> str:
+    return datetime.datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+
+def list_tokens(args: argparse.Namespace) -> int:
+    """One line per token: id, role, name, created, revoked."""
+    async def work(tokens: TokenStore) -> int:
+        for row in await tokens.list():
+            print(f"{row['id']}\t{row['role']}\t{row['name']}\tcreated {_date(row['created_at'])}\trevoked {_date(row['revoked_at'])}")
+        return 0
+    return _run(args, work)
+
+
+def revoke(args: argparse.Namespace) -> int:
+    """Stop a token working at once."""
+    async def work(tokens: TokenStore) -> int:
+        if await tokens.revoke(args.id):
+            print(f"revoked token {args.id}")
+            return 0
+        print(f"error: no active token has id {args.id} (see `pishkhan tokens list`)")
+        return 1
+    return _run(args, work)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add `tokens create`, `tokens list` and `tokens revoke`."""
+    tokens = commands.add_parser("tokens", help="operator API tokens").add_subparsers(dest="tokens_command", required=True)
+    make = tokens.add_parser("create", help="make a token and print it once")
+    make.add_argument("--role", required=True, choices=ROLES, help="viewer reads, operator moves requests, admin edits services")
+    make.add_argument("--name", help="who or what uses it (shown in request events)")
+    make.set_defaults(handler=create)
+    show = tokens.add_parser("list", help="list tokens (never the tokens themselves)")
+    show.set_defaults(handler=list_tokens)
+    drop = tokens.add_parser("revoke", help="revoke a token by id")
+    drop.add_argument("id", type=int)
+    drop.set_defaults(handler=revoke)
+    for parser in (make, show, drop):
+        config_option(parser)

@@ -1,0 +1,239 @@
+"""Service requests: submit with a tracking code and a due date, look the status up, move it along.
+
+A request is committed before the citizen is told its code. Every event that the citizen should
+hear about (a USSD receipt, a status change) is marked `notified` only once its message is in the
+outbox, so a crash between the two is repaired by `resend_unnotified` at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flows.masking import mask_national_code
+from flows.tracking import new_tracking_code
+from flows.texts import pick
+from flows.validators import build_validator
+from gateway.calendar import WorkingCalendar
+from gateway.catalogue import Catalogue, Service
+from gateway.conversations import masked
+from gateway.outbox import Outbox
+from gateway.requests import texts
+from gateway.requests.lifecycle import (
+    MAX_REASON,
+    PAYMENT_STATES,
+    InvalidInputs,
+    InvalidStatus,
+    RequestNotFound,
+    UnknownService,
+    check_transition,
+    is_late,
+)
+from gateway.requests.store import NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore
+
+log = logging.getLogger(__name__)
+
+NOTIFY_CHANNEL = {"ussd": "sms", "sms": "sms", "telegram": "telegram"}
+"""Where a citizen hears about changes: USSD sessions are gone by then, so USSD citizens get SMS."""
+
+SubmitHook = Callable[[RequestRecord], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RequestSettings:
+    """`requests:` in settings.yaml."""
+
+    tracking_code_length: int = 11
+    idempotency_window: float = 3600.0
+    """Seconds during which a submission with the same idempotency key returns the first request."""
+    lookup_limit: int = 10
+    lookup_window: float = 600.0
+    """At most `lookup_limit` status lookups per address within this many seconds."""
+    my_requests_limit: int = 20
+
+
+def _is_national_code(spec: Any) -> bool:
+    return spec == "national_code" or (isinstance(spec, Mapping) and spec.get("type") == "national_code")
+
+
+def checked_inputs(service: Service, inputs: Mapping[str, str], region: str) -> dict[str, str]:
+    """The service's declared inputs in their stored form; InvalidInputs names missing and invalid ones."""
+    values: dict[str, str] = {}
+    missing, invalid = [], []
+    for item in service.inputs:
+        raw = inputs.get(item.name)
+        if raw is None or str(raw).strip() == "":
+            missing.append(item.name)
+            continue
+        result = build_validator(item.validator, default_region=region)(str(raw))
+        if not result.ok or result.value is None:
+            invalid.append(item.name)
+            continue
+        values[item.name] = result.value
+    if missing or invalid:
+        parts = ([f"missing: {', '.join(missing)}"] if missing else []) + ([f"invalid: {', '.join(invalid)}"] if invalid else [])
+        raise InvalidInputs(f"service {service.id} inputs are wrong ({'; '.join(parts)})", missing + invalid)
+    return values
+
+
+class RequestService:
+    """Requests for catalogue services, on every channel and for the operator API."""
+
+    def __init__(
+        self,
+        store: RequestStore,
+        outbox: Outbox,
+        calendar: WorkingCalendar,
+        catalogue: Callable[[], Catalogue],
+        settings: RequestSettings | None = None,
+        *,
+        languages: tuple[str, ...] = ("fa", "en"),
+        region: str = "IR",
+    ) -> None:
+        self.store = store
+        self.outbox = outbox
+        self.calendar = calendar
+        self.catalogue = catalogue
+        self.settings = settings or RequestSettings()
+        self.languages = languages
+        self.region = region
+        self.on_submitted: list[SubmitHook] = []
+
+    def _service(self, service_id: str) -> Service:
+        service = self.catalogue().get(service_id)
+        if service is None or not service.active or not service.inputs:
+            raise UnknownService(f"service {service_id} does not exist or takes no requests")
+        return service
+
+    def _title(self, service_id: str, lang: str) -> str:
+        service = self.catalogue().get(service_id)
+        return pick(service.label, lang) if service else service_id
+
+    async def submit(
+        self,
+        service_id: str,
+        inputs: Mapping[str, str],
+        *,
+        channel: str,
+        address: str,
+        phone: str | None,
+        lang: str,
+        idempotency_key: str | None,
+    ) -> RequestRecord:
+        """Store a new request (committed on return); the same idempotency key gives the same request."""
+        service = self._service(service_id)
+        values = checked_inputs(service, inputs, self.region)
+        national = next((values[i.name] for i in service.inputs if _is_national_code(i.validator)), None)
+        now = time.time()
+        new = NewRequest(
+            service_id=service.id, channel=channel, address=address, phone=phone, national_code=national,
+            lang=lang if lang in self.languages else self.languages[0], inputs=values, fee=service.fee,
+            due_date=self.calendar.add_working_days(self.calendar.date_of(now), service.days_to_deliver),
+            idempotency_key=idempotency_key, at=now, notify=channel == "ussd",
+        )
+        record, event = await self.store.create(
+            new, lambda: new_tracking_code(self.settings.tracking_code_length), now - self.settings.idempotency_window
+        )
+        if event is None:
+            log.info("request %s: repeated submission from %s answered with the same request", record.tracking_code, masked(address))
+            return record
+        log.info("request %s submitted for service %s on %s by %s%s", record.tracking_code, service.id, channel, masked(address),
+                 f" (national code {mask_national_code(national)})" if national else "")
+        if not event.notified:
+            await self._notify(record, event)
+        for hook in self.on_submitted:
+            try:
+                await hook(record)
+            except Exception:  # a hook (payment link, ...) must never undo an acknowledged request
+                log.exception("request %s: an on_submitted hook failed", record.tracking_code)
+        return record
+
+    async def get(self, tracking_code: str) -> RequestRecord | None:
+        """A request by its tracking code."""
+        return await self.store.get(tracking_code)
+
+    async def history(self, tracking_code: str) -> tuple[RequestRecord, list[RequestEvent]] | None:
+        """A request and its events, oldest first."""
+        record = await self.store.get(tracking_code)
+        return (record, await self.store.events(record.id)) if record else None
+
+    def is_late(self, record: RequestRecord) -> bool:
+        """Still open after its due date."""
+        return is_late(record.status, record.due_date, self.calendar.today())
+
+    async def status_text(self, tracking_code: str, *, asker_address: str, asker_phone: str | None, lang: str) -> str | None:
+        """What a lookup shows; someone other than the requester sees nothing personal. None: no such request."""
+        found = await self.history(tracking_code)
+        if found is None:
+            return None
+        record, events = found
+        own = asker_address == record.address or (asker_phone is not None and asker_phone == record.phone)
+        last = events[-1] if events else None
+        return texts.status_lines(
+            status=record.status,
+            changed=self.calendar.date_of(last.at if last else record.updated_at),
+            due=record.due_date,
+            late=self.is_late(record),
+            lang=lang,
+            service_title=self._title(record.service_id, lang) if own else None,
+            reason=last.reason if own and last else None,
+        )
+
+    async def list_for_phone(self, phone_e164: str) -> list[RequestRecord]:
+        """A citizen's requests across channels, newest first."""
+        return await self.store.for_phone(phone_e164, self.settings.my_requests_limit)
+
+    async def transition(self, tracking_code: str, to: str, *, actor: str, reason: str | None) -> RequestRecord:
+        """Move a request to `to` and tell the citizen; RequestError says why a change is refused."""
+        reason = (reason or "").strip()[:MAX_REASON] or None
+        changed = await self.store.change_status(
+            tracking_code, to, actor, reason, time.time(),
+            lambda current: check_transition(tracking_code, current.status, to, reason),
+        )
+        if changed is None:
+            raise RequestNotFound(f"no request has tracking code {tracking_code}")
+        record, event = changed
+        log.info("request %s: %s -> %s by %s", tracking_code, event.from_status, to, actor)
+        await self._notify(record, event)
+        return record
+
+    async def set_payment_state(self, request_id: int, state: str) -> None:
+        """Record how the fee payment stands (the payments service calls this)."""
+        if state not in PAYMENT_STATES:
+            raise InvalidStatus(f"unknown payment state {state!r}; use one of {', '.join(PAYMENT_STATES)}")
+        if not await self.store.set_payment_state(request_id, state, time.time()):
+            raise RequestNotFound(f"no request has id {request_id}")
+
+    async def search(self, where: RequestFilter) -> tuple[list[RequestRecord], int]:
+        """A page of requests for operators."""
+        return await self.store.search(where)
+
+    async def resend_unnotified(self, limit: int = 500) -> int:
+        """Put the messages of events a crash left unsent into the outbox; how many."""
+        pending = await self.store.unnotified(limit)
+        for record, event in pending:
+            await self._notify(record, event)
+        return len(pending)
+
+    async def _notify(self, record: RequestRecord, event: RequestEvent) -> None:
+        """Queue the citizen's message for this event, then mark the event notified."""
+        channel = NOTIFY_CHANNEL.get(record.channel)
+        try:
+            if event.to_status == "submitted":
+                if record.channel == "ussd":
+                    text = texts.receipt_sms(record.tracking_code, self._title(record.service_id, record.lang),
+                                             record.due_date, record.fee, record.lang)
+                    await self.outbox.enqueue("sms", record.address, text, kind="receipt",
+                                              meta={"lang": record.lang, "tracking_code": record.tracking_code},
+                                              idempotency_key=f"receipt:{record.tracking_code}")
+            elif channel is not None:
+                text = texts.change_sms(record.tracking_code, event.to_status, event.reason, record.lang)
+                await self.outbox.enqueue(channel, record.address, text, kind="notification",
+                                          meta={"lang": record.lang, "tracking_code": record.tracking_code, "status": event.to_status},
+                                          idempotency_key=f"request-event:{event.id}")
+            await self.store.mark_notified(event.id)
+        except Exception:  # the event stays unnotified and is resent at the next start
+            log.exception("request %s: could not queue the citizen's message", record.tracking_code)

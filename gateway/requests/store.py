@@ -1,0 +1,264 @@
+"""Where requests and their events are kept: a small storage interface and its SQLite implementation.
+
+The service logic (codes, due dates, notifications) talks only to `RequestStore`, so another engine
+can be added by implementing this protocol. Every write that a citizen is told about is one
+transaction: the request row and its `submitted` event, or the status change and its event.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sqlite3
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from gateway.requests.lifecycle import OPEN
+from gateway.store import Database
+
+MAX_CODE_ATTEMPTS = 8
+"""New codes tried when one is taken; with 10^10 codes a second try is already rare."""
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """A citizen's request for a service, as stored."""
+
+    id: int
+    tracking_code: str
+    service_id: str
+    status: str
+    channel: str
+    address: str
+    phone: str | None
+    national_code: str | None
+    lang: str
+    inputs: dict[str, Any]
+    fee: int
+    payment_state: str
+    due_date: datetime.date
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True)
+class RequestEvent:
+    """One change of a request's status: who, when, from, to, why."""
+
+    id: int
+    request_id: int
+    at: float
+    actor: str
+    from_status: str | None
+    to_status: str
+    reason: str | None
+    notified: bool
+
+
+@dataclass(frozen=True)
+class NewRequest:
+    """What a submission stores; the code is chosen by the store (it knows which are taken)."""
+
+    service_id: str
+    channel: str
+    address: str
+    phone: str | None
+    national_code: str | None
+    lang: str
+    inputs: Mapping[str, str]
+    fee: int
+    due_date: datetime.date
+    idempotency_key: str | None
+    at: float
+    notify: bool
+    """Whether the `submitted` event still needs a message to the citizen (a USSD receipt by SMS)."""
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    """Operator list filters; None means any."""
+
+    status: str | None = None
+    service_id: str | None = None
+    created_from: float | None = None
+    created_before: float | None = None
+    late_on: datetime.date | None = None
+    """When set, only requests still open whose due date is before this day."""
+    limit: int = 50
+    offset: int = 0
+
+
+class RequestStore(Protocol):
+    """The storage operations the request service needs."""
+
+    async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float) -> tuple[RequestRecord, RequestEvent | None]:
+        """Store a request and its `submitted` event with a fresh unique code; with an idempotency key
+        used after `reuse_since`, that earlier request and no event instead."""
+
+    async def get(self, tracking_code: str) -> RequestRecord | None:
+        """A request by tracking code."""
+
+    async def get_by_id(self, request_id: int) -> RequestRecord | None:
+        """A request by id."""
+
+    async def for_phone(self, phone: str, limit: int) -> list[RequestRecord]:
+        """A phone number's requests, newest first."""
+
+    async def change_status(
+        self, tracking_code: str, to: str, actor: str, reason: str | None, at: float, check: Callable[[RequestRecord], None]
+    ) -> tuple[RequestRecord, RequestEvent] | None:
+        """Run `check` on the current record (it raises to refuse), then change the status and add the event; None if not found."""
+
+    async def set_payment_state(self, request_id: int, state: str, at: float) -> bool:
+        """Record the payment state; False when there is no such request."""
+
+    async def events(self, request_id: int) -> list[RequestEvent]:
+        """A request's events, oldest first."""
+
+    async def unnotified(self, limit: int) -> list[tuple[RequestRecord, RequestEvent]]:
+        """Events whose message to the citizen is not in the outbox yet (a crash between the two)."""
+
+    async def mark_notified(self, event_id: int) -> None:
+        """The event's message is in the outbox."""
+
+    async def search(self, where: RequestFilter) -> tuple[list[RequestRecord], int]:
+        """A page of requests matching the filter, newest first, and how many match in all."""
+
+
+def _record(row: Mapping[str, Any]) -> RequestRecord:
+    return RequestRecord(
+        id=row["id"], tracking_code=row["tracking_code"], service_id=row["service_id"], status=row["status"],
+        channel=row["channel"], address=row["address"], phone=row["phone"], national_code=row["national_code"],
+        lang=row["lang"], inputs=json.loads(row["inputs"]), fee=row["fee"], payment_state=row["payment_state"],
+        due_date=datetime.date.fromisoformat(row["due_date"]), created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def _event(row: Mapping[str, Any]) -> RequestEvent:
+    return RequestEvent(
+        id=row["id"], request_id=row["request_id"], at=row["at"], actor=row["actor"], from_status=row["from_status"],
+        to_status=row["to_status"], reason=row["reason"], notified=bool(row["notified"]),
+    )
+
+
+class SqliteRequestStore:
+    """RequestStore on the gateway's SQLite database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float) -> tuple[RequestRecord, RequestEvent | None]:
+        async with self.db.transaction() as conn:
+            if new.idempotency_key:
+                async with conn.execute(
+                    "SELECT * FROM requests WHERE idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1",
+                    (new.idempotency_key, reuse_since),
+                ) as cursor:
+                    row = await cursor.fetchone()
+                if row is not None:
+                    return _record(row), None
+            request_id, code = await self._insert(conn, new, new_code)
+            cursor = await conn.execute(
+                "INSERT INTO request_events (request_id, at, actor, from_status, to_status, notified) VALUES (?, ?, 'citizen', NULL, 'submitted', ?)",
+                (request_id, new.at, 0 if new.notify else 1),
+            )
+            event = RequestEvent(int(cursor.lastrowid), request_id, new.at, "citizen", None, "submitted", None, not new.notify)
+        record = RequestRecord(
+            id=request_id, tracking_code=code, service_id=new.service_id, status="submitted", channel=new.channel,
+            address=new.address, phone=new.phone, national_code=new.national_code, lang=new.lang, inputs=dict(new.inputs),
+            fee=new.fee, payment_state="none", due_date=new.due_date, created_at=new.at, updated_at=new.at,
+        )
+        return record, event
+
+    @staticmethod
+    async def _insert(conn: Any, new: NewRequest, new_code: Callable[[], str]) -> tuple[int, str]:
+        for _ in range(MAX_CODE_ATTEMPTS):
+            code = new_code()
+            try:
+                cursor = await conn.execute(
+                    "INSERT INTO requests (tracking_code, service_id, channel, address, phone, national_code, lang, inputs,"
+                    " fee, due_date, idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (code, new.service_id, new.channel, new.address, new.phone, new.national_code, new.lang,
+                     json.dumps(dict(new.inputs), ensure_ascii=False), new.fee, new.due_date.isoformat(),
+                     new.idempotency_key, new.at, new.at),
+                )
+            except sqlite3.IntegrityError as exc:
+                if "tracking_code" not in str(exc):
+                    raise
+                continue
+            return int(cursor.lastrowid), code
+        raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} tries; make codes longer")
+
+    async def get(self, tracking_code: str) -> RequestRecord | None:
+        row = await self.db.fetchone("SELECT * FROM requests WHERE tracking_code = ?", (tracking_code,))
+        return _record(row) if row else None
+
+    async def get_by_id(self, request_id: int) -> RequestRecord | None:
+        row = await self.db.fetchone("SELECT * FROM requests WHERE id = ?", (request_id,))
+        return _record(row) if row else None
+
+    async def for_phone(self, phone: str, limit: int) -> list[RequestRecord]:
+        rows = await self.db.fetchall("SELECT * FROM requests WHERE phone = ? ORDER BY created_at DESC, id DESC LIMIT ?", (phone, limit))
+        return [_record(r) for r in rows]
+
+    async def change_status(
+        self, tracking_code: str, to: str, actor: str, reason: str | None, at: float, check: Callable[[RequestRecord], None]
+    ) -> tuple[RequestRecord, RequestEvent] | None:
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT * FROM requests WHERE tracking_code = ?", (tracking_code,)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            current = _record(row)
+            check(current)
+            await conn.execute("UPDATE requests SET status = ?, updated_at = ? WHERE id = ?", (to, at, current.id))
+            cursor = await conn.execute(
+                "INSERT INTO request_events (request_id, at, actor, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                (current.id, at, actor, current.status, to, reason),
+            )
+            event = RequestEvent(int(cursor.lastrowid), current.id, at, actor, current.status, to, reason, False)
+        updated = RequestRecord(**{**current.__dict__, "status": to, "updated_at": at})
+        return updated, event
+
+    async def set_payment_state(self, request_id: int, state: str, at: float) -> bool:
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("UPDATE requests SET payment_state = ?, updated_at = ? WHERE id = ?", (state, at, request_id))
+            return cursor.rowcount == 1
+
+    async def events(self, request_id: int) -> list[RequestEvent]:
+        rows = await self.db.fetchall("SELECT * FROM request_events WHERE request_id = ? ORDER BY id", (request_id,))
+        return [_event(r) for r in rows]
+
+    async def unnotified(self, limit: int) -> list[tuple[RequestRecord, RequestEvent]]:
+        rows = await self.db.fetchall(
+            "SELECT e.id AS event_id, e.at, e.actor, e.from_status, e.to_status, e.reason, e.notified, r.*"
+            " FROM request_events e JOIN requests r ON r.id = e.request_id WHERE e.notified = 0 ORDER BY e.id LIMIT ?",
+            (limit,),
+        )
+        return [(_record(r), _event({**r, "id": r["event_id"], "request_id": r["id"]})) for r in rows]
+
+    async def mark_notified(self, event_id: int) -> None:
+        await self.db.execute("UPDATE request_events SET notified = 1 WHERE id = ?", (event_id,))
+
+    async def search(self, where: RequestFilter) -> tuple[list[RequestRecord], int]:
+        clauses, params = [], []  # type: ignore[var-annotated]
+        for clause, value in (
+            ("status = ?", where.status),
+            ("service_id = ?", where.service_id),
+            ("created_at >= ?", where.created_from),
+            ("created_at < ?", where.created_before),
+        ):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        if where.late_on is not None:
+            clauses.append(f"status IN ({', '.join('?' * len(OPEN))}) AND due_date < ?")
+            params.extend([*sorted(OPEN), where.late_on.isoformat()])
+        sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        total = await self.db.fetchone(f"SELECT count(*) AS n FROM requests{sql_where}", params)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM requests{sql_where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+            [*params, where.limit, where.offset],
+        )
+        return [_record(r) for r in rows], int(total["n"]) if total else 0

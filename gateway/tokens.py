@@ -1,0 +1,80 @@
+"""Operator API tokens: random bearer tokens whose SHA-256 alone is stored, each with a role.
+
+Tokens carry 256 bits from `secrets`, so a plain SHA-256 is enough (no slow hash needed: nothing
+to brute-force). Roles are ordered viewer < operator < admin; a role can do what those below it can.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from flows.errors import PishkhanError
+from gateway.store import Database
+
+ROLES = ("viewer", "operator", "admin")
+PREFIX = "pk_"
+MAX_TOKEN_LENGTH = 128
+
+
+class TokenError(PishkhanError):
+    """A token cannot be made as asked."""
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """Who a valid token belongs to."""
+
+    id: int
+    name: str
+    role: str
+
+    def can(self, role: str) -> bool:
+        """This token's role is `role` or above it."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def token_hash(token: str) -> str:
+    """The stored form of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class TokenStore:
+    """Creates, checks, lists and revokes operator tokens."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, role: str, name: str) -> str:
+        """A new token for `role`; the only time the token itself is seen."""
+        if role not in ROLES:
+            raise TokenError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        token = PREFIX + secrets.token_urlsafe(32)
+        await self.db.execute(
+            "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+            (name.strip() or role, role, token_hash(token), time.time()),
+        )
+        return token
+
+    async def verify(self, token: str) -> TokenInfo | None:
+        """Who the token belongs to, or None for an unknown or revoked token."""
+        if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        digest = token_hash(token)
+        row = await self.db.fetchone("SELECT id, name, role, token_hash FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,))
+        if row is None or not hmac.compare_digest(row["token_hash"], digest):
+            return None
+        return TokenInfo(row["id"], row["name"], row["role"])
+
+    async def list(self) -> list[dict[str, object]]:
+        """Every token's id, name, role and dates (never the hash)."""
+        return await self.db.fetchall("SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id")
+
+    async def revoke(self, token_id: int) -> bool:
+        """Stop a token working; False when there is no such active token."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), token_id))
+            return cursor.rowcount == 1

@@ -1,0 +1,53 @@
+"""The operator commands: `db migrate`, `catalogue import`, `tokens create|list|revoke`."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from gateway.cli import main
+from gateway.tokens import token_hash
+
+CONFIG = str(Path(__file__).resolve().parents[2] / "config")
+
+
+@pytest.fixture
+def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "cli.sqlite3"
+    monkeypatch.setenv("PISHKHAN_STORE_PATH", str(path))
+    return path
+
+
+def test_migrate_then_import_the_catalogue(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", CONFIG, "db", "migrate"]) == 0
+    assert "applied 0011_requests" in capsys.readouterr().out
+    assert main(["--config", CONFIG, "db", "migrate"]) == 0
+    assert "(0 applied)" in capsys.readouterr().out
+    assert main(["--config", CONFIG, "catalogue", "import"]) == 0
+    assert "imported 5 categories and 18 services" in capsys.readouterr().out
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT fee, days_to_deliver, parent FROM services WHERE id = '121095100'").fetchone() == (300000, 30, "121095000")
+
+
+def test_a_broken_catalogue_is_refused_with_every_problem(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("categories: [{id: a, title: {fa: الف, en: A}}]\nservices:\n  - {id: '12', type: G2C}\n", encoding="utf-8")
+    assert main(["--config", CONFIG, "catalogue", "import", "--file", str(bad)]) == 1
+    assert "9-digit service id" in capsys.readouterr().err
+
+
+def test_tokens_are_printed_once_and_stored_hashed(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", CONFIG, "tokens", "create", "--role", "operator", "--name", "desk 3"]) == 0
+    token = capsys.readouterr().out.strip()
+    assert token.startswith("pk_") and len(token) > 40
+    with sqlite3.connect(store) as db:
+        assert db.execute("SELECT name, role, token_hash FROM api_tokens").fetchall() == [("desk 3", "operator", token_hash(token))]
+    assert main(["--config", CONFIG, "tokens", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "operator\tdesk 3" in listed and token not in listed
+    assert main(["--config", CONFIG, "tokens", "revoke", "1"]) == 0
+    assert main(["--config", CONFIG, "tokens", "revoke", "1"]) == 1
+    with pytest.raises(SystemExit):
+        main(["--config", CONFIG, "tokens", "create", "--role", "root"])

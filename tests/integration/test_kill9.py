@@ -1,0 +1,90 @@
+"""No loss: a request whose tracking code the citizen saw is in the store even after `kill -9`.
+
+Runs the real `pishkhan serve` as a subprocess on a scratch SQLite file, submits over the Africa's
+Talking USSD endpoint until the receipt page, kills the process with SIGKILL at once, then reads
+the file directly and, after a restart, looks the request up over USSD.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PHONE = "+989121234567"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve(store: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """A running gateway and its base URL; killed (by its own pid) when the block ends."""
+    port = free_port()
+    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
+    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port", str(port)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(f"the gateway did not start: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                time.sleep(0.05)
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(5)
+        process.stderr.close()  # type: ignore[union-attr]
+
+
+def ussd(base: str, inputs: list[str]) -> str:
+    """One USSD session, hop by hop; the last page."""
+    session, page = uuid.uuid4().hex, ""
+    for hop in range(len(inputs) + 1):
+        form = urllib.parse.urlencode({"sessionId": session, "serviceCode": "*4#", "phoneNumber": PHONE, "text": "*".join(inputs[:hop])})
+        with urllib.request.urlopen(f"{base}/ussd/africastalking", data=form.encode(), timeout=5) as response:
+            page = response.read().decode()
+    return page
+
+
+def test_an_acknowledged_request_survives_kill_9(tmp_path: Path) -> None:
+    store = tmp_path / "pishkhan.sqlite3"
+    with serve(store) as (process, base):
+        receipt = ussd(base, ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"])
+        os.kill(process.pid, signal.SIGKILL)   # right after the citizen saw the code
+        process.wait(5)
+    assert process.returncode == -signal.SIGKILL
+    match = re.search(r"Tracking code: ([0-9]{11})", receipt)
+    assert match, receipt
+    code = match.group(1)
+    with sqlite3.connect(store) as db:
+        found = db.execute("SELECT status, service_id, phone, national_code FROM requests WHERE tracking_code = ?", (code,)).fetchone()
+        events = db.execute("SELECT to_status FROM request_events JOIN requests r ON r.id = request_id WHERE r.tracking_code = ?", (code,)).fetchall()
+    assert found == ("submitted", "121095100", PHONE, "0499370899")
+    assert events == [("submitted",)]
+    with serve(store) as (_, base):   # and the citizen can track it after the restart
+        status = ussd(base, ["2", "2", code])   # a new process: the language is asked again
+        assert "Status: submitted" in status and "First issue" in status
+    with sqlite3.connect(store) as db:   # the receipt SMS was queued (before or after the kill), exactly once
+        assert db.execute("SELECT count(*) FROM outbox WHERE idempotency_key = ?", (f"receipt:{code}",)).fetchone() == (1,)
