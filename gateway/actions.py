@@ -26,9 +26,10 @@ def base_actions() -> dict[str, Action]:
 
 
 def submission_key(call: ActionCall, service_id: str, inputs: dict[str, str]) -> str:
-    """The same citizen sending the same answers for the same service is one request (a provider
-    retry after a crash replays the confirm hop); a digest so the key holds nothing personal."""
-    digest = hashlib.sha256(json.dumps([call.channel, call.address, service_id, inputs], sort_keys=True).encode()).hexdigest()
+    """The same answers for the same service within one conversation are one request (a provider
+    retry replays the confirm hop; back-and-confirm again changes nothing); a new dial is a new
+    request. A digest, so the key holds nothing personal."""
+    digest = hashlib.sha256(json.dumps([call.conversation, service_id, inputs], sort_keys=True).encode()).hexdigest()
     return f"flow:{digest}"
 
 

@@ -30,15 +30,15 @@ _WORDS: dict[str, LocalisedText] = {
     "channels": {"fa": "کانال‌ها", "en": "Channels"},
     "complaint": {"fa": "شکایت", "en": "Complaints"},
     "steps": {"fa": "مراحل", "en": "Steps"},
-    "confirm": {"fa": "ثبت درخواست «{title}»؟\n{fee_line}", "en": "Submit a request for {title}?\n{fee_line}"},
+    "confirm": {"fa": "«{title}»\n{fee_line}", "en": "Submit a request for {title}?\n{fee_line}"},
     "yes": {"fa": "تایید و ثبت", "en": "Confirm"},
-    "no": {"fa": "انصراف", "en": "Cancel"},
 }
 
 RECEIPT: LocalisedText = {
-    "fa": "درخواست ثبت شد.\nکد پیگیری: {tracking_code}\nمهلت پاسخ: {due_date}\n{fee_text}",
-    "en": "Request received.\nTracking code: {tracking_code}\nAnswer due: {due_date}\n{fee_text}",
+    "fa": "ثبت شد. کد پیگیری:\n{tracking_code}\nمهلت: {due_date}\n{fee_text}",
+    "en": "Request received. Tracking code:\n{tracking_code}\nAnswer due: {due_date}\n{fee_text}",
 }
+"""The last screen of a request: one USSD page (an END), the same facts also go by SMS."""
 FAILED: LocalisedText = {
     "fa": "ثبت درخواست ممکن نشد. لطفا بعدا تلاش کنید.",
     "en": "Your request could not be registered. Please try later.",
@@ -54,15 +54,6 @@ def money(amount: int, lang: str) -> str:
 
 def _each(languages: tuple[str, ...], make: Any) -> dict[str, str]:
     return {lang: make(lang) for lang in languages}
-
-
-def _summary(service: Service, lang: str) -> str:
-    w = {k: v[lang] for k, v in _WORDS.items()}
-    return "\n".join([
-        service.title[lang],
-        f"{w['fee']}: {money(service.fee, lang)}",
-        f"{w['days']}: {service.days_to_deliver} {w['days_unit']}",
-    ])
 
 
 def card_text(service: Service, lang: str) -> str:
@@ -92,7 +83,7 @@ def card_text(service: Service, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str, ...], home: str) -> dict[str, Any]:
+def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str, ...]) -> dict[str, Any]:
     nodes: dict[str, Any] = {}
     sid = service.id
     children = catalogue.children(sid)
@@ -100,7 +91,9 @@ def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str,
     if service.inputs:
         options.append({"label": _WORDS["apply"], "goto": f"req_{sid}_0"})
     options.append({"label": _WORDS["card"], "goto": f"card_{sid}"})
-    nodes[f"svc_{sid}"] = {"type": "menu", "text": _each(languages, lambda l: _summary(service, l)), "options": options}
+    # The title alone, so the options fit the first Persian USSD page; fee and time are on the card
+    # and on the confirm screen before anything is submitted.
+    nodes[f"svc_{sid}"] = {"type": "menu", "text": dict(service.title), "options": options}
     nodes[f"card_{sid}"] = {"type": "message", "text": _each(languages, lambda l: card_text(service, l))}
     for index, item in enumerate(service.inputs):
         last = index == len(service.inputs) - 1
@@ -111,22 +104,20 @@ def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str,
     if service.inputs:
         confirm = _each(languages, lambda l: _WORDS["confirm"][l].replace("{title}", service.label[l]).replace(
             "{fee_line}", f"{_WORDS['fee'][l]}: {money(service.fee, l)}"))
-        nodes[f"confirm_{sid}"] = {"type": "menu", "text": confirm, "options": [
-            {"label": _WORDS["yes"], "goto": f"submit_{sid}"},
-            {"label": _WORDS["no"], "goto": home},
-        ]}
+        # One option: `00` cancels, and the screen keeps to one Persian USSD page.
+        nodes[f"confirm_{sid}"] = {"type": "menu", "text": confirm, "options": [{"label": _WORDS["yes"], "goto": f"submit_{sid}"}]}
         nodes[f"submit_{sid}"] = {"type": "action", "action": "submit_request", "args": {"service_id": sid},
                                   "next": "receipt", "outcomes": {"error": "failed"}}
     return nodes
 
 
-def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...], home: str) -> dict[str, Any]:
+def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...]) -> dict[str, Any]:
     """The `services` flow as a YAML-shaped mapping: categories -> services -> card / request."""
     nodes: dict[str, Any] = {
         "categories": {"type": "menu", "text": _WORDS["services"], "options": [
             {"label": dict(c.title), "goto": f"cat_{c.id}"} for c in catalogue.categories if catalogue.top_level(c.id)
         ]},
-        "receipt": {"type": "message", "text": RECEIPT},
+        "receipt": {"type": "end", "text": RECEIPT},
         "failed": {"type": "message", "text": FAILED},
     }
     for category in catalogue.categories:
@@ -137,5 +128,5 @@ def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...], home: str) 
             ]}
     for service in catalogue.services:
         if service.active:
-            nodes.update(_service_nodes(catalogue, service, languages, home))
+            nodes.update(_service_nodes(catalogue, service, languages))
     return {"flow": FLOW_ID, "start": "categories", "nodes": nodes}

@@ -60,7 +60,7 @@ def build_flowset(
     region = settings.flows.default_region
     flows = read_flows(flow_paths(flow_dir or settings.path(settings.flows.dir)), errors, default_region=region)
     languages = tuple(settings.flows.languages)
-    generated = parse_flow(catalogue_flow(catalogue, languages, settings.flows.home), CATALOGUE_FLOW_FILE, errors, default_region=region)
+    generated = parse_flow(catalogue_flow(catalogue, languages), CATALOGUE_FLOW_FILE, errors, default_region=region)
     if generated is not None:
         flows[generated.id] = generated
     flowset = FlowSet(flows=flows, entry=settings.flows.entry, home=settings.flows.home)

@@ -39,7 +39,7 @@ _W: dict[str, LocalisedText] = {
     "next": {"fa": "بعدی", "en": "Next"},
     "note": {"fa": "توضیح", "en": "Note"},
     "fee": {"fa": "هزینه", "en": "Fee"},
-    "payable": {"fa": "(قابل پرداخت)", "en": "(to be paid)"},
+    "payable": {"fa": "پرداختی", "en": "To pay"},
 }
 RECEIPT_SMS: LocalisedText = {
     "fa": "پیشخوان: درخواست {service} ثبت شد. کد پیگیری {code}. مهلت پاسخ {due}. {fee}",
@@ -66,9 +66,8 @@ def localised_date(day: datetime.date, languages: tuple[str, ...]) -> dict[str, 
 
 
 def fee_text(fee: int, lang: str) -> str:
-    """`Fee: 150,000 rials (to be paid)`, or `Fee: free`."""
-    line = f"{pick(_W['fee'], lang)}: {money(fee, lang)}"
-    return f"{line} {pick(_W['payable'], lang)}" if fee else line
+    """`To pay: 150,000 rials`, or `Fee: free`; short, because it ends an 80-character USSD receipt."""
+    return f"{pick(_W['payable'] if fee else _W['fee'], lang)}: {money(fee, lang)}"
 
 
 def receipt_sms(code: str, service_title: str, due: datetime.date, fee: int, lang: str) -> str:

@@ -75,7 +75,7 @@ def test_an_acknowledged_request_survives_kill_9(tmp_path: Path) -> None:
         os.kill(process.pid, signal.SIGKILL)   # right after the citizen saw the code
         process.wait(5)
     assert process.returncode == -signal.SIGKILL
-    match = re.search(r"Tracking code: ([0-9]{11})", receipt)
+    match = re.search(r"Tracking code:\s*([0-9]{11})", receipt)
     assert match, receipt
     code = match.group(1)
     with sqlite3.connect(store) as db:

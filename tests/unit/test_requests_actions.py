@@ -33,7 +33,7 @@ async def test_submit_sets_the_receipt_variables(gateway: Gateway) -> None:
     assert record is not None
     assert result.vars["due_date"]["en"] == record.due_date.isoformat()
     assert result.vars["due_date"]["fa"].startswith("۱۴")   # Jalali, Persian digits
-    assert result.vars["fee_text"] == {"en": "Fee: 300,000 rials (to be paid)", "fa": "هزینه: 300,000 ریال (قابل پرداخت)"}
+    assert result.vars["fee_text"] == {"en": "To pay: 300,000 rials", "fa": "پرداختی: 300,000 ریال"}
 
 
 async def test_a_replayed_confirm_makes_one_request(gateway: Gateway) -> None:
