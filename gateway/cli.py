@@ -15,6 +15,8 @@ COMMAND_MODULES = (
     "gateway.commands.db",
     "gateway.commands.catalogue",
     "gateway.commands.tokens",
+    "gateway.commands.payments",
+    "gateway.commands.telegram",
 )
 
 

@@ -4,6 +4,7 @@
 name: browse a service card
 channel: ussd            # ussd | sms | telegram
 msisdn: "+989121234567"
+short_number: "4000"     # sms: the number texted (its flow and keywords apply)
 steps:
   - dial: "*4#"          # a new session (USSD); or `send: text`
     expect: ["Language"]
@@ -101,8 +102,12 @@ async def run_transcript(gateway: Gateway, path: Path) -> list[StepFailure]:
         else:
             text = substitute(str(step.get("send", "")), memory, "en")
             inbound = Inbound(channel, address, text, "transcript", session_id=session_id, phone=msisdn)
-        reply = await gateway.conversations.turn(inbound, view.surface)
-        shown = view.render(reply)
-        failures.extend(_check(name, number, step, shown, reply.end, gateway, channel))
+        if channel == "sms" and gateway.sms is not None:  # keywords and first-text rules apply, as on the wire
+            answer = await gateway.sms.answer(inbound, gateway.sms.numbers.for_receiver(str(data.get("short_number", ""))))
+            shown, end = answer.text, answer.end
+        else:
+            reply = await gateway.conversations.turn(inbound, view.surface)
+            shown, end = view.render(reply), reply.end
+        failures.extend(_check(name, number, step, shown, end, gateway, channel))
         failures.extend(_remember(name, number, step, shown, memory))
     return failures

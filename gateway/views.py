@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from channels.sms.surface import sms_surface
 from channels.ussd.base import ussd_surface
-from flows.gsm7 import sms_encoding
 from flows.paging import Surface, compose_reply
 from flows.reply import Reply
 from gateway.settings import Settings
-
-SMS_MAX_SEGMENTS = 3
+from gateway.sms.settings import load_sms_settings
 
 
 @dataclass(frozen=True)
@@ -35,17 +34,12 @@ class ChannelView:
         return text
 
 
-def sms_surface(max_segments: int = SMS_MAX_SEGMENTS) -> Surface:
-    """An SMS page is as long as `max_segments` concatenated segments."""
-    return Surface("sms", lambda page: sms_encoding(page).segments <= max_segments)
-
-
 def channel_view(channel: str, settings: Settings) -> ChannelView:
     """The view for `ussd`, `sms` or `telegram`."""
     if channel == "ussd":
         return ChannelView("ussd", ussd_surface(settings.ussd.gsm_limit, settings.ussd.ucs2_limit))
     if channel == "sms":
-        return ChannelView("sms", sms_surface())
+        return ChannelView("sms", sms_surface(load_sms_settings(settings).max_segments))
     if channel == "telegram":
         return ChannelView("telegram", Surface("telegram"))
     raise ValueError(f"unknown channel {channel!r}; use ussd, sms or telegram")

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.api.payments import OPENAPI_PATHS as PAYMENT_PATHS
 from gateway.requests import STATUSES
 
 Json = dict[str, Any]
@@ -96,6 +97,7 @@ def document() -> Json:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": {
+            **PAYMENT_PATHS,  # kept beside their handlers in gateway.api.payments
             "/services": {
                 "get": {"summary": "List services", "operationId": "listServices", "responses": {
                     "200": _ok("Every service in catalogue order", {**_PAGE, "properties": {**_PAGE["properties"], "items": {"type": "array", "items": _ref("Service")}}}), **_AUTH}},

@@ -1,4 +1,10 @@
-"""`pishkhan serve`: run the gateway's HTTP server."""
+"""`pishkhan serve`: run the gateway's HTTP server, as one process or as N workers on one port.
+
+With `--workers N` the command forks N worker processes that each listen on the same port with
+SO_REUSEPORT (the kernel spreads connections between them) and share Redis for sessions, duplicate
+ids and rate limits, and the SQLite store for records. The parent only prepares the store once
+(migrations, first catalogue import, flow checks), supervises, and restarts a worker that dies.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +12,27 @@ import argparse
 import asyncio
 import dataclasses
 import logging
+import os
+import signal
+import time
+from types import FrameType
 
 from aiohttp import web
 
 from flows.errors import PishkhanError
-from gateway.app import create_app
+from gateway.app import create_app, open_gateway
 from gateway.commands.common import config_option, report, settings_of
+from gateway.settings import Settings, SettingsError
+from gateway.state.redis import redis_settings
+from gateway.telegram.polling import with_polling
+
+log = logging.getLogger(__name__)
+
+RESTART_DELAY = 1.0
+"""Seconds before a dead worker is replaced, so a worker that crashes at start does not spin."""
+CRASH_LOOP = 5
+"""Workers dying within `QUICK_DEATH` seconds of starting, in a row, before the supervisor gives up."""
+QUICK_DEATH = 5.0
 
 
 def use_uvloop() -> None:
@@ -21,6 +42,100 @@ def use_uvloop() -> None:
     except ImportError:
         return
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def run_worker(settings: Settings, *, reuse_port: bool, telegram_polling: bool = False) -> None:
+    """Serve until SIGINT/SIGTERM in this process (polling the bots' Bot APIs in development)."""
+    use_uvloop()
+    server = settings.server
+    app = with_polling(create_app(settings)) if telegram_polling else create_app(settings)
+    web.run_app(app, host=server.host, port=server.port, access_log=None, reuse_port=reuse_port,
+                print=lambda m: logging.info(m.strip()))
+
+
+def check_workers(settings: Settings, workers: int) -> None:
+    """Several workers need a shared store for conversations; refuse rather than split them."""
+    if workers < 1:
+        raise SettingsError(f"--workers {workers}: give 1 or more")
+    if workers > 1 and not redis_settings(settings).url:
+        raise SettingsError(
+            f"--workers {workers} needs Redis: each worker would keep its own sessions, so a citizen's next hop "
+            "landing on another worker would start over. Set PISHKHAN_REDIS_URL=redis://host:6379/0 "
+            "(or `redis.url` in settings.yaml), or run one worker."
+        )
+
+
+async def prepare(settings: Settings) -> None:
+    """Open and close the gateway once: migrations, first catalogue import and flow checks happen here,
+    not in N workers racing each other, and a broken config is reported before anything forks."""
+    gateway = await open_gateway(settings)
+    await gateway.close()
+
+
+class Supervisor:
+    """Forks workers, forwards SIGTERM/SIGINT to them, and replaces any that dies unexpectedly."""
+
+    def __init__(self, settings: Settings, workers: int) -> None:
+        self.settings = settings
+        self.workers = workers
+        self.children: dict[int, float] = {}
+        self.stopping = False
+        self.quick_deaths = 0
+
+    def spawn(self) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker: default signal handling, then aiohttp installs its own
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 0
+            try:
+                run_worker(self.settings, reuse_port=True)
+            except BaseException:
+                log.exception("worker %d failed", os.getpid())
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        self.children[pid] = time.monotonic()
+
+    def stop(self, signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+        for pid in self.children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def run(self) -> int:
+        """Until every worker has exited after a stop signal, or workers keep crashing at start."""
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        for _ in range(self.workers):
+            self.spawn()
+        server = self.settings.server
+        log.info("%d workers on http://%s:%d (pids %s)", self.workers, server.host, server.port, sorted(self.children))
+        while self.children:
+            pid, status = os.wait()
+            started = self.children.pop(pid, None)
+            if started is None or self.stopping:
+                continue
+            log.error("worker %d exited (%s); starting another", pid, describe(status))
+            self.quick_deaths = self.quick_deaths + 1 if time.monotonic() - started < QUICK_DEATH else 0
+            if self.quick_deaths >= CRASH_LOOP:
+                log.error("workers keep dying at start; stopping (see the errors above)")
+                self.stop(signal.SIGTERM, None)
+                continue
+            time.sleep(RESTART_DELAY)
+            if not self.stopping:
+                self.spawn()
+        return 1 if self.quick_deaths >= CRASH_LOOP else 0
+
+
+def describe(status: int) -> str:
+    """A wait status in words."""
+    if os.WIFSIGNALED(status):
+        return f"killed by {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -34,11 +149,16 @@ def serve(args: argparse.Namespace) -> int:
         )
         settings = dataclasses.replace(settings, server=server)
         logging.getLogger().setLevel(settings.server.log_level)
-        use_uvloop()
-        web.run_app(create_app(settings), host=server.host, port=server.port, access_log=None, print=lambda m: logging.info(m.strip()))
+        check_workers(settings, args.workers)
+        if args.telegram_polling and args.workers != 1:
+            raise SettingsError("--telegram-polling runs in one process: drop --workers (polling is for development)")
+        if args.workers == 1:
+            run_worker(settings, reuse_port=False, telegram_polling=args.telegram_polling)
+            return 0
+        asyncio.run(prepare(settings))
+        return Supervisor(settings, args.workers).run()
     except PishkhanError as error:
         return report(error)
-    return 0
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -47,4 +167,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     config_option(parser)
     parser.add_argument("--host", help="address to listen on (default from settings: 127.0.0.1)")
     parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="worker processes sharing the port (default 1; more than 1 needs redis.url)")
+    parser.add_argument("--telegram-polling", action="store_true",
+                        help="development: long-poll the Bot API of every configured bot instead of its webhook")
     parser.set_defaults(handler=serve)

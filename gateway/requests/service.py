@@ -180,6 +180,7 @@ class RequestService:
             lang=lang,
             service_title=self._title(record.service_id, lang) if own else None,
             reason=last.reason if own and last else None,
+            payment=record.payment_state if record.fee else None,
         )
 
     async def list_for_phone(self, phone_e164: str) -> list[RequestRecord]:

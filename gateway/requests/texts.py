@@ -31,6 +31,12 @@ NEXT: dict[str, LocalisedText] = {
     "delivered": {"fa": "پایان کار.", "en": "Completed."},
     "cancelled": {"fa": "این درخواست بسته شد.", "en": "This request is closed."},
 }
+PAYMENT: dict[str, LocalisedText] = {
+    "none": {"fa": "پرداخت نشده", "en": "not paid"},
+    "pending": {"fa": "در انتظار پرداخت", "en": "awaiting payment"},
+    "paid": {"fa": "پرداخت شده", "en": "paid"},
+    "failed": {"fa": "ناموفق؛ لینک تازه بخواهید", "en": "failed; ask for a new link"},
+}
 _W: dict[str, LocalisedText] = {
     "status": {"fa": "وضعیت", "en": "Status"},
     "since": {"fa": "تغییر", "en": "Changed"},
@@ -40,6 +46,7 @@ _W: dict[str, LocalisedText] = {
     "note": {"fa": "توضیح", "en": "Note"},
     "fee": {"fa": "هزینه", "en": "Fee"},
     "payable": {"fa": "پرداختی", "en": "To pay"},
+    "payment": {"fa": "پرداخت", "en": "Payment"},
 }
 RECEIPT_SMS: LocalisedText = {
     "fa": "پیشخوان: درخواست {service} ثبت شد. کد پیگیری {code}. مهلت پاسخ {due}. {fee}",
@@ -96,9 +103,11 @@ def status_lines(
     lang: str,
     service_title: str | None = None,
     reason: str | None = None,
+    payment: str | None = None,
 ) -> str:
     """The answer to a status lookup (the citizen has just typed the code, so it is not repeated:
-    Persian USSD pages hold 80 characters); the title and reason only for the requester themselves."""
+    Persian USSD pages hold 80 characters); the title and reason only for the requester themselves,
+    the payment state (`payment`, None for a free service) for anyone: it says nothing personal."""
     w = {k: pick(v, lang) for k, v in _W.items()}
     lines = [f"{w['status']}: {pick(STATUS[status], lang)}"]
     if service_title:
@@ -107,5 +116,7 @@ def status_lines(
     lines.append(f"{w['due']}: {date_text(due, lang)}" + (f" {w['late']}" if late else ""))
     if reason:
         lines.append(f"{w['note']}: {reason}")
+    if payment in PAYMENT:
+        lines.append(f"{w['payment']}: {pick(PAYMENT[payment], lang)}")
     lines.append(f"{w['next']}: {pick(NEXT[status], lang)}")
     return _fa("\n".join(lines), lang)

@@ -231,3 +231,12 @@ async def test_messages_a_crash_left_unsent_are_sent_at_start(requests: RequestS
     rows = await outbox_rows(db)
     assert [r["kind"] for r in rows] == ["notification"]   # the submission of an SMS citizen needs none
     assert await requests.resend_unnotified() == 0
+
+
+async def test_a_status_lookup_shows_the_payment_state_of_a_fee(requests: RequestService) -> None:
+    record = await submit(requests)
+    before = await requests.status_text(record.tracking_code, asker_address="tel:+989350000000", asker_phone=None, lang="en")
+    assert "Payment: not paid" in before  # type: ignore[operator]
+    await requests.set_payment_state(record.id, "paid")
+    after = await requests.status_text(record.tracking_code, asker_address=ALI, asker_phone=None, lang="fa")
+    assert "پرداخت: پرداخت شده" in after  # type: ignore[operator]

@@ -1,0 +1,131 @@
+"""Scale-out bench: the same USSD load against one worker on the in-process store, then against
+`pishkhan serve --workers 2` sharing a redis-server, in one run; prints both and the ratio.
+
+Uses bench/ussd_load.py's load generator (closed loop for hops/s, open loop from the plan for
+latency). Everything runs on this machine: the client, the workers and Redis share its cores.
+
+    python bench/ussd_scale.py                      # 8 s per measurement, 500 open-loop sessions
+    python bench/ussd_scale.py --duration 5 --json
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.ussd_load import Result, free_port, measure, stop, wait_healthy  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+APOLOGY = "answered with an apology"
+"""What a worker logs when it answered a hop with the polite END because Redis did not answer."""
+
+
+def start_redis(directory: Path, log) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no-untyped-def]
+    """A throwaway redis-server without persistence."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise SystemExit("redis-server is not installed: `apt-get install redis-server`")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+                             "--dir", str(directory)], stdout=log, stderr=subprocess.STDOUT)
+    time.sleep(0.3)
+    if proc.poll() is not None:
+        raise SystemExit(f"redis-server exited with code {proc.returncode}")
+    return proc, f"redis://127.0.0.1:{port}/0"
+
+
+def start_gateway(workers: int, redis_url: str, directory: Path, log) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no-untyped-def]
+    """`pishkhan serve` with its own scratch store; INFO logs off for both setups alike."""
+    port = free_port()
+    env = {**os.environ, "PISHKHAN_STORE_PATH": str(directory / f"store-{workers}.sqlite3"),
+           "PISHKHAN_REDIS_URL": redis_url, "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(workers)],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, f"http://127.0.0.1:{port}"
+
+
+async def run(args: argparse.Namespace) -> list[Result]:
+    """One worker in-process, then two workers + Redis; each started, measured and stopped in turn."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="pishkhan-scale-") as tmp, \
+            tempfile.NamedTemporaryFile(prefix="pishkhan-scale-", suffix=".log", delete=False) as log:
+        directory = Path(tmp)
+        for target, workers in (("1 worker", 1), ("2 workers+redis", 2)):
+            procs = []
+            try:
+                redis_url = ""
+                if workers > 1:
+                    redis, redis_url = start_redis(directory, log)
+                    procs.append(redis)
+                gateway, url = start_gateway(workers, redis_url, directory, log)
+                procs.insert(0, gateway)
+                await wait_healthy(url, gateway, f"{target} (log: {log.name})")
+                await asyncio.sleep(1.0 if workers > 1 else 0.2)  # every worker listening, not just the first
+                seen = Path(log.name).read_text(errors="replace").count(APOLOGY)
+                results.append(await measure(target, url, args))
+                log.flush()
+                apologies = Path(log.name).read_text(errors="replace").count(APOLOGY) - seen
+                if apologies:
+                    print(f"{target}: {apologies} hops answered with the store-unavailable apology (counted as hops)")
+            finally:
+                for proc in procs:
+                    stop(proc)
+    return results
+
+
+def print_table(results: list[Result], args: argparse.Namespace) -> None:
+    """Both setups, one row each, and the throughput ratio against the target."""
+    print(f"closed loop: {args.concurrency} sessions x {args.duration:g} s | open loop: {args.rate:g} hops/s over "
+          f"{args.sessions} sessions x {args.duration:g} s | path {','.join(args.path)} | "
+          f"{os.cpu_count()} cores shared by client, workers and Redis")
+    print(f"{'setup':<16} {'hops/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'achieved/s':>10} {'errors':>7}")
+    for r in results:
+        print(f"{r.target:<16} {r.hops_per_s:>9.1f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.2f} "
+              f"{r.achieved_rate:>10.1f} {r.errors:>7}")
+    one, two = results
+    ratio = two.hops_per_s / one.hops_per_s if one.hops_per_s else 0.0
+    print(f"2 workers+redis / 1 worker hops/s: {ratio:.2f} (target >= 1.5); "
+          f"p99 at {args.sessions} sessions: {two.p99_ms:.1f} ms (target < 50)")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Load shape; the same for both setups."""
+    p = argparse.ArgumentParser(description="USSD load: 1 worker in-process vs 2 workers + Redis.")
+    p.add_argument("--path", default="1,1,1,1,0,00", help="inputs after the first (empty) hop")
+    p.add_argument("--concurrency", type=int, default=200, help="closed-loop sessions")
+    p.add_argument("--rate", type=float, default=1000.0, help="open-loop offered hops/s")
+    p.add_argument("--sessions", type=int, default=500, help="open-loop concurrent sessions")
+    p.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
+    p.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each setup")
+    p.add_argument("--json", action="store_true", help="also print the results as JSON")
+    args = p.parse_args(argv)
+    args.path = [s.strip() for s in args.path.split(",") if s.strip()]
+    if not (0 < args.duration <= 600 and 0 <= args.warmup <= 60) or min(args.concurrency, args.sessions) < 1 or args.rate <= 0:
+        p.error("--duration in (0, 600], --warmup in [0, 60], positive --concurrency, --sessions and --rate")
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    try:
+        import uvloop
+    except ImportError:  # the bench still runs, with a slower client
+        uvloop = None  # type: ignore[assignment]
+    results = (uvloop.run if uvloop is not None else asyncio.run)(run(args))
+    print_table(results, args)
+    if args.json:
+        print(json.dumps([asdict(r) for r in results], indent=2))
+
+
+if __name__ == "__main__":
+    main()

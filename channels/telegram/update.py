@@ -1,0 +1,125 @@
+"""A Bot API Update as one of the few things a citizen can do in a private chat with the bot.
+
+Everything else (groups, channels, edits, inline queries, polls) is `IGNORED`: never an error.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+
+from telegram import Chat, ChatMember, Update
+
+from channels.inbound import Inbound
+from flows.errors import ChannelError
+
+MAX_TEXT = 4096
+_ADDRESS = re.compile(r"^telegram:([a-z0-9_-]{1,32}):(-?[0-9]{1,20})$")
+_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]{1,64}))?(?:\s+(.*))?$", re.S)
+
+
+class Kind(enum.Enum):
+    """What the update asks of us."""
+
+    TEXT = "text"
+    COMMAND = "command"
+    CALLBACK = "callback"
+    CONTACT = "contact"
+    UNSUPPORTED = "unsupported"
+    """A private message we cannot read (sticker, photo, voice, location...): answered politely."""
+    BLOCKED = "blocked"
+    UNBLOCKED = "unblocked"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class BotUpdate:
+    """The parts of an Update the gateway acts on."""
+
+    kind: Kind
+    update_id: int
+    chat_id: int | None = None
+    user_id: int | None = None
+    text: str = ""
+    """The message text, the command name (lower case, no slash) or the callback data."""
+    args: str = ""
+    """What follows a command (a deep-link payload after /start)."""
+    callback_id: str | None = None
+    message_id: int | None = None
+    """The message whose button was pressed."""
+    contact_phone: str | None = None
+    contact_user_id: int | None = None
+    language_code: str | None = None
+
+
+def bot_address(bot: str, chat_id: int) -> str:
+    """`telegram:<bot>:<chat id>`: where replies and notifications for this chat go."""
+    return f"telegram:{bot}:{chat_id}"
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    """(bot name, chat id) of a bot address; ChannelError when it is not one."""
+    match = _ADDRESS.match(address)
+    if match is None:
+        raise ChannelError(f"not a bot address: {address[:60]!r} (expected telegram:<bot>:<chat id>)")
+    return match.group(1), int(match.group(2))
+
+
+def _member_change(update: Update) -> BotUpdate:
+    change = update.my_chat_member
+    assert change is not None
+    if change.chat.type != Chat.PRIVATE:
+        return BotUpdate(Kind.IGNORED, update.update_id)
+    status = change.new_chat_member.status
+    kind = Kind.BLOCKED if status in (ChatMember.BANNED, ChatMember.LEFT) else Kind.UNBLOCKED
+    return BotUpdate(kind, update.update_id, chat_id=change.chat.id, user_id=change.from_user.id)
+
+
+def _callback(update: Update) -> BotUpdate:
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    private = message is not None and message.chat.type == Chat.PRIVATE
+    return BotUpdate(
+        Kind.CALLBACK, update.update_id,
+        chat_id=message.chat.id if private and message else None, user_id=query.from_user.id,
+        text=(query.data or "")[:64], callback_id=query.id,
+        message_id=message.message_id if private and message else None,
+        language_code=query.from_user.language_code,
+    )
+
+
+def read_update(update: Update, bot_username: str | None) -> BotUpdate:
+    """Classify an update; `bot_username` tells `/cmd@OtherBot` (ignored) from `/cmd@ThisBot`."""
+    if update.callback_query is not None:
+        return _callback(update)
+    if update.my_chat_member is not None:
+        return _member_change(update)
+    message = update.message
+    if message is None or message.chat.type != Chat.PRIVATE or message.from_user is None or message.from_user.is_bot:
+        return BotUpdate(Kind.IGNORED, update.update_id)
+    base = {"update_id": update.update_id, "chat_id": message.chat.id, "user_id": message.from_user.id,
+            "language_code": message.from_user.language_code}
+    if message.contact is not None:
+        return BotUpdate(Kind.CONTACT, contact_phone=message.contact.phone_number, contact_user_id=message.contact.user_id, **base)
+    text = message.text
+    if text is None:
+        return BotUpdate(Kind.UNSUPPORTED, **base)
+    command = _COMMAND.match(text.strip())
+    if command:
+        addressed_to = command.group(2)
+        if addressed_to and bot_username and addressed_to.lower() != bot_username.lower():
+            return BotUpdate(Kind.IGNORED, update.update_id)
+        return BotUpdate(Kind.COMMAND, text=command.group(1).lower(), args=(command.group(3) or "").strip()[:64], **base)
+    return BotUpdate(Kind.TEXT, text=text[:MAX_TEXT], **base)
+
+
+def to_inbound(bot: str, event: BotUpdate, text: str, *, phone: str | None, new_session: bool = False) -> Inbound:
+    """The Inbound for a turn of this chat (`text` may differ from the message: a pressed button's key)."""
+    if event.chat_id is None:
+        raise ChannelError("this update belongs to no private chat")
+    return Inbound(
+        channel="telegram", address=bot_address(bot, event.chat_id), text=text, provider=bot,
+        message_id=str(event.update_id), phone=phone, new_session=new_session,
+    )

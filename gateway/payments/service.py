@@ -1,0 +1,278 @@
+"""Payments for request fees: links, starting at the provider, verifying callbacks, renewing links.
+
+Only the provider's server-side verify (with our stored amount) makes a payment paid; a callback's
+query only names the authority to verify. After any change the request's `payment_state` and the
+citizen are brought up to date (`sync`); a crash in between leaves `synced_state` behind and the
+sweeper finishes the job, so nothing is lost and nothing is told twice (outbox idempotency keys).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from flows.errors import ProviderError
+from gateway.conversations import masked
+from gateway.outbox import Outbox
+from gateway.payments import texts
+from gateway.payments.links import link_url, looks_like_token, new_csrf, new_token, same_secret, token_hash
+from gateway.payments.models import Payment, PaymentError, request_payment_state
+from gateway.payments.providers import PaymentOrder, PaymentProvider
+from gateway.payments.settings import PaymentSettings
+from gateway.payments.store import PaymentStore
+from gateway.requests import RequestRecord, RequestService
+from gateway.requests.service import NOTIFY_CHANNEL
+
+log = logging.getLogger(__name__)
+
+CLOSED_REQUESTS = frozenset({"cancelled", "rejected"})
+"""Requests that no longer take a fee."""
+
+
+class LinkProblem(PaymentError):
+    """Why a link cannot do what was asked; `kind` picks the page: not_found, stale_form, expired,
+    closed, bank_down, busy."""
+
+    def __init__(self, kind: str, message: str = "") -> None:
+        self.kind = kind
+        super().__init__(message or kind)
+
+
+@dataclass(frozen=True)
+class LinkView:
+    """What a link's page needs: the payment, its request, and what the page offers."""
+
+    payment: Payment
+    request: RequestRecord
+    page: str
+    """pay | started | paid | failed | expired | renewed | closed"""
+    paid: Payment | None = None
+    """The request's paid payment, when there is one (its reference is shown)."""
+
+    @property
+    def renewable(self) -> bool:
+        """The page may offer to send a new link."""
+        return self.page in ("failed", "expired")
+
+
+class PaymentService:
+    """Fee payments for requests, with one configured provider."""
+
+    def __init__(self, store: PaymentStore, provider: PaymentProvider, requests: RequestService, outbox: Outbox,
+                 settings: PaymentSettings, public_base_url: str, service_title: Callable[[str, str], str]) -> None:
+        self.store = store
+        self.provider = provider
+        self.requests = requests
+        self.outbox = outbox
+        self.settings = settings
+        self.public_base_url = public_base_url.rstrip("/")
+        self.service_title = service_title
+
+    # -- links ---------------------------------------------------------------------------------
+
+    async def on_submitted(self, record: RequestRecord) -> None:
+        """The request hook: a request with a fee gets a payment and its link at once."""
+        if record.fee > 0:
+            await self.issue(record)
+
+    async def issue(self, record: RequestRecord, *, renews: int | None = None) -> Payment | None:
+        """A new pending payment for the request's fee and its link in the outbox; None when the
+        request already has a pending or paid payment."""
+        token = new_token()
+        payment = await self.store.create(record.id, record.fee, self.provider.name, token_hash(token), new_csrf(),
+                                          time.time() + self.settings.link_ttl, renews=renews)
+        if payment is None:
+            return None
+        log.info("request %s: payment %d of %d rials opened (%s)", record.tracking_code, payment.id, payment.amount, self.provider.name)
+        await self._send_link(payment, record, token)
+        await self.sync(payment)
+        return payment
+
+    async def _send_link(self, payment: Payment, record: RequestRecord, token: str) -> None:
+        channel = NOTIFY_CHANNEL.get(record.channel)
+        if channel is None:
+            log.warning("request %s: no channel to send a payment link on (%s)", record.tracking_code, record.channel)
+            await self.store.mark_link_sent(payment.id, f"not sent: no channel for {record.channel}")
+            return
+        url = link_url(self.public_base_url, token)
+        hours = max(1, round(self.settings.link_ttl / 3600))
+        meta = {"lang": record.lang, "tracking_code": record.tracking_code, "payment_id": payment.id, "url": url}
+        if channel == "telegram":
+            meta["url_label"] = texts.link_button(payment.amount, record.lang)
+        await self.outbox.enqueue(channel, record.address, texts.link_message(payment.amount, record.tracking_code, url, hours, record.lang),
+                                  kind="payment_link", meta=meta, idempotency_key=f"payment-link:{payment.id}:{token_hash(token)[:16]}")
+        await self.store.mark_link_sent(payment.id, f"{channel} to {masked(record.address)}")
+
+    async def _request(self, payment: Payment) -> RequestRecord:
+        record = await self.requests.store.get_by_id(payment.request_id)
+        if record is None:
+            raise PaymentError(f"payment {payment.id}: request {payment.request_id} is gone")
+        return record
+
+    async def view(self, token: str) -> LinkView | None:
+        """A link's payment, its request and the page it shows; None for an unknown token."""
+        if not looks_like_token(token):
+            return None
+        payment = await self.store.by_token_hash(token_hash(token))
+        return await self.view_of(payment) if payment else None
+
+    async def view_of(self, payment: Payment) -> LinkView:
+        """The page state of a payment (also after a callback, which has no token)."""
+        request = await self._request(payment)
+        payments = await self.store.for_request(payment.request_id)
+        paid = next((p for p in payments if p.state == "paid"), None)
+        return LinkView(payment, request, self._page(payment, request, payments, paid, time.time()), paid)
+
+    @staticmethod
+    def _page(payment: Payment, request: RequestRecord, payments: list[Payment], paid: Payment | None, now: float) -> str:
+        if paid is not None:
+            return "paid"
+        if request.status in CLOSED_REQUESTS or payment.state == "refunded":
+            return "closed"
+        if payment.renewed_by is not None or payments[-1].id != payment.id:
+            return "renewed"
+        if payment.state == "pending":
+            if payment.authority:
+                return "started"
+            return "expired" if payment.link_expired(now) else "pay"
+        return payment.state  # failed | expired
+
+    async def _checked(self, token: str, form_csrf: str | None, cookie_csrf: str | None) -> LinkView:
+        found = await self.view(token)
+        if found is None:
+            raise LinkProblem("not_found")
+        expected = found.payment.csrf
+        if not (same_secret(form_csrf, expected) and same_secret(cookie_csrf, expected)):
+            raise LinkProblem("stale_form")
+        return found
+
+    # -- paying --------------------------------------------------------------------------------
+
+    async def start(self, token: str, form_csrf: str | None, cookie_csrf: str | None) -> str:
+        """The citizen pressed pay: open the payment at the provider (once per link) and return
+        where to send the browser. Pressing again while it is open goes back to the same payment."""
+        found = await self._checked(token, form_csrf, cookie_csrf)
+        payment = found.payment
+        if found.page == "started" and payment.authority:
+            return self.provider.redirect_url(payment.authority)
+        if found.page != "pay":
+            raise LinkProblem(found.page if found.page in ("expired", "closed") else "closed")
+        if not await self.store.claim_start(payment.id, time.time()):
+            again = await self.store.get(payment.id)
+            if again is not None and again.state == "pending" and again.authority:
+                return self.provider.redirect_url(again.authority)
+            raise LinkProblem("busy")
+        order = PaymentOrder(
+            amount=payment.amount,
+            callback_url=f"{self.public_base_url}/pay/callback/{self.provider.name}",
+            description=self.settings.description.replace("{code}", found.request.tracking_code)[:200],
+            order_id=str(payment.id),
+        )
+        try:
+            authority = await self.provider.create(order)
+        except ProviderError as error:
+            await self.store.release_start(payment.id, str(error))
+            log.warning("payment %d: the provider could not open it: %s", payment.id, error)
+            raise LinkProblem("bank_down", str(error)) from error
+        await self.store.set_authority(payment.id, authority)
+        return self.provider.redirect_url(authority)
+
+    async def callback(self, provider: str, query: Mapping[str, str]) -> Payment | None:
+        """The browser came back from the provider: verify the named authority (nothing else in
+        the query is used). The payment as it now stands, or None when the query names none of ours."""
+        if provider != self.provider.name:
+            return None
+        authority = self.provider.authority_from(query)
+        payment = await self.store.by_authority(provider, authority) if authority else None
+        if payment is None:
+            log.warning("payment callback from %s for an unknown authority", provider)
+            return None
+        return await self.settle(payment, source="callback")
+
+    async def settle(self, payment: Payment, *, source: str) -> Payment:
+        """Ask the provider about the payment with our stored amount and apply the answer once.
+        A provider that cannot answer leaves it pending for the sweeper."""
+        if payment.state in ("paid", "refunded") or payment.authority is None:
+            return payment
+        try:
+            verdict = await self.provider.verify(payment)
+        except ProviderError as error:
+            await self.store.note_verify(payment.id, f"no answer: {error}")
+            log.warning("payment %d: verify failed (%s); it stays pending for the sweeper", payment.id, error)
+            return payment
+        await self.store.note_verify(payment.id, f"{source}: code {verdict.code} {verdict.message}")
+        changed: Payment | None = None
+        if verdict.outcome == "paid":
+            changed = await self.store.transition(payment.id, "paid", ref_id=verdict.ref_id, card_pan=verdict.card_pan)
+            if changed:
+                log.info("payment %d paid (%d rials, ref %s)", payment.id, payment.amount, verdict.ref_id)
+        elif verdict.outcome == "mismatch":
+            reason = f"amount mismatch: the provider did not confirm {payment.amount} rials (code {verdict.code})"
+            log.warning("payment %d failed: %s", payment.id, reason)
+            changed = await self.store.transition(payment.id, "failed", reason=reason)
+        elif verdict.outcome == "rejected" or source == "callback":
+            reason = f"not paid: provider code {verdict.code} {verdict.message}".strip()
+            changed = await self.store.transition(payment.id, "failed", reason=reason)
+        else:  # the sweeper only asks after verify_after seconds: a payment still unpaid by then is over
+            changed = await self.store.transition(payment.id, "expired", reason=f"unpaid {int(self.settings.verify_after)} s after it started")
+        if changed is None:
+            return await self.store.get(payment.id) or payment
+        await self.sync(changed)
+        return changed
+
+    async def renew(self, token: str, form_csrf: str | None, cookie_csrf: str | None) -> Payment:
+        """A new link for an unpaid request whose link expired or whose payment failed; sent to the
+        citizen's own channel (never shown on the page), once per old link."""
+        found = await self._checked(token, form_csrf, cookie_csrf)
+        if not found.renewable:
+            raise LinkProblem("closed")
+        payment = found.payment
+        if payment.state == "pending":
+            await self.store.transition(payment.id, "expired", reason="link expired unused")
+        fresh = await self.issue(found.request, renews=payment.id)
+        if fresh is None:
+            raise LinkProblem("busy")
+        log.info("request %s: new payment link %d replaces %d", found.request.tracking_code, fresh.id, payment.id)
+        return fresh
+
+    # -- keeping the request and the citizen up to date ------------------------------------------
+
+    async def sync(self, payment: Payment) -> None:
+        """Set the request's payment state from all its payments and send the receipt of a paid one."""
+        record = await self._request(payment)
+        await self.requests.set_payment_state(record.id, request_payment_state(await self.store.for_request(record.id)))
+        if payment.state == "paid":
+            channel = NOTIFY_CHANNEL.get(record.channel)
+            if channel is not None:
+                await self.outbox.enqueue(
+                    channel, record.address, texts.receipt(payment.amount, record.tracking_code, payment.ref_id or "-", record.lang),
+                    kind="payment_receipt", meta={"lang": record.lang, "tracking_code": record.tracking_code, "payment_id": payment.id},
+                    idempotency_key=f"payment-receipt:{payment.id}",
+                )
+        await self.store.mark_synced(payment.id, payment.state)
+
+    async def sweep(self) -> dict[str, int]:
+        """One pass of the sweeper: expire unused links, re-verify payments with no callback, send
+        links and sync states a crash left behind. How many of each."""
+        now, batch = time.time(), self.settings.sweep_batch
+        counts = {"expired": 0, "verified": 0, "links": 0, "synced": 0}
+        for payment in await self.store.unstarted_expired(now, batch):
+            changed = await self.store.transition(payment.id, "expired", reason="link expired unused")
+            if changed:
+                await self.sync(changed)
+                counts["expired"] += 1
+        stale = now - self.settings.verify_after
+        for payment in await self.store.to_verify(stale, stale, batch):
+            await self.settle(payment, source="sweeper")
+            counts["verified"] += 1
+        for payment in await self.store.unsent_links(batch):
+            token = new_token()  # the first token was never sent and only its hash is kept: make another
+            await self.store.rotate_link(payment.id, token_hash(token))
+            await self._send_link(payment, await self._request(payment), token)
+            counts["links"] += 1
+        for payment in await self.store.unsynced(batch):
+            await self.sync(payment)
+            counts["synced"] += 1
+        return counts

@@ -1,0 +1,236 @@
+"""The payments table and its history, on the gateway's SQLite database.
+
+Every state change is one conditional UPDATE (`... WHERE state IN (<allowed sources>)`) and its
+event in one transaction, so two callbacks or a callback racing the sweeper give exactly one
+`paid` transition: the loser's UPDATE matches no row and it records nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
+
+from gateway.payments.models import CURRENCY, Payment, PaymentEvent, sources_of
+from gateway.store import Database
+
+
+def payment_from_row(row: Mapping[str, Any]) -> Payment:
+    """A payments row as a Payment."""
+    return Payment(
+        id=row["id"], request_id=row["request_id"], amount=row["amount"], currency=row["currency"], provider=row["provider"],
+        authority=row["authority"], ref_id=row["ref_id"], card_pan=row["card_pan"], state=row["state"], reason=row["reason"],
+        csrf=row["csrf"], link_expires_at=row["link_expires_at"], link_sent_at=row["link_sent_at"], started_at=row["started_at"],
+        verify_attempts=row["verify_attempts"], verified_at=row["verified_at"], synced_state=row["synced_state"],
+        renewed_by=row["renewed_by"], created_at=row["created_at"], updated_at=row["updated_at"],
+    )
+
+
+def _event(row: Mapping[str, Any]) -> PaymentEvent:
+    return PaymentEvent(row["id"], row["payment_id"], row["at"], row["kind"], row["from_state"], row["to_state"], row["detail"])
+
+
+@dataclass(frozen=True)
+class PaymentFilter:
+    """Operator list filters; None means any."""
+
+    state: str | None = None
+    provider: str | None = None
+    request_id: int | None = None
+    created_from: float | None = None
+    created_before: float | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+async def _add_event(conn: aiosqlite.Connection, payment_id: int, kind: str, at: float,
+                     from_state: str | None = None, to_state: str | None = None, detail: str | None = None) -> None:
+    await conn.execute(
+        "INSERT INTO payment_events (payment_id, at, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?)",
+        (payment_id, at, kind, from_state, to_state, (detail or None) and detail[:500]),
+    )
+
+
+class PaymentStore:
+    """Payments and their events."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(self, request_id: int, amount: int, provider: str, token_hash: str, csrf: str, link_expires_at: float,
+                     *, renews: int | None = None) -> Payment | None:
+        """A pending payment with its link; None when the request already has a pending or paid one.
+        With `renews`, the old payment is marked as replaced in the same transaction."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT 1 FROM payments WHERE request_id = ? AND state IN ('pending', 'paid')", (request_id,)) as cur:
+                if await cur.fetchone() is not None:
+                    return None
+            cursor = await conn.execute(
+                "INSERT INTO payments (request_id, amount, currency, provider, token_hash, csrf, link_expires_at, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (request_id, amount, CURRENCY, provider, token_hash, csrf, link_expires_at, now, now),
+            )
+            payment_id = int(cursor.lastrowid or 0)
+            await _add_event(conn, payment_id, "created", now, None, "pending", f"{amount} {CURRENCY} via {provider}")
+            if renews is not None:
+                await conn.execute("UPDATE payments SET renewed_by = ?, updated_at = ? WHERE id = ?", (payment_id, now, renews))
+                await _add_event(conn, renews, "renewed", now, detail=f"new link: payment {payment_id}")
+        return await self.get(payment_id)
+
+    async def get(self, payment_id: int) -> Payment | None:
+        """A payment by id."""
+        row = await self.db.fetchone("SELECT * FROM payments WHERE id = ?", (payment_id,))
+        return payment_from_row(row) if row else None
+
+    async def by_token_hash(self, token_hash: str) -> Payment | None:
+        """The payment a link token opens."""
+        row = await self.db.fetchone("SELECT * FROM payments WHERE token_hash = ?", (token_hash,))
+        return payment_from_row(row) if row else None
+
+    async def by_authority(self, provider: str, authority: str) -> Payment | None:
+        """The payment a provider callback names."""
+        row = await self.db.fetchone("SELECT * FROM payments WHERE provider = ? AND authority = ?", (provider, authority))
+        return payment_from_row(row) if row else None
+
+    async def for_request(self, request_id: int) -> list[Payment]:
+        """A request's payments, oldest first."""
+        return [payment_from_row(r) for r in await self.db.fetchall("SELECT * FROM payments WHERE request_id = ? ORDER BY id", (request_id,))]
+
+    async def events(self, payment_id: int) -> list[PaymentEvent]:
+        """A payment's history, oldest first."""
+        return [_event(r) for r in await self.db.fetchall("SELECT * FROM payment_events WHERE payment_id = ? ORDER BY id", (payment_id,))]
+
+    async def claim_start(self, payment_id: int, now: float) -> bool:
+        """Mark the link used (single use): only a pending, unexpired, never-started payment can be claimed."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE payments SET started_at = ?, updated_at = ? WHERE id = ? AND state = 'pending' AND started_at IS NULL"
+                " AND link_expires_at > ?", (now, now, payment_id, now),
+            )
+            return cursor.rowcount == 1
+
+    async def release_start(self, payment_id: int, why: str) -> None:
+        """The provider could not open the payment: the link may be used again."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE payments SET started_at = NULL, updated_at = ? WHERE id = ? AND authority IS NULL", (now, payment_id))
+            await _add_event(conn, payment_id, "start_failed", now, detail=why)
+
+    async def set_authority(self, payment_id: int, authority: str) -> None:
+        """Record the provider's authority for a claimed payment."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE payments SET authority = ?, updated_at = ? WHERE id = ? AND authority IS NULL",
+                               (authority, now, payment_id))
+            await _add_event(conn, payment_id, "started", now, detail=f"authority {authority}")
+
+    async def note_verify(self, payment_id: int, detail: str) -> None:
+        """Count a verify attempt and keep what the provider said."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE payments SET verify_attempts = verify_attempts + 1, verified_at = ?, updated_at = ? WHERE id = ?",
+                               (now, now, payment_id))
+            await _add_event(conn, payment_id, "verify", now, detail=detail)
+
+    async def transition(self, payment_id: int, to: str, *, reason: str | None = None,
+                         ref_id: str | None = None, card_pan: str | None = None) -> Payment | None:
+        """Move to `to` if the state machine allows it from the current state (checked in the UPDATE
+        itself); the updated payment, or None when another writer got there first or it is not allowed.
+        A payment becoming paid expires any other pending payment of the same request."""
+        now = time.time()
+        sources = sources_of(to)
+        marks = ", ".join("?" * len(sources))
+        async with self.db.transaction() as conn:
+            async with conn.execute(f"SELECT state, request_id FROM payments WHERE id = ? AND state IN ({marks})",
+                                    (payment_id, *sources)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return None
+            if to == "paid":
+                await self._expire_others(conn, payment_id, row["request_id"], now)
+            cursor = await conn.execute(
+                f"UPDATE payments SET state = ?, reason = ?, ref_id = COALESCE(?, ref_id), card_pan = COALESCE(?, card_pan),"
+                f" updated_at = ? WHERE id = ? AND state IN ({marks})",
+                (to, reason, ref_id, card_pan, now, payment_id, *sources),
+            )
+            if cursor.rowcount != 1:
+                return None
+            await _add_event(conn, payment_id, to, now, row["state"], to, reason or (f"ref {ref_id}" if ref_id else None))
+        return await self.get(payment_id)
+
+    @staticmethod
+    async def _expire_others(conn: aiosqlite.Connection, payment_id: int, request_id: int, now: float) -> None:
+        async with conn.execute("SELECT id FROM payments WHERE request_id = ? AND id != ? AND state = 'pending'",
+                                (request_id, payment_id)) as cursor:
+            others = [r["id"] for r in await cursor.fetchall()]
+        why = f"the request was paid by payment {payment_id}"
+        for other in others:
+            await conn.execute("UPDATE payments SET state = 'expired', reason = ?, updated_at = ? WHERE id = ?", (why, now, other))
+            await _add_event(conn, other, "expired", now, "pending", "expired", why)
+
+    async def rotate_link(self, payment_id: int, token_hash: str) -> None:
+        """A new token for a link that never reached the citizen (the old one was never sent)."""
+        await self.db.execute("UPDATE payments SET token_hash = ?, updated_at = ? WHERE id = ? AND link_sent_at IS NULL",
+                              (token_hash, time.time(), payment_id))
+
+    async def mark_link_sent(self, payment_id: int, detail: str) -> None:
+        """The link message is in the outbox."""
+        now = time.time()
+        async with self.db.transaction() as conn:
+            await conn.execute("UPDATE payments SET link_sent_at = ?, updated_at = ? WHERE id = ?", (now, now, payment_id))
+            await _add_event(conn, payment_id, "link_sent", now, detail=detail)
+
+    async def mark_synced(self, payment_id: int, state: str) -> None:
+        """The request and the citizen have been told about `state`."""
+        await self.db.execute("UPDATE payments SET synced_state = ? WHERE id = ? AND state = ?", (state, payment_id, state))
+
+    async def unsent_links(self, limit: int) -> list[Payment]:
+        """Pending payments whose link message is not in the outbox (a crash in between)."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM payments WHERE state = 'pending' AND link_sent_at IS NULL AND link_expires_at > ? ORDER BY id LIMIT ?",
+            (time.time(), limit))
+        return [payment_from_row(r) for r in rows]
+
+    async def unsynced(self, limit: int) -> list[Payment]:
+        """Payments whose state the request and the citizen have not been told about."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM payments WHERE synced_state IS NOT state AND (state != 'pending' OR link_sent_at IS NOT NULL)"
+            " ORDER BY id LIMIT ?", (limit,))
+        return [payment_from_row(r) for r in rows]
+
+    async def to_verify(self, started_before: float, asked_before: float, limit: int) -> list[Payment]:
+        """Pending payments sent to the provider long enough ago with no answer, not asked recently."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM payments WHERE state = 'pending' AND authority IS NOT NULL AND started_at < ?"
+            " AND (verified_at IS NULL OR verified_at < ?) ORDER BY started_at LIMIT ?",
+            (started_before, asked_before, limit))
+        return [payment_from_row(r) for r in rows]
+
+    async def unstarted_expired(self, now: float, limit: int) -> list[Payment]:
+        """Pending payments whose link expired before anyone went to the provider."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM payments WHERE state = 'pending' AND authority IS NULL AND link_expires_at <= ? ORDER BY id LIMIT ?",
+            (now, limit))
+        return [payment_from_row(r) for r in rows]
+
+    async def search(self, where: PaymentFilter) -> tuple[list[Payment], int]:
+        """A page of payments, newest first, and how many match in all."""
+        clauses, params = [], []  # type: ignore[var-annotated]
+        for clause, value in (("state = ?", where.state), ("provider = ?", where.provider), ("request_id = ?", where.request_id),
+                              ("created_at >= ?", where.created_from), ("created_at < ?", where.created_before)):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        total = await self.db.fetchone(f"SELECT count(*) AS n FROM payments{sql_where}", params)
+        rows = await self.db.fetchall(f"SELECT * FROM payments{sql_where} ORDER BY id DESC LIMIT ? OFFSET ?",
+                                      [*params, where.limit, where.offset])
+        return [payment_from_row(r) for r in rows], int(total["n"]) if total else 0
+
+    async def rows(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Read-only report queries (reconcile)."""
+        return await self.db.fetchall(sql, params)

@@ -1,0 +1,94 @@
+"""SMS webhooks: texts in (`/sms/inbound/<provider>`) and delivery reports (`/sms/dlr/<provider>`).
+
+Each configured provider authenticates with its own shared secret (header or query, compared in
+constant time) and/or address list. Bodies are bounded. The answer is what the provider's
+dialect expects (Jasmin: exactly `ACK/Jasmin`), duplicates included, so it stops retrying.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from channels.sms import Ack, SmsDialect, WireRequest, dialect_for
+from flows.errors import ChannelError
+from gateway.app import GATEWAY
+from gateway.sms import SmsService
+from gateway.sms.settings import SmsSettings
+from gateway.webhook_auth import WebhookAuth
+
+log = logging.getLogger(__name__)
+
+SMS = web.AppKey("sms", SmsService)
+PROVIDERS = web.AppKey("sms_providers", dict)
+"""provider name -> (dialect, WebhookAuth)"""
+
+
+def _answer(ack: Ack) -> web.Response:
+    return web.Response(status=ack.status, text=ack.body, content_type=ack.content_type)
+
+
+async def _wire(request: web.Request, limit: int) -> WireRequest:
+    """The request, its body read up to `limit` bytes (413 beyond)."""
+    if request.content_length is not None and request.content_length > limit:
+        raise ChannelError(f"body over {limit} bytes", status=413)
+    body = await request.content.read(limit + 1)
+    if len(body) > limit:
+        raise ChannelError(f"body over {limit} bytes", status=413)
+    return WireRequest(request.rel_url.raw_query_string, body, request.content_type if body else "", request.headers)
+
+
+def _provider(request: web.Request) -> tuple[str, SmsDialect]:
+    """The provider named in the path, once its request is authenticated (404 / 401 otherwise)."""
+    name = request.match_info["provider"]
+    found = request.app[PROVIDERS].get(name)
+    if found is None:
+        raise web.HTTPNotFound(text="unknown SMS provider; configure it under sms.providers")
+    dialect, auth = found
+    if not auth.allows(request):
+        log.warning("SMS webhook for %s refused: wrong or missing secret", name)
+        raise web.HTTPUnauthorized(text="unauthorized")
+    return name, dialect
+
+
+async def inbound(request: web.Request) -> web.Response:
+    """A citizen's text: parse, dedupe, answer within the budget, acknowledge."""
+    name, dialect = _provider(request)
+    service = request.app[SMS]
+    try:
+        mo = dialect.parse_mo(await _wire(request, service.settings.max_body_bytes))
+        await service.handle(name, mo)
+    except ChannelError as exc:
+        log.warning("SMS from %s refused: %s", name, exc)
+        return web.Response(status=exc.status, text=f"bad request: {exc}")
+    return _answer(dialect.ack)
+
+
+async def delivery_report(request: web.Request) -> web.Response:
+    """A delivery report: apply it (order and repeats do not matter), acknowledge."""
+    name, dialect = _provider(request)
+    service = request.app[SMS]
+    try:
+        report = dialect.parse_dlr(await _wire(request, service.settings.max_body_bytes))
+    except ChannelError as exc:
+        log.warning("SMS report from %s refused: %s", name, exc)
+        return web.Response(status=exc.status, text=f"bad request: {exc}")
+    await service.report(name, report)
+    return _answer(dialect.ack)
+
+
+def setup(app: web.Application) -> None:
+    """Register the SMS routes (GET too: Kannel calls get-url and dlr-url with GET)."""
+    service = app[GATEWAY].sms
+    settings: SmsSettings = service.settings
+    providers = {}
+    for name, provider in settings.providers.items():
+        auth = WebhookAuth(provider.auth, f"SMS provider {name}")
+        auth.warn_if_open()
+        providers[name] = (dialect_for(provider.type), auth)
+    app[SMS] = service
+    app[PROVIDERS] = providers
+    for method in ("GET", "POST"):
+        app.router.add_route(method, "/sms/inbound/{provider}", inbound)
+        app.router.add_route(method, "/sms/dlr/{provider}", delivery_report)

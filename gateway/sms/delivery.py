@@ -1,0 +1,87 @@
+"""Delivery state of sent SMS: an order-independent state machine and its SQLite record.
+
+Reports arrive late, twice, and out of order (a `sent to SMSC` after `delivered`). The state only
+moves forward: accepted < sent_to_smsc < a final state (delivered, failed, expired), and the first
+final state stays. So any order of the same reports ends in the same state, and a repeated report
+changes nothing but the count.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from channels.sms.base import DELIVERY_STATES
+from gateway.store import Database
+
+FINAL = frozenset({"delivered", "failed", "expired"})
+_RANK = {"accepted": 1, "sent_to_smsc": 2, "delivered": 3, "failed": 3, "expired": 3}
+
+
+def merge(current: str | None, reported: str) -> str:
+    """The state after a report: forward only, and a final state is never replaced."""
+    if reported not in _RANK:
+        raise ValueError(f"unknown delivery state {reported!r}; one of {', '.join(DELIVERY_STATES)}")
+    if current is None:
+        return reported
+    if current in FINAL:
+        return current
+    return reported if _RANK[reported] > _RANK[current] else current
+
+
+@dataclass(frozen=True)
+class DeliveryChange:
+    """What one report did: the state before and after (equal when it changed nothing)."""
+
+    before: str | None
+    after: str
+    outbox_id: int | None
+
+    @property
+    def changed(self) -> bool:
+        """Whether the report moved the state."""
+        return self.before != self.after
+
+
+class DeliveryStore:
+    """`sms_deliveries`, mirrored into `outbox.delivery` once the outbox row is known."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def _apply(self, provider: str, message_id: str, state: str, *, outbox_id: int | None = None,
+                     detail: str | None = None, report: bool, coding: str | None = None, segments: int | None = None) -> DeliveryChange:
+        now = time.time()
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT state, outbox_id FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id)
+            ) as cursor:
+                row = await cursor.fetchone()
+            before = row["state"] if row else None
+            after = merge(before, state)
+            linked = outbox_id if outbox_id is not None else (row["outbox_id"] if row else None)
+            await conn.execute(
+                "INSERT INTO sms_deliveries (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (provider, provider_message_id) DO UPDATE SET outbox_id = excluded.outbox_id, state = excluded.state,"
+                " detail = COALESCE(excluded.detail, detail), reports = reports + excluded.reports,"
+                " coding = COALESCE(excluded.coding, coding), segments = COALESCE(excluded.segments, segments), updated_at = excluded.updated_at",
+                (provider, message_id, linked, after, detail, int(report), coding, segments, now, now),
+            )
+            if linked is not None:
+                await conn.execute("UPDATE outbox SET delivery = ?, updated_at = ? WHERE id = ?", (after, now, linked))
+        return DeliveryChange(before, after, linked)
+
+    async def submitted(self, provider: str, message_id: str, outbox_id: int, *, coding: str, segments: int) -> DeliveryChange:
+        """The provider accepted the message (any report that beat us here is kept)."""
+        return await self._apply(provider, message_id, "accepted", outbox_id=outbox_id, report=False, coding=coding, segments=segments)
+
+    async def report(self, provider: str, message_id: str, state: str, detail: str) -> DeliveryChange:
+        """A delivery report, in whatever order it comes."""
+        return await self._apply(provider, message_id, state, detail=detail, report=True)
+
+    async def get(self, provider: str, message_id: str) -> dict | None:
+        """One message's delivery record."""
+        return await self.db.fetchone(
+            "SELECT * FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id)
+        )

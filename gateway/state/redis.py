@@ -1,0 +1,116 @@
+"""Shared state in Redis, so several gateway processes (on one machine or many) see the same
+sessions, duplicate ids and rate limits. Same behaviour as MemoryState; values are JSON strings.
+
+Every call is one round trip: a hop costs a GET and a SET, which is what limits a worker's
+throughput once the store is remote, so nothing here adds a second one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from redis.asyncio import ConnectionPool, Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from gateway.settings import Settings, section
+from gateway.state.resilient import ResilientState
+
+# Sliding window: drop events older than the window, count, add this one if under the limit.
+# Redis's own clock (TIME) keeps every worker on the same time line whatever the hosts' clocks say.
+ALLOW = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - window)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], t, ARGV[3])
+redis.call('PEXPIRE', KEYS[1], window)
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class RedisSettings:
+    """The `redis:` section: where Redis is and how long the gateway waits for it."""
+
+    url: str = ""
+    prefix: str = "pishkhan:"
+    """Prefixed to every key, so several deployments can share one Redis."""
+    timeout: float = 1.0
+    """Seconds one command may take, queueing in a busy worker included (shorter, and an overloaded
+    worker mistakes its own lag for an outage); a hop does two or three and has 5 s."""
+    connect_timeout: float = 0.5
+    max_connections: int = 1024
+    """Connections per worker at most (one per command in flight); past it a hop degrades."""
+    retry_after: float = 1.0
+    """Seconds after a failure during which calls fail at once instead of waiting on a dead Redis."""
+
+
+def redis_settings(settings: Settings) -> RedisSettings:
+    """The `redis:` section, typed (the URL is the one `PISHKHAN_REDIS_URL` overrides)."""
+    return section(RedisSettings, settings.raw.get("redis"), "redis")
+
+
+def _ms(seconds: float) -> int:
+    return max(1, round(seconds * 1000))
+
+
+class RedisState:
+    """StateStore on redis.asyncio: JSON values with PX expiry, SET NX claims, sorted-set windows."""
+
+    def __init__(self, settings: RedisSettings) -> None:
+        self.prefix = settings.prefix
+        # No client-side retries: a failure must surface at once so the caller can degrade within
+        # its budget; reconnecting happens on the next call.
+        # redis-py's blocking pool wakes every waiter on each release, which collapses under a few
+        # hundred concurrent hops; a plain pool sized for the worst burst costs Redis little.
+        pool = ConnectionPool.from_url(
+            settings.url,
+            max_connections=settings.max_connections,
+            socket_timeout=settings.timeout,
+            socket_connect_timeout=settings.connect_timeout,
+            retry=Retry(NoBackoff(), 0),
+        )
+        self.client = Redis(connection_pool=pool)
+        self._allow = self.client.register_script(ALLOW)
+        self._members = itertools.count()
+        self._origin = f"{os.getpid()}-{id(self):x}"
+
+    def _key(self, key: str) -> str:
+        return self.prefix + key
+
+    async def get(self, key: str) -> dict[str, Any] | None:
+        raw = await self.client.get(self._key(key))
+        return None if raw is None else json.loads(raw)
+
+    async def set(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        await self.client.set(self._key(key), json.dumps(value, ensure_ascii=False), px=_ms(ttl))
+
+    async def delete(self, key: str) -> None:
+        await self.client.delete(self._key(key))
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        return bool(await self.client.set(self._key(key), b"1", px=_ms(ttl), nx=True))
+
+    async def allow(self, key: str, limit: int, window: float) -> bool:
+        member = f"{self._origin}-{next(self._members)}"  # unique, so two events in one ms both count
+        return bool(await self._allow(keys=[self._key(key)], args=[limit, _ms(window), member]))
+
+    async def ping(self) -> bool:
+        return bool(await self.client.ping())
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+
+def open_redis_state(settings: RedisSettings) -> ResilientState:
+    """The shared store as the gateway uses it: Redis behind the fail-fast, self-healing wrapper.
+    Connecting is lazy, so a gateway started while Redis is down starts (not ready) and recovers."""
+    return ResilientState(RedisState(settings), timeout=settings.timeout, retry_after=settings.retry_after)

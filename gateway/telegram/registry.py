@@ -1,0 +1,146 @@
+"""The configured bots: one python-telegram-bot Application each, built without its own web server.
+
+Our aiohttp route (or the development poller) hands updates to `accept`, which drops duplicates and
+processes the rest in the background through `Application.process_update`, so the webhook answers
+Telegram at once. The Application has a single handler: it classifies the update
+(`channels.telegram.read_update`) and passes it to the BotService.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import Update
+from telegram.error import InvalidToken, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
+
+from channels.telegram import read_update
+from gateway.state import StateStore
+from gateway.telegram.client import BotClient, redacted
+from gateway.telegram.pacing import Pacer
+from gateway.telegram.service import BotService
+from gateway.telegram.settings import BotSettings, TelegramSettings
+
+log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs every request URL, and Bot API URLs carry the token
+
+DUPLICATE_WINDOW = 24 * 3600.0
+"""Telegram redelivers an update it got no 200 for; its id is remembered this long."""
+READY_RETRY = 30.0
+"""Seconds between attempts to reach a Bot API that was down at start."""
+POLL_TIMEOUT = 25
+ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
+
+
+@dataclass
+class BotRuntime:
+    """One bot: its settings, its PTB Application and our paced client of its Bot API."""
+
+    settings: BotSettings
+    application: Application[Any, Any, Any, Any, Any, Any]
+    client: BotClient
+    _ready: bool = False
+    _last_try: float = float("-inf")
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def name(self) -> str:
+        return self.settings.name
+
+    async def ready(self) -> bool:
+        """Initialise the Application (getMe) once; while the Bot API is unreachable, retry every READY_RETRY s."""
+        async with self._lock:
+            if self._ready or time.monotonic() - self._last_try < READY_RETRY:
+                return self._ready
+            self._last_try = time.monotonic()
+            host = urlsplit(self.settings.base_url).netloc
+            try:
+                await self.application.initialize()
+            except InvalidToken:  # its message holds the token
+                log.error("bot %s: %s refused the token; check telegram.bots.%s.token", self.name, host, self.name)
+            except TelegramError as error:
+                log.error("bot %s: Bot API at %s unreachable (%s); retrying in %.0fs", self.name, host,
+                          redacted(str(error), self.settings.token), READY_RETRY)
+            else:
+                self._ready = True
+                log.info("bot %s: @%s on %s", self.name, self.application.bot.username, host)
+            return self._ready
+
+    async def shutdown(self) -> None:
+        """Close the bot's HTTP connections (those of a half-initialised bot too)."""
+        if self._ready:
+            await self.application.shutdown()
+        else:
+            await self.application.bot.shutdown()
+
+
+def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotService) -> BotRuntime:
+    """A bot's Application (updater(None): we serve its webhook) with one handler feeding the service."""
+    t = settings.timeout
+    application = (
+        Application.builder()
+        .token(bot.token)
+        .base_url(bot.base_url)
+        .updater(None)
+        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=t, read_timeout=t, write_timeout=t, pool_timeout=t))
+        .get_updates_request(HTTPXRequest(connection_pool_size=1, connect_timeout=t, read_timeout=POLL_TIMEOUT + t))
+        .build()
+    )
+    client = BotClient(bot.name, application.bot, Pacer(settings.per_chat_interval, settings.per_second))
+
+    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await service.handle(client, read_update(update, application.bot.username))
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("bot %s: handling an update failed", bot.name, exc_info=context.error)
+
+    application.add_handler(TypeHandler(Update, on_update))
+    application.add_error_handler(on_error)
+    return BotRuntime(bot, application, client)
+
+
+class BotRegistry:
+    """Bots by name, and the updates being processed in the background."""
+
+    def __init__(self, bots: dict[str, BotRuntime], state: StateStore) -> None:
+        self.bots = bots
+        self.state = state
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def get(self, name: str) -> BotRuntime | None:
+        """The bot with this name, if configured."""
+        return self.bots.get(name)
+
+    async def open(self) -> None:
+        """Reach every Bot API once; a bot that is down is retried when its updates arrive."""
+        await asyncio.gather(*(bot.ready() for bot in self.bots.values()))
+
+    async def accept(self, bot: BotRuntime, update: Update) -> bool:
+        """Process `update` in the background unless its id was seen already; False for a duplicate."""
+        if not await self.state.claim(f"tgupdate:{bot.name}:{update.update_id}", DUPLICATE_WINDOW):
+            return False
+        task = asyncio.create_task(bot.application.process_update(update), name=f"telegram-{bot.name}-{update.update_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def drain(self, timeout: float = 10.0) -> bool:
+        """Wait for updates being processed, including any they lead to; False if some still run after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self._tasks and (left := deadline - time.monotonic()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=left)
+        return not self._tasks
+
+    async def close(self) -> None:
+        """Finish what is in flight, then release each bot's HTTP connections."""
+        if not await self.drain():
+            for task in list(self._tasks):
+                task.cancel()
+        for bot in self.bots.values():
+            await bot.shutdown()

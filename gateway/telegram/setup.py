@@ -1,0 +1,44 @@
+"""Opening the bot side of a gateway: bots from settings, their service, the outbox sender."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from gateway.telegram.contacts import ContactStore
+from gateway.telegram.my_requests import RequestListing
+from gateway.telegram.registry import BotRegistry, build_runtime
+from gateway.telegram.sender import TelegramSender
+from gateway.telegram.service import BotService
+from gateway.telegram.settings import telegram_settings
+
+if TYPE_CHECKING:
+    from gateway.app import Gateway
+
+log = logging.getLogger(__name__)
+
+
+async def open_telegram(gateway: "Gateway") -> BotRegistry:
+    """Build every configured bot and reach its Bot API; registers the `telegram` outbox sender."""
+    settings = telegram_settings(gateway.settings)
+    contacts = ContactStore(gateway.db)
+    listing = RequestListing(gateway.requests, contacts)
+    gateway.requests.on_submitted.append(listing.on_submitted)
+    service = BotService(
+        gateway.conversations, gateway.state, contacts, listing,
+        languages=tuple(gateway.settings.flows.languages),
+        session_ttl=gateway.settings.sessions.telegram_ttl,
+        reply_wait_limit=settings.reply_wait_limit,
+    )
+    bots = settings.configured()
+    skipped = sorted(set(settings.bots or {}) - {b.name for b in bots})
+    if skipped:
+        log.warning("telegram bots without a token are off: %s", ", ".join(skipped))
+    registry = BotRegistry({b.name: build_runtime(b, settings, service) for b in bots}, gateway.state)
+    for bot in bots:
+        if not bot.secret:
+            log.warning("bot %s has no webhook secret: its webhook refuses every update (set telegram.bots.%s.secret)", bot.name, bot.name)
+    await registry.open()
+    gateway.dispatcher.senders["telegram"] = TelegramSender(registry, contacts, gateway.outbox)
+    gateway.closers.append(registry.close)
+    return registry
