@@ -9,7 +9,7 @@ import uuid
 from channels.inbound import Inbound
 from channels.ussd.base import dial_path
 from flows.errors import PishkhanError
-from flows.gsm7 import ussd_budget_used
+from flows.gsm7 import sms_encoding, ussd_budget_used
 from gateway.app import open_gateway
 from gateway.commands.common import config_option, report, settings_of
 from gateway.views import channel_view
@@ -36,6 +36,11 @@ async def _chat(args: argparse.Namespace) -> int:
                 inbound = Inbound(args.channel, address, "", "simulator", session_id=session_id, phone=args.msisdn, new_session=True, dial_path=path)
             else:
                 inbound = Inbound(args.channel, address, line, "simulator", session_id=session_id, phone=args.msisdn)
+            if args.channel == "sms" and gateway.sms is not None:  # keywords (HELP, STATUS, STOP) as on the wire
+                answer = await gateway.sms.answer(inbound, gateway.sms.numbers.for_message(None))
+                encoding = sms_encoding(answer.text)
+                print(f"{answer.text}\n[{encoding.coding}, {encoding.segments} segment(s)]")
+                continue
             reply = await gateway.conversations.turn(inbound, view.surface)
             shown = view.render(reply)
             print(shown)

@@ -11,6 +11,7 @@ GET /cgi-bin/sendsms?username&password&from&to&text&charset&coding&dlr-mask&dlr-
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import quote
@@ -67,8 +68,9 @@ class FakeKannel:
         """A citizen's text through an sms-service get-url (`%p %P %a %I %c %C`); (status, body).
         With `ucs2` the text arrives as UTF-16BE bytes (`%b`, coding 2), as without mo-recode."""
         raw = quote(text.encode("utf-16-be")) if ucs2 else quote(text)
-        url = (template.replace("%p", quote(sender)).replace("%P", quote(receiver)).replace("%I", quote(message_id))
-               .replace("%a", raw).replace("%b", raw).replace("%c", "2" if ucs2 else "0").replace("%C", "UTF-16BE" if ucs2 else "UTF-8"))
+        codes = {"p": quote(sender), "P": quote(receiver), "I": quote(message_id), "a": raw, "b": raw,
+                 "c": "2" if ucs2 else "0", "C": "UTF-16BE" if ucs2 else "UTF-8"}
+        url = re.sub(r"%([a-zA-Z])", lambda m: codes.get(m.group(1), m.group(0)), template)  # one pass, as Kannel does
         async with aiohttp.ClientSession() as http:
             async with http.get(url) as response:
                 return response.status, await response.text()

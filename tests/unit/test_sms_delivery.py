@@ -1,0 +1,51 @@
+"""The delivery state machine: any order of the same reports ends in the same state; repeats change
+nothing; a report that beats the send's record is kept."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from gateway.sms.delivery import DeliveryStore, merge
+from gateway.store import Database
+
+REPORTS = ["accepted", "sent_to_smsc", "delivered"]
+
+
+def _replay(reports: list[str]) -> str:
+    state = None
+    for report in reports:
+        state = merge(state, report)
+    return state  # type: ignore[return-value]
+
+
+def test_the_order_of_reports_does_not_matter() -> None:
+    assert {_replay(list(order)) for order in itertools.permutations(REPORTS + ["sent_to_smsc", "delivered"])} == {"delivered"}
+
+
+def test_the_first_final_state_stays() -> None:
+    assert _replay(["accepted", "failed", "delivered", "sent_to_smsc"]) == "failed"
+    assert _replay(["expired", "accepted"]) == "expired"
+    with pytest.raises(ValueError, match="unknown delivery state"):
+        merge(None, "read")
+
+
+async def test_the_store_counts_reports_and_mirrors_the_outbox_row(tmp_path: Path) -> None:
+    db = await Database(tmp_path / "d.sqlite3").open()
+    try:
+        store = DeliveryStore(db)
+        first = await store.report("kannel", "9", "delivered", "1 stat:DELIVRD")   # before the send is recorded
+        assert (first.before, first.after, first.outbox_id) == (None, "delivered", None)
+        await db.execute("INSERT INTO outbox (id, channel, address, text, next_attempt_at, created_at, updated_at)"
+                         " VALUES (9, 'sms', 'tel:+98912', 'x', 0, 0, 0)")
+        linked = await store.submitted("kannel", "9", 9, coding="ucs2", segments=2)
+        assert (linked.after, linked.outbox_id) == ("delivered", 9)
+        again = await store.report("kannel", "9", "sent_to_smsc", "8")
+        assert not again.changed
+        row = await store.get("kannel", "9")
+        assert (row["state"], row["reports"], row["coding"], row["segments"]) == ("delivered", 2, "ucs2", 2)
+        assert (await db.fetchone("SELECT delivery FROM outbox WHERE id = 9")) == {"delivery": "delivered"}
+    finally:
+        await db.close()

@@ -1,0 +1,105 @@
+"""Kannel, Jasmin and generic JSON wire formats: texts in, reports in, requests out."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, quote
+
+import pytest
+
+from channels.sms import DIALECTS, WireRequest, dialect_for
+from channels.sms.base import dlr_address
+from channels.sms.jasmin import send_form, sent_message_id
+from channels.sms.kannel import dlr_query, sendsms_accepted, sendsms_params
+from flows.errors import ChannelError
+
+KANNEL, JASMIN, GENERIC = DIALECTS["kannel"], DIALECTS["jasmin"], DIALECTS["generic"]
+SALAM = "سلام"
+
+
+def test_kannel_text_in_utf8_and_in_utf16be_bytes() -> None:
+    plain = KANNEL.parse_mo(WireRequest(f"id=7&sender=%2B989121234567&receiver=4000&text={quote(SALAM)}"))
+    assert (plain.message_id, plain.sender, plain.receiver, plain.text) == ("7", "+989121234567", "4000", SALAM)
+    raw = quote(SALAM.encode("utf-16-be"))
+    assert KANNEL.parse_mo(WireRequest(f"id=8&sender=0912&text={raw}&coding=2&charset=UTF-16BE")).text == SALAM
+    assert KANNEL.parse_mo(WireRequest(f"id=8&sender=0912&text={raw}&coding=2")).text == SALAM   # %c without %C
+
+
+def test_kannel_accepts_courier_field_names_and_a_posted_form() -> None:
+    mo = KANNEL.parse_mo(WireRequest("", b"id=9&sender=0912&to=4000&message=hi", "application/x-www-form-urlencoded"))
+    assert (mo.receiver, mo.text) == ("4000", "hi")
+
+
+def test_kannel_reports_map_to_our_states() -> None:
+    def state(code: str, answer: str = "") -> str | None:
+        return KANNEL.parse_dlr(WireRequest(f"ref=5&status={code}&answer={quote(answer)}")).state
+    assert [state(c) for c in ("1", "2", "4", "8", "16", "32")] == ["delivered", "failed", "accepted", "sent_to_smsc", "failed", None]
+    assert state("2", "id:1 sub:001 dlvrd:000 stat:EXPIRED err:000") == "expired"
+    with pytest.raises(ChannelError, match="not a Kannel DLR type"):
+        KANNEL.parse_dlr(WireRequest("ref=5&status=delivered"))
+
+
+def test_kannel_sendsms_asks_ucs2_only_when_a_character_needs_it() -> None:
+    common = dict(username="u", password="p", sender="4000", to="+98912", dlr_mask=31, dlr_url="http://gw/sms/dlr/kannel?ref=1&status=%d")
+    assert "coding" not in sendsms_params(text="Your code is 123 {ok}", **common)
+    fa = sendsms_params(text=SALAM, **common)
+    assert (fa["coding"], fa["charset"], fa["dlr-mask"]) == ("2", "UTF-8", "31")
+    assert sendsms_accepted(202, "0: Accepted for delivery") and sendsms_accepted(202, "3: Queued for later delivery")
+    assert not sendsms_accepted(202, "Sending failed.")
+
+
+def test_our_dlr_url_leaves_kannels_escapes_and_carries_the_secret() -> None:
+    url = dlr_address("http://gw:8080/", "kannel", "s e", "secret", dlr_query("42"))
+    assert url == "http://gw:8080/sms/dlr/kannel?ref=42&status=%d&answer=%A&secret=s%20e"
+    assert dlr_address("http://gw", "jasmin", "", "secret") == "http://gw/sms/dlr/jasmin"
+
+
+def test_jasmin_text_in_ucs2_bytes_hex_and_gsm() -> None:
+    ucs2 = quote(SALAM.encode("utf-16-be"))
+    assert JASMIN.parse_mo(WireRequest("", f"id=u1&from=98912&to=4001&coding=8&content={ucs2}".encode())).text == SALAM
+    hexed = SALAM.encode("utf-16-be").hex()
+    assert JASMIN.parse_mo(WireRequest("", f"id=u1&from=98912&coding=8&content=x&binary={hexed}".encode())).text == SALAM
+    assert JASMIN.parse_mo(WireRequest("", b"id=u2&from=98912&coding=0&content=STOP")).text == "STOP"
+    with pytest.raises(ChannelError, match="missing from"):
+        JASMIN.parse_mo(WireRequest("", b"id=u3&content=hi"))
+
+
+def test_jasmin_reports_at_both_levels() -> None:
+    def report(body: str) -> tuple[str | None, str]:
+        r = JASMIN.parse_dlr(WireRequest("", body.encode()))
+        return r.state, r.detail
+    assert report("id=a&message_status=ESME_ROK&level=1") == ("sent_to_smsc", "level 1 ESME_ROK")
+    assert report("id=a&message_status=ESME_RINVDSTADR&level=1")[0] == "failed"
+    assert report("id=a&message_status=DELIVRD&level=3&err=000")[0] == "delivered"
+    assert report("id=a&message_status=EXPIRED&level=2&err=000")[0] == "expired"
+    assert report("id=a&message_status=UNDELIV&level=2&err=011") == ("failed", "level 2 UNDELIV err 011")
+    assert report("id=a&message_status=UNKNOWN&level=2")[0] is None
+
+
+def test_jasmin_send_form_carries_ucs2_as_utf16be_and_asks_reports_by_post() -> None:
+    fields = dict(parse_qsl(send_form(username="u", password="p", sender="4001", to="+98912", text=SALAM,
+                                      dlr_url="http://gw/sms/dlr/jasmin", dlr_level=3).decode(), encoding="latin-1"))
+    assert fields["content"].encode("latin-1").decode("utf-16-be") == SALAM
+    assert (fields["coding"], fields["to"], fields["dlr"], fields["dlr-level"], fields["dlr-method"]) == ("8", "98912", "yes", "3", "POST")
+    gsm = dict(parse_qsl(send_form(username="u", password="p", sender="4001", to="98912", text="hi", dlr_url="x", dlr_level=1).decode()))
+    assert (gsm["coding"], gsm["content"]) == ("0", "hi")
+    assert sent_message_id(200, 'Success "07033084-5cfd-4812-90a4-e4d24ffb6e3d"') == "07033084-5cfd-4812-90a4-e4d24ffb6e3d"
+    assert sent_message_id(412, 'Error "No route found"') is None
+
+
+def test_generic_json_in_and_reports() -> None:
+    mo = GENERIC.parse_mo(WireRequest("", b'{"id": 12, "from": "+98912", "to": "4000", "text": "hi"}', "application/json"))
+    assert (mo.message_id, mo.text) == ("12", "hi")
+    assert GENERIC.parse_dlr(WireRequest("", b'{"id": "12", "status": "sent"}')).state == "sent_to_smsc"
+    assert GENERIC.parse_dlr(WireRequest("", b'{"id": "12", "status": "queued"}')).state is None
+    with pytest.raises(ChannelError, match="not JSON"):
+        GENERIC.parse_mo(WireRequest("", b"id=1"))
+    with pytest.raises(ChannelError, match="must be an object"):
+        GENERIC.parse_mo(WireRequest("", b"[1]"))
+
+
+def test_an_overlong_field_is_refused_and_an_unknown_type_is_named() -> None:
+    with pytest.raises(ChannelError) as refused:
+        KANNEL.parse_mo(WireRequest("id=1&sender=1&text=" + "a" * 5000))
+    assert refused.value.status == 413
+    with pytest.raises(KeyError, match="known: kannel, jasmin, generic"):
+        dialect_for("clickatell")
