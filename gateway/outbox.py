@@ -3,7 +3,13 @@
 A webhook never waits on a provider: it enqueues. The dispatcher claims due messages, hands each
 to the sender registered for its channel, and records the outcome: `sent`, a retry with
 exponential backoff (retryable ProviderError: 5xx, timeouts, 429), `failed` (not retryable: 4xx)
-or `dead` after `max_attempts`. A message left `sending` by a killed process is retried on start.
+or `dead` after `max_attempts`.
+
+Several workers share one outbox. Claiming a message leases it (`sending` until
+`next_attempt_at`); a live worker always finishes within the lease, so no other worker touches
+it. A message whose lease ran out was claimed by a process that died mid-send: any worker
+claims it again. That is the only case a provider may see a message twice (Kannel and Jasmin take
+no idempotency key, so a send that died mid-call cannot be told from one that never left).
 """
 
 from __future__ import annotations
@@ -70,6 +76,8 @@ class OutboxSettings:
     """Retry policy of the dispatcher."""
 
     max_attempts: int = 6
+    lease: float = 120.0
+    """Seconds a claimed message is left to its claimer; longer than any sender's timeout."""
     base_delay: float = 2.0
     max_delay: float = 600.0
     poll_interval: float = 1.0
@@ -116,17 +124,17 @@ class Outbox:
         return row_id if created else None
 
     async def claim_due(self, limit: int) -> list[OutboxMessage]:
-        """Mark up to `limit` due messages `sending` and return them (one claimer at a time)."""
+        """Lease up to `limit` due messages (pending, or `sending` under an expired lease) and return them."""
         now = time.time()
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                "SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
                 (now, limit),
             ) as cursor:
                 rows = [dict(r) for r in await cursor.fetchall()]
             await conn.executemany(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, updated_at = ? WHERE id = ?",
-                [(now, r["id"]) for r in rows],
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                [(now + self.settings.lease, now, r["id"]) for r in rows],
             )
         return [_message({**r, "attempts": r["attempts"] + 1}) for r in rows]
 
@@ -153,12 +161,6 @@ class Outbox:
             (state, str(error)[:500], now + delay, now, message.id),
         )
         return state
-
-    async def requeue_interrupted(self) -> int:
-        """Messages a killed process left `sending` go back to `pending`; how many."""
-        async with self.db.transaction() as conn:
-            cursor = await conn.execute("UPDATE outbox SET state = 'pending', updated_at = ? WHERE state = 'sending'", (time.time(),))
-            return cursor.rowcount
 
     async def get(self, message_id: int) -> dict[str, Any] | None:
         """One row, for operators and tests."""
@@ -197,7 +199,6 @@ class Dispatcher:
 
     async def run(self) -> None:
         """Loop until cancelled: send what is due, then sleep until woken or the poll interval passes."""
-        await self.outbox.requeue_interrupted()
         while True:
             try:
                 sent = await self.run_once()

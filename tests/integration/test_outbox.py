@@ -135,16 +135,17 @@ async def test_the_same_idempotency_key_is_queued_once(db: Database) -> None:
 async def test_messages_survive_a_restart_and_interrupted_sends_are_retried(tmp_path: Path) -> None:
     path = tmp_path / "restart.sqlite3"
     first = await Database(path).open()
-    outbox = Outbox(first)
+    outbox = Outbox(first, OutboxSettings(lease=0.05))
     waiting = await outbox.enqueue("sms", ALI, "waiting")
     interrupted = await outbox.enqueue("sms", ALI, "interrupted")
-    await outbox.claim_due(1)   # `waiting` is now `sending`: the process dies here
+    await outbox.claim_due(1)   # `waiting` is now leased: the process dies here
     await first.close()
+    await asyncio.sleep(0.06)   # ... and its lease runs out
     second = await Database(path).open()
     try:
         sender = FakeSender()
         d = Dispatcher(Outbox(second), {"sms": sender})
-        d.start()   # requeues what was `sending`, then sends everything due
+        d.start()   # claims the expired lease again, and everything due
         for _ in range(100):
             states = {r["id"]: r["state"] for r in await second.fetchall("SELECT id, state FROM outbox")}
             if set(states.values()) == {"sent"}:
@@ -155,3 +156,11 @@ async def test_messages_survive_a_restart_and_interrupted_sends_are_retried(tmp_
         assert sorted(m.text for m in sender.seen) == ["interrupted", "waiting"]
     finally:
         await second.close()
+
+
+async def test_a_live_lease_is_not_taken_by_another_worker(db: Database) -> None:
+    first, second = Outbox(db, OutboxSettings(lease=60)), Outbox(db)
+    message_id = await first.enqueue("sms", ALI, "once")
+    assert [m.id for m in await first.claim_due(10)] == [message_id]
+    assert await second.claim_due(10) == []   # another worker starting up leaves it alone
+    assert (await row(db, message_id))["state"] == "sending"  # type: ignore[index]
