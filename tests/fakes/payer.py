@@ -7,25 +7,11 @@ from __future__ import annotations
 import json
 import re
 import urllib.parse
-import uuid
 from typing import Any
 
-PHONE = "+989121234567"
-FIRST_ID_CARD_EN = ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"]
-"""English, services, civil registry, smart ID card, first issue, apply, national code, birth date, confirm (fee 300,000)."""
+from ussd_citizen import apply_by_ussd  # noqa: F401  (re-exported: the payer starts by applying)
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _ACTION = re.compile(r'<form method="post" action="([^"]+)">')
-
-
-async def apply_by_ussd(client: Any, inputs: list[str] = FIRST_ID_CARD_EN, phone: str = PHONE) -> str:
-    """Dial and answer hop by hop (Africa's Talking form); the tracking code from the receipt page."""
-    session, page = uuid.uuid4().hex, ""
-    for hop in range(len(inputs) + 1):
-        form = {"sessionId": session, "serviceCode": "*4#", "phoneNumber": phone, "text": "*".join(inputs[:hop])}
-        page = await (await client.post("/ussd/africastalking", data=form)).text()
-    match = re.search(r"Tracking code:\s*([0-9]{11})", page)
-    assert match, page
-    return match.group(1)
 
 
 async def outbox(client: Any, kind: str) -> list[dict[str, Any]]:

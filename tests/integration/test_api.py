@@ -3,31 +3,18 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 
 from gateway.app import GATEWAY, open_gateway
 from gateway.tokens import TokenStore
+from ussd_citizen import PHONE, apply_by_ussd, ussd
 
-ALI = "+989121234567"
-APPLY_FIRST_ID = ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"]   # English, to the receipt
-
-
-async def ussd(client, phone: str, inputs: list[str]) -> str:  # type: ignore[no-untyped-def]
-    """Dial and send `inputs` one hop at a time (Africa's Talking form); the last page."""
-    session, page = uuid.uuid4().hex, ""
-    for hop in range(len(inputs) + 1):
-        form = {"sessionId": session, "serviceCode": "*4#", "phoneNumber": phone, "text": "*".join(inputs[:hop])}
-        page = await (await client.post("/ussd/africastalking", data=form)).text()
-    return page
+ALI = PHONE
 
 
 async def apply(client, phone: str = ALI) -> str:  # type: ignore[no-untyped-def]
-    page = await ussd(client, phone, APPLY_FIRST_ID)
-    match = re.search(r"Tracking code:\s*([0-9]{11})", page)
-    assert match, page
-    return match.group(1)
+    return await apply_by_ussd(client, phone=phone)
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@ phone with the contact button, and list requests including one made from the sam
 
 from __future__ import annotations
 
-import re
-import uuid
 
 from fakes.bot_api import Citizen, FakeBotApi, bot_api, post_update, tg  # noqa: F401  (fixtures)
 
 from gateway.app import GATEWAY
+from ussd_citizen import PHONE, apply_by_ussd, tracking_code
 
-PHONE = "+989121234567"
 
 
 class Chat:
@@ -34,18 +32,6 @@ class Chat:
         return menu.text if menu.edits > edits else self.api.last(self.citizen.user_id).text   # edited in place, or sent anew
 
 
-async def ussd_apply(client, phone: str) -> str:  # type: ignore[no-untyped-def]
-    """Apply for a first ID card over USSD (Africa's Talking); the tracking code."""
-    inputs = ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"]
-    session, page = uuid.uuid4().hex, ""
-    for hop in range(len(inputs) + 1):
-        form = {"sessionId": session, "serviceCode": "*4#", "phoneNumber": phone, "text": "*".join(inputs[:hop])}
-        page = await (await client.post("/ussd/africastalking", data=form)).text()
-    match = re.search(r"Tracking code:\s*([0-9]{11})", page)
-    assert match, page
-    return match.group(1)
-
-
 async def test_apply_with_buttons_verify_the_phone_and_list_requests_from_every_channel(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
     chat = Chat(tg, bot_api, Citizen(user_id=4242, language_code="en"))
     assert "Share my phone number" in await chat.say("/start")   # the invite, in the app's language, after the menu
@@ -62,19 +48,18 @@ async def test_apply_with_buttons_verify_the_phone_and_list_requests_from_every_
     assert "Submit a request for First issue?" in confirm and "Fee: 300,000 rials" in confirm
     assert bot_api.menu(4242).buttons[0]["text"] == "Confirm"
     receipt = await chat.tap("Confirm")
-    bot_code = re.search(r"Tracking code:\s*([0-9]{11})", receipt)
-    assert bot_code, receipt
+    bot_code = tracking_code(receipt)
     shown = next(m for m in bot_api.messages(4242) if "Request received" in m.text)
     assert [b["text"] for b in shown.buttons] == ["Main menu"]   # a finished chat offers a way back in
 
-    ussd_code = await ussd_apply(tg, PHONE)
+    ussd_code = await apply_by_ussd(tg, phone=PHONE)
 
     await chat.post(chat.citizen.contact(PHONE.removeprefix("+")))
     listing = bot_api.last(4242).text
     assert "Your requests (2):" in listing
-    assert bot_code.group(1) in listing and ussd_code in listing
+    assert bot_code in listing and ussd_code in listing
     assert "via USSD" in listing and "via bot" in listing and "Status: submitted" in listing
-    assert listing.index(ussd_code) < listing.index(bot_code.group(1))   # newest first
+    assert listing.index(ussd_code) < listing.index(bot_code)   # newest first
 
     assert await chat.say("/myrequests") == listing
     assert await chat.say("📋 My requests") == listing                  # the persistent keyboard button
@@ -99,7 +84,7 @@ async def test_a_request_made_after_verifying_carries_the_number_for_other_chann
     await chat.tap("Apply")
     await chat.say("0499370899")
     await chat.say("1375/06/21")
-    code = re.search(r"Tracking code:\s*([0-9]{11})", await chat.tap("Confirm"))
+    code = tracking_code(await chat.tap("Confirm"))
     assert code
-    record = await tg.app[GATEWAY].requests.get(code.group(1))
+    record = await tg.app[GATEWAY].requests.get(code)
     assert (record.channel, record.phone) == ("telegram", "+989350001122")
