@@ -33,10 +33,12 @@ async def _wire(request: web.Request, limit: int) -> WireRequest:
     """The request, its body read up to `limit` bytes (413 beyond)."""
     if request.content_length is not None and request.content_length > limit:
         raise ChannelError(f"body over {limit} bytes", status=413)
-    body = await request.content.read(limit + 1)
-    if len(body) > limit:
-        raise ChannelError(f"body over {limit} bytes", status=413)
-    return WireRequest(request.rel_url.raw_query_string, body, request.content_type if body else "", request.headers)
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(4096):  # a chunked body has no length to check first
+        body += chunk
+        if len(body) > limit:
+            raise ChannelError(f"body over {limit} bytes", status=413)
+    return WireRequest(request.rel_url.raw_query_string, bytes(body), request.content_type if body else "", request.headers)
 
 
 def _provider(request: web.Request) -> tuple[str, SmsDialect]:

@@ -119,8 +119,8 @@ class GenericClient:
     async def submit(self, http: aiohttp.ClientSession, sms: Submission) -> str:
         s = self.settings
         body = generic.message_body(sender=sms.sender, to=sms.to, text=sms.text, reference=sms.reference, dlr_url=sms.dlr_url)
-        auth = aiohttp.BasicAuth(s.username, s.password) if s.username else None
-        _, answer = await call(http, self.name, "POST", s.base_url, s.timeout, json=body, auth=auth)
+        headers = {"Authorization": aiohttp.encode_basic_auth(s.username, s.password)} if s.username else {}
+        _, answer = await call(http, self.name, "POST", s.base_url, s.timeout, json=body, headers=headers)
         try:
             found = json.loads(answer).get("id") if answer.strip() else None
         except (ValueError, AttributeError):
