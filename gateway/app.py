@@ -15,6 +15,7 @@ from gateway.catalogue import Catalogue
 from gateway.conversations import ConversationSettings, Conversations, resume_window
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.outbox import Dispatcher, Outbox
+from gateway.outbox_stream import open_stream_dispatcher
 from gateway.requests import RequestService
 from gateway.settings import Settings
 from gateway.store import Database
@@ -103,14 +104,18 @@ async def open_gateway(settings: Settings) -> Gateway:
     db = await Database(settings.path(settings.store_path)).open()
     state: StateStore = MemoryState()
     shared = redis_settings(settings)
+    dispatcher: Dispatcher
     if shared.url:
         state = open_redis_state(shared)
-    outbox = Outbox(db)
+        dispatcher = open_stream_dispatcher(db, shared)  # the outbox queue on a Redis Stream
+    else:
+        dispatcher = Dispatcher(Outbox(db))
+    outbox = dispatcher.outbox
     gateway = Gateway(
         settings, state, catalogue, base_actions(), conversations=None,  # type: ignore[arg-type]
-        db=db, outbox=outbox, dispatcher=Dispatcher(outbox), requests=None,  # type: ignore[arg-type]
+        db=db, outbox=outbox, dispatcher=dispatcher, requests=None,  # type: ignore[arg-type]
     )
-    gateway.closers.extend([db.close, state.close])
+    gateway.closers.extend([db.close, state.close, dispatcher.close])
     gateway.ready_checks.update({"store": db.ping, "redis" if shared.url else "state": state.ping})
     gateway.requests = await open_requests(gateway)  # also swaps in the catalogue from the store
     gateway.conversations = Conversations(gateway.engine_for(gateway.catalogue), state, conversation_settings(settings))

@@ -84,7 +84,7 @@ class OutboxSettings:
     batch: int = 50
 
 
-def _message(row: Mapping[str, Any]) -> OutboxMessage:
+def message_from_row(row: Mapping[str, Any]) -> OutboxMessage:
     return OutboxMessage(
         id=row["id"], channel=row["channel"], address=row["address"], text=row["text"], kind=row["kind"],
         meta=json.loads(row["meta"] or "{}"), attempts=row["attempts"], idempotency_key=row["idempotency_key"],
@@ -136,7 +136,7 @@ class Outbox:
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
                 [(now + self.settings.lease, now, r["id"]) for r in rows],
             )
-        return [_message({**r, "attempts": r["attempts"] + 1}) for r in rows]
+        return [message_from_row({**r, "attempts": r["attempts"] + 1}) for r in rows]
 
     async def mark_sent(self, message_id: int, result: SendResult) -> None:
         """The provider accepted the message."""
@@ -212,6 +212,9 @@ class Dispatcher:
                 await asyncio.wait_for(self.outbox.wake.wait(), self.outbox.settings.poll_interval)
             except asyncio.TimeoutError:
                 pass
+
+    async def close(self) -> None:
+        """Release connections of its own (this one has none: it only uses the store)."""
 
     def start(self) -> None:
         """Run in the background."""

@@ -129,15 +129,18 @@ class Database:
             await conn.executemany(sql, rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """First row as a dict, or None."""
-        async with self.conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return dict(row) if row is not None else None
+        """First row as a dict, or None (for queries that match at most a few rows)."""
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """All rows as dicts."""
-        async with self.conn.execute(sql, params) as cursor:
-            return [dict(row) for row in await cursor.fetchall()]
+        """All rows as dicts.
+
+        Run and read in one hop to the connection's thread: a statement left half-read across an
+        await would hold an old WAL snapshot, and a write transaction another task begins on this
+        connection meanwhile would fail at once with "database is locked" (SQLITE_BUSY_SNAPSHOT,
+        which no busy timeout waits out) as soon as another process has written."""
+        return [dict(row) for row in await self.conn.execute_fetchall(sql, params)]
 
     async def ping(self) -> bool:
         """The database answers a query (for /readyz)."""

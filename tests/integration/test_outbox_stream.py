@@ -1,0 +1,224 @@
+"""The outbox on a Redis Stream against a real redis-server and a real SQLite file: each message
+sent once, acknowledged only once its outcome is in the store, taken over from a dead consumer,
+and never lost while Redis is down."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+
+from flows.errors import ProviderError
+from gateway.app import open_gateway
+from gateway.outbox import OutboxMessage, OutboxSettings, SendResult
+from gateway.outbox_stream import OutboxStream, StreamDispatcher, StreamOutbox
+from gateway.settings import Settings
+from gateway.store import Database
+
+ALI = "tel:+989121234567"
+LEASE = 0.5
+FAST = OutboxSettings(max_attempts=3, lease=LEASE, base_delay=0.05, max_delay=0.05, poll_interval=0.05)
+
+
+class FakeSender:
+    """Answers each send with the next scripted outcome: an exception, a provider id, or `hang`."""
+
+    channel = "sms"
+
+    def __init__(self, *script: Exception | str) -> None:
+        self.script = list(script)
+        self.seen: list[OutboxMessage] = []
+        self.times: list[float] = []
+
+    async def send(self, message: OutboxMessage) -> SendResult:
+        self.seen.append(message)
+        self.times.append(time.time())
+        outcome = self.script.pop(0) if self.script else "ok"
+        if isinstance(outcome, Exception):
+            raise outcome
+        if outcome == "hang":
+            await asyncio.Event().wait()  # the process dies before the provider answers
+        return SendResult(provider="fake", provider_message_id=outcome)
+
+
+@pytest.fixture
+async def clients(redis_server: RedisServer) -> AsyncIterator[list[Redis]]:  # noqa: F811
+    """Redis clients made by the test, closed after it."""
+    made: list[Redis] = []
+    yield made
+    for client in made:
+        await client.aclose()
+
+
+@pytest.fixture
+async def databases(tmp_path: Path) -> AsyncIterator[Callable[[], Database]]:
+    """Opens connections to one SQLite file, as separate processes would, and closes them after."""
+    opened: list[Database] = []
+
+    async def open_one() -> Database:
+        opened.append(await Database(tmp_path / "outbox.sqlite3").open())
+        return opened[-1]
+
+    yield open_one  # type: ignore[misc]
+    for db in opened:
+        await db.close()
+
+
+async def worker(databases, clients: list[Redis], server: RedisServer, sender: FakeSender, consumer: str) -> StreamDispatcher:  # type: ignore[no-untyped-def]
+    """One gateway process's outbox and dispatcher: its own SQLite connection and Redis client."""
+    clients.append(Redis.from_url(server.url, socket_timeout=1.0, socket_connect_timeout=0.2))
+    outbox = StreamOutbox(await databases(), OutboxStream(clients[-1], "t:"), FAST)
+    return StreamDispatcher(outbox, {"sms": sender}, consumer=consumer, block=0.05, reconcile_interval=0.05)
+
+
+async def until(check: Callable[[], Awaitable[bool]], timeout: float = 4.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not await check():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def state_of(d: StreamDispatcher, message_id: int) -> str:
+    row = await d.outbox.get(message_id)
+    assert row is not None
+    return row["state"]
+
+
+async def unacknowledged(d: StreamDispatcher) -> int:
+    stream = d.outbox.stream
+    return int((await stream.client.xpending(stream.key, stream.group))["pending"])
+
+
+async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+    sender = FakeSender("m-1")
+    d = await worker(databases, clients, redis_server, sender, "a")
+    await d.outbox.stream.ensure_group()
+    message_id = await d.outbox.enqueue("sms", ALI, "Your code is 12345678901")
+    assert message_id is not None
+    while await d.run_once():
+        pass
+    row = await d.outbox.get(message_id)
+    assert row is not None and (row["state"], row["provider_message_id"]) == ("sent", "m-1")
+    assert [m.id for m in sender.seen] == [message_id]
+    assert await unacknowledged(d) == 0
+    assert await d.outbox.stream.client.xlen(d.outbox.stream.key) == 0
+
+
+async def test_two_consumers_send_each_message_exactly_once(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+    senders = [FakeSender(), FakeSender()]
+    a, b = [await worker(databases, clients, redis_server, s, name) for s, name in zip(senders, "ab")]
+    await a.reconcile()
+    ids = [await (a if i % 2 else b).outbox.enqueue("sms", ALI, f"message {i}") for i in range(40)]
+    await a.outbox.stream.publish([i for i in ids if i])  # a second entry for each, as a reconciliation race would make
+    a.start(), b.start()
+    try:
+        await until(lambda: all_sent(a, ids))
+    finally:
+        await a.stop(), await b.stop()
+    assert sorted(m.id for s in senders for m in s.seen) == sorted(ids)
+    assert await unacknowledged(a) == 0
+
+
+async def all_sent(d: StreamDispatcher, ids: list[int | None]) -> bool:
+    return all([await state_of(d, i) == "sent" for i in ids if i is not None])
+
+
+async def test_a_dead_consumers_message_is_taken_over_after_the_lease(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+    dying, survivor = FakeSender("hang"), FakeSender("m-2")
+    a = await worker(databases, clients, redis_server, dying, "a")
+    b = await worker(databases, clients, redis_server, survivor, "b")
+    await a.reconcile()
+    message_id = await a.outbox.enqueue("sms", ALI, "Receipt")
+    assert message_id is not None
+    a.start()
+    await until(lambda: asyncio.sleep(0, bool(dying.seen)))  # type: ignore[arg-type]
+    await a.stop()  # killed mid-send: the entry stays unacknowledged in a's name
+    row = await a.outbox.get(message_id)
+    assert row is not None and row["state"] == "sending"
+    b.start()
+    try:
+        await until(lambda: is_sent(b, message_id))
+    finally:
+        await b.stop()
+    assert survivor.times[0] >= row["next_attempt_at"]  # not before the dead consumer's lease ran out
+    assert [m.id for m in survivor.seen] == [message_id]
+    assert await unacknowledged(b) == 0
+
+
+async def is_sent(d: StreamDispatcher, message_id: int) -> bool:
+    return await state_of(d, message_id) == "sent"
+
+
+async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+    sender = FakeSender("m-3")
+    d = await worker(databases, clients, redis_server, sender, "a")
+    redis_server.stop()
+    message_id = await d.outbox.enqueue("sms", ALI, "Your request was received")
+    assert message_id is not None and await state_of(d, message_id) == "pending"
+    d.start()
+    try:
+        await asyncio.sleep(0.2)  # the dispatcher keeps trying while Redis is down
+        redis_server.start()  # empty: no stream, no group, no entry
+        await until(lambda: is_sent(d, message_id))
+    finally:
+        await d.stop()
+    assert [m.id for m in sender.seen] == [message_id]
+    assert await unacknowledged(d) == 0
+
+
+async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+    sender = FakeSender(ProviderError("aggregator busy (503)", retryable=True), "m-4")
+    d = await worker(databases, clients, redis_server, sender, "a")
+    await d.reconcile()
+    message_id = await d.outbox.enqueue("sms", ALI, "Your payment link")
+    assert message_id is not None
+    await d.run_once()
+    row = await d.outbox.get(message_id)
+    assert row is not None and (row["state"], row["attempts"]) == ("pending", 1)
+    assert "aggregator busy" in row["last_error"]
+
+    async def another_pass() -> bool:
+        await d.run_once()
+        return await is_sent(d, message_id)
+
+    await until(another_pass)
+    assert [m.attempts for m in sender.seen] == [1, 2]
+    assert await unacknowledged(d) == 0
+
+
+async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+    sender = FakeSender(ProviderError("invalid destination number (400)", retryable=False))
+    d = await worker(databases, clients, redis_server, sender, "a")
+    await d.reconcile()
+    message_id = await d.outbox.enqueue("sms", ALI, "Hello")
+    assert message_id is not None
+    await d.run_once()
+    await asyncio.sleep(0.1)
+    await d.run_once()  # a later pass, reconciliation included, does not send it again
+    assert await state_of(d, message_id) == "failed"
+    assert len(sender.seen) == 1
+    assert await unacknowledged(d) == 0
+    assert await d.outbox.stream.unqueued([message_id]) == [message_id]
+
+
+async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(settings: Settings, redis_server: RedisServer) -> None:  # noqa: F811
+    raw = {**settings.raw, "redis": {**settings.raw["redis"], "url": redis_server.url}}
+    gateway = await open_gateway(dataclasses.replace(settings, raw=raw))
+    try:
+        assert isinstance(gateway.dispatcher, StreamDispatcher)
+        sender = FakeSender("m-5")
+        gateway.dispatcher.senders["sms"] = sender
+        gateway.dispatcher.start()
+        message_id = await gateway.outbox.enqueue("sms", ALI, "Your code")
+        assert message_id is not None
+        await until(lambda: is_sent(gateway.dispatcher, message_id))  # type: ignore[arg-type]
+        assert [m.id for m in sender.seen] == [message_id]
+    finally:
+        await gateway.dispatcher.stop()
+        await gateway.close()
