@@ -97,6 +97,16 @@ class OutboxStream:
             claimed = streams[0][1] if streams else []
         return [(entry_id, int(fields[b"id"])) for entry_id, fields in claimed if fields]
 
+    async def prune(self, keep: str, idle: float) -> list[str]:
+        """Drop consumers with nothing pending that have been idle `idle` s (workers long gone, each
+        restart names a new one); their names. One with pending entries stays until those are taken over."""
+        consumers = await self.client.xinfo_consumers(self.key, self.group)
+        gone = [c["name"].decode() for c in consumers
+                if c["pending"] == 0 and c["idle"] >= idle * 1000 and c["name"].decode() != keep]
+        for name in gone:
+            await self.client.xgroup_delconsumer(self.key, self.group, name)
+        return gone
+
     async def done(self, entry_id: bytes, outbox_id: int) -> None:
         """Acknowledge and drop an entry whose outcome is recorded in SQLite."""
         async with self.client.pipeline(transaction=True) as pipe:
@@ -153,12 +163,16 @@ class StreamDispatcher(Dispatcher):
     block: float = BLOCK
     reconcile_interval: float = 2.0
     reconcile_limit: int = 5000
+    prune_idle: float = 3600.0
+    """Seconds a consumer with nothing pending may stay silent before it is dropped from the group."""
     _next_reconcile: float = 0.0
 
     async def reconcile(self) -> int:
-        """Publish due rows missing from the stream; how many. Also recreates a lost group."""
+        """Publish due rows missing from the stream; how many. Also recreates a lost group and
+        drops the consumers of workers long gone."""
         stream = self.outbox.stream
         await stream.ensure_group()
+        await stream.prune(self.consumer, self.prune_idle)
         missing = await stream.unqueued(await self.outbox.due_ids(self.reconcile_limit))
         await stream.publish(missing)
         if missing:

@@ -220,3 +220,35 @@ async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(set
     finally:
         await gateway.dispatcher.stop()
         await gateway.close()
+
+
+async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pending(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+    gone, hung, live = FakeSender(), FakeSender("hang"), FakeSender()
+    old = await worker(databases, clients, redis_server, gone, "old")
+    stuck = await worker(databases, clients, redis_server, hung, "stuck")
+    await old.reconcile()
+    await old.outbox.enqueue("sms", ALI, "first")
+    await old.run_once()  # sent and acknowledged: "old" has nothing pending
+    await stuck.outbox.enqueue("sms", ALI, "second")
+    stuck.start()
+    await until(lambda: asyncio.sleep(0, bool(hung.seen)))  # type: ignore[arg-type]
+    await stuck.stop()  # died mid-send: "stuck" keeps one pending entry
+    current = await worker(databases, clients, redis_server, live, "current")
+    current.prune_idle = 0.1
+    await asyncio.sleep(0.15)
+    await current.reconcile()
+    assert await consumer_names(current) == ["stuck"]  # its entry is not lost with it
+    await until(lambda: taken_over_and_pruned(current))
+    assert [m.text for m in live.seen] == ["second"]
+
+
+async def consumer_names(d: StreamDispatcher) -> list[str]:
+    stream = d.outbox.stream
+    return sorted(c["name"].decode() for c in await stream.client.xinfo_consumers(stream.key, stream.group))
+
+
+async def taken_over_and_pruned(d: StreamDispatcher) -> bool:
+    """One more pass: the dead consumer's entry is taken over after the lease, then it is dropped."""
+    await d.run_once()
+    await d.reconcile()
+    return await consumer_names(d) == ["current"]
