@@ -9,9 +9,9 @@ HOME: LocalisedText = {"fa": "خانه", "en": "Home"}
 MORE: LocalisedText = {"fa": "بیشتر", "en": "More"}
 CONTINUE: LocalisedText = {"fa": "ادامه", "en": "Continue"}
 INVALID_CHOICE: LocalisedText = {"fa": "گزینه نامعتبر است.", "en": "Invalid choice."}
-TOO_MANY_TRIES: LocalisedText = {
-    "fa": "تعداد تلاش‌ها زیاد شد. لطفا دوباره شماره‌گیری کنید.",
-    "en": "Too many invalid tries. Please dial again.",
+TOO_MANY_TRIES: LocalisedText = {  # said on every channel: "dial again" would be wrong on SMS and bots
+    "fa": "تعداد تلاش‌های نادرست زیاد شد. لطفا از نو شروع کنید.",
+    "en": "Too many invalid tries. Please start again.",
 }
 UNAVAILABLE: LocalisedText = {
     "fa": "این خدمت اکنون در دسترس نیست. لطفا بعدا تلاش کنید.",

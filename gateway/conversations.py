@@ -63,10 +63,11 @@ RESUME_QUESTION: LocalisedText = {"fa": "از جایی که ماندید ادا�
 RESUME_YES: LocalisedText = {"fa": "بله", "en": "Yes"}
 RESUME_RESTART: LocalisedText = {"fa": "شروع دوباره", "en": "Start over"}
 UNAVAILABLE = Reply(
-    body="خدمت موقتا در دسترس نیست. بعدا شماره بگیرید.\nBusy now. Please dial again later.",
+    body="خدمت موقتا در دسترس نیست. بعدا تلاش کنید.\nBusy now. Please try again later.",
     end=True, expects_input=False, lang="en",
 )
-"""Both languages: when the store is down we cannot know which one the citizen chose."""
+"""Both languages: when the store is down we cannot know which one the citizen chose. Worded for
+every channel, and within one Persian USSD page (80 characters with `END `)."""
 
 
 def session_key(channel: str, address: str) -> str:

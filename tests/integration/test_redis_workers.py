@@ -22,6 +22,8 @@ import pytest
 from aiohttp import ClientSession, ClientTimeout
 from redis_server import RedisServer, free_port
 
+from flows.gsm7 import ussd_budget_used
+
 ROOT = Path(__file__).resolve().parents[2]
 SUBMIT = ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"]
 """English, Services, Civil registry, Smart ID card, First issue, Apply, national code, birth date, Confirm."""
@@ -179,7 +181,9 @@ async def test_with_redis_down_every_hop_ends_politely_and_service_recovers(pair
             started = time.monotonic()
             page = await dial.send("1")
             assert time.monotonic() - started < 1.0
-            assert page.startswith("END ") and "dial again later" in page
+            assert page.startswith("END ") and "try again later" in page
+            used, limit = ussd_budget_used(page)
+            assert used <= limit, f"the apology takes {used} of {limit} characters"
         for url in urls:
             async with client.get(f"{url}/readyz") as response:
                 assert response.status == 503
