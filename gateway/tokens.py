@@ -2,6 +2,8 @@
 
 Tokens carry 256 bits from `secrets`, so a plain SHA-256 is enough (no slow hash needed: nothing
 to brute-force). Roles are ordered viewer < operator < admin; a role can do what those below it can.
+Each token's `last_used_at` is kept to the minute, so stale tokens can be found and revoked without
+a write on every API request.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from gateway.store import Database
 ROLES = ("viewer", "operator", "admin")
 PREFIX = "pk_"
 MAX_TOKEN_LENGTH = 128
+LAST_USED_RESOLUTION = 60.0
+"""Seconds `last_used_at` may lag behind: it is written at most this often per token."""
 
 
 class TokenError(PishkhanError):
@@ -64,14 +68,26 @@ class TokenStore:
         if not token.startswith(PREFIX) or len(token) > MAX_TOKEN_LENGTH:
             return None
         digest = token_hash(token)
-        row = await self.db.fetchone("SELECT id, name, role, token_hash FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,))
+        row = await self.db.fetchone(
+            "SELECT id, name, role, token_hash, last_used_at FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL", (digest,))
         if row is None or not hmac.compare_digest(row["token_hash"], digest):
             return None
+        await self._used(row["id"], row["last_used_at"])
         return TokenInfo(row["id"], row["name"], row["role"])
 
+    async def _used(self, token_id: int, last_used_at: float | None) -> None:
+        """Record a use, at most once a minute per token. The row just read spares most requests any
+        write transaction; the SQL condition keeps racing requests and workers to one write a minute."""
+        now = time.time()
+        stale = now - LAST_USED_RESOLUTION
+        if last_used_at is not None and last_used_at >= stale:
+            return
+        await self.db.execute("UPDATE api_tokens SET last_used_at = ? WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)",
+                              (now, token_id, stale))
+
     async def list(self) -> list[dict[str, object]]:
-        """Every token's id, name, role and dates (never the hash)."""
-        return await self.db.fetchall("SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id")
+        """Every token's id, name, role and dates, last use included (never the hash)."""
+        return await self.db.fetchall("SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id")
 
     async def revoke(self, token_id: int) -> bool:
         """Stop a token working; False when there is no such active token."""

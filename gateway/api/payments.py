@@ -1,12 +1,13 @@
-"""`/api/v1/payments`: operators list, filter and read payments, and see what needs reconciling.
+"""`/api/v1/payments`: operators list, filter and read payments, see what needs reconciling and repair it.
 
 Part of the operator API sub-application (same JSON errors, bearer-token roles and OpenAPI
-document); viewers and above may read.
+document); viewers and above may read, operators and admins may repair.
 """
 
 from __future__ import annotations
 
 import datetime
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -15,9 +16,12 @@ from gateway.api.common import SETTINGS, ApiError, invalid, requires
 from gateway.api.requests import request_filter
 from gateway.app import GATEWAY
 from gateway.payments import STATES, Payment, PaymentEvent, PaymentFilter, PaymentService
-from gateway.payments.reconcile import reconcile
+from gateway.payments.reconcile import PROBLEMS, reconcile
+from gateway.payments.repair import RESULTS, repair
 from gateway.payments.settings import PROVIDERS
 from gateway.tokens import TokenInfo
+
+log = logging.getLogger(__name__)
 
 
 def _iso(timestamp: float | None) -> str | None:
@@ -104,6 +108,16 @@ async def reconcile_report(request: web.Request, token: TokenInfo) -> web.Respon
     return web.json_response({"items": [f.as_json() for f in findings], "total": len(findings)})
 
 
+@requires("operator")
+async def reconcile_repair(request: web.Request, token: TokenInfo) -> web.Response:
+    """Act on every finding (what `pishkhan payments reconcile --repair` does) and say what was done."""
+    done = await repair(_service(request))
+    counts = {result: sum(d.result == result for d in done) for result in RESULTS}
+    log.info("payments repair run by token %d (%s): %s", token.id, token.name, counts)
+    return web.json_response({"items": [d.as_json() for d in done], "total": len(done), "counts": counts,
+                              "left": sum(d.left for d in done)})
+
+
 _ERROR = {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 _AUTH_ERRORS = {"401": _ERROR, "403": _ERROR}
 _PAYMENT = {"type": "object", "required": ["id", "amount", "currency", "provider", "state"], "properties": {
@@ -111,6 +125,13 @@ _PAYMENT = {"type": "object", "required": ["id", "amount", "currency", "provider
     "currency": {"const": "IRR"}, "provider": {"enum": list(PROVIDERS)}, "authority": {"type": ["string", "null"]},
     "ref_id": {"type": ["string", "null"]}, "card_pan": {"type": ["string", "null"]}, "state": {"enum": list(STATES)},
     "reason": {"type": ["string", "null"]}, "verify_attempts": {"type": "integer"}}}
+_FINDING = {"type": "object", "required": ["kind", "problem", "detail"], "properties": {
+    "kind": {"enum": ["pending", "mismatched", "orphaned"]}, "problem": {"enum": list(PROBLEMS), "description": "; ".join(PROBLEMS.values())},
+    "detail": {"type": "string"}, "payment_id": {"type": ["integer", "null"]}, "tracking_code": {"type": ["string", "null"]},
+    "state": {"type": ["string", "null"]}, "amount": {"type": ["integer", "null"]}, "provider": {"type": ["string", "null"]}}}
+_REPAIR = {"allOf": [_FINDING, {"type": "object", "required": ["result", "why"], "properties": {
+    "result": {"enum": list(RESULTS)}, "before": {"type": ["string", "null"]}, "after": {"type": ["string", "null"]},
+    "why": {"type": "string"}}}]}
 OPENAPI_PATHS: dict[str, Any] = {
     "/payments": {"get": {
         "summary": "List payments, newest first (viewer)",
@@ -120,9 +141,26 @@ OPENAPI_PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "A page of payments", "content": {"application/json": {"schema": {
             "type": "object", "properties": {"items": {"type": "array", "items": _PAYMENT}, "total": {"type": "integer"}}}}}},
             "422": _ERROR, **_AUTH_ERRORS}}},
-    "/payments/reconcile": {"get": {
-        "summary": "Pending, mismatched and orphaned payments (viewer)",
-        "responses": {"200": {"description": "Findings", "content": {"application/json": {"schema": {"type": "object"}}}}, **_AUTH_ERRORS}}},
+    "/payments/reconcile": {
+        "get": {
+            "summary": "Pending, mismatched and orphaned payments (viewer)",
+            "responses": {"200": {"description": "Findings", "content": {"application/json": {"schema": {
+                "type": "object", "properties": {"items": {"type": "array", "items": _FINDING}, "total": {"type": "integer"}}}}}},
+                **_AUTH_ERRORS}},
+        "post": {
+            "summary": "Repair what reconcile finds (operator)",
+            "description": "Pending payments at the provider are verified with the stored amount (paid once with one receipt; an amount "
+                           "mismatch fails with the reason; unpaid expires after payments.verify_after); links past their life expire; "
+                           "a request's payment state is set from its payments; a request with a fee and no payment gets its link. "
+                           "Refunds and unknown rows are left for a person. A provider that does not answer leaves its payments as they "
+                           "were (result provider_down). A second run changes nothing the first settled. No body.",
+            "responses": {"200": {"description": "What was done per finding; `left` counts provider_down and needs_person",
+                                  "content": {"application/json": {"schema": {"type": "object", "properties": {
+                                      "items": {"type": "array", "items": _REPAIR}, "total": {"type": "integer"},
+                                      "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
+                                      "left": {"type": "integer"}}}}}},
+                          **_AUTH_ERRORS}},
+    },
     "/payments/{id}": {"get": {
         "summary": "One payment with its history (viewer)",
         "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "payment id"}],
@@ -133,7 +171,8 @@ OPENAPI_PATHS: dict[str, Any] = {
 
 
 def setup(api: web.Application) -> None:
-    """Register /payments, /payments/reconcile and /payments/{id} on the operator API."""
+    """Register /payments, /payments/reconcile (GET lists, POST repairs) and /payments/{id} on the operator API."""
     api.router.add_get("/payments", list_payments)
     api.router.add_get("/payments/reconcile", reconcile_report)
+    api.router.add_post("/payments/reconcile", reconcile_repair)
     api.router.add_get("/payments/{id}", get_payment)

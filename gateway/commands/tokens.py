@@ -38,15 +38,16 @@ def create(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
-def _date(value: Any) -> str:
-    return datetime.datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+def _date(value: Any, never: str = "-") -> str:
+    return datetime.datetime.fromtimestamp(value).strftime("%Y-%m-%d %H:%M") if value else never
 
 
 def list_tokens(args: argparse.Namespace) -> int:
-    """One line per token: id, role, name, created, revoked."""
+    """One line per token: id, role, name, created, last used (to the minute; find stale tokens to revoke), revoked."""
     async def work(tokens: TokenStore) -> int:
         for row in await tokens.list():
-            print(f"{row['id']}\t{row['role']}\t{row['name']}\tcreated {_date(row['created_at'])}\trevoked {_date(row['revoked_at'])}")
+            print(f"{row['id']}\t{row['role']}\t{row['name']}\tcreated {_date(row['created_at'])}"
+                  f"\tlast used {_date(row['last_used_at'], 'never')}\trevoked {_date(row['revoked_at'])}")
         return 0
     return _run(args, work)
 
@@ -69,7 +70,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     make.add_argument("--role", required=True, choices=ROLES, help="viewer reads, operator moves requests, admin edits services")
     make.add_argument("--name", help="who or what uses it (shown in request events)")
     make.set_defaults(handler=create)
-    show = tokens.add_parser("list", help="list tokens (never the tokens themselves)")
+    show = tokens.add_parser("list", help="list tokens with when each was last used (never the tokens themselves)")
     show.set_defaults(handler=list_tokens)
     drop = tokens.add_parser("revoke", help="revoke a token by id")
     drop.add_argument("id", type=int)

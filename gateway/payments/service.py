@@ -18,7 +18,7 @@ from gateway.conversations import masked
 from gateway.outbox import Outbox
 from gateway.payments import texts
 from gateway.payments.links import link_url, looks_like_token, new_csrf, new_token, same_secret, token_hash
-from gateway.payments.models import Payment, PaymentError, request_payment_state
+from gateway.payments.models import Payment, PaymentError, Verification, request_payment_state
 from gateway.payments.providers import PaymentOrder, PaymentProvider
 from gateway.payments.settings import PaymentSettings
 from gateway.payments.store import PaymentStore
@@ -55,6 +55,20 @@ class LinkView:
     def renewable(self) -> bool:
         """The page may offer to send a new link."""
         return self.page in ("failed", "expired")
+
+
+@dataclass(frozen=True)
+class Settlement:
+    """What asking the provider about one payment did (callers that report per payment read it)."""
+
+    payment: Payment
+    """The payment as it stands afterwards (another writer may have moved it meanwhile)."""
+    changed: bool
+    """This call moved it."""
+    verdict: Verification | None = None
+    """The provider's answer; None when it was not asked or gave no answer."""
+    error: str | None = None
+    """Why the provider gave no answer (down, unreachable): the payment was left as it was."""
 
 
 class PaymentService:
@@ -189,19 +203,20 @@ class PaymentService:
         if payment is None:
             log.warning("payment callback from %s for an unknown authority", provider)
             return None
-        return await self.settle(payment, source="callback")
+        return (await self.settle(payment, source="callback")).payment
 
-    async def settle(self, payment: Payment, *, source: str) -> Payment:
+    async def settle(self, payment: Payment, *, source: str) -> Settlement:
         """Ask the provider about the payment with our stored amount and apply the answer once.
-        A provider that cannot answer leaves it pending for the sweeper."""
+        A provider that cannot answer leaves it as it was for the sweeper; so does "unpaid" while the
+        citizen may still be on the bank's page (asked by anything but the callback before `verify_after`)."""
         if payment.state in ("paid", "refunded") or payment.authority is None:
-            return payment
+            return Settlement(payment, changed=False)
         try:
             verdict = await self.provider.verify(payment)
         except ProviderError as error:
             await self.store.note_verify(payment.id, f"no answer: {error}")
             log.warning("payment %d: verify failed (%s); it stays pending for the sweeper", payment.id, error)
-            return payment
+            return Settlement(payment, changed=False, error=str(error))
         await self.store.note_verify(payment.id, f"{source}: code {verdict.code} {verdict.message}")
         changed: Payment | None = None
         if verdict.outcome == "paid":
@@ -215,12 +230,12 @@ class PaymentService:
         elif verdict.outcome == "rejected" or source == "callback":
             reason = f"not paid: provider code {verdict.code} {verdict.message}".strip()
             changed = await self.store.transition(payment.id, "failed", reason=reason)
-        else:  # the sweeper only asks after verify_after seconds: a payment still unpaid by then is over
+        elif time.time() - (payment.started_at or 0.0) >= self.settings.verify_after:  # had its time to pay: over
             changed = await self.store.transition(payment.id, "expired", reason=f"unpaid {int(self.settings.verify_after)} s after it started")
         if changed is None:
-            return await self.store.get(payment.id) or payment
+            return Settlement(await self.store.get(payment.id) or payment, changed=False, verdict=verdict)
         await self.sync(changed)
-        return changed
+        return Settlement(changed, changed=True, verdict=verdict)
 
     async def renew(self, token: str, form_csrf: str | None, cookie_csrf: str | None) -> Payment:
         """A new link for an unpaid request whose link expired or whose payment failed; sent to the
@@ -253,15 +268,21 @@ class PaymentService:
                 )
         await self.store.mark_synced(payment.id, payment.state)
 
+    async def expire_unused(self, payment: Payment) -> Payment | None:
+        """A pending link whose life ended before it reached the provider: expired and the request
+        updated; None when another writer moved it first."""
+        changed = await self.store.transition(payment.id, "expired", reason="link expired unused")
+        if changed:
+            await self.sync(changed)
+        return changed
+
     async def sweep(self) -> dict[str, int]:
         """One pass of the sweeper: expire unused links, re-verify payments with no callback, send
         links and sync states a crash left behind. How many of each."""
         now, batch = time.time(), self.settings.sweep_batch
         counts = {"expired": 0, "verified": 0, "links": 0, "synced": 0}
         for payment in await self.store.unstarted_expired(now, batch):
-            changed = await self.store.transition(payment.id, "expired", reason="link expired unused")
-            if changed:
-                await self.sync(changed)
+            if await self.expire_unused(payment):
                 counts["expired"] += 1
         stale = now - self.settings.verify_after
         for payment in await self.store.to_verify(stale, stale, batch):

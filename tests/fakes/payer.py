@@ -9,7 +9,7 @@ import re
 import urllib.parse
 from typing import Any
 
-from ussd_citizen import apply_by_ussd  # noqa: F401  (re-exported: the payer starts by applying)
+from ussd_citizen import PHONE, apply_by_ussd  # the payer starts by applying (tests import it from here too)
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _ACTION = re.compile(r'<form method="post" action="([^"]+)">')
 
@@ -44,13 +44,37 @@ async def post_form(client: Any, path: str, html: str, **fields: str) -> Any:
     return await client.post(path, data={"csrf": csrf_of(html), **fields}, allow_redirects=False)
 
 
+async def decide_at_sandbox(client: Any, bank_url: str, action: str = "pay") -> str:
+    """Press `action` on the sandbox bank's page; where the bank sends the browser back (not followed)."""
+    bank_path = local(bank_url)
+    bank_page = await (await client.get(bank_path)).text()
+    decided = await post_form(client, bank_path, bank_page, action=action)
+    assert decided.status == 303, await decided.text()
+    return str(decided.headers["Location"])
+
+
 async def pay_in_sandbox(client: Any, link: str, action: str = "pay") -> Any:
     """Open the link, press pay, press `action` at the sandbox bank; the callback's response."""
     token_page = await (await client.get(local(link))).text()
     started = await post_form(client, f"{local(link)}/start", token_page)
     assert started.status == 303, await started.text()
-    bank_path = local(started.headers["Location"])
-    bank_page = await (await client.get(bank_path)).text()
-    decided = await post_form(client, bank_path, bank_page, action=action)
-    assert decided.status == 303, await decided.text()
-    return await client.get(local(decided.headers["Location"]))
+    return await client.get(local(await decide_at_sandbox(client, started.headers["Location"], action)))
+
+
+async def start_payment(client: Any, phone: str = PHONE) -> tuple[str, str, str]:
+    """Apply, open the link, press pay; (tracking code, link path, the provider's authority)."""
+    code = await apply_by_ussd(client, phone=phone)
+    [link] = [r for r in await outbox(client, "payment_link") if r["meta"]["tracking_code"] == code]
+    path = local(link["meta"]["url"])
+    started = await post_form(client, f"{path}/start", await (await client.get(path)).text())
+    assert started.status == 303, await started.text()
+    return code, path, started.headers["Location"].rsplit("/", 1)[1]
+
+
+async def payment_state(client: Any, code: str) -> tuple[str, str]:
+    """(the request's only payment's state, the request's payment_state)."""
+    from gateway.app import GATEWAY
+    gateway = client.app[GATEWAY]
+    record = await gateway.requests.get(code)
+    [payment] = await gateway.payments.store.for_request(record.id)
+    return payment.state, record.payment_state

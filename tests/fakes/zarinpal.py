@@ -8,16 +8,24 @@ POST /pg/v4/payment/verify.json {merchant_id, amount, authority}
   -> data.code 100 (first verify) / 101 (already verified) with ref_id and card_pan, or
      {"data": [], "errors": {"code": -50|-51|-54, "message": ...}}.
 `fail_with = 502` makes every API call answer that HTTP status; stopping the server makes it unreachable.
+
+Fixtures for test modules to import: `fake` (the bank, served locally, and its base URL) and `zclient`
+(the gateway's app with `payments.provider: zarinpal` pointing at it, `verify_after` 0).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
 from aiohttp import web
+
+from gateway.app import create_app
+from gateway.settings import Settings
 
 MERCHANT = "1344b5d4-0048-11e8-94db-005056a205be"
 
@@ -112,3 +120,24 @@ class FakeZarinpal:
         app.router.add_post("/pg/v4/payment/verify.json", self._verify)
         app.router.add_get("/pg/StartPay/{authority}", self._start_pay)
         return app
+
+
+def with_zarinpal(settings: Settings, base_url: str) -> Settings:
+    """`settings` with Zarinpal at `base_url` as the payment provider, verified as soon as asked."""
+    payments = {**settings.raw.get("payments", {}), "provider": "zarinpal", "verify_after": 0,
+                "zarinpal": {"base_url": base_url, "merchant_id": MERCHANT, "timeout": 2}}
+    return dataclasses.replace(settings, raw={**settings.raw, "payments": payments})
+
+
+@pytest.fixture
+async def fake(aiohttp_server) -> tuple[FakeZarinpal, str]:  # type: ignore[no-untyped-def]
+    """The fake bank served on a local port, and its base URL."""
+    bank = FakeZarinpal()
+    server = await aiohttp_server(bank.app())
+    return bank, str(server.make_url("")).rstrip("/")
+
+
+@pytest.fixture
+async def zclient(aiohttp_client, settings: Settings, fake):  # type: ignore[no-untyped-def]
+    """A test client of the gateway paying through the fake bank."""
+    return await aiohttp_client(await create_app(with_zarinpal(settings, fake[1])))

@@ -4,93 +4,55 @@ already-verified answers, and a provider that is down (5xx) or unreachable."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import socket
 
-import pytest
-
-from fakes.payer import apply_by_ussd, local, outbox, post_form
-from fakes.zarinpal import MERCHANT, FakeZarinpal
+from fakes.payer import apply_by_ussd, local, outbox, payment_state, post_form, start_payment
+from fakes.zarinpal import MERCHANT, fake, with_zarinpal, zclient  # noqa: F401  (fixtures)
 from gateway.app import GATEWAY, create_app
 from gateway.settings import Settings
 
 
-def _with_zarinpal(settings: Settings, base_url: str) -> Settings:
-    payments = {**settings.raw.get("payments", {}), "provider": "zarinpal", "verify_after": 0,
-                "zarinpal": {"base_url": base_url, "merchant_id": MERCHANT, "timeout": 2}}
-    return dataclasses.replace(settings, raw={**settings.raw, "payments": payments})
-
-
-@pytest.fixture
-async def fake(aiohttp_server) -> tuple[FakeZarinpal, str]:  # type: ignore[no-untyped-def]
-    bank = FakeZarinpal()
-    server = await aiohttp_server(bank.app())
-    return bank, str(server.make_url("")).rstrip("/")
-
-
-@pytest.fixture
-async def zclient(aiohttp_client, settings: Settings, fake):  # type: ignore[no-untyped-def]
-    return await aiohttp_client(await create_app(_with_zarinpal(settings, fake[1])))
-
-
-async def _start(zclient) -> tuple[str, str, str]:  # type: ignore[no-untyped-def]
-    """Apply, open the link, press pay; (tracking code, link path, authority)."""
-    code = await apply_by_ussd(zclient)
-    [link] = await outbox(zclient, "payment_link")
-    path = local(link["meta"]["url"])
-    started = await post_form(zclient, f"{path}/start", await (await zclient.get(path)).text())
-    assert started.status == 303, await started.text()
-    return code, path, started.headers["Location"].rsplit("/", 1)[1]
-
-
-async def _state(zclient, code: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    gateway = zclient.app[GATEWAY]
-    record = await gateway.requests.get(code)
-    [payment] = await gateway.payments.store.for_request(record.id)
-    return payment.state, record.payment_state
-
-
 async def test_paid_at_zarinpal_is_verified_with_our_amount(zclient, fake) -> None:  # type: ignore[no-untyped-def]
     bank, base = fake
-    code, _, authority = await _start(zclient)
+    code, _, authority = await start_payment(zclient)
     [(kind, sent)] = bank.calls
     assert kind == "request" and sent["amount"] == 300000 and sent["merchant_id"] == MERCHANT
     assert sent["callback_url"] == "http://127.0.0.1:8080/pay/callback/zarinpal" and code in sent["description"]
     page = await (await zclient.get(local(bank.pay(authority)))).text()
     assert "Paid" in page and str(bank.sessions[authority].ref_id) in page
     assert bank.calls[-1] == ("verify", {"merchant_id": MERCHANT, "amount": 300000, "authority": authority})
-    assert await _state(zclient, code) == ("paid", "paid")
+    assert await payment_state(zclient, code) == ("paid", "paid")
     [receipt] = await outbox(zclient, "payment_receipt")
     assert str(bank.sessions[authority].ref_id) in receipt["text"]
 
 
 async def test_a_tampered_amount_fails_with_a_logged_reason(zclient, fake, caplog) -> None:  # type: ignore[no-untyped-def]
     bank, _ = fake
-    code, _, authority = await _start(zclient)
+    code, _, authority = await start_payment(zclient)
     callback = local(bank.pay(authority, amount=1000)) + "&Amount=300000"  # paid 1,000; the query claims the rest
     with caplog.at_level(logging.WARNING, logger="gateway.payments"):
         page = await (await zclient.get(callback)).text()
     assert "did not go through" in page
     assert bank.calls[-1][1]["amount"] == 300000
-    assert await _state(zclient, code) == ("failed", "failed")
+    assert await payment_state(zclient, code) == ("failed", "failed")
     assert any("amount mismatch" in r.getMessage() for r in caplog.records)
     assert await outbox(zclient, "payment_receipt") == []
 
 
 async def test_cancel_at_zarinpal_fails_and_a_replay_changes_nothing(zclient, fake) -> None:  # type: ignore[no-untyped-def]
     bank, _ = fake
-    code, path, authority = await _start(zclient)
+    code, path, authority = await start_payment(zclient)
     callback = local(bank.cancel(authority))
     assert "did not go through" in await (await zclient.get(callback)).text()
     await zclient.get(callback)
-    assert await _state(zclient, code) == ("failed", "failed")
+    assert await payment_state(zclient, code) == ("failed", "failed")
     assert "Send me a new link" in await (await zclient.get(path)).text()
 
 
 async def test_racing_callbacks_make_one_paid_transition(zclient, fake) -> None:  # type: ignore[no-untyped-def]
     bank, _ = fake
-    code, _, authority = await _start(zclient)
+    code, _, authority = await start_payment(zclient)
     callback = local(bank.pay(authority))
     await asyncio.gather(*(zclient.get(callback) for _ in range(3)))
     gateway = zclient.app[GATEWAY]
@@ -115,29 +77,29 @@ async def test_zarinpal_down_at_start_says_so_and_the_link_still_works(zclient, 
 
 async def test_zarinpal_down_at_verify_keeps_it_pending_until_the_sweeper(zclient, fake) -> None:  # type: ignore[no-untyped-def]
     bank, _ = fake
-    code, _, authority = await _start(zclient)
+    code, _, authority = await start_payment(zclient)
     callback = local(bank.pay(authority))
     bank.fail_with = 503
     assert "Checking your payment" in await (await zclient.get(callback)).text()
-    assert await _state(zclient, code) == ("pending", "pending")
+    assert await payment_state(zclient, code) == ("pending", "pending")
     bank.fail_with = None
     counts = await zclient.app[GATEWAY].payments.sweep()
     assert counts["verified"] == 1
-    assert await _state(zclient, code) == ("paid", "paid")
+    assert await payment_state(zclient, code) == ("paid", "paid")
     assert len(await outbox(zclient, "payment_receipt")) == 1
 
 
 async def test_an_unpaid_payment_is_expired_by_the_sweeper(zclient, fake) -> None:  # type: ignore[no-untyped-def]
-    code, _, _ = await _start(zclient)  # the citizen never comes back from the bank
+    code, _, _ = await start_payment(zclient)  # the citizen never comes back from the bank
     await zclient.app[GATEWAY].payments.sweep()
-    assert await _state(zclient, code) == ("expired", "pending")
+    assert await payment_state(zclient, code) == ("expired", "pending")
 
 
 async def test_zarinpal_unreachable(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    client = await aiohttp_client(await create_app(_with_zarinpal(settings, closed)))
+    client = await aiohttp_client(await create_app(with_zarinpal(settings, closed)))
     await apply_by_ussd(client)
     [link] = await outbox(client, "payment_link")
     path = local(link["meta"]["url"])
