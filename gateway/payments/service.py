@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 CLOSED_REQUESTS = frozenset({"cancelled", "rejected"})
 """Requests that no longer take a fee."""
+LINK_GRACE = 60.0
+"""Seconds a new payment's submit has to queue its link before the sweeper takes it for lost."""
 
 
 class LinkProblem(PaymentError):
@@ -288,11 +290,11 @@ class PaymentService:
         for payment in await self.store.to_verify(stale, stale, batch):
             await self.settle(payment, source="sweeper")
             counts["verified"] += 1
-        for payment in await self.store.unsent_links(batch):
+        for payment in await self.store.unsent_links(now - LINK_GRACE, batch):
             token = new_token()  # the first token was never sent and only its hash is kept: make another
-            await self.store.rotate_link(payment.id, token_hash(token))
-            await self._send_link(payment, await self._request(payment), token)
-            counts["links"] += 1
+            if await self.store.rotate_link(payment, token_hash(token)):
+                await self._send_link(payment, await self._request(payment), token)
+                counts["links"] += 1
         for payment in await self.store.unsynced(batch):
             await self.sync(payment)
             counts["synced"] += 1

@@ -172,10 +172,15 @@ class PaymentStore:
             await conn.execute("UPDATE payments SET state = 'expired', reason = ?, updated_at = ? WHERE id = ?", (why, now, other))
             await _add_event(conn, other, "expired", now, "pending", "expired", why)
 
-    async def rotate_link(self, payment_id: int, token_hash: str) -> None:
-        """A new token for a link that never reached the citizen (the old one was never sent)."""
-        await self.db.execute("UPDATE payments SET token_hash = ?, updated_at = ? WHERE id = ? AND link_sent_at IS NULL",
-                              (token_hash, time.time(), payment_id))
+    async def rotate_link(self, payment: Payment, token_hash: str) -> bool:
+        """A new token for a link that never reached the citizen (the old one was never sent). Only
+        if the row is as `payment` was read: of two sweepers (two workers) that read it, one wins and
+        sends; the other's token would be dead on arrival, so it sends nothing."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "UPDATE payments SET token_hash = ?, updated_at = ? WHERE id = ? AND link_sent_at IS NULL AND updated_at = ?",
+                (token_hash, time.time(), payment.id, payment.updated_at))
+            return cursor.rowcount == 1
 
     async def mark_link_sent(self, payment_id: int, detail: str) -> None:
         """The link message is in the outbox."""
@@ -188,11 +193,13 @@ class PaymentStore:
         """The request and the citizen have been told about `state`."""
         await self.db.execute("UPDATE payments SET synced_state = ? WHERE id = ? AND state = ?", (state, payment_id, state))
 
-    async def unsent_links(self, limit: int) -> list[Payment]:
-        """Pending payments whose link message is not in the outbox (a crash in between)."""
+    async def unsent_links(self, created_before: float, limit: int) -> list[Payment]:
+        """Pending payments made before `created_before` whose link message is not in the outbox (a
+        crash in between). Younger ones are left alone: their submit may be queuing the link right now."""
         rows = await self.db.fetchall(
-            "SELECT * FROM payments WHERE state = 'pending' AND link_sent_at IS NULL AND link_expires_at > ? ORDER BY id LIMIT ?",
-            (time.time(), limit))
+            "SELECT * FROM payments WHERE state = 'pending' AND link_sent_at IS NULL AND link_expires_at > ? AND created_at < ?"
+            " ORDER BY id LIMIT ?",
+            (time.time(), created_before, limit))
         return [payment_from_row(r) for r in rows]
 
     async def unsynced(self, limit: int) -> list[Payment]:
