@@ -69,7 +69,7 @@ def parse_address(address: str) -> tuple[str, int]:
 def _member_change(update: Update) -> BotUpdate:
     change = update.my_chat_member
     assert change is not None
-    if change.chat.type != Chat.PRIVATE:
+    if change.chat is None or change.from_user is None or change.new_chat_member is None or change.chat.type != Chat.PRIVATE:
         return BotUpdate(Kind.IGNORED, update.update_id)
     status = change.new_chat_member.status
     kind = Kind.BLOCKED if status in (ChatMember.BANNED, ChatMember.LEFT) else Kind.UNBLOCKED
@@ -79,8 +79,10 @@ def _member_change(update: Update) -> BotUpdate:
 def _callback(update: Update) -> BotUpdate:
     query = update.callback_query
     assert query is not None
+    if query.from_user is None:
+        return BotUpdate(Kind.IGNORED, update.update_id)
     message = query.message
-    private = message is not None and message.chat.type == Chat.PRIVATE
+    private = message is not None and message.chat is not None and message.chat.type == Chat.PRIVATE
     return BotUpdate(
         Kind.CALLBACK, update.update_id,
         chat_id=message.chat.id if private and message else None, user_id=query.from_user.id,
@@ -91,13 +93,15 @@ def _callback(update: Update) -> BotUpdate:
 
 
 def read_update(update: Update, bot_username: str | None) -> BotUpdate:
-    """Classify an update; `bot_username` tells `/cmd@OtherBot` (ignored) from `/cmd@ThisBot`."""
+    """Classify an update; `bot_username` tells `/cmd@OtherBot` (ignored) from `/cmd@ThisBot`.
+    python-telegram-bot builds objects even when fields the Bot API always sends are missing (a
+    forged or truncated update): such an update is ignored, never a crash in the background."""
     if update.callback_query is not None:
         return _callback(update)
     if update.my_chat_member is not None:
         return _member_change(update)
     message = update.message
-    if message is None or message.chat.type != Chat.PRIVATE or message.from_user is None or message.from_user.is_bot:
+    if message is None or message.chat is None or message.chat.type != Chat.PRIVATE or message.from_user is None or message.from_user.is_bot:
         return BotUpdate(Kind.IGNORED, update.update_id)
     base = {"update_id": update.update_id, "chat_id": message.chat.id, "user_id": message.from_user.id,
             "language_code": message.from_user.language_code}

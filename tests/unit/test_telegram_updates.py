@@ -47,6 +47,15 @@ def test_edits_and_groups_are_ignored() -> None:
     assert read(ALI.in_group("/start")).kind is Kind.IGNORED
 
 
+@pytest.mark.parametrize("update", [
+    {"update_id": 5, "callback_query": {"id": "1", "data": "0a1b2c3d.1", "chat_instance": "1"}},  # no `from`
+    {"update_id": 6, "message": {"message_id": 1, "date": 0, "text": "1"}},  # no `chat`
+    {"update_id": 7, "my_chat_member": {"chat": {"id": 1, "type": "private"}, "date": 0}},  # no member change
+])
+def test_updates_missing_what_the_bot_api_always_sends_are_ignored(update: dict) -> None:  # type: ignore[type-arg]
+    assert read(update).kind is Kind.IGNORED
+
+
 def test_blocking_and_unblocking() -> None:
     assert read(ALI.blocks_bot()).kind is Kind.BLOCKED
     assert read(ALI.blocks_bot(blocked=False)).kind is Kind.UNBLOCKED
