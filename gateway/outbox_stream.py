@@ -149,6 +149,15 @@ class StreamOutbox(Outbox):
         return [r["id"] for r in rows]
 
 
+def stop_requested() -> None:
+    """Raise CancelledError if this task was asked to stop. redis-py can swallow a cancellation that
+    lands while it reads a reply (seen with a blocking XREADGROUP: the command then returns, or fails
+    as a timeout); the loop would run on and `stop()` would wait for it forever."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 def default_consumer() -> str:
     """This process's name in the consumer group: unique per host and process."""
     return f"{socket.gethostname()}-{os.getpid()}"
@@ -204,15 +213,16 @@ class StreamDispatcher(Dispatcher):
     async def run(self) -> None:
         """Loop until cancelled; while Redis is down, wait a little and try again."""
         while True:
+            stop_requested()
             try:
                 await self.run_once()
-            except OUTAGE_ERRORS as error:
-                log.warning("outbox stream: Redis unavailable (%s); messages wait in the store", error.__class__.__name__)
+            except Exception as error:
+                stop_requested()
+                if isinstance(error, OUTAGE_ERRORS):
+                    log.warning("outbox stream: Redis unavailable (%s); messages wait in the store", error.__class__.__name__)
+                else:
+                    log.exception("outbox stream pass failed")
                 await asyncio.sleep(self.outbox.settings.poll_interval)
-            except Exception:
-                log.exception("outbox stream pass failed")
-                await asyncio.sleep(self.outbox.settings.poll_interval)
-
 
     async def close(self) -> None:
         """Release the stream's Redis connections."""
