@@ -1,5 +1,9 @@
 """The outbox sender for the `sms` channel: picks the short number's provider, honours opt-outs,
-paces each provider, and records what was accepted for delivery reports to update."""
+paces each provider, and records what was accepted for delivery reports to update.
+
+Aggregators throttle (or bill) bursts above the contracted rate of the account, so each provider's
+`rate` per second and `burst` are a schedule in the state store (gateway.state.throttle): with
+Redis, all workers together keep it."""
 
 from __future__ import annotations
 
@@ -17,8 +21,9 @@ from gateway.outbox import OutboxMessage, SendResult
 from gateway.sms.delivery import DeliveryStore
 from gateway.sms.optout import OptOuts
 from gateway.sms.providers import ProviderClient, Submission
-from gateway.sms.ratelimit import TokenBucket
 from gateway.sms.routing import ShortNumbers
+from gateway.state import Pace
+from gateway.state.throttle import Throttle
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +38,14 @@ class SmsSender:
     channel = "sms"
 
     def __init__(self, clients: Mapping[str, ProviderClient], numbers: ShortNumbers, deliveries: DeliveryStore,
-                 optouts: OptOuts, callback_base: str) -> None:
+                 optouts: OptOuts, callback_base: str, throttle: Throttle) -> None:
         self.clients = dict(clients)
         self.numbers = numbers
         self.deliveries = deliveries
         self.optouts = optouts
         self.callback_base = callback_base
-        self.buckets = {name: TokenBucket(c.settings.rate, c.settings.burst) for name, c in self.clients.items()}
+        self.throttle = throttle
+        self.paces = {name: Pace(f"pace:sms:{name}", 1.0 / c.settings.rate, c.settings.burst) for name, c in self.clients.items()}
         self._http: aiohttp.ClientSession | None = None
 
     def _session(self) -> aiohttp.ClientSession:
@@ -73,7 +79,7 @@ class SmsSender:
             raise ProviderError(f"short number {number.number} uses provider {number.provider!r}, which has no base_url", retryable=False)
         reference = str(message.id)
         sms = Submission(reference, number.sender, to, message.text, self._dlr_url(client, reference))
-        waited = await self.buckets[client.name].take()
+        waited = await self.throttle.wait(self.paces[client.name])
         if waited > 1.0:
             log.info("SMS to %s waited %.1f s for %s's rate limit", masked(message.address), waited, client.name)
         provider_id = await client.submit(self._session(), sms)

@@ -34,7 +34,7 @@ class ProviderSettings:
     query_param: str = "secret"
     allow_ips: list[str] = field(default_factory=list)
     rate: float = 10.0
-    """Messages per second sent to this provider (token bucket) ..."""
+    """Messages per second sent to this provider, by all workers together when Redis is configured ..."""
     burst: int = 10
     """... with up to this many at once."""
     timeout: float = 10.0

@@ -13,6 +13,7 @@ from gateway.sms.routing import ShortNumbers
 from gateway.sms.sender import SmsSender
 from gateway.sms.service import SmsService
 from gateway.sms.settings import load_sms_settings
+from gateway.state.throttle import Throttle
 
 if TYPE_CHECKING:
     from gateway.app import Gateway
@@ -37,7 +38,8 @@ async def open_sms(gateway: "Gateway") -> SmsService:
     )
     clients = {name: client_for(name, p) for name, p in sms.providers.items() if p.base_url}
     if clients:
-        sender = SmsSender(clients, ShortNumbers(sms), deliveries, optouts, sms.callback_base_url or settings.server.public_base_url)
+        sender = SmsSender(clients, ShortNumbers(sms), deliveries, optouts, sms.callback_base_url or settings.server.public_base_url,
+                           Throttle(gateway.state))
         gateway.dispatcher.senders["sms"] = sender
         gateway.closers.append(sender.close)
         log.info("SMS goes out through %s", ", ".join(f"{n} ({c.settings.type})" for n, c in clients.items()))

@@ -1,6 +1,6 @@
-"""Short-lived shared state (sessions, duplicate ids, rate limits): one protocol, memory and Redis backends."""
+"""Short-lived shared state (sessions, duplicate ids, rate limits, send slots): one protocol, memory and Redis backends."""
 
-from gateway.state.base import StateStore
+from gateway.state.base import Pace, Reservation, StateStore
 from gateway.state.memory import MemoryState
 
-__all__ = ["MemoryState", "StateStore"]
+__all__ = ["MemoryState", "Pace", "Reservation", "StateStore"]

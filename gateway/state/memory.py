@@ -7,6 +7,8 @@ import time
 from collections import deque
 from typing import Any
 
+from gateway.state.base import Pace, Reservation
+
 SWEEP_EVERY = 1024
 """Writes between sweeps of expired keys, so memory stays bounded without a timer task."""
 
@@ -20,6 +22,9 @@ class MemoryState:
         self._values: dict[str, tuple[float, str]] = {}
         self._claims: dict[str, float] = {}
         self._events: dict[str, deque[float]] = {}
+        self._slots: dict[str, tuple[int, int]] = {}
+        """Per pace key: its theoretical arrival time and the end of any hold, in integer µs like the
+        Redis script, so both backends give the same answers to the microsecond."""
         self._writes = 0
 
     async def get(self, key: str) -> dict[str, Any] | None:
@@ -59,6 +64,26 @@ class MemoryState:
         self._tick()
         return True
 
+    async def reserve(self, *paces: Pace) -> Reservation:
+        # No await inside: the whole reservation is one step of the event loop, so it is atomic.
+        now = micros(self._clock())
+        for taken, pace in enumerate(paces, 1):
+            interval = micros(pace.interval)
+            tat, held = self._slots.get(pace.key, (now, 0))
+            tat = max(tat, now)
+            slot = max(now, tat - (pace.burst - 1) * interval, held)
+            self._slots[pace.key] = (max(tat, slot) + interval, held)
+            self._tick()
+            if slot > now:
+                return Reservation((slot - now) / 1e6, taken)
+        return Reservation(0.0, len(paces))
+
+    async def hold(self, key: str, seconds: float) -> None:
+        now = micros(self._clock())
+        tat, held = self._slots.get(key, (now, 0))
+        self._slots[key] = (tat, max(held, now + micros(seconds)))
+        self._tick()
+
     async def ping(self) -> bool:
         return True
 
@@ -73,3 +98,9 @@ class MemoryState:
         self._values = {k: v for k, v in self._values.items() if v[0] > now}
         self._claims = {k: e for k, e in self._claims.items() if e > now}
         self._events = {k: e for k, e in self._events.items() if e and e[-1] > now - 3600}
+        self._slots = {k: s for k, s in self._slots.items() if max(s) > micros(now)}
+
+
+def micros(seconds: float) -> int:
+    """Seconds as whole microseconds, the unit both backends schedule in."""
+    return round(seconds * 1_000_000)

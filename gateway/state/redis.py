@@ -1,5 +1,6 @@
 """Shared state in Redis, so several gateway processes (on one machine or many) see the same
-sessions, duplicate ids and rate limits. Same behaviour as MemoryState; values are JSON strings.
+sessions, duplicate ids, rate limits and send slots. Same behaviour as MemoryState; values are
+JSON strings.
 
 Every call is one round trip: a hop costs a GET and a SET, which is what limits a worker's
 throughput once the store is remote, so nothing here adds a second one.
@@ -18,6 +19,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from gateway.settings import Settings, section
+from gateway.state.base import Pace, Reservation
+from gateway.state.memory import micros
 from gateway.state.resilient import ResilientState
 
 # Sliding window: drop events older than the window, count, add this one if under the limit.
@@ -33,6 +36,40 @@ end
 redis.call('ZADD', KEYS[1], t, ARGV[3])
 redis.call('PEXPIRE', KEYS[1], window)
 return 1
+"""
+
+# GCRA (virtual scheduling) over the paces a send must pass, in µs on Redis's clock: a hash per key
+# holds the theoretical arrival time `tat` and the end of a hold `until`. Walks the keys in order,
+# taking each one's next slot, and stops at the first slot in the future (the caller sleeps, then
+# reserves the rest). ARGV: interval and burst tolerance (µs) per key. Returns {wait µs, keys taken}.
+# Numbers are written with %d: Lua's default formatting would round them to 14 digits.
+RESERVE = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+for i, key in ipairs(KEYS) do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local stored = redis.call('HMGET', key, 'tat', 'until')
+  local tat = math.max(tonumber(stored[1]) or now, now)
+  local held = tonumber(stored[2]) or 0
+  local slot = math.max(now, tat - tonumber(ARGV[2 * i]), held)
+  tat = math.max(tat, slot) + interval
+  redis.call('HSET', key, 'tat', string.format('%d', tat))
+  redis.call('PEXPIREAT', key, math.floor(math.max(tat, held) / 1000) + 1)
+  if slot > now then
+    return {slot - now, i}
+  end
+end
+return {0, #KEYS}
+"""
+
+# A hold: no slot of KEYS[1] before ARGV[1] µs from now (a later hold only extends it).
+HOLD = """
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local stored = redis.call('HMGET', KEYS[1], 'tat', 'until')
+local held = math.max(tonumber(stored[2]) or 0, now + tonumber(ARGV[1]))
+redis.call('HSET', KEYS[1], 'until', string.format('%d', held))
+redis.call('PEXPIREAT', KEYS[1], math.floor(math.max(tonumber(stored[1]) or 0, held) / 1000) + 1)
 """
 
 
@@ -63,7 +100,8 @@ def _ms(seconds: float) -> int:
 
 
 class RedisState:
-    """StateStore on redis.asyncio: JSON values with PX expiry, SET NX claims, sorted-set windows."""
+    """StateStore on redis.asyncio: JSON values with PX expiry, SET NX claims, sorted-set windows,
+    GCRA send slots in hashes."""
 
     def __init__(self, settings: RedisSettings) -> None:
         self.prefix = settings.prefix
@@ -80,6 +118,8 @@ class RedisState:
         )
         self.client = Redis(connection_pool=pool)
         self._allow = self.client.register_script(ALLOW)
+        self._reserve = self.client.register_script(RESERVE)
+        self._hold = self.client.register_script(HOLD)
         self._members = itertools.count()
         self._origin = f"{os.getpid()}-{id(self):x}"
 
@@ -102,6 +142,14 @@ class RedisState:
     async def allow(self, key: str, limit: int, window: float) -> bool:
         member = f"{self._origin}-{next(self._members)}"  # unique, so two events in one ms both count
         return bool(await self._allow(keys=[self._key(key)], args=[limit, _ms(window), member]))
+
+    async def reserve(self, *paces: Pace) -> Reservation:
+        args = [n for p in paces for n in (micros(p.interval), (p.burst - 1) * micros(p.interval))]
+        wait, taken = await self._reserve(keys=[self._key(p.key) for p in paces], args=args)
+        return Reservation(int(wait) / 1e6, int(taken))
+
+    async def hold(self, key: str, seconds: float) -> None:
+        await self._hold(keys=[self._key(key)], args=[micros(seconds)])
 
     async def ping(self) -> bool:
         return bool(await self.client.ping())

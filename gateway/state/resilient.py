@@ -18,7 +18,7 @@ from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from flows.errors import PishkhanError
-from gateway.state.base import StateStore
+from gateway.state.base import Pace, Reservation, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +88,12 @@ class ResilientState:
 
     async def allow(self, key: str, limit: int, window: float) -> bool:
         return await self._call(lambda: self.inner.allow(key, limit, window))
+
+    async def reserve(self, *paces: Pace) -> Reservation:
+        return await self._call(lambda: self.inner.reserve(*paces))
+
+    async def hold(self, key: str, seconds: float) -> None:
+        await self._call(lambda: self.inner.hold(key, seconds))
 
     async def ping(self) -> bool:
         """False while down or when the probe fails; a successful probe ends the outage."""

@@ -53,7 +53,7 @@ class BotClient:
                 return await call()
             except RetryAfter as error:
                 seconds = retry_seconds(error)
-                self.pacer.hold(seconds)
+                await self.pacer.hold(seconds)
                 if seconds > wait_limit or attempt == MAX_TRIES:
                     raise
                 log.warning("bot %s: flood control, waiting %.0fs", self.name, seconds)

@@ -22,6 +22,7 @@ from telegram.request import HTTPXRequest
 
 from channels.telegram import read_update
 from gateway.state import StateStore
+from gateway.state.throttle import Throttle
 from gateway.telegram.client import BotClient, redacted
 from gateway.telegram.pacing import Pacer
 from gateway.telegram.service import BotService
@@ -80,8 +81,9 @@ class BotRuntime:
             await self.application.bot.shutdown()
 
 
-def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotService) -> BotRuntime:
-    """A bot's Application (updater(None): we serve its webhook) with one handler feeding the service."""
+def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotService, throttle: Throttle) -> BotRuntime:
+    """A bot's Application (updater(None): we serve its webhook) with one handler feeding the service,
+    paced through `throttle` (shared by every worker when the state store is)."""
     t = settings.timeout
     application = (
         Application.builder()
@@ -92,7 +94,7 @@ def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotServ
         .get_updates_request(HTTPXRequest(connection_pool_size=1, connect_timeout=t, read_timeout=POLL_TIMEOUT + t))
         .build()
     )
-    client = BotClient(bot.name, application.bot, Pacer(settings.per_chat_interval, settings.per_second))
+    client = BotClient(bot.name, application.bot, Pacer(throttle, bot.name, settings.per_chat_interval, settings.per_second))
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await service.handle(client, read_update(update, application.bot.username))

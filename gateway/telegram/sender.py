@@ -2,7 +2,7 @@
 
 A 429 is not waited out here: the sender raises a retryable ProviderError carrying `retry_after`,
 the dispatcher reschedules the message that far ahead, and the bot's pacer holds every other send
-meanwhile. A 403 (the citizen blocked the bot) marks the chat unreachable and, when the chat's
+meanwhile, in every worker. A 403 (the citizen blocked the bot) marks the chat unreachable and, when the chat's
 user verified a phone number, queues the same text as an SMS to that number; the bot message itself
 is recorded `failed` with a note saying where it went instead.
 """

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from gateway.state.throttle import Throttle
 from gateway.telegram.contacts import ContactStore
 from gateway.telegram.my_requests import RequestListing
 from gateway.telegram.registry import BotRegistry, build_runtime
@@ -34,7 +35,8 @@ async def open_telegram(gateway: "Gateway") -> BotRegistry:
     skipped = sorted(set(settings.bots or {}) - {b.name for b in bots})
     if skipped:
         log.warning("telegram bots without a token are off: %s", ", ".join(skipped))
-    registry = BotRegistry({b.name: build_runtime(b, settings, service) for b in bots}, gateway.state)
+    throttle = Throttle(gateway.state)  # one schedule per bot and chat across all workers
+    registry = BotRegistry({b.name: build_runtime(b, settings, service, throttle) for b in bots}, gateway.state)
     for bot in bots:
         if not bot.secret:
             log.warning("bot %s has no webhook secret: its webhook refuses every update (set telegram.bots.%s.secret)", bot.name, bot.name)

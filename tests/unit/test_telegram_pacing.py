@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from gateway.state import MemoryState
+from gateway.state.throttle import Throttle
 from gateway.telegram.pacing import Pacer
 
 
@@ -20,6 +22,11 @@ class Clock:
         self.now += seconds
 
 
+def pacer_on(clock: Clock) -> Pacer:
+    """Bot `main` paced on the in-process store, in fake time."""
+    return Pacer(Throttle(MemoryState(clock), sleep=clock.sleep), "main", 1.0, 25)
+
+
 async def sent_at(pacer: Pacer, clock: Clock, chats: list[int | None]) -> list[float]:
     times = []
     for chat in chats:
@@ -30,20 +37,20 @@ async def sent_at(pacer: Pacer, clock: Clock, chats: list[int | None]) -> list[f
 
 async def test_one_chat_gets_one_message_a_second() -> None:
     clock = Clock()
-    pacer = Pacer(1.0, 25, clock=clock, sleep=clock.sleep)
+    pacer = pacer_on(clock)
     assert await sent_at(pacer, clock, [7, 7, 7]) == [0.0, 1.0, 2.0]
 
 
 async def test_many_chats_share_25_a_second() -> None:
     clock = Clock()
-    pacer = Pacer(1.0, 25, clock=clock, sleep=clock.sleep)
+    pacer = pacer_on(clock)
     times = await sent_at(pacer, clock, list(range(50)))
     assert times[0] == 0.0 and times[25] == 1.0 and times[-1] == 1.96
 
 
 async def test_concurrent_senders_queue_in_order() -> None:
     clock = Clock()
-    pacer = Pacer(1.0, 25, clock=clock, sleep=clock.sleep)
+    pacer = pacer_on(clock)
     order: list[int] = []
 
     async def send(n: int) -> None:
@@ -56,8 +63,8 @@ async def test_concurrent_senders_queue_in_order() -> None:
 
 async def test_a_429_holds_every_chat() -> None:
     clock = Clock()
-    pacer = Pacer(1.0, 25, clock=clock, sleep=clock.sleep)
+    pacer = pacer_on(clock)
     await pacer.wait(1)
-    pacer.hold(5)
+    await pacer.hold(5)
     await pacer.wait(2)
     assert clock.now == 5.0
