@@ -162,7 +162,7 @@ class Engine:
     def _back(self, session: Session, surface: Surface) -> Reply:
         if session.page > 0:
             session.page -= 1
-        elif session.stack:
+        elif session.stack and not isinstance(self.flows.resolve(session.node), EndNode):  # a receipt is not undone
             session.node = session.stack.pop()
             session.page = 0
             session.retries = 0
@@ -190,8 +190,6 @@ class Engine:
             elif isinstance(node, SwitchNode):
                 value = session.lang if node.var == "lang" else value_text(session.vars.get(node.var), session.lang)
                 session.node = qualify(node.flow, node.cases.get(value, node.default))
-            elif isinstance(node, EndNode):
-                return self._finish(session, render(node.text, session.lang, session.vars))
             else:
                 return self._show(session, node, surface)
         log.error("flow loops through actions without a screen at %s", session.node)
@@ -244,6 +242,8 @@ class Engine:
         body = render(node.text, lang, variables) if hasattr(node, "text") else ""
         if session.notice:
             body = f"{session.notice}\n{body}"
+        if isinstance(node, EndNode):
+            return body, [], []  # only "more" while it takes several pages
         options: list[Choice] = []
         if isinstance(node, MenuNode):
             options = [Choice(str(i), render(o.label, lang, variables)) for i, o in enumerate(node.options, 1)]
@@ -269,10 +269,14 @@ class Engine:
         return pages
 
     def _show(self, session: Session, node: Node, surface: Surface) -> Reply:
+        """The session's page of `node`. An end text longer than a page (its variables filled in)
+        is paged like any screen and the session ends on its last page, so a receipt is never cut."""
         pages = self._pages(session, node, surface)
         session.notice = None
         session.page = min(session.page, len(pages) - 1)
         page = pages[session.page]
+        if isinstance(node, EndNode) and session.page == len(pages) - 1:
+            return self._finish(session, page.body)
         return Reply(
             body=page.body,
             choices=page.choices,

@@ -10,7 +10,7 @@ from flows.engine import ActionCall, ActionResult, Engine
 from flows.errors import FlowError
 from flows.loader import parse_flow
 from flows.model import FlowSet
-from flows.paging import Surface
+from flows.paging import Surface, compose_reply
 from flows.session import Session
 
 UNLIMITED = Surface("test")
@@ -177,3 +177,27 @@ async def test_junk_on_a_menu_is_an_invalid_choice(text: str) -> None:
     session = await start(e, lang="en")
     reply = await e.handle(session, text, UNLIMITED)
     assert session.node == "main:home" and reply.body.startswith("Invalid choice")
+
+
+RECEIPT = {"flow": "main", "start": "name", "nodes": {
+    "name": {"type": "input", "text": t("Name?"), "validator": "text", "var": "name", "next": "receipt"},
+    "receipt": {"type": "end", "text": t("Received, {name}. Tracking code 12345678901, due in ten working days.")},
+}}
+
+
+async def test_an_end_text_too_long_for_the_page_is_paged_and_ends_on_its_last_page() -> None:
+    errors: list[FlowError] = []
+    flow = parse_flow(RECEIPT, "receipt.yaml", errors)
+    assert not errors and flow is not None
+    e = Engine(FlowSet({"main": flow}, entry="main:name", home="main:name"), {})
+    session = e.new_session("ussd", "tel:+989120000000", lang="en")
+    await e.open(session, TINY)
+    pages = [await e.handle(session, "Fatemeh Hosseini-Khorasani", TINY)]
+    assert not pages[0].end and [c.key for c in pages[0].choices] == ["98"]  # no way back past a receipt
+    assert not (await e.handle(session, "0", TINY)).end and session.page == 0 and session.node == "main:receipt"
+    while not pages[-1].end:
+        pages.append(await e.handle(session, "98", TINY))
+    assert session.ended and len(pages) > 2
+    assert all(TINY.fits(compose_reply(p)) for p in pages)  # type: ignore[misc]
+    said = " ".join(p.body for p in pages)
+    assert said == "Received, Fatemeh Hosseini-Khorasani. Tracking code 12345678901, due in ten working days."
