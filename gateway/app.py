@@ -47,6 +47,9 @@ class Gateway:
     dispatcher: Dispatcher
     requests: RequestService
     ready_checks: dict[str, ReadyCheck] = field(default_factory=dict)
+    advisory_checks: set[str] = field(default_factory=set)
+    """Ready checks /readyz reports without failing on: a part whose outage must not take the
+    others out of the load balancer (a bot's Bot API, filtered from some networks)."""
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     bots: "BotRegistry | None" = None
     """Telegram-style bots (gateway.telegram), opened by open_gateway."""

@@ -24,10 +24,12 @@ async def _check(check) -> bool:  # type: ignore[no-untyped-def]
 
 
 async def readyz(request: web.Request) -> web.Response:
-    """Every dependency answers; 503 naming the ones that do not."""
-    checks = request.app[GATEWAY].ready_checks
+    """Every dependency answers; 503 naming the ones that do not. Advisory checks are reported
+    but do not make the worker unready."""
+    gateway = request.app[GATEWAY]
+    checks = gateway.ready_checks
     results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))
-    ready = all(results.values())
+    ready = all(ok for name, ok in results.items() if name not in gateway.advisory_checks)
     return web.json_response({"status": "ready" if ready else "not ready", "checks": results}, status=200 if ready else 503)
 
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from telegram.error import RetryAfter, TelegramError
 
 from gateway.telegram.client import redacted, retry_seconds
-from gateway.telegram.registry import ALLOWED_UPDATES, POLL_TIMEOUT, READY_RETRY, BotRegistry, BotRuntime
+from gateway.telegram.registry import ALLOWED_UPDATES, POLL_TIMEOUT, BotRegistry, BotRuntime
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +24,7 @@ ERROR_PAUSE = 5.0
 
 async def poll(registry: BotRegistry, bot: BotRuntime, timeout: int = POLL_TIMEOUT) -> None:
     """Fetch and accept this bot's updates until cancelled."""
-    while not await bot.ready():
-        await asyncio.sleep(READY_RETRY)
+    await bot.until_ready()
     api = bot.application.bot
     await api.delete_webhook()
     log.info("bot %s: polling for updates (development mode)", bot.name)

@@ -4,6 +4,11 @@ Our aiohttp route (or the development poller) hands updates to `accept`, which d
 processes the rest in the background through `Application.process_update`, so the webhook answers
 Telegram at once. The Application has a single handler: it classifies the update
 (`channels.telegram.read_update`) and passes it to the BotService.
+
+A bot whose Bot API is unreachable at start is retried in the background every `ready_retry`
+seconds until it answers, whether or not updates arrive: a worker that /readyz keeps out of a load
+balancer receives no webhooks that could retry it. Its ready check (`bot:<name>`) reads the state
+that retry leaves, so a probe never calls the Bot API.
 """
 
 from __future__ import annotations
@@ -33,8 +38,6 @@ logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs every request
 
 DUPLICATE_WINDOW = 24 * 3600.0
 """Telegram redelivers an update it got no 200 for; its id is remembered this long."""
-READY_RETRY = 30.0
-"""Seconds between attempts to reach a Bot API that was down at start."""
 POLL_TIMEOUT = 25
 ALLOWED_UPDATES = ("message", "callback_query", "my_chat_member")
 
@@ -46,6 +49,8 @@ class BotRuntime:
     settings: BotSettings
     application: Application[Any, Any, Any, Any, Any, Any]
     client: BotClient
+    ready_retry: float = 30.0
+    """Seconds between attempts to reach a Bot API that was down at start."""
     _ready: bool = False
     _last_try: float = float("-inf")
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -54,10 +59,15 @@ class BotRuntime:
     def name(self) -> str:
         return self.settings.name
 
+    @property
+    def is_ready(self) -> bool:
+        """Whether the Bot API has answered (no call: what the last attempt of `ready` found)."""
+        return self._ready
+
     async def ready(self) -> bool:
-        """Initialise the Application (getMe) once; while the Bot API is unreachable, retry every READY_RETRY s."""
+        """Initialise the Application (getMe) once; while the Bot API is unreachable, retry every `ready_retry` s."""
         async with self._lock:
-            if self._ready or time.monotonic() - self._last_try < READY_RETRY:
+            if self._ready or time.monotonic() - self._last_try < self.ready_retry:
                 return self._ready
             self._last_try = time.monotonic()
             host = urlsplit(self.settings.base_url).netloc
@@ -67,11 +77,16 @@ class BotRuntime:
                 log.error("bot %s: %s refused the token; check telegram.bots.%s.token", self.name, host, self.name)
             except TelegramError as error:
                 log.error("bot %s: Bot API at %s unreachable (%s); retrying in %.0fs", self.name, host,
-                          redacted(str(error), self.settings.token), READY_RETRY)
+                          redacted(str(error), self.settings.token), self.ready_retry)
             else:
                 self._ready = True
                 log.info("bot %s: @%s on %s", self.name, self.application.bot.username, host)
             return self._ready
+
+    async def until_ready(self) -> None:
+        """Return once the Bot API has answered, trying every `ready_retry` seconds."""
+        while not await self.ready():
+            await asyncio.sleep(max(0.0, self._last_try + self.ready_retry - time.monotonic()))
 
     async def shutdown(self) -> None:
         """Close the bot's HTTP connections (those of a half-initialised bot too)."""
@@ -104,7 +119,7 @@ def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotServ
 
     application.add_handler(TypeHandler(Update, on_update))
     application.add_error_handler(on_error)
-    return BotRuntime(bot, application, client)
+    return BotRuntime(bot, application, client, settings.ready_retry)
 
 
 class BotRegistry:
@@ -114,14 +129,18 @@ class BotRegistry:
         self.bots = bots
         self.state = state
         self._tasks: set[asyncio.Task[None]] = set()
+        self._retries: list[asyncio.Task[None]] = []
+        """Bots down at start, being retried until their Bot API answers."""
 
     def get(self, name: str) -> BotRuntime | None:
         """The bot with this name, if configured."""
         return self.bots.get(name)
 
     async def open(self) -> None:
-        """Reach every Bot API once; a bot that is down is retried when its updates arrive."""
+        """Reach every Bot API once; a bot that is down is retried in the background until it answers."""
         await asyncio.gather(*(bot.ready() for bot in self.bots.values()))
+        self._retries = [asyncio.create_task(bot.until_ready(), name=f"telegram-{bot.name}-ready")
+                         for bot in self.bots.values() if not bot.is_ready]
 
     async def accept(self, bot: BotRuntime, update: Update) -> bool:
         """Process `update` in the background unless its id was seen already; False for a duplicate."""
@@ -140,7 +159,10 @@ class BotRegistry:
         return not self._tasks
 
     async def close(self) -> None:
-        """Finish what is in flight, then release each bot's HTTP connections."""
+        """Stop retrying bots that are down, finish what is in flight, then release each bot's HTTP connections."""
+        for retry in self._retries:
+            retry.cancel()
+        await asyncio.gather(*self._retries, return_exceptions=True)
         if not await self.drain():
             for task in list(self._tasks):
                 task.cancel()

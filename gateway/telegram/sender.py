@@ -4,7 +4,8 @@ A 429 is not waited out here: the sender raises a retryable ProviderError carryi
 the dispatcher reschedules the message that far ahead, and the bot's pacer holds every other send
 meanwhile, in every worker. A 403 (the citizen blocked the bot) marks the chat unreachable and, when the chat's
 user verified a phone number, queues the same text as an SMS to that number; the bot message itself
-is recorded `failed` with a note saying where it went instead.
+is recorded `failed` with a note saying where it went instead. A text split into several messages
+is resumed by a retry after the parts already delivered (gateway.telegram.parts).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from gateway.conversations import masked
 from gateway.outbox import Outbox, OutboxMessage, SendResult
 from gateway.telegram.client import redacted, retry_seconds
 from gateway.telegram.contacts import ContactStore
+from gateway.telegram.parts import Parts
 from gateway.telegram.registry import BotRegistry, BotRuntime
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,7 @@ class TelegramSender:
         self.registry = registry
         self.contacts = contacts
         self.outbox = outbox
+        self.parts = Parts(outbox.db)
 
     async def send(self, message: OutboxMessage) -> SendResult:
         """Send the message (split if long; a `url` in meta becomes a button under it)."""
@@ -51,8 +54,7 @@ class TelegramSender:
         meta = message.meta
         parts = notification_messages(message.text, str(meta.get("lang", "fa")), meta.get("url"), meta.get("url_label"))
         try:
-            for part in parts:
-                sent = await bot.client.send(chat_id, part, wait_limit=0.0)
+            last_id = await self.parts.deliver(bot.client, message.id, chat_id, parts)
         except RetryAfter as error:
             seconds = retry_seconds(error)
             raise ProviderError(f"bot {name}: flood control, retry after {seconds:.0f}s", retryable=True, retry_after=seconds) from error
@@ -65,7 +67,7 @@ class TelegramSender:
             raise ProviderError(f"bot {name}: {redacted(str(error), bot.settings.token)}", retryable=True) from error
         except TelegramError as error:
             raise ProviderError(f"bot {name}: {type(error).__name__}", retryable=False) from error
-        return SendResult(provider=f"telegram:{name}", provider_message_id=str(sent.message_id))
+        return SendResult(provider=f"telegram:{name}", provider_message_id=str(last_id))
 
     async def _fall_back(self, message: OutboxMessage, bot: BotRuntime, chat_id: int) -> NoReturn:
         """The chat blocked the bot: SMS the verified number if there is one; the bot message fails either way."""

@@ -39,6 +39,13 @@ class TelegramSettings:
     """Longest 429 `retry_after` a live reply waits out; longer, and the reply is dropped with a log line."""
     timeout: float = 10.0
     """Seconds for a Bot API call (connect and read)."""
+    gates_readiness: bool = False
+    """Whether a bot whose Bot API is unreachable makes /readyz fail (503). Off: the bot is reported
+    (`bot:<name>: false`) but USSD and SMS stay in the load balancer, which matters where the Bot
+    API is filtered from the host's network."""
+    ready_retry: float = 30.0
+    """Seconds between attempts to reach a Bot API that was unreachable at start (the bot is not
+    ready meanwhile: its webhook answers 503 and /readyz reports `bot:<name>: false`)."""
 
     def configured(self) -> list[BotSettings]:
         """The bots with a token, checked; SettingsError names the bot and the key at fault."""
@@ -67,4 +74,6 @@ def telegram_settings(settings: Settings) -> TelegramSettings:
     telegram = section(TelegramSettings, settings.raw.get("telegram"), "telegram")
     if telegram.per_chat_interval < 0 or telegram.per_second <= 0:
         raise SettingsError("telegram: per_chat_interval must be >= 0 and per_second > 0")
+    if telegram.ready_retry <= 0:
+        raise SettingsError("telegram.ready_retry: must be > 0 (seconds between attempts to reach a Bot API that is down)")
     return telegram

@@ -4,7 +4,8 @@ Serves `<prefix><token>/<method>` for getMe, sendMessage, editMessageText, answe
 setWebhook, deleteWebhook, setMyCommands and getUpdates; accepts form or JSON bodies as the real one
 does (python-telegram-bot posts forms with JSON-encoded complex fields). It keeps each chat's
 messages (edits applied) so a test reads the chat as the citizen sees it, records every call, and can
-be told to answer 429 with `parameters.retry_after` or 403 "Forbidden: bot was blocked by the user".
+be told to answer 429 with `parameters.retry_after`, a 5xx, or 403 "Forbidden: bot was blocked by the
+user" (now or after a few more messages), or to be down altogether (502 Bad Gateway to everything).
 
 Also builds real-shaped Update payloads (`Citizen`) for feeding a webhook.
 """
@@ -66,6 +67,8 @@ class Failure:
     retry_after: int | None
     times: int
     chat_id: int | None = None
+    after: int = 0
+    """Calls of `method` that still succeed before the failures start."""
 
 
 @dataclass
@@ -80,7 +83,11 @@ class FakeBotApi:
     webhooks: dict[str, dict[str, Any]] = field(default_factory=dict)
     updates: list[dict[str, Any]] = field(default_factory=list)
     blocked: set[int] = field(default_factory=set)
+    blocking: dict[int, int] = field(default_factory=dict)
+    """chat id -> messages it still receives before it blocks the bot."""
     failures: list[Failure] = field(default_factory=list)
+    down: bool = False
+    """Every call answers 502 Bad Gateway, as Telegram's front does while the Bot API is unavailable."""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(100))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -90,13 +97,20 @@ class FakeBotApi:
         return app
 
     # --- what a test tells the fake ---------------------------------------------------------------
-    def rate_limit(self, retry_after: int, times: int = 1, method: str = "sendMessage") -> None:
-        """The next `times` calls of `method` get 429 with `retry_after`."""
-        self.failures.append(Failure(method, 429, f"Too Many Requests: retry after {retry_after}", retry_after, times))
+    def rate_limit(self, retry_after: int, times: int = 1, method: str = "sendMessage", after: int = 0) -> None:
+        """After `after` more calls of `method` succeed, the next `times` get 429 with `retry_after`."""
+        self.failures.append(Failure(method, 429, f"Too Many Requests: retry after {retry_after}", retry_after, times, after=after))
 
-    def block(self, chat_id: int) -> None:
-        """The citizen blocked the bot: sends to this chat get 403."""
-        self.blocked.add(chat_id)
+    def fail(self, status: int, description: str, times: int = 1, method: str = "sendMessage", after: int = 0) -> None:
+        """After `after` more calls of `method` succeed, the next `times` get `status` (e.g. 500 "Internal Server Error")."""
+        self.failures.append(Failure(method, status, description, None, times, after=after))
+
+    def block(self, chat_id: int, after: int = 0) -> None:
+        """The citizen blocked the bot (after `after` more messages reached the chat): sends to it get 403."""
+        if after:
+            self.blocking[chat_id] = after
+        else:
+            self.blocked.add(chat_id)
 
     def queue_update(self, update: dict[str, Any]) -> None:
         """An update for getUpdates (polling)."""
@@ -178,6 +192,9 @@ class FakeBotApi:
     def _scripted_failure(self, method: str) -> web.Response | None:
         for failure in self.failures:
             if failure.method == method and failure.times > 0:
+                if failure.after > 0:
+                    failure.after -= 1
+                    continue
                 failure.times -= 1
                 return self._error(failure.status, failure.description, failure.retry_after)
         return None
@@ -197,6 +214,8 @@ class FakeBotApi:
             return self._error(401, "Unauthorized")
         params = await self._params(request)
         self.calls.append(Call(token, method, params, time.monotonic()))
+        if self.down:
+            return self._error(502, "Bad Gateway")
         failed = self._scripted_failure(method)
         if failed is not None:
             return failed
@@ -218,6 +237,11 @@ class FakeBotApi:
             return self._error(400, "Bad Request: message is too long")
         message = ChatMessage(next(self._ids), text, params.get("reply_markup"))
         self.chats.setdefault(chat_id, []).append(message)
+        if chat_id in self.blocking:
+            self.blocking[chat_id] -= 1
+            if not self.blocking[chat_id]:
+                del self.blocking[chat_id]
+                self.blocked.add(chat_id)
         return self._ok(self._message_json(token, chat_id, message))
 
     async def _m_editMessageText(self, token: str, params: dict[str, Any]) -> web.Response:

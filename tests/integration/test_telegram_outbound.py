@@ -1,5 +1,6 @@
 """Notifications to bot chats through the outbox and the fake Bot API: status changes, URL buttons,
-splitting, pacing, 429 retry_after and a blocked bot falling back to SMS."""
+splitting, pacing, 429 retry_after, a long text resumed after the parts already sent, and a blocked
+bot falling back to SMS."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ import time
 import pytest
 from fakes.bot_api import TOKEN, FakeBotApi, base_url_of, with_bot
 
-from gateway.app import GATEWAY, create_app
+from gateway.app import GATEWAY, create_app, open_gateway
+from gateway.outbox import message_from_row
 
 CHAT = 5550002
 ADDRESS = f"telegram:main:{CHAT}"
 FIRST_ID = "121095100"
 INPUTS = {"national_code": "0499370899", "birth_date": "1375/06/21"}
+LONG = "\n".join(f"line {i}: " + "x" * 90 for i in range(100))   # ~9,900 characters: 3 messages
 
 
 @pytest.fixture
@@ -29,12 +32,12 @@ async def tg(aiohttp_client, settings, bot_api):  # type: ignore[no-untyped-def]
     return await aiohttp_client(await create_app(with_bot(settings, base_url_of(bot_api), per_chat_interval=0.2)))
 
 
-async def outbox_row(gateway, message_id: int, state: str, timeout: float = 5.0) -> dict:  # type: ignore[no-untyped-def]
-    """The outbox row once it reaches `state`."""
+async def outbox_row(gateway, message_id: int, state: str, timeout: float = 5.0, attempts: int = 1) -> dict:  # type: ignore[no-untyped-def]
+    """The outbox row once it reaches `state` after at least `attempts` attempts."""
     deadline = time.monotonic() + timeout
     while True:
         row = await gateway.outbox.get(message_id)
-        if row["state"] == state:
+        if row["state"] == state and row["attempts"] >= attempts:
             return row
         assert time.monotonic() < deadline, f"outbox {message_id} is {row['state']} ({row['last_error']}), expected {state}"
         gateway.outbox.wake.set()
@@ -63,12 +66,11 @@ async def test_a_url_in_meta_becomes_a_button_and_persian_reads_right_to_left(tg
 
 async def test_a_long_notification_is_split_and_paced_per_chat(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
     gateway = tg.app[GATEWAY]
-    text = "\n".join(f"line {i}: " + "x" * 90 for i in range(100))   # ~9,900 characters
-    message_id = await gateway.outbox.enqueue("telegram", ADDRESS, text, meta={"lang": "en"})
+    message_id = await gateway.outbox.enqueue("telegram", ADDRESS, LONG, meta={"lang": "en"})
     await outbox_row(gateway, message_id, "sent")
     calls = bot_api.calls_of("sendMessage")
     assert len(calls) == 3 and all(len(c.params["text"]) <= 4096 for c in calls)
-    assert "\n".join(c.params["text"] for c in calls) == text              # cut at line breaks, nothing lost
+    assert "\n".join(c.params["text"] for c in calls) == LONG              # cut at line breaks, nothing lost
     gaps = [b.at - a.at for a, b in zip(calls, calls[1:])]
     assert min(gaps) >= 0.19, gaps                                           # per_chat_interval 0.2 s
 
@@ -81,6 +83,45 @@ async def test_429_waits_retry_after_then_delivers(tg, bot_api) -> None:  # type
     first, second = bot_api.calls_of("sendMessage")
     assert second.at - first.at >= 0.95                                      # retry_after honoured
     assert row["attempts"] == 2 and bot_api.last(CHAT).text == "Your request is approved."
+
+
+async def test_a_long_notification_stopped_by_a_429_resumes_after_the_parts_already_sent(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
+    gateway = tg.app[GATEWAY]
+    bot_api.rate_limit(retry_after=1, after=1)                               # the second part meets flood control
+    message_id = await gateway.outbox.enqueue("telegram", ADDRESS, LONG, meta={"lang": "en"})
+    row = await outbox_row(gateway, message_id, "sent", timeout=8)
+    chat = bot_api.messages(CHAT)
+    assert "\n".join(m.text for m in chat) == LONG and len(chat) == 3        # each part once, in order
+    tried = [c.params["text"] for c in bot_api.calls_of("sendMessage")]
+    assert tried == [chat[0].text, chat[1].text, chat[1].text, chat[2].text]  # only the refused part was tried again
+    assert row["attempts"] == 2 and row["provider_message_id"] == str(chat[-1].message_id)
+
+
+async def test_another_worker_resumes_a_long_notification_after_a_5xx(tg, bot_api, settings) -> None:  # type: ignore[no-untyped-def]
+    first = tg.app[GATEWAY]
+    bot_api.fail(500, "Internal Server Error", after=2)                      # the third part
+    message_id = await first.outbox.enqueue("telegram", ADDRESS, LONG, meta={"lang": "en"})
+    row = await outbox_row(first, message_id, "pending", attempts=1)        # the first worker's attempt is over
+    assert "Internal Server Error" in row["last_error"] and len(bot_api.messages(CHAT)) == 2
+    second = await open_gateway(with_bot(settings, base_url_of(bot_api)))   # another process on the same store
+    try:
+        result = await second.dispatcher.senders["telegram"].send(message_from_row(row))
+    finally:
+        await second.close()
+    chat = bot_api.messages(CHAT)
+    assert "\n".join(m.text for m in chat) == LONG and len(chat) == 3
+    assert result.provider_message_id == str(chat[-1].message_id)
+
+
+async def test_a_bot_blocked_in_the_middle_of_a_long_notification_falls_back_to_sms(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
+    gateway = tg.app[GATEWAY]
+    await gateway.dispatcher.senders["telegram"].contacts.verify("main", CHAT, CHAT, "+989121234567")
+    bot_api.block(CHAT, after=1)                                              # blocked after reading the first part
+    message_id = await gateway.outbox.enqueue("telegram", ADDRESS, LONG, meta={"lang": "en"})
+    row = await outbox_row(gateway, message_id, "failed")
+    assert "blocked" in row["last_error"] and "SMS" in row["last_error"] and len(bot_api.messages(CHAT)) == 1
+    sms = await gateway.db.fetchone("SELECT * FROM outbox WHERE channel = 'sms'")
+    assert (sms["address"], sms["text"]) == ("tel:+989121234567", LONG)
 
 
 async def test_a_blocked_bot_marks_the_chat_and_falls_back_to_sms_when_the_number_is_known(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
