@@ -3,7 +3,8 @@
 A webhook never waits on a provider: it enqueues. The dispatcher claims due messages, hands each
 to the sender registered for its channel, and records the outcome: `sent`, a retry with
 exponential backoff (retryable ProviderError: 5xx, timeouts, 429), `failed` (not retryable: 4xx)
-or `dead` after `max_attempts`.
+or `dead` after `max_attempts`, or `suppressed` when the sender declined it on purpose (a number
+that opted out): final, but not an error, so operators filtering failures see only real problems.
 
 Several workers share one outbox. Claiming a message leases it (`sending` until
 `next_attempt_at`); a live worker always finishes within the lease, so no other worker touches
@@ -22,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from flows.errors import ProviderError
+from flows.errors import PishkhanError, ProviderError
 from gateway.conversations import masked
 from gateway.store import Database
 
@@ -51,8 +52,13 @@ class SendResult:
     provider_message_id: str | None = None
 
 
+class Suppressed(PishkhanError):
+    """A sender's refusal to send a message at all (the recipient opted out); its words are the reason kept."""
+
+
 class Sender(Protocol):
-    """Delivers outbox messages of one channel; raises ProviderError when the provider refuses."""
+    """Delivers outbox messages of one channel; raises ProviderError when the provider refuses,
+    Suppressed when the message must not go."""
 
     channel: str
 
@@ -162,6 +168,13 @@ class Outbox:
         )
         return state
 
+    async def mark_suppressed(self, message_id: int, reason: str) -> None:
+        """The sender declined the message on purpose: final, and not a failure (`last_error` keeps why)."""
+        await self.db.execute(
+            "UPDATE outbox SET state = 'suppressed', last_error = ?, updated_at = ? WHERE id = ?",
+            (reason[:500], time.time(), message_id),
+        )
+
     async def get(self, message_id: int) -> dict[str, Any] | None:
         """One row, for operators and tests."""
         return await self.db.fetchone("SELECT * FROM outbox WHERE id = ?", (message_id,))
@@ -188,6 +201,9 @@ class Dispatcher:
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
             result = await self.sender_for(message.channel).send(message)
+        except Suppressed as reason:
+            await self.outbox.mark_suppressed(message.id, str(reason))
+            log.info("outbox %d to %s suppressed: %s", message.id, masked(message.address), reason)
         except ProviderError as error:
             state = await self.outbox.mark_error(message, error)
             log.warning("outbox %d to %s: %s (now %s)", message.id, masked(message.address), error, state)

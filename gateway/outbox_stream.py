@@ -207,7 +207,7 @@ class StreamDispatcher(Dispatcher):
     async def _handle(self, entry_id: bytes, outbox_id: int) -> None:
         message = await self.outbox.claim(outbox_id)
         if message is not None:
-            await self._deliver(message)  # records sent, retry, failed or dead in SQLite
+            await self._deliver(message)  # records sent, retry, failed, dead or suppressed in SQLite
         await self.outbox.stream.done(entry_id, outbox_id)
 
     async def run(self) -> None:

@@ -122,6 +122,12 @@ class Ack:
     content_type: str = "text/plain"
 
 
+RETRY = Ack(503, "busy: send this message again later")
+"""What makes a provider send a text again: Jasmin retries anything but 200 `ACK/Jasmin` (after
+deliversm-thrower `retry_delay`, up to `max_retries`); Kannel's smsbox retries a non-2xx answer when
+`http-request-retry` is set (every `http-queue-delay` seconds); a generic adapter, any 5xx."""
+
+
 class SmsDialect(Protocol):
     """One aggregator's HTTP wire format for texts in (MO) and delivery reports."""
 

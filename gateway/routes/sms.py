@@ -2,7 +2,8 @@
 
 Each configured provider authenticates with its own shared secret (header or query, compared in
 constant time) and/or address list. Bodies are bounded. The answer is what the provider's
-dialect expects (Jasmin: exactly `ACK/Jasmin`), duplicates included, so it stops retrying.
+dialect expects (Jasmin: exactly `ACK/Jasmin`), duplicates included, so it stops retrying; a text
+whose turn failed before its reply was queued is answered 503 instead, so it is sent again.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ import logging
 
 from aiohttp import web
 
-from channels.sms import Ack, SmsDialect, WireRequest, dialect_for
+from channels.sms import RETRY, Ack, SmsDialect, WireRequest, dialect_for
 from flows.errors import ChannelError
 from gateway.app import GATEWAY
-from gateway.sms import SmsService
+from gateway.sms import RetryLater, SmsService
 from gateway.sms.settings import SmsSettings
 from gateway.webhook_auth import WebhookAuth
 
@@ -55,7 +56,7 @@ def _provider(request: web.Request) -> tuple[str, SmsDialect]:
 
 
 async def inbound(request: web.Request) -> web.Response:
-    """A citizen's text: parse, dedupe, answer within the budget, acknowledge."""
+    """A citizen's text: parse, dedupe, answer within the budget, acknowledge (or ask for it again)."""
     name, dialect = _provider(request)
     service = request.app[SMS]
     try:
@@ -64,6 +65,8 @@ async def inbound(request: web.Request) -> web.Response:
     except ChannelError as exc:
         log.warning("SMS from %s refused: %s", name, exc)
         return web.Response(status=exc.status, text=f"bad request: {exc}")
+    except RetryLater:  # the service logged why
+        return _answer(RETRY)
     return _answer(dialect.ack)
 
 

@@ -1,5 +1,6 @@
-"""The outbox sender for the `sms` channel: picks the short number's provider, honours opt-outs,
-paces each provider, and records what was accepted for delivery reports to update.
+"""The outbox sender for the `sms` channel: picks the short number's provider, honours opt-outs
+(a notification to a number that sent STOP ends `suppressed`), paces each provider, and records what
+was accepted for delivery reports to update.
 
 Aggregators throttle (or bill) bursts above the contracted rate of the account, so each provider's
 `rate` per second and `burst` are a schedule in the state store (gateway.state.throttle): with
@@ -17,7 +18,7 @@ from channels.sms.base import dlr_address
 from flows.errors import ProviderError
 from flows.gsm7 import sms_encoding
 from gateway.conversations import masked
-from gateway.outbox import OutboxMessage, SendResult
+from gateway.outbox import OutboxMessage, SendResult, Suppressed
 from gateway.sms.delivery import DeliveryStore
 from gateway.sms.optout import OptOuts
 from gateway.sms.providers import ProviderClient, Submission
@@ -64,13 +65,13 @@ class SmsSender:
         return dlr_address(self.callback_base, client.name, s.secret, s.query_param, query)
 
     async def send(self, message: OutboxMessage) -> SendResult:
-        """Hand one message to its provider; ProviderError when it cannot go (now or ever)."""
+        """Hand one message to its provider; ProviderError when it cannot go (now or ever), Suppressed
+        for a notification to a number that opted out."""
         scheme, _, to = message.address.partition(":")
         if scheme != "tel" or not to:
             raise ProviderError(f"{message.address[:20]!r} is not a tel: address; SMS goes to phone numbers", retryable=False)
         if message.kind in SUPPRESSED_KINDS and await self.optouts.is_opted_out(message.address):
-            log.info("outbox %d to %s: %s", message.id, masked(message.address), OPTED_OUT)
-            raise ProviderError(OPTED_OUT, retryable=False)
+            raise Suppressed(OPTED_OUT)
         number = self.numbers.for_message(message.meta.get("short_code"))
         if number is None:
             raise ProviderError("no short number to send from: configure sms.short_numbers and sms.default_short_number", retryable=False)

@@ -5,6 +5,17 @@ A number with no live session gets the short number's entry screen for its first
 says ("سلام", "hi"), unless the text answers that screen (an option number of its menu, or a valid
 answer to its question), which is then taken: texting `2`, or a tracking code to the tracking
 number, works in one message. The session then lasts `sessions.sms_ttl`.
+
+No text is lost to a failed turn: when the database, Redis or anything else fails before the reply
+is queued, the provider is asked to send the text again (RetryLater) and the claim on its id is
+released for that try (gateway.sms.claims); Redis failing inside Conversations.turn is not such a
+failure, it is answered with that turn's "try again later" apology. What the retry may repeat is decided by where the turn
+failed. Conversations.turn saves the session last, so a turn that raised before its reply existed
+saved nothing and simply runs again (the actions it may have run are idempotent: a submission by its
+idempotency key, a receipt by its outbox key). A turn whose reply exists but could not be queued has
+saved its session: running it again would apply the citizen's text a second time, to the next
+screen (a "1" confirming what they never saw), so the retry queues the reply that turn computed
+instead, under the same outbox key `sms-reply:<provider>:<id>`, which makes a repeat harmless.
 """
 
 from __future__ import annotations
@@ -12,12 +23,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 
 from channels.inbound import Inbound
 from channels.phone import to_e164
 from channels.sms import DeliveryReport, KeywordMatch, Keywords, MoMessage, render_sms, sms_surface
-from flows.errors import ChannelError
+from flows.errors import ChannelError, PishkhanError
 from flows.model import InputNode, MenuNode
 from flows.normalise import normalise_input
 from flows.session import Session
@@ -26,6 +37,7 @@ from gateway.conversations import Conversations, language_key, masked, session_k
 from gateway.outbox import Outbox
 from gateway.requests import RequestService
 from gateway.sms import texts
+from gateway.sms.claims import Claim, TextClaims
 from gateway.sms.delivery import DeliveryChange, DeliveryStore
 from gateway.sms.optout import OptOuts
 from gateway.sms.routing import ShortNumbers
@@ -49,10 +61,30 @@ class SmsReply:
 
 @dataclass(frozen=True)
 class Incoming:
-    """A new (not duplicate) text with the short number it came to."""
+    """A new (not duplicate) text with the short number it came to, and its claim: a retry after a
+    failed turn may carry the reply that turn computed but could not queue."""
 
     inbound: Inbound
     number: ShortNumber | None
+    claim: Claim
+
+    @property
+    def pending(self) -> SmsReply | None:
+        """The reply an earlier try computed (its session is saved); None when the turn must run."""
+        reply = self.claim.left.get("reply")
+        return SmsReply(**reply) if reply else None
+
+
+class RetryLater(PishkhanError):
+    """A text was not taken, or its turn failed before the reply was queued: the provider must send it again."""
+
+
+class ReplyNotQueued(PishkhanError):
+    """The turn ran and saved its session, but its reply could not be put in the outbox."""
+
+    def __init__(self, reply: SmsReply) -> None:
+        self.reply = reply
+        super().__init__("the reply could not be queued")
 
 
 class SmsService:
@@ -73,6 +105,7 @@ class SmsService:
         self.surface = sms_surface(settings.max_segments)
         self.languages = languages
         self.region = region
+        self.claims = TextClaims(state, settings.dedupe_ttl)
         self._running: set[asyncio.Task[None]] = set()
 
     # -- incoming texts -----------------------------------------------------------------------
@@ -84,48 +117,81 @@ class SmsService:
         if len(mo.text) > self.settings.max_text_chars:
             raise ChannelError(f"text longer than {self.settings.max_text_chars} characters", status=413)
         phone = to_e164(mo.sender, self.region)
-        if not await self.state.claim(f"dedupe:sms:{provider}:{mo.message_id}", self.settings.dedupe_ttl):
+        claim = await self.claims.take(provider, mo.message_id)
+        if claim is None:
             log.info("SMS %s from %s on %s is a duplicate; dropped", mo.message_id[:64], masked(f"tel:{phone}"), provider)
             return None
         number = self.numbers.for_receiver(mo.receiver)
         inbound = Inbound("sms", f"tel:{phone}", mo.text, provider, message_id=mo.message_id, phone=phone,
                           entry=number.entry if number else None)
-        return Incoming(inbound, number)
+        incoming = Incoming(inbound, number, claim)
+        if claim.attempt:
+            log.info("SMS %s from %s on %s: try %d after a failed turn%s", mo.message_id[:64], masked(inbound.address), provider,
+                     claim.attempt + 1, "; queuing the reply that turn computed" if incoming.pending else "")
+        return incoming
 
     async def respond(self, incoming: Incoming) -> None:
-        """Answer an accepted text and queue the reply (idempotent per provider message id)."""
+        """Answer an accepted text and queue the reply (idempotent per provider message id); ReplyNotQueued
+        when the turn ran but the outbox refused its reply."""
         inbound = incoming.inbound
-        reply = await self.answer(inbound, incoming.number)
-        await self.outbox.enqueue(
-            "sms", inbound.address, reply.text, kind="reply",
-            meta={"short_code": incoming.number.number if incoming.number else None, "lang": reply.lang, "provider": inbound.provider},
-            idempotency_key=f"sms-reply:{inbound.provider}:{inbound.message_id}",
-        )
+        reply = incoming.pending or await self.answer(inbound, incoming.number)
+        try:
+            await self.outbox.enqueue(
+                "sms", inbound.address, reply.text, kind="reply",
+                meta={"short_code": incoming.number.number if incoming.number else None, "lang": reply.lang, "provider": inbound.provider},
+                idempotency_key=f"sms-reply:{inbound.provider}:{inbound.message_id}",
+            )
+        except Exception as exc:
+            raise ReplyNotQueued(reply) from exc
 
     async def handle(self, provider: str, mo: MoMessage) -> bool:
         """Accept a text and answer it within `reply_budget`; a slower turn finishes in the background,
-        so the provider gets its acknowledgement in time either way. False for a duplicate."""
-        incoming = await self.accept(provider, mo)
+        so the provider gets its acknowledgement in time either way. False for a duplicate; RetryLater
+        when the text could not be taken or its turn failed before the reply was queued."""
+        try:
+            incoming = await self.accept(provider, mo)
+        except ChannelError:
+            raise
+        except Exception as exc:  # nothing is claimed (the number was read): the provider's next try is a first one
+            log.error("SMS %s from %s on %s not taken, the provider is asked to send it again: %s", mo.message_id[:64],
+                      masked(f"tel:{to_e164(mo.sender, self.region)}"), provider, _reason(exc), exc_info=not isinstance(exc, PishkhanError))
+            raise RetryLater("the text could not be checked for duplicates") from exc
         if incoming is None:
             return False
         task = asyncio.ensure_future(self.respond(incoming))
-        try:
-            await asyncio.wait_for(asyncio.shield(task), self.settings.reply_budget)
-        except ChannelError:
-            raise
-        except asyncio.TimeoutError:
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        done, _ = await asyncio.wait({task}, timeout=self.settings.reply_budget)
+        if not done:
             log.warning("SMS turn for %s over %.1f s; answered the provider, the reply follows", masked(incoming.inbound.address),
                         self.settings.reply_budget)
-            self._running.add(task)
-            task.add_done_callback(self._finished)
-        except Exception:  # the id is claimed, so a provider retry would be dropped: acknowledge, keep the trace
-            log.exception("SMS turn for %s failed", masked(incoming.inbound.address))
+            task.add_done_callback(lambda late: self._finished(late, incoming))
+            return True
+        failure = task.exception()
+        if failure is not None:
+            await self._release(incoming, failure)
+            raise RetryLater("the turn failed before its reply was queued") from failure
         return True
 
-    def _finished(self, task: "asyncio.Task[None]") -> None:
-        self._running.discard(task)
+    async def _release(self, incoming: Incoming, failure: BaseException) -> None:
+        """Release the text's id for the provider's next try, with the reply when the turn ran; log why."""
+        inbound = incoming.inbound
+        reply = failure.reply if isinstance(failure, ReplyNotQueued) else None
+        cause = failure.__cause__ if isinstance(failure, ReplyNotQueued) and failure.__cause__ else failure
+        try:
+            await self.claims.release(incoming.claim, {"reply": asdict(reply)} if reply else None)
+            outcome = "the provider is asked to send it again"
+        except Exception as exc:
+            outcome = f"its id could not be released ({_reason(exc)}), so the provider's next try will be dropped"
+        log.error("SMS %s from %s on %s: the turn failed before its reply was queued%s: %s; %s", inbound.message_id[:64],
+                  masked(inbound.address), inbound.provider, " (the session is saved, the reply kept)" if reply else "",
+                  _reason(cause), outcome, exc_info=cause if not isinstance(cause, PishkhanError) else None)
+
+    def _finished(self, task: asyncio.Task[None], incoming: Incoming) -> None:
+        """A turn that went on after the provider was answered: its failure loses the text, say so."""
         if not task.cancelled() and task.exception() is not None:
-            log.error("SMS turn finished with an error", exc_info=task.exception())
+            log.error("SMS %s from %s: the turn failed after the provider was answered; the text is lost",
+                      incoming.inbound.message_id[:64], masked(incoming.inbound.address), exc_info=task.exception())
 
     async def close(self) -> None:
         """Let turns still running finish (briefly) before the store closes."""
@@ -227,3 +293,8 @@ class SmsService:
         if change.changed:
             log.info("SMS %s on %s: %s -> %s", report.provider_message_id[:64], provider, change.before, change.after)
         return change
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception for a log line: its kind and its words."""
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
