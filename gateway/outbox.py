@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flows.errors import PishkhanError, ProviderError
+from gateway.background import cancel_and_wait
 from gateway.conversations import masked
 from gateway.store import Database
 
@@ -237,11 +238,7 @@ class Dispatcher:
         self._task = asyncio.create_task(self.run(), name="outbox-dispatcher")
 
     async def stop(self) -> None:
-        """Cancel the background loop."""
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        """Cancel the background loop and wait for it to end."""
+        task, self._task = self._task, None
+        if task is not None:
+            await cancel_and_wait(task)

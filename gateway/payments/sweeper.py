@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from gateway.background import cancel_and_wait
 from gateway.payments.service import PaymentService
 
 log = logging.getLogger(__name__)
@@ -42,5 +43,4 @@ class Sweeper:
         """Cancel the background loop and wait for it to end."""
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await cancel_and_wait(task)

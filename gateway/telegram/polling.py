@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Awaitable
 from aiohttp import web
 from telegram.error import RetryAfter, TelegramError
 
+from gateway.background import cancel_and_wait
 from gateway.telegram.client import redacted, retry_seconds
 from gateway.telegram.registry import ALLOWED_UPDATES, POLL_TIMEOUT, BotRegistry, BotRuntime
 
@@ -63,8 +64,6 @@ def enable_polling(app: web.Application, registry: BotRegistry) -> None:
         if not tasks:
             log.warning("--telegram-polling: no bots configured (telegram.bots in settings.yaml)")
         yield
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*(cancel_and_wait(task) for task in tasks))
 
     app.cleanup_ctx.append(polling)

@@ -26,6 +26,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
 from channels.telegram import read_update
+from gateway.background import cancel_and_wait
 from gateway.state import StateStore
 from gateway.state.throttle import Throttle
 from gateway.telegram.client import BotClient, redacted
@@ -160,9 +161,7 @@ class BotRegistry:
 
     async def close(self) -> None:
         """Stop retrying bots that are down, finish what is in flight, then release each bot's HTTP connections."""
-        for retry in self._retries:
-            retry.cancel()
-        await asyncio.gather(*self._retries, return_exceptions=True)
+        await asyncio.gather(*(cancel_and_wait(retry) for retry in self._retries))
         if not await self.drain():
             for task in list(self._tasks):
                 task.cancel()
