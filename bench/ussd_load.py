@@ -22,9 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, TCPConnector, web
@@ -85,7 +86,7 @@ async def hop(http: ClientSession, url: str, sid: str, phone: str, text: str) ->
         async with http.post(url + ENDPOINT, data=form) as resp:
             body = await resp.text()
             return resp.status == 200 and body.startswith(("CON ", "END "))
-    except (ClientError, asyncio.TimeoutError, OSError, UnicodeDecodeError):  # an error hop, not a crash
+    except (TimeoutError, ClientError, OSError, UnicodeDecodeError):  # an error hop, not a crash
         return False
 
 
@@ -194,7 +195,7 @@ async def wait_healthy(url: str, proc: subprocess.Popen[bytes], what: str) -> No
                 async with http.get(url + "/healthz") as resp:
                     if resp.status == 200:
                         return
-            except (OSError, asyncio.TimeoutError):
+            except (TimeoutError, OSError):
                 pass
             await asyncio.sleep(0.1)
     raise SystemExit(f"{what} did not answer GET /healthz 200 within {START_TIMEOUT_S:.0f} s")

@@ -125,7 +125,8 @@ def _check_fit(node: Node, ctx: CheckContext, errors: list[FlowError]) -> None:
         for what, body, choices in checks:
             if not ctx.page_fits(compose(body, choices, lang)):
                 size = len(compose(body, choices, lang))
-                errors.append(FlowError(node.file, node.id, f"{what} ({lang}) cannot fit one {ctx.surface_name} page ({size} characters with navigation)", "shorten it"))
+                problem = f"{what} ({lang}) cannot fit one {ctx.surface_name} page ({size} characters with navigation)"
+                errors.append(FlowError(node.file, node.id, problem, "shorten it"))
 
 
 def check_flows(flows: FlowSet, ctx: CheckContext) -> list[FlowError]:

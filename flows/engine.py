@@ -212,7 +212,7 @@ class Engine:
             if action is None:
                 raise LookupError(f"no action named {node.action!r}")
             result = await asyncio.wait_for(action(call), self.action_timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("action %s timed out after %.1fs", node.action, self.action_timeout)
             result = ActionResult(outcome="timeout")
         except Exception:  # an action's failure must end in a polite screen, never a crash

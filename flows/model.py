@@ -122,6 +122,6 @@ class FlowSet:
         except KeyError:
             return None
 
-    def with_flows(self, extra: Mapping[str, Flow]) -> "FlowSet":
+    def with_flows(self, extra: Mapping[str, Flow]) -> FlowSet:
         """A new set with `extra` flows added or replaced (catalogue flows are rebuilt this way)."""
         return FlowSet(flows={**self.flows, **extra}, entry=self.entry, home=self.home)

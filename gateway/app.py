@@ -12,16 +12,16 @@ from aiohttp import web
 from flows.engine import Action, Engine
 from gateway.actions import base_actions
 from gateway.catalogue import Catalogue
-from gateway.conversations import ConversationSettings, Conversations, resume_window
+from gateway.conversations import Conversations, ConversationSettings, resume_window
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.outbox import Dispatcher, Outbox
 from gateway.outbox_stream import open_stream_dispatcher
 from gateway.requests import RequestService
 from gateway.settings import Settings
-from gateway.store import Database
 from gateway.state import MemoryState, StateStore
-from gateway.telegram.setup import open_telegram
 from gateway.state.redis import open_redis_state, redis_settings
+from gateway.store import Database
+from gateway.telegram.setup import open_telegram
 
 if TYPE_CHECKING:
     from gateway.payments import PaymentService
@@ -51,11 +51,11 @@ class Gateway:
     """Ready checks /readyz reports without failing on: a part whose outage must not take the
     others out of the load balancer (a bot's Bot API, filtered from some networks)."""
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    bots: "BotRegistry | None" = None
+    bots: BotRegistry | None = None
     """Telegram-style bots (gateway.telegram), opened by open_gateway."""
-    payments: "PaymentService | None" = None
+    payments: PaymentService | None = None
     """Fee payments (gateway.payments), opened by open_gateway."""
-    sms: "SmsService | None" = None
+    sms: SmsService | None = None
     """The SMS channel (gateway.sms), opened by open_gateway."""
 
     def engine_for(self, catalogue: Catalogue) -> Engine:

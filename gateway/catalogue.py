@@ -207,7 +207,8 @@ def _inherit_categories(services: list[Service], file: str, errors: list[FlowErr
                 errors.append(FlowError(file, f"service {service.id}", f"parent {service.parent} does not exist", "add it or fix `parent`"))
                 continue
             if service.id[:4] != parent.id[:4]:
-                errors.append(FlowError(file, f"service {service.id}", f"does not share its parent's prefix {parent.id[:4]}", "sub-services keep the parent's id prefix"))
+                errors.append(FlowError(file, f"service {service.id}", f"does not share its parent's prefix {parent.id[:4]}",
+                                        "sub-services keep the parent's id prefix"))
             service = Service(**{**service.__dict__, "category": service.category or parent.category})
         result.append(service)
     return result

@@ -94,7 +94,7 @@ def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str,
     # The title alone, so the options fit the first Persian USSD page; fee and time are on the card
     # and on the confirm screen before anything is submitted.
     nodes[f"svc_{sid}"] = {"type": "menu", "text": dict(service.title), "options": options}
-    nodes[f"card_{sid}"] = {"type": "message", "text": _each(languages, lambda l: card_text(service, l))}
+    nodes[f"card_{sid}"] = {"type": "message", "text": _each(languages, lambda lang: card_text(service, lang))}
     for index, item in enumerate(service.inputs):
         last = index == len(service.inputs) - 1
         nodes[f"req_{sid}_{index}"] = {
@@ -102,8 +102,8 @@ def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str,
             "next": f"confirm_{sid}" if last else f"req_{sid}_{index + 1}",
         }
     if service.inputs:
-        confirm = _each(languages, lambda l: _WORDS["confirm"][l].replace("{title}", service.label[l]).replace(
-            "{fee_line}", f"{_WORDS['fee'][l]}: {money(service.fee, l)}"))
+        confirm = _each(languages, lambda lang: _WORDS["confirm"][lang].replace("{title}", service.label[lang]).replace(
+            "{fee_line}", f"{_WORDS['fee'][lang]}: {money(service.fee, lang)}"))
         # One option: `00` cancels, and the screen keeps to one Persian USSD page.
         nodes[f"confirm_{sid}"] = {"type": "menu", "text": confirm, "options": [{"label": _WORDS["yes"], "goto": f"submit_{sid}"}]}
         nodes[f"submit_{sid}"] = {"type": "action", "action": "submit_request", "args": {"service_id": sid},

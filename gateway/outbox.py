@@ -227,7 +227,7 @@ class Dispatcher:
             self.outbox.wake.clear()
             try:
                 await asyncio.wait_for(self.outbox.wake.wait(), self.outbox.settings.poll_interval)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def close(self) -> None:

@@ -52,7 +52,7 @@ class OutboxStream:
         self.group = group
 
     @classmethod
-    def connect(cls, settings: RedisSettings, block: float) -> "OutboxStream":
+    def connect(cls, settings: RedisSettings, block: float) -> OutboxStream:
         """A client of its own: a blocking read must not hit the state store's short timeout. No
         client-side retries: an enqueue while Redis is down must not hold up the webhook."""
         client = Redis.from_url(
@@ -137,7 +137,8 @@ class StreamOutbox(Outbox):
         now = time.time()
         async with self.db.transaction() as conn:
             async with conn.execute(
-                f"UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ? AND {DUE} RETURNING *",
+                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?"
+                f" WHERE id = ? AND {DUE} RETURNING *",
                 (now + self.settings.lease, now, message_id, now),
             ) as cursor:
                 row = await cursor.fetchone()

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def _iso(timestamp: float | None) -> str | None:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).isoformat(timespec="seconds") if timestamp else None
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds") if timestamp else None
 
 
 def payment_json(payment: Payment, tracking_code: str | None) -> dict[str, Any]:

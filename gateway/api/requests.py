@@ -52,7 +52,7 @@ def request_json(record: RequestRecord, requests: RequestService, token: TokenIn
 
 
 def _iso(timestamp: float) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).isoformat(timespec="seconds")
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds")
 
 
 def event_json(event: RequestEvent) -> dict[str, Any]:

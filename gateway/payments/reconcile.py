@@ -93,13 +93,15 @@ async def reconcile(store: PaymentStore, now: float | None = None) -> list[Findi
                                  tracking_code=row["code"], payment_id=last.id, state=last.state))
         paid = [p for p in payments if p.state == "paid"]
         if len(paid) > 1:
-            found.append(Finding("mismatched", "paid_twice", f"paid {len(paid)} times (payments {', '.join(str(p.id) for p in paid)}): refund all but one",
+            ids = ", ".join(str(p.id) for p in paid)
+            found.append(Finding("mismatched", "paid_twice", f"paid {len(paid)} times (payments {ids}): refund all but one",
                                  tracking_code=row["code"], payment_id=paid[-1].id, state="paid", amount=sum(p.amount for p in paid)))
     closed = ", ".join("?" * len(CLOSED_REQUESTS))
     for row in await store.rows(
             f"SELECT r.tracking_code, r.fee FROM requests r WHERE r.fee > 0 AND r.status NOT IN ({closed})"
             " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.request_id = r.id) ORDER BY r.id", sorted(CLOSED_REQUESTS)):
-        found.append(Finding("orphaned", "no_payment", f"fee {row['fee']} but no payment link", tracking_code=row["tracking_code"], amount=row["fee"]))
+        found.append(Finding("orphaned", "no_payment", f"fee {row['fee']} but no payment link",
+                             tracking_code=row["tracking_code"], amount=row["fee"]))
     for row in await store.rows(
             "SELECT s.authority, s.amount, s.state FROM payment_sandbox s WHERE NOT EXISTS"
             " (SELECT 1 FROM payments p WHERE p.provider = 'sandbox' AND p.authority = s.authority) ORDER BY s.created_at"):

@@ -24,7 +24,7 @@ def build_provider(settings: PaymentSettings, db: Database, public_base_url: str
     return SandboxBank(db, public_base_url)
 
 
-def open_payments(gateway: "Gateway") -> PaymentService:
+def open_payments(gateway: Gateway) -> PaymentService:
     """Build the payment service, hook it to request submissions and close its provider with the gateway."""
     settings = payment_settings(gateway.settings.raw.get("payments"))
     base = gateway.settings.server.public_base_url

@@ -11,7 +11,6 @@ verify:  POST /pg/v4/payment/verify.json {merchant_id, amount, authority}
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -70,7 +69,7 @@ class Zarinpal:
                     body = json.loads(raw.decode("utf-8"))
                 except (ValueError, UnicodeDecodeError) as exc:
                     raise ProviderError(f"zarinpal {path}: HTTP {response.status}, not JSON", retryable=response.status == 429) from exc
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise ProviderError(f"zarinpal {path}: unreachable ({exc.__class__.__name__})", retryable=True) from exc
         if not isinstance(body, Mapping):
             raise ProviderError(f"zarinpal {path}: the answer is not a JSON object", retryable=False)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flows.masking import mask_national_code
-from flows.tracking import new_tracking_code
 from flows.texts import pick
+from flows.tracking import new_tracking_code
 from flows.validators import build_validator
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue import Catalogue, Service

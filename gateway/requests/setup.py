@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from gateway.app import Gateway
 
 
-async def open_requests(gateway: "Gateway") -> RequestService:
+async def open_requests(gateway: Gateway) -> RequestService:
     """Use the stored catalogue (imported from YAML when the store has none), build the request
     service, register its actions, and resend messages a crash left unsent."""
     settings = gateway.settings

@@ -63,7 +63,7 @@ async def ussd_hop(request: web.Request) -> web.Response:
     surface = _surface(*gateway.settings.ussd.limits(network))
     try:
         reply = await asyncio.wait_for(gateway.conversations.turn(inbound, surface), HOP_BUDGET)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         log.warning("USSD hop over budget on %s", dialect.name)
         reply = SORRY
     page = dialect.render(reply, inbound)

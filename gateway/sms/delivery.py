@@ -61,7 +61,8 @@ class DeliveryStore:
             after = merge(before, state)
             linked = outbox_id if outbox_id is not None else (row["outbox_id"] if row else None)
             await conn.execute(
-                "INSERT INTO sms_deliveries (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
+                "INSERT INTO sms_deliveries"
+                " (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (provider, provider_message_id) DO UPDATE SET outbox_id = excluded.outbox_id, state = excluded.state,"
                 " detail = COALESCE(excluded.detail, detail), reports = reports + excluded.reports,"

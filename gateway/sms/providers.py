@@ -7,7 +7,6 @@ dispatcher backs off and, after its last try, dead-letters), not retryable for o
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -60,7 +59,7 @@ async def call(http: aiohttp.ClientSession, provider: str, method: str, url: str
         async with http.request(method, url, timeout=aiohttp.ClientTimeout(total=timeout), **kwargs) as response:  # type: ignore[arg-type]
             body = await response.text(errors="replace")
             status, headers = response.status, response.headers
-    except asyncio.TimeoutError as exc:
+    except TimeoutError as exc:
         raise ProviderError(f"{provider}: no answer within {timeout:g} s", retryable=True) from exc
     except aiohttp.ClientError as exc:
         raise ProviderError(f"{provider}: cannot connect ({exc.__class__.__name__})", retryable=True) from exc

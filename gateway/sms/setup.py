@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-async def open_sms(gateway: "Gateway") -> SmsService:
+async def open_sms(gateway: Gateway) -> SmsService:
     """Build the SMS service; register the `sms` sender when a provider has a base_url (otherwise
     the outbox logs SMS instead of sending them, which is the embedded default)."""
     settings = gateway.settings

@@ -60,7 +60,7 @@ class Database:
             raise StoreError("the database is not open")
         return self._conn
 
-    async def open(self, *, migrate: bool = True) -> "Database":
+    async def open(self, *, migrate: bool = True) -> Database:
         """Connect (creating the file and its folder) and apply pending migrations."""
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)

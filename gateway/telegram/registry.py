@@ -86,7 +86,7 @@ class BotRuntime:
 
     async def until_ready(self) -> None:
         """Return once the Bot API has answered, trying every `ready_retry` seconds."""
-        while not await self.ready():
+        while not await self.ready():  # noqa: ASYNC110 (a retry timer, not waiting on an event)
             await asyncio.sleep(max(0.0, self._last_try + self.ready_retry - time.monotonic()))
 
     async def shutdown(self) -> None:

@@ -29,7 +29,7 @@ def ready_check(bot: BotRuntime) -> ReadyCheck:
     return check
 
 
-async def open_telegram(gateway: "Gateway") -> BotRegistry:
+async def open_telegram(gateway: Gateway) -> BotRegistry:
     """Build every configured bot and reach its Bot API; registers each bot's ready check and the
     `telegram` outbox sender."""
     settings = telegram_settings(gateway.settings)

@@ -278,7 +278,7 @@ class FakeBotApi:
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), min(float(params.get("timeout") or 0), 0.2))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
             pending = [u for u in self.updates if u["update_id"] >= offset]
         return self._ok(pending)

@@ -10,6 +10,7 @@ import urllib.parse
 from typing import Any
 
 from ussd_citizen import PHONE, apply_by_ussd  # the payer starts by applying (tests import it from here too)
+
 _CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 _ACTION = re.compile(r'<form method="post" action="([^"]+)">')
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, unused_port
-
 from fakes import jasmin as fake_jasmin
 from fakes import kannel as fake_kannel
 from fakes.jasmin import FakeJasmin
 from fakes.kannel import FakeKannel
+
 from gateway.app import GATEWAY, Gateway, create_app
 from gateway.settings import Settings
 

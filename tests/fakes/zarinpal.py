@@ -86,7 +86,8 @@ class FakeZarinpal:
             return self._error(-50, "Session is not valid, amounts values is not the same.")
         code = 101 if session.state == "verified" else 100
         session.state = "verified"
-        return web.json_response({"data": {"code": code, "message": "Verified" if code == 100 else "Paid", "card_hash": "1EBE3EBEBE35C7EC0F8D6EE4F2F859107A87822CA179BC9528767EA7B5489B69",
+        card_hash = "1EBE3EBEBE35C7EC0F8D6EE4F2F859107A87822CA179BC9528767EA7B5489B69"
+        return web.json_response({"data": {"code": code, "message": "Verified" if code == 100 else "Paid", "card_hash": card_hash,
                                            "card_pan": "502229******5995", "ref_id": session.ref_id, "fee_type": "Merchant", "fee": 0},
                                   "errors": []})
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
+from ussd_citizen import PHONE, apply_by_ussd, ussd
 
 from gateway.app import GATEWAY, open_gateway
 from gateway.tokens import TokenStore
-from ussd_citizen import PHONE, apply_by_ussd, ussd
 
 ALI = PHONE
 

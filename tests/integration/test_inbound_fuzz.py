@@ -10,7 +10,9 @@ import logging
 
 from fakes.bot_api import Citizen, bot_api, post_update, tg  # noqa: F401  (fixtures)
 from fakes.sms_gateway import JASMIN_SECRET, eventually, rig  # noqa: F401  (fixture)
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from flows.gsm7 import sms_encoding
 
@@ -35,7 +37,7 @@ async def test_any_texts_get_a_reply_within_the_segment_limit(rig, caplog, texts
         message_id = f"fuzz-{next(IDS)}"
         status, body = await rig.text(text, sender="+989125550101", message_id=message_id)
         assert status == 200, body
-        [reply] = await eventually(lambda: rig.outbox(idempotency_key=f"sms-reply:kannel:{message_id}"))
+        [reply] = await eventually(lambda key=f"sms-reply:kannel:{message_id}": rig.outbox(idempotency_key=key))
         assert sms_encoding(reply["text"]).segments <= limit, reply["text"]
     assert crashes(caplog) == []
 

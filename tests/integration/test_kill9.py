@@ -48,7 +48,7 @@ def serve(store: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the gateway did not start: {process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                    raise AssertionError(f"the gateway did not start: {process.stderr.read().decode()[-2000:]}") from None  # type: ignore[union-attr]
                 time.sleep(0.05)
         yield process, base
     finally:

@@ -7,8 +7,8 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-
 from fakes.payer import apply_by_ussd, outbox, pay_in_sandbox
+
 from gateway.app import GATEWAY, open_gateway
 from gateway.cli import main
 from gateway.settings import load_settings
@@ -65,7 +65,8 @@ def test_reconcile_lists_pending_mismatched_and_orphaned(tmp_path: Path, monkeyp
                 records.append(await gateway.requests.submit("121095100", {"national_code": "0499370899", "birth_date": "1375/06/21"},
                                                              channel="ussd", address=phone, phone=phone[4:], lang="en", idempotency_key=None))
             await gateway.requests.set_payment_state(records[1].id, "paid")  # the request says paid; its payment does not
-            await gateway.db.execute("DELETE FROM payment_events WHERE payment_id IN (SELECT id FROM payments WHERE request_id = ?)", (records[2].id,))
+            await gateway.db.execute("DELETE FROM payment_events WHERE payment_id IN (SELECT id FROM payments WHERE request_id = ?)",
+                                     (records[2].id,))
             await gateway.db.execute("DELETE FROM payments WHERE request_id = ?", (records[2].id,))  # a request with a fee and no link
         finally:
             await gateway.close()

@@ -18,8 +18,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-
 from fakes.payer import apply_by_ussd, outbox
+
 from gateway.app import GATEWAY, create_app
 from gateway.settings import Settings
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from fakes.payer import apply_by_ussd, local, outbox, pay_in_sandbox
+
 from gateway.app import GATEWAY
 
 

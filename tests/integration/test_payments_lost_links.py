@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from fakes.payer import apply_by_ussd, local, outbox
+
 from gateway.app import GATEWAY
 from gateway.payments.links import new_token, token_hash
 

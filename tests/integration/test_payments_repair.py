@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from fakes.payer import decide_at_sandbox, outbox, payment_state, start_payment
 from fakes.zarinpal import MERCHANT, fake, zclient  # noqa: F401  (fixtures)
+from ussd_citizen import apply_by_ussd
+
 from gateway.app import GATEWAY
 from gateway.cli import main
 from gateway.settings import Settings
 from gateway.tokens import TokenStore
-from ussd_citizen import apply_by_ussd
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config")
 PAID, TAMPERED, IDLE, BROWSING = "+989121111111", "+989122222222", "+989123333333", "+989124444444"

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 from fakes.payer import apply_by_ussd, csrf_of, form_actions, local, outbox, pay_in_sandbox, post_form
+
 from gateway.app import GATEWAY
 
 

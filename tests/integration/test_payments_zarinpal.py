@@ -9,6 +9,7 @@ import socket
 
 from fakes.payer import apply_by_ussd, local, outbox, payment_state, post_form, start_payment
 from fakes.zarinpal import MERCHANT, fake, with_zarinpal, zclient  # noqa: F401  (fixtures)
+
 from gateway.app import GATEWAY, create_app
 from gateway.settings import Settings
 

@@ -49,7 +49,7 @@ class Worker:
                     return
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the gateway did not start: {self.process.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+                    raise AssertionError(f"the gateway did not start: {self.process.stderr.read().decode()[-2000:]}") from None  # type: ignore[union-attr]
                 time.sleep(0.05)
 
     @property

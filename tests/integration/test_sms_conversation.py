@@ -8,6 +8,7 @@ import re
 
 from fakes.payer import apply_by_ussd
 from fakes.sms_gateway import ALI, SmsRig, eventually, rig, start_rig  # noqa: F401  (fixture)
+
 from flows.gsm7 import sms_encoding
 from flows.normalise import normalise_input
 from flows.tracking import verhoeff_check_digit

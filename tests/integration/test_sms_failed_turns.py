@@ -7,10 +7,10 @@ from __future__ import annotations
 import dataclasses
 import uuid
 
-from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
-
 from fakes.jasmin import ACK
 from fakes.sms_gateway import ALI, SmsRig, eventually, rig, start_rig  # noqa: F401  (fixture)
+from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+
 from gateway.settings import Settings
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from aiohttp import web
-
 from fakes.sms_gateway import ALI, eventually, start_rig
 
 

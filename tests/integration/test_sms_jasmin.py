@@ -4,8 +4,9 @@ with UCS-2 content, delivery reports at level 1 and 2 in any order."""
 from __future__ import annotations
 
 from fakes.jasmin import ACK
-from flows.tracking import verhoeff_check_digit
 from fakes.sms_gateway import ALI, SmsRig, eventually, rig  # noqa: F401  (fixture)
+
+from flows.tracking import verhoeff_check_digit
 
 
 async def _reply(rig: SmsRig, text: str, message_id: str | None = None) -> dict[str, str]:

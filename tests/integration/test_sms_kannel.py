@@ -4,7 +4,6 @@ outbox, delivery reports back to our dlr-url; failures of every kind on the way.
 from __future__ import annotations
 
 import pytest
-
 from fakes.sms_gateway import ALI, KANNEL_SECRET, SmsRig, eventually, rig  # noqa: F401  (fixture)
 
 
@@ -84,7 +83,7 @@ async def test_5xx_is_retried_with_backoff_until_kannel_recovers(rig: SmsRig) ->
     rig.kannel.fail_next = [503, 503]
     await rig.text("hi")
     for attempt in (1, 2):
-        [row] = await eventually(lambda: rig.outbox(state="pending", attempts=attempt))
+        [row] = await eventually(lambda attempt=attempt: rig.outbox(state="pending", attempts=attempt))
         assert "HTTP 503" in row["last_error"] and row["next_attempt_at"] - row["updated_at"] == pytest.approx(2.0 * 2 ** (attempt - 1), abs=0.1)
         await rig.make_due()
     [row] = await eventually(lambda: rig.outbox(state="sent"))
@@ -120,14 +119,13 @@ async def test_a_slow_kannel_times_out_and_is_retried(rig: SmsRig) -> None:
 
 async def test_kannel_down_is_retried_then_dead_lettered(aiohttp_server, aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
     from aiohttp.test_utils import unused_port
-
     from fakes.sms_gateway import start_rig
     down = await start_rig(aiohttp_server, aiohttp_client, settings,
                            providers={"kannel": {"base_url": f"http://127.0.0.1:{unused_port()}"}})
     await down.text("hi")
     attempts = down.gateway.outbox.settings.max_attempts
     for attempt in range(1, attempts):
-        [row] = await eventually(lambda: down.outbox(state="pending", attempts=attempt))
+        [row] = await eventually(lambda attempt=attempt: down.outbox(state="pending", attempts=attempt))
         assert "cannot connect" in row["last_error"]
         await down.make_due()
     [row] = await eventually(lambda: down.outbox(state="dead"))

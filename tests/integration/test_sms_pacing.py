@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from fakes.sms_gateway import ALI, eventually, start_rig
 
 

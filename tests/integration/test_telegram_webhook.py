@@ -116,9 +116,10 @@ async def test_stickers_and_photos_get_a_polite_answer(tg, bot_api, make) -> Non
 async def test_edits_group_messages_and_unknown_updates_are_ignored(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
     assert await send(tg, ALI.edited("1")) == 200
     assert await send(tg, ALI.in_group("/start")) == 200
-    assert await send(tg, {"update_id": 99, "poll": {   # a poll PTB 22 cannot read (no allows_revoting): 200, not a retry loop"id": "1", "question": "?", "options": [], "total_voter_count": 0,
-                                                   "is_closed": False, "is_anonymous": True, "type": "regular",
-                                                   "allows_multiple_answers": False}}) == 200
+    # a poll PTB 22 cannot read (no allows_revoting): 200, not a retry loop
+    poll = {"id": "1", "question": "?", "options": [], "total_voter_count": 0, "is_closed": False, "is_anonymous": True,
+            "type": "regular", "allows_multiple_answers": False}
+    assert await send(tg, {"update_id": 99, "poll": poll}) == 200
     assert bot_api.calls_of("sendMessage") == []
 
 

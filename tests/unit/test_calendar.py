@@ -58,6 +58,6 @@ def test_bad_settings_say_which_entry(settings: CalendarSettings, words: str) ->
 
 def test_dates_are_local_to_tehran() -> None:
     calendar = build_calendar(CalendarSettings())
-    late_evening_utc = datetime.datetime(2025, 5, 10, 21, 0, tzinfo=datetime.timezone.utc).timestamp()
+    late_evening_utc = datetime.datetime(2025, 5, 10, 21, 0, tzinfo=datetime.UTC).timestamp()
     assert calendar.date_of(late_evening_utc) == D(2025, 5, 11)   # 00:30 in Tehran
-    assert calendar.start_of(D(2025, 5, 11)) == datetime.datetime(2025, 5, 10, 20, 30, tzinfo=datetime.timezone.utc).timestamp()
+    assert calendar.start_of(D(2025, 5, 11)) == datetime.datetime(2025, 5, 10, 20, 30, tzinfo=datetime.UTC).timestamp()
