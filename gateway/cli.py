@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "gateway.commands.catalogue",
     "gateway.commands.tokens",
     "gateway.commands.payments",
+    "gateway.commands.outbox",
     "gateway.commands.telegram",
 )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api import openapi, payments, requests, services
+from gateway.api import openapi, outbox, payments, requests, services
 from gateway.api.common import SETTINGS, TOKENS, ApiSettings, api_errors
 from gateway.app import GATEWAY
 from gateway.settings import section
@@ -24,6 +24,6 @@ def setup(app: web.Application) -> None:
     api[GATEWAY] = gateway
     api[SETTINGS] = settings
     api[TOKENS] = TokenStore(gateway.db)
-    for module in (services, requests, payments, openapi):
+    for module in (services, requests, payments, outbox, openapi):
         module.setup(api)
     app.add_subapp(PREFIX, api)

@@ -6,6 +6,7 @@ from typing import Any
 
 from aiohttp import web
 
+from gateway.api.outbox import OPENAPI_PATHS as OUTBOX_PATHS
 from gateway.api.payments import OPENAPI_PATHS as PAYMENT_PATHS
 from gateway.requests import STATUSES
 
@@ -98,6 +99,7 @@ def document() -> Json:
         "security": [{"bearer": []}],
         "paths": {
             **PAYMENT_PATHS,  # kept beside their handlers in gateway.api.payments
+            **OUTBOX_PATHS,  # and in gateway.api.outbox
             "/services": {
                 "get": {"summary": "List services", "operationId": "listServices", "responses": {
                     "200": _ok("Every service in catalogue order", {**_PAGE, "properties": {**_PAGE["properties"], "items": {"type": "array", "items": _ref("Service")}}}), **_AUTH}},

@@ -1,12 +1,15 @@
-"""Helpers every sub-command shares: loading settings and reporting configuration errors."""
+"""Helpers every sub-command shares: loading settings, reporting configuration errors, running on the store."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
+from collections.abc import Awaitable, Callable
 
 from flows.errors import FlowErrors, PishkhanError
 from gateway.settings import Settings, load_settings
+from gateway.store import Database
 
 
 def config_option(parser: argparse.ArgumentParser) -> None:
@@ -27,3 +30,19 @@ def report(error: PishkhanError) -> int:
     if len(problems) > 1:
         print(f"{len(problems)} errors", file=sys.stderr)
     return 1
+
+
+def run_on_store(args: argparse.Namespace, work: Callable[[Database], Awaitable[int]]) -> int:
+    """Run `work` on the configured store (migrated, closed after); its exit code, or 1 with the error printed."""
+    async def go() -> int:
+        settings = settings_of(args)
+        db = await Database(settings.path(settings.store_path)).open()
+        try:
+            return await work(db)
+        finally:
+            await db.close()
+
+    try:
+        return asyncio.run(go())
+    except PishkhanError as error:
+        return report(error)

@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from flows.errors import PishkhanError
-from gateway.commands.common import config_option, report, settings_of
-from gateway.store import Database
+from gateway.commands.common import config_option, run_on_store
 from gateway.tokens import ROLES, TokenStore
 
 
 def _run(args: argparse.Namespace, work: Callable[[TokenStore], Awaitable[int]]) -> int:
-    async def go() -> int:
-        settings = settings_of(args)
-        db = await Database(settings.path(settings.store_path)).open()
-        try:
-            return await work(TokenStore(db))
-        finally:
-            await db.close()
-
-    try:
-        return asyncio.run(go())
-    except PishkhanError as error:
-        return report(error)
+    return run_on_store(args, lambda db: work(TokenStore(db)))
 
 
 def create(args: argparse.Namespace) -> int:

@@ -162,7 +162,7 @@ async def test_the_openapi_document_describes_every_route(client) -> None:  # ty
     assert response.status == 200 and doc["openapi"].startswith("3.1")
     routes = {(r.method.lower(), r.resource.canonical) for r in _api_routes(client.app)} - {("get", "/api/v1/openapi.json")}
     documented = {(method, "/api/v1" + path) for path, item in doc["paths"].items() for method in item if method != "parameters"}
-    assert len(routes) == 12 and routes == documented  # services, requests, payments
+    assert len(routes) == 15 and routes == documented  # services, requests, payments, outbox
     refs = re.findall(r'"#/components/schemas/(\w+)"', str(doc).replace("'", '"'))
     assert refs and set(refs) <= set(doc["components"]["schemas"])
     for path, item in doc["paths"].items():
