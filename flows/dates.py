@@ -46,3 +46,8 @@ def format_jalali(date: datetime.date) -> str:
     """The date as Jalali yyyy/mm/dd in ASCII digits (use to_persian_digits to show it)."""
     jalali = jdatetime.date.fromgregorian(date=date)
     return f"{jalali.year:04d}/{jalali.month:02d}/{jalali.day:02d}"
+
+
+def iso_utc(timestamp: float) -> str:
+    """A stored UNIX time as ISO 8601 in UTC, to the second (what the operator API and CLI show)."""
+    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds")

@@ -10,7 +10,6 @@ transaction, so two operators retrying at once (in one process or several) make 
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import time
@@ -18,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.dates import iso_utc
 from flows.errors import PishkhanError
 from gateway.conversations import masked
 from gateway.outbox import Outbox
@@ -64,7 +64,7 @@ class OutboxRow:
             "id": self.id, "channel": self.channel, "address": self.address if full else masked(self.address), "kind": self.kind,
             "state": self.state, "attempts": self.attempts, "last_error": self.last_error, "delivery": self.delivery,
             "provider": self.provider, "provider_message_id": self.provider_message_id,
-            "created_at": iso_time(self.created_at), "updated_at": iso_time(self.updated_at),
+            "created_at": iso_utc(self.created_at), "updated_at": iso_utc(self.updated_at),
         }
         return {**shown, "text": self.text, "meta": dict(self.meta)} if full else shown
 
@@ -108,11 +108,6 @@ class NotRetryable(OutboxAdminError):
         self.state = state
         super().__init__(f"outbox message {message_id} is {state}: {_WHY_NOT.get(state, 'it cannot be retried')}; "
                          f"only {' or '.join(RETRYABLE)} messages can be retried")
-
-
-def iso_time(timestamp: float) -> str:
-    """A stored UNIX time as ISO 8601 in UTC, to the second."""
-    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds")
 
 
 def _row(raw: Mapping[str, Any]) -> OutboxRow:

@@ -6,12 +6,12 @@ document); viewers and above may read, operators and admins may repair.
 
 from __future__ import annotations
 
-import datetime
 import logging
 from typing import Any
 
 from aiohttp import web
 
+from flows.dates import iso_utc
 from gateway.api.common import SETTINGS, ApiError, invalid, requires
 from gateway.api.requests import request_filter
 from gateway.app import GATEWAY
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 def _iso(timestamp: float | None) -> str | None:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds") if timestamp else None
+    return iso_utc(timestamp) if timestamp else None
 
 
 def payment_json(payment: Payment, tracking_code: str | None) -> dict[str, Any]:

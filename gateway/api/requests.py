@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from flows.dates import parse_date
+from flows.dates import iso_utc, parse_date
 from flows.masking import mask_national_code, mask_phone
 from gateway.api.common import SETTINGS, ApiError, invalid, json_body, requires
 from gateway.app import GATEWAY
@@ -47,17 +47,13 @@ def request_json(record: RequestRecord, requests: RequestService, token: TokenIn
         "national_code": national if full or not national else mask_national_code(national),
         "lang": record.lang, "inputs": inputs, "fee": record.fee, "payment_state": record.payment_state,
         "due_date": record.due_date.isoformat(), "late": requests.is_late(record),
-        "created_at": _iso(record.created_at), "updated_at": _iso(record.updated_at),
+        "created_at": iso_utc(record.created_at), "updated_at": iso_utc(record.updated_at),
     }
-
-
-def _iso(timestamp: float) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.UTC).isoformat(timespec="seconds")
 
 
 def event_json(event: RequestEvent) -> dict[str, Any]:
     """One lifecycle event."""
-    return {"at": _iso(event.at), "actor": event.actor, "from": event.from_status, "to": event.to_status, "reason": event.reason}
+    return {"at": iso_utc(event.at), "actor": event.actor, "from": event.from_status, "to": event.to_status, "reason": event.reason}
 
 
 def _integer(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
