@@ -6,8 +6,9 @@ that fails before its reply is queued releases the id by writing a retry mark: t
 try then claims attempt n+1 (claims are set-once, so of two tries arriving together only one runs)
 and finds in the mark whatever the failed try left for it (the reply it had already computed).
 
-Claims cannot be deleted (the StateStore has no release), hence numbered attempts rather than a
-freed key. A mark that cannot be written, because the store itself is down, leaves the id claimed:
+Claims are never deleted (StateStore.delete forgets values; the in-process store keeps claims
+apart), hence numbered attempts rather than a freed key; the first try of every text, the common
+case, stays one round trip. A mark that cannot be written, because the store itself is down, leaves the id claimed:
 the provider's next try is then dropped, unless the store lost its keys meanwhile (a restarted
 Redis without persistence), in which case that try is simply a first one.
 """

@@ -9,8 +9,8 @@ number, works in one message. The session then lasts `sessions.sms_ttl`.
 No text is lost to a failed turn: when the database, Redis or anything else fails before the reply
 is queued, the provider is asked to send the text again (RetryLater) and the claim on its id is
 released for that try (gateway.sms.claims); Redis failing inside Conversations.turn is not such a
-failure, it is answered with that turn's "try again later" apology. What the retry may repeat is decided by where the turn
-failed. Conversations.turn saves the session last, so a turn that raised before its reply existed
+failure, it is answered with that turn's "try again later" apology. What the retry may repeat is
+decided by where the turn failed. Conversations.turn saves the session last, so a turn that raised before its reply existed
 saved nothing and simply runs again (the actions it may have run are idempotent: a submission by its
 idempotency key, a receipt by its outbox key). A turn whose reply exists but could not be queued has
 saved its session: running it again would apply the citizen's text a second time, to the next
