@@ -24,3 +24,9 @@ def mask_phone(e164: str) -> str:
 def mask_national_code(code: str) -> str:
     """Show only the last three digits: "0499370899" -> "*******899"."""
     return _hide_before_end(code, hidden=len(code) - _KEEP_END)
+
+
+def masked(address: str) -> str:
+    """An address safe for logs (`tel:+98912****567`): the phone part masked, other schemes as they are."""
+    scheme, _, rest = address.partition(":")
+    return f"{scheme}:{mask_phone(rest)}" if rest.startswith("+") else address

@@ -15,7 +15,7 @@ from gateway.catalogue import Catalogue
 from gateway.conversations import Conversations, ConversationSettings, resume_window
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.outbox import Dispatcher, Outbox
-from gateway.outbox_stream import open_stream_dispatcher
+from gateway.outbox.stream import open_stream_dispatcher
 from gateway.requests import RequestService
 from gateway.settings import Settings
 from gateway.state import MemoryState, StateStore

@@ -18,7 +18,7 @@ from typing import Any
 
 from channels.inbound import Inbound
 from flows.engine import Engine
-from flows.masking import mask_phone
+from flows.masking import masked
 from flows.normalise import normalise_input
 from flows.paging import Surface
 from flows.phrases import INVALID_CHOICE
@@ -78,12 +78,6 @@ def session_key(channel: str, address: str) -> str:
 def language_key(address: str) -> str:
     """Where a citizen's chosen language is remembered, across channels of the same address."""
     return f"lang:{address}"
-
-
-def masked(address: str) -> str:
-    """An address safe for logs: the phone part masked."""
-    scheme, _, rest = address.partition(":")
-    return f"{scheme}:{mask_phone(rest)}" if rest.startswith("+") else address
 
 
 def new_input(accumulated: str, previous: str) -> str:

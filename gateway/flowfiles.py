@@ -13,8 +13,8 @@ from flows.errors import FlowError, FlowErrors
 from flows.loader import parse_flow, parse_flow_text
 from flows.model import Flow, FlowSet
 from gateway.catalogue import Catalogue, parse_catalogue
-from gateway.catalogue_flows import FILE as CATALOGUE_FLOW_FILE
-from gateway.catalogue_flows import catalogue_flow
+from gateway.catalogue.flows import FILE as CATALOGUE_FLOW_FILE
+from gateway.catalogue.flows import catalogue_flow
 from gateway.settings import Settings
 
 

@@ -15,7 +15,7 @@ from aiohttp import web
 from gateway.api.common import SETTINGS, ApiError, invalid, requires
 from gateway.api.requests import request_filter
 from gateway.app import GATEWAY
-from gateway.outbox_admin import RETRYABLE, STATES, MessageNotFound, NotRetryable, OutboxAdmin, OutboxFilter
+from gateway.outbox.admin import RETRYABLE, STATES, MessageNotFound, NotRetryable, OutboxAdmin, OutboxFilter
 from gateway.tokens import TokenInfo
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

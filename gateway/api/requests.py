@@ -13,10 +13,9 @@ from typing import Any
 from aiohttp import web
 
 from flows.dates import iso_utc, parse_date
-from flows.masking import mask_national_code, mask_phone
+from flows.masking import mask_national_code, mask_phone, masked
 from gateway.api.common import SETTINGS, ApiError, invalid, json_body, requires
 from gateway.app import GATEWAY
-from gateway.conversations import masked
 from gateway.requests import (
     STATUSES,
     InvalidStatus,

@@ -16,7 +16,7 @@ from flows.errors import FlowError, FlowErrors
 from gateway.api.common import ApiError, json_body, requires
 from gateway.app import GATEWAY, Gateway
 from gateway.catalogue import Catalogue, Service, parse_catalogue
-from gateway.catalogue_store import CatalogueStore
+from gateway.catalogue.store import CatalogueStore
 from gateway.tokens import TokenInfo
 
 EDITS = web.AppKey("service_edits", asyncio.Lock)

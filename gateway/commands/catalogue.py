@@ -12,7 +12,7 @@ import dataclasses
 
 from flows.errors import FlowError, FlowErrors, PishkhanError
 from gateway.actions import base_actions
-from gateway.catalogue_store import CatalogueStore
+from gateway.catalogue.store import CatalogueStore
 from gateway.commands.common import config_option, report, settings_of
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.store import Database

@@ -1,6 +1,6 @@
 """`pishkhan outbox list|retry`: find outbound messages and send dead or failed ones again, from a shell.
 
-The same queries as `/api/v1/outbox` (gateway.outbox_admin), straight on the store: safe while the
+The same queries as `/api/v1/outbox` (gateway.outbox.admin), straight on the store: safe while the
 gateway runs, whose dispatcher finds a retried message on its next poll (with Redis, its stream
 reconciliation publishes it within seconds). Addresses are masked and texts never printed.
 """
@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from flows.errors import PishkhanError
 from gateway.commands.common import config_option, report, run_on_store
 from gateway.outbox import Outbox
-from gateway.outbox_admin import STATES, OutboxAdmin, OutboxFilter, Retried
+from gateway.outbox.admin import STATES, OutboxAdmin, OutboxFilter, Retried
 
 MAX_LIMIT = 10000
 

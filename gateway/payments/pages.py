@@ -11,7 +11,7 @@ import hashlib
 import html
 from collections.abc import Iterable
 
-from gateway.catalogue_flows import money
+from gateway.catalogue.flows import money
 from gateway.payments.sandbox import SandboxSession
 from gateway.payments.service import LinkView
 from gateway.payments.texts import NOT_FOUND, STALE_FORM, fill, page_text, sandbox_text

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flows.errors import ProviderError
-from gateway.conversations import masked
+from flows.masking import masked
 from gateway.outbox import Outbox
 from gateway.payments import texts
 from gateway.payments.links import link_url, looks_like_token, new_csrf, new_token, same_secret, token_hash

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flows.normalise import to_persian_digits
 from flows.texts import LocalisedText, pick, substitute
-from gateway.catalogue_flows import money
+from gateway.catalogue.flows import money
 
 LINK_MESSAGE: LocalisedText = {
     "fa": "پیشخوان: پرداخت {amount} برای درخواست {code}:\n{url}\nاعتبار لینک: {hours} ساعت",

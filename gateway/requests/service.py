@@ -13,13 +13,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from flows.masking import mask_national_code
+from flows.masking import mask_national_code, masked
 from flows.texts import pick
 from flows.tracking import new_tracking_code
 from flows.validators import build_validator
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue import Catalogue, Service
-from gateway.conversations import masked
 from gateway.outbox import Outbox
 from gateway.requests import texts
 from gateway.requests.lifecycle import (

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from gateway.actions import request_actions
 from gateway.calendar import CalendarSettings, build_calendar
-from gateway.catalogue_store import CatalogueStore
+from gateway.catalogue.store import CatalogueStore
 from gateway.requests.service import RequestService, RequestSettings
 from gateway.requests.store import SqliteRequestStore
 from gateway.settings import section

@@ -11,7 +11,7 @@ import datetime
 from flows.dates import format_jalali
 from flows.normalise import to_persian_digits
 from flows.texts import LocalisedText, pick
-from gateway.catalogue_flows import money
+from gateway.catalogue.flows import money
 
 STATUS: dict[str, LocalisedText] = {
     "submitted": {"fa": "ثبت شده", "en": "submitted"},

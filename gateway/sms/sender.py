@@ -17,7 +17,7 @@ from channels.sms import kannel
 from channels.sms.base import dlr_address
 from flows.errors import ProviderError
 from flows.gsm7 import sms_encoding
-from gateway.conversations import masked
+from flows.masking import masked
 from gateway.outbox import OutboxMessage, SendResult, Suppressed
 from gateway.sms.delivery import DeliveryStore
 from gateway.sms.optout import OptOuts

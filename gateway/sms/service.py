@@ -29,11 +29,12 @@ from channels.inbound import Inbound
 from channels.phone import to_e164
 from channels.sms import DeliveryReport, KeywordMatch, Keywords, MoMessage, render_sms, sms_surface
 from flows.errors import ChannelError, PishkhanError
+from flows.masking import masked
 from flows.model import InputNode, MenuNode
 from flows.normalise import normalise_input
 from flows.session import Session
 from flows.tracking import is_valid_tracking_code
-from gateway.conversations import Conversations, language_key, masked, session_key
+from gateway.conversations import Conversations, language_key, session_key
 from gateway.outbox import Outbox
 from gateway.requests import RequestService
 from gateway.sms import texts

@@ -17,7 +17,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from channels.telegram import notification_messages, parse_address
 from flows.errors import ChannelError, ProviderError
-from gateway.conversations import masked
+from flows.masking import masked
 from gateway.outbox import Outbox, OutboxMessage, SendResult
 from gateway.telegram.client import redacted, retry_seconds
 from gateway.telegram.contacts import ContactStore

@@ -30,12 +30,13 @@ from channels.telegram import (
 from channels.telegram.reply import persistent_keyboard
 from channels.telegram.text import left_to_right
 from flows.errors import ChannelError
+from flows.masking import masked
 from flows.normalise import normalise_input
 from flows.paging import Surface
 from flows.reply import Reply
 from flows.session import Session
 from flows.texts import LocalisedText, pick
-from gateway.conversations import Conversations, language_key, masked, session_key
+from gateway.conversations import Conversations, language_key, session_key
 from gateway.state import StateStore
 from gateway.telegram import texts
 from gateway.telegram.client import BotClient, redacted

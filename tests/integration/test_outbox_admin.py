@@ -16,8 +16,8 @@ from flows.errors import ProviderError
 from gateway.app import GATEWAY
 from gateway.cli import main
 from gateway.outbox import Outbox, OutboxMessage, OutboxSettings, SendResult
-from gateway.outbox_admin import OutboxAdmin
-from gateway.outbox_stream import OutboxStream, StreamDispatcher, StreamOutbox
+from gateway.outbox.admin import OutboxAdmin
+from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
 from gateway.store import Database
 from gateway.tokens import TokenStore
 

@@ -17,7 +17,7 @@ from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
 from flows.errors import ProviderError
 from gateway.app import open_gateway
 from gateway.outbox import OutboxMessage, OutboxSettings, SendResult
-from gateway.outbox_stream import OutboxStream, StreamDispatcher, StreamOutbox
+from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
 from gateway.settings import Settings
 from gateway.store import Database
 

@@ -12,7 +12,7 @@ import pytest
 from flows.normalise import to_persian_digits
 from flows.tracking import is_valid_tracking_code
 from gateway.calendar import CalendarSettings, build_calendar
-from gateway.catalogue_store import CatalogueStore
+from gateway.catalogue.store import CatalogueStore
 from gateway.flowfiles import read_catalogue
 from gateway.outbox import Outbox
 from gateway.requests import (

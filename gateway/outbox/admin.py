@@ -19,7 +19,7 @@ from typing import Any
 
 from flows.dates import iso_utc
 from flows.errors import PishkhanError
-from gateway.conversations import masked
+from flows.masking import masked
 from gateway.outbox import Outbox
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flows.errors import PishkhanError, ProviderError
+from flows.masking import masked
 from gateway.background import cancel_and_wait
-from gateway.conversations import masked
 from gateway.store import Database
 
 log = logging.getLogger(__name__)
