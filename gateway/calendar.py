@@ -10,14 +10,16 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jdatetime
 
 from flows.dates import parse_date
 from flows.errors import PishkhanError
+from gateway.settings_base import section, settings_section
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _RECURRING = re.compile(r"^([0-9]{1,2})[/-]([0-9]{1,2})$")
@@ -34,6 +36,7 @@ class CalendarError(PishkhanError):
     """The calendar settings cannot be used; says which entry and how to write it."""
 
 
+@settings_section
 @dataclass(frozen=True)
 class CalendarSettings:
     """`calendar:` in settings.yaml."""
@@ -103,6 +106,13 @@ def _timezone(name: str) -> datetime.tzinfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise CalendarError(f"calendar.timezone: {name!r} is not a known time zone, e.g. Asia/Tehran") from exc
+
+
+def calendar_settings(raw: Mapping[str, Any] | None, name: str = "calendar") -> CalendarSettings:
+    """The `calendar:` section, its holidays and weekend checked (CalendarError names a bad entry)."""
+    settings = section(CalendarSettings, raw, name)
+    build_calendar(settings)
+    return settings
 
 
 def build_calendar(settings: CalendarSettings) -> WorkingCalendar:

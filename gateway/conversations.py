@@ -25,7 +25,6 @@ from flows.phrases import INVALID_CHOICE
 from flows.reply import Choice, Reply
 from flows.session import Session
 from flows.texts import LocalisedText, pick
-from gateway.settings import Settings, section
 from gateway.state import StateStore
 from gateway.state.resilient import StateUnavailable
 
@@ -41,18 +40,6 @@ class ConversationSettings:
     direct_dial_root: str
     resume_window: float = 0.0
     """Seconds after a dropped USSD session during which the next dial offers to continue it; 0: never."""
-
-
-@dataclass(frozen=True)
-class ResumeSettings:
-    """The `resume:` section."""
-
-    window: float = 300.0
-
-
-def resume_window(settings: Settings) -> float:
-    """`resume.window` from the settings."""
-    return float(section(ResumeSettings, settings.raw.get("resume"), "resume").window)
 
 
 OFFER = "resume_offer"

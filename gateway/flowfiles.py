@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import yaml
@@ -41,7 +41,7 @@ def read_flows(paths: Iterable[Path], errors: list[FlowError], *, default_region
 
 def read_catalogue(settings: Settings, errors: list[FlowError]) -> Catalogue:
     """The catalogue YAML named in the settings."""
-    path = settings.path(settings.catalogue_file)
+    path = settings.path(settings.catalogue.file)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
@@ -50,16 +50,25 @@ def read_catalogue(settings: Settings, errors: list[FlowError]) -> Catalogue:
     return parse_catalogue(data, str(path), errors, default_region=settings.flows.default_region)
 
 
+def read_flow_dir(settings: Settings, errors: list[FlowError], flow_dir: Path | None = None) -> dict[str, Flow]:
+    """The hand-written flows of the configured flow directory (or `flow_dir`)."""
+    paths = flow_paths(flow_dir or settings.path(settings.flows.dir))
+    return read_flows(paths, errors, default_region=settings.flows.default_region)
+
+
 def build_flowset(
     settings: Settings,
     catalogue: Catalogue,
     actions: Iterable[str],
     flow_dir: Path | None = None,
+    *,
+    handwritten: Mapping[str, Flow] | None = None,
 ) -> FlowSet:
-    """Hand-written flows plus the catalogue's, checked; FlowErrors lists everything wrong."""
+    """Hand-written flows (read from disk unless given) plus the catalogue's, checked; FlowErrors
+    lists everything wrong."""
     errors: list[FlowError] = []
     region = settings.flows.default_region
-    flows = read_flows(flow_paths(flow_dir or settings.path(settings.flows.dir)), errors, default_region=region)
+    flows = dict(handwritten) if handwritten is not None else read_flow_dir(settings, errors, flow_dir)
     languages = tuple(settings.flows.languages)
     generated = parse_flow(catalogue_flow(catalogue, languages), CATALOGUE_FLOW_FILE, errors, default_region=region)
     if generated is not None:

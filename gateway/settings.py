@@ -1,31 +1,41 @@
 """Typed settings: `config/settings.yaml`, overridden by `PISHKHAN_<SECTION>_<KEY>` environment variables.
 
-Read once at start. Every key in the YAML can be overridden: `ussd.ucs2_limit` by
-`PISHKHAN_USSD_UCS2_LIMIT`, `redis.url` by `PISHKHAN_REDIS_URL`. Feature modules read their own
-section from `Settings.raw` into their own dataclass, so this file does not grow with every feature.
+Read once, completely, before anything starts: every section is built and checked here, so a typo
+under any section (`api:`, `sms:`, …) stops `flows validate`, `serve` and each worker alike with one
+line naming the file, the key and the closest known key. Each feature owns its section's dataclass
+(`gateway/sms/settings.py` …); this module gathers them.
+
+Every key in the YAML can be overridden: `ussd.ucs2_limit` by `PISHKHAN_USSD_UCS2_LIMIT`, `redis.url`
+by `PISHKHAN_REDIS_URL`.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
 
 from flows.errors import PishkhanError
+from gateway.api.settings import ApiSettings
+from gateway.calendar import CalendarSettings, calendar_settings
+from gateway.payments.settings import PaymentSettings, payment_settings
+from gateway.requests.settings import RequestSettings
+from gateway.settings_base import SettingsError, section, settings_section
+from gateway.sms.settings import SmsSettings, sms_settings
+from gateway.state.settings import RedisSettings
+from gateway.telegram.settings import TelegramSettings, telegram_settings
+from gateway.webhook_auth import WebhookAuthSettings
 
-T = TypeVar("T")
-
-
-class SettingsError(PishkhanError):
-    """The configuration cannot be used; the message says which key and why."""
+__all__ = ["Settings", "SettingsError", "load_settings", "apply_env"]
 
 
 def _coerce(value: str, current: Any) -> Any:
-    """An environment string as the type the YAML default has."""
+    """An environment string as the type the YAML default has (lists: comma-separated)."""
     if isinstance(current, bool):
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(current, int):
@@ -54,16 +64,7 @@ def apply_env(data: dict[str, Any], environ: Mapping[str, str], prefix: str = "P
     return result
 
 
-def section(cls: type[T], data: Mapping[str, Any] | None, name: str) -> T:
-    """Build a settings dataclass from its YAML section; unknown keys are an error, not a surprise."""
-    data = dict(data or {})
-    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(data) - known)
-    if unknown:
-        raise SettingsError(f"settings `{name}`: unknown keys {unknown}; known: {sorted(known)}")
-    return cls(**data)
-
-
+@settings_section
 @dataclass(frozen=True)
 class ServerSettings:
     host: str = "127.0.0.1"
@@ -73,6 +74,7 @@ class ServerSettings:
     log_level: str = "INFO"
 
 
+@settings_section
 @dataclass(frozen=True)
 class FlowSettings:
     dir: str = "flows"
@@ -84,6 +86,7 @@ class FlowSettings:
     action_timeout: float = 3.0
 
 
+@settings_section
 @dataclass(frozen=True)
 class SessionSettings:
     ussd_ttl: int = 180
@@ -92,14 +95,7 @@ class SessionSettings:
     language_ttl: int = 365 * 24 * 3600
 
 
-@dataclass(frozen=True)
-class WebhookAuthSettings:
-    secret: str = ""
-    header: str = "X-Pishkhan-Secret"
-    query_param: str = "secret"
-    allow_ips: list[str] = field(default_factory=list)
-
-
+@settings_section
 @dataclass(frozen=True)
 class UssdSettings:
     service_code: str = "*4#"
@@ -115,48 +111,119 @@ class UssdSettings:
         return min(self.gsm_limit, cap.get("gsm_limit", self.gsm_limit)), min(self.ucs2_limit, cap.get("ucs2_limit", self.ucs2_limit))
 
 
+@settings_section
+@dataclass(frozen=True)
+class CatalogueSettings:
+    file: str = "catalogue.yaml"
+
+
+@settings_section
+@dataclass(frozen=True)
+class StoreSettings:
+    path: str = "../var/pishkhan.sqlite3"
+    """SQLite file, relative to the config directory unless absolute."""
+
+
+@settings_section
+@dataclass(frozen=True)
+class ResumeSettings:
+    window: float = 300.0
+    """Seconds after a dropped USSD session during which the next dial offers to continue it; 0: never."""
+
+
+def _plain(cls: type[Any]) -> Callable[[Mapping[str, Any] | None, str], Any]:
+    return lambda data, name: section(cls, data, name)
+
+
+SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
+    "server": _plain(ServerSettings),
+    "flows": _plain(FlowSettings),
+    "sessions": _plain(SessionSettings),
+    "ussd": _plain(UssdSettings),
+    "catalogue": _plain(CatalogueSettings),
+    "store": _plain(StoreSettings),
+    "redis": _plain(RedisSettings),
+    "resume": _plain(ResumeSettings),
+    "requests": _plain(RequestSettings),
+    "calendar": calendar_settings,
+    "api": _plain(ApiSettings),
+    "telegram": telegram_settings,
+    "payments": payment_settings,
+    "sms": sms_settings,
+}
+"""Every top-level section and how it is read; a key not listed here is an error."""
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything read from the config directory, typed."""
+    """Everything read from the config directory, typed and checked."""
 
     config_dir: Path
     server: ServerSettings
     flows: FlowSettings
     sessions: SessionSettings
     ussd: UssdSettings
-    catalogue_file: str
-    redis_url: str
-    store_path: str
-    raw: Mapping[str, Any]
+    catalogue: CatalogueSettings
+    store: StoreSettings
+    redis: RedisSettings
+    resume: ResumeSettings
+    requests: RequestSettings
+    calendar: CalendarSettings
+    api: ApiSettings
+    telegram: TelegramSettings
+    payments: PaymentSettings
+    sms: SmsSettings
+    source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """The merged YAML and environment these were built from (for `updated`)."""
+    file: str = "settings.yaml"
 
     def path(self, relative: str) -> Path:
         """A path from the settings, relative to the config directory unless absolute."""
         candidate = Path(relative)
         return candidate if candidate.is_absolute() else self.config_dir / candidate
 
+    def updated(self, changes: Mapping[str, Any]) -> Settings:
+        """These settings with `changes` merged in (nested mappings key by key), checked again."""
+        return build_settings(self.config_dir, _merge(self.source, changes), self.file)
+
+
+def _merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def build_settings(config_dir: Path, data: Mapping[str, Any], file: str) -> Settings:
+    """Every section from `data`; SettingsError names the file and each wrong key."""
+    unknown = sorted(set(data) - set(SECTIONS))
+    if unknown:
+        hints = []
+        for key in unknown:
+            close = difflib.get_close_matches(str(key), SECTIONS, n=1)
+            hints.append(f"`{key}`: unknown section" + (f" (did you mean `{close[0]}`?)" if close else ""))
+        raise SettingsError(f"{file}: " + "; ".join(hints) + f"; known: {', '.join(SECTIONS)}")
+    built: dict[str, Any] = {}
+    for name, read in SECTIONS.items():
+        try:
+            built[name] = read(data.get(name), name)
+        except PishkhanError as exc:  # SettingsError, or a section's own (CalendarError)
+            raise SettingsError(f"{file}: {exc}") from None
+    return Settings(config_dir=config_dir, source=dict(data), file=file, **built)
+
 
 def load_settings(config_dir: str | Path = "config", environ: Mapping[str, str] | None = None) -> Settings:
-    """Read `settings.yaml` from the config directory and apply environment overrides."""
+    """Read `settings.yaml` from the config directory, apply environment overrides, check everything."""
     config_dir = Path(config_dir)
     file = config_dir / "settings.yaml"
     try:
         data = yaml.safe_load(file.read_text(encoding="utf-8")) if file.exists() else {}
     except yaml.YAMLError as exc:
         raise SettingsError(f"{file}: not valid YAML: {exc}") from exc
+    if data is not None and not isinstance(data, dict):
+        raise SettingsError(f"{file}: expected sections (server:, flows:, …) at the top level")
     data = apply_env(data or {}, os.environ if environ is None else environ)
-    ussd = dict(data.get("ussd") or {})
-    auth = section(WebhookAuthSettings, ussd.pop("auth", None), "ussd.auth")
-    try:
-        return Settings(
-            config_dir=config_dir,
-            server=section(ServerSettings, data.get("server"), "server"),
-            flows=section(FlowSettings, data.get("flows"), "flows"),
-            sessions=section(SessionSettings, data.get("sessions"), "sessions"),
-            ussd=section(UssdSettings, {**ussd, "auth": auth}, "ussd"),
-            catalogue_file=str((data.get("catalogue") or {}).get("file", "catalogue.yaml")),
-            redis_url=str((data.get("redis") or {}).get("url", "")),
-            store_path=str((data.get("store") or {}).get("path", "../var/pishkhan.sqlite3")),
-            raw=data,
-        )
-    except TypeError as exc:
-        raise SettingsError(f"{file}: {exc}") from exc
+    return build_settings(config_dir, data, str(file))

@@ -34,7 +34,7 @@ from channels.ussd.base import dial_path
 from flows.gsm7 import ussd_budget_used
 from flows.normalise import normalise_input
 from flows.texts import substitute
-from gateway.app import Gateway
+from gateway.runtime import Gateway
 from gateway.views import channel_view
 
 

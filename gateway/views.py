@@ -12,7 +12,6 @@ from channels.ussd.base import ussd_surface
 from flows.paging import Surface, compose_reply
 from flows.reply import Reply
 from gateway.settings import Settings
-from gateway.sms.settings import load_sms_settings
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ def channel_view(channel: str, settings: Settings) -> ChannelView:
     if channel == "ussd":
         return ChannelView("ussd", ussd_surface(settings.ussd.gsm_limit, settings.ussd.ucs2_limit))
     if channel == "sms":
-        return ChannelView("sms", sms_surface(load_sms_settings(settings).max_segments))
+        return ChannelView("sms", sms_surface(settings.sms.max_segments))
     if channel == "telegram":
         return ChannelView("telegram", Surface("telegram"))
     raise ValueError(f"unknown channel {channel!r}; use ussd, sms or telegram")

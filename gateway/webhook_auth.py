@@ -5,12 +5,23 @@ from __future__ import annotations
 import hmac
 import ipaddress
 import logging
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from gateway.settings import WebhookAuthSettings
+from gateway.settings_base import settings_section
 
 log = logging.getLogger(__name__)
+
+
+@settings_section
+@dataclass(frozen=True)
+class WebhookAuthSettings:
+    secret: str = ""
+    header: str = "X-Pishkhan-Secret"
+    query_param: str = "secret"
+    allow_ips: list[str] = field(default_factory=list)
+
 
 
 class WebhookAuth:

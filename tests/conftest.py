@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ CONFIG = ROOT / "config"
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """The shipped configuration, writing to a store in this test's temporary directory."""
-    return dataclasses.replace(load_settings(CONFIG, environ={}), store_path=str(tmp_path / "pishkhan.sqlite3"))
+    return load_settings(CONFIG, environ={}).updated({"store": {"path": str(tmp_path / "pishkhan.sqlite3")}})
 
 
 @pytest.fixture

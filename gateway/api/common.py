@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from aiohttp import web
 
+from gateway.api.settings import ApiSettings
 from gateway.tokens import TokenInfo, TokenStore
 
 TOKENS = web.AppKey("api_tokens", TokenStore)
-
-
-@dataclass(frozen=True)
-class ApiSettings:
-    """`api:` in settings.yaml."""
-
-    max_body_bytes: int = 16384
-    default_page: int = 50
-    max_page: int = 200
 
 
 SETTINGS = web.AppKey("api_settings", ApiSettings)

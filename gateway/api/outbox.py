@@ -14,8 +14,8 @@ from aiohttp import web
 
 from gateway.api.common import SETTINGS, ApiError, invalid, requires
 from gateway.api.requests import request_filter
-from gateway.app import GATEWAY
 from gateway.outbox.admin import RETRYABLE, STATES, MessageNotFound, NotRetryable, OutboxAdmin, OutboxFilter
+from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,31}$")

@@ -14,11 +14,11 @@ from aiohttp import web
 from flows.dates import iso_utc
 from gateway.api.common import SETTINGS, ApiError, invalid, requires
 from gateway.api.requests import request_filter
-from gateway.app import GATEWAY
 from gateway.payments import STATES, Payment, PaymentEvent, PaymentFilter, PaymentService
 from gateway.payments.reconcile import PROBLEMS, reconcile
 from gateway.payments.repair import RESULTS, repair
 from gateway.payments.settings import PROVIDERS
+from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,6 @@ from aiohttp import web
 from flows.dates import iso_utc, parse_date
 from flows.masking import mask_national_code, mask_phone, masked
 from gateway.api.common import SETTINGS, ApiError, invalid, json_body, requires
-from gateway.app import GATEWAY
 from gateway.requests import (
     STATUSES,
     InvalidStatus,
@@ -27,6 +26,7 @@ from gateway.requests import (
     RequestService,
     TransitionNotAllowed,
 )
+from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
 
 MAX_CODE_LENGTH = 32

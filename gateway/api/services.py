@@ -14,9 +14,9 @@ from aiohttp import web
 
 from flows.errors import FlowError, FlowErrors
 from gateway.api.common import ApiError, json_body, requires
-from gateway.app import GATEWAY, Gateway
 from gateway.catalogue import Catalogue, Service, parse_catalogue
 from gateway.catalogue.store import CatalogueStore
+from gateway.runtime import GATEWAY, Gateway
 from gateway.tokens import TokenInfo
 
 EDITS = web.AppKey("service_edits", asyncio.Lock)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 
 from flows.errors import FlowError, FlowErrors, PishkhanError
 from gateway.actions import base_actions
@@ -21,13 +20,13 @@ from gateway.store import Database
 async def _import(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     if args.file:
-        settings = dataclasses.replace(settings, catalogue_file=args.file)
+        settings = settings.updated({"catalogue": {"file": args.file}})
     errors: list[FlowError] = []
     catalogue = read_catalogue(settings, errors)
     if errors:
         raise FlowErrors(errors)
     build_flowset(settings, catalogue, base_actions())  # the menus it makes must be valid too
-    db = await Database(settings.path(settings.store_path)).open()
+    db = await Database(settings.path(settings.store.path)).open()
     try:
         store = CatalogueStore(db, default_region=settings.flows.default_region)
         counts = await store.import_catalogue(catalogue)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import tempfile
 from pathlib import Path
 
 from flows.errors import FlowError, FlowErrors, PishkhanError
 from gateway.actions import base_actions
-from gateway.app import open_gateway
+from gateway.assembly import open_gateway
 from gateway.commands.common import config_option, report, settings_of
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.settings import Settings
@@ -56,7 +55,7 @@ async def _test(args: argparse.Namespace) -> int:
 
 def _scratch_settings(settings: Settings, scratch: Path) -> Settings:
     """Transcripts write requests to a throw-away store, never the real one."""
-    return dataclasses.replace(settings, store_path=str(scratch / "transcripts.sqlite3"))
+    return settings.updated({"store": {"path": str(scratch / "transcripts.sqlite3")}})
 
 
 def test(args: argparse.Namespace) -> int:

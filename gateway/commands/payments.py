@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from flows.errors import PishkhanError
-from gateway.app import open_gateway
+from gateway.assembly import open_gateway
 from gateway.commands.common import config_option, report, settings_of
 from gateway.payments.models import PaymentError
 from gateway.payments.reconcile import KINDS, Finding, reconcile
@@ -50,7 +50,7 @@ def _print(items: Sequence[Finding] | Sequence[Repair], as_json: bool, line: Cal
 def _list(args: argparse.Namespace) -> int:
     async def go() -> list[Finding]:
         settings = settings_of(args)
-        db = await Database(settings.path(settings.store_path)).open()
+        db = await Database(settings.path(settings.store.path)).open()
         try:
             return await reconcile(PaymentStore(db))
         finally:

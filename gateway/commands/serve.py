@@ -20,10 +20,10 @@ from types import FrameType
 from aiohttp import web
 
 from flows.errors import PishkhanError
-from gateway.app import create_app, open_gateway
+from gateway.app import create_app
+from gateway.assembly import open_gateway
 from gateway.commands.common import config_option, report, settings_of
 from gateway.settings import Settings, SettingsError
-from gateway.state.redis import redis_settings
 from gateway.telegram.polling import with_polling
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def check_workers(settings: Settings, workers: int) -> None:
     """Several workers need a shared store for conversations; refuse rather than split them."""
     if workers < 1:
         raise SettingsError(f"--workers {workers}: give 1 or more")
-    if workers > 1 and not redis_settings(settings).url:
+    if workers > 1 and not settings.redis.url:
         raise SettingsError(
             f"--workers {workers} needs Redis: each worker would keep its own sessions, so a citizen's next hop "
             "landing on another worker would start over. Set PISHKHAN_REDIS_URL=redis://host:6379/0 "

@@ -10,7 +10,7 @@ from channels.inbound import Inbound
 from channels.ussd.base import dial_path
 from flows.errors import PishkhanError
 from flows.gsm7 import sms_encoding, ussd_budget_used
-from gateway.app import open_gateway
+from gateway.assembly import open_gateway
 from gateway.commands.common import config_option, report, settings_of
 from gateway.views import channel_view
 

@@ -14,7 +14,7 @@ from flows.texts import pick
 from gateway.commands.common import config_option, report, settings_of
 from gateway.telegram.client import redacted
 from gateway.telegram.registry import ALLOWED_UPDATES
-from gateway.telegram.settings import BotSettings, telegram_settings
+from gateway.telegram.settings import BotSettings
 from gateway.telegram.texts import COMMANDS
 
 
@@ -30,7 +30,7 @@ def set_webhook(args: argparse.Namespace) -> int:
     """Register the webhook of one bot or of every configured bot."""
     try:
         settings = settings_of(args)
-        bots = telegram_settings(settings).configured()
+        bots = settings.telegram.configured()
     except PishkhanError as error:
         return report(error)
     if args.bot:

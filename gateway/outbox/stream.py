@@ -25,7 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
-from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, message_from_row
+from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, Sender, message_from_row
 from gateway.state.redis import RedisSettings
 from gateway.state.resilient import OUTAGE_ERRORS
 from gateway.store import Database
@@ -230,6 +230,13 @@ class StreamDispatcher(Dispatcher):
         await self.outbox.stream.close()
 
 
-def open_stream_dispatcher(db: Database, settings: RedisSettings) -> StreamDispatcher:
-    """The outbox and its dispatcher as the gateway runs them when Redis is configured."""
-    return StreamDispatcher(StreamOutbox(db, OutboxStream.connect(settings, BLOCK)))
+def open_stream_outbox(db: Database, settings: RedisSettings) -> StreamOutbox:
+    """The outbox as the gateway writes it when Redis is configured: rows in the store, ids on the stream."""
+    return StreamOutbox(db, OutboxStream.connect(settings, BLOCK))
+
+
+def dispatcher_for(outbox: Outbox, senders: dict[str, Sender]) -> Dispatcher:
+    """The dispatcher that reads `outbox` the way it is queued: the stream's consumer group, or the store."""
+    if isinstance(outbox, StreamOutbox):
+        return StreamDispatcher(outbox, senders)
+    return Dispatcher(outbox, senders)

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import gateway.payments.texts as texts
 from flows.errors import ProviderError
 from flows.masking import masked
 from gateway.outbox import Outbox
-from gateway.payments import texts
 from gateway.payments.links import link_url, looks_like_token, new_csrf, new_token, same_secret, token_hash
 from gateway.payments.models import Payment, PaymentError, Verification, request_payment_state
 from gateway.payments.providers import PaymentOrder, PaymentProvider

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.settings import SettingsError, section
+from gateway.settings_base import SettingsError, section, settings_section
 
 PROVIDERS = ("sandbox", "zarinpal")
 
 
+@settings_section
 @dataclass(frozen=True)
 class ZarinpalSettings:
     """Where the Zarinpal v4 API is and who we are to it."""
@@ -29,6 +30,7 @@ class ZarinpalSettings:
         return self.base_url.rstrip("/")
 
 
+@settings_section
 @dataclass(frozen=True)
 class PaymentSettings:
     """Links, the provider and the sweeper."""
@@ -45,7 +47,7 @@ class PaymentSettings:
     zarinpal: ZarinpalSettings = field(default_factory=ZarinpalSettings)
 
 
-def payment_settings(raw: Mapping[str, Any] | None) -> PaymentSettings:
+def payment_settings(raw: Mapping[str, Any] | None, name: str = "payments") -> PaymentSettings:
     """Read the `payments:` section; a SettingsError names a wrong key or value."""
     data = dict(raw or {})
     zarinpal = section(ZarinpalSettings, data.pop("zarinpal", None), "payments.zarinpal")

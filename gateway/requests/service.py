@@ -10,9 +10,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+import gateway.requests.texts as texts
 from flows.masking import mask_national_code, masked
 from flows.texts import pick
 from flows.tracking import new_tracking_code
@@ -20,7 +20,6 @@ from flows.validators import build_validator
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue import Catalogue, Service
 from gateway.outbox import Outbox
-from gateway.requests import texts
 from gateway.requests.lifecycle import (
     MAX_REASON,
     PAYMENT_STATES,
@@ -31,6 +30,7 @@ from gateway.requests.lifecycle import (
     check_transition,
     is_late,
 )
+from gateway.requests.settings import RequestSettings
 from gateway.requests.store import NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore
 
 log = logging.getLogger(__name__)
@@ -39,19 +39,6 @@ NOTIFY_CHANNEL = {"ussd": "sms", "sms": "sms", "telegram": "telegram"}
 """Where a citizen hears about changes: USSD sessions are gone by then, so USSD citizens get SMS."""
 
 SubmitHook = Callable[[RequestRecord], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class RequestSettings:
-    """`requests:` in settings.yaml."""
-
-    tracking_code_length: int = 11
-    idempotency_window: float = 3600.0
-    """Seconds during which a submission with the same idempotency key returns the first request."""
-    lookup_limit: int = 10
-    lookup_window: float = 600.0
-    """At most `lookup_limit` status lookups per address within this many seconds."""
-    my_requests_limit: int = 20
 
 
 def _is_national_code(spec: Any) -> bool:

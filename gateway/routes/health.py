@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from gateway.app import GATEWAY
+from gateway.runtime import GATEWAY
 
 READY_TIMEOUT = 1.0
 
@@ -27,9 +27,9 @@ async def readyz(request: web.Request) -> web.Response:
     """Every dependency answers; 503 naming the ones that do not. Advisory checks are reported
     but do not make the worker unready."""
     gateway = request.app[GATEWAY]
-    checks = gateway.ready_checks
+    checks = gateway.readiness.checks
     results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))
-    ready = all(ok for name, ok in results.items() if name not in gateway.advisory_checks)
+    ready = all(ok for name, ok in results.items() if name not in gateway.readiness.advisory)
     return web.json_response({"status": "ready" if ready else "not ready", "checks": results}, status=200 if ready else 503)
 
 

@@ -11,11 +11,11 @@ import urllib.parse
 
 from aiohttp import web
 
-from gateway.app import GATEWAY
 from gateway.payments import LinkProblem, PaymentService, pages
 from gateway.payments.links import same_secret
 from gateway.payments.sandbox import SANDBOX_PATH, SandboxBank
 from gateway.payments.texts import page_text
+from gateway.runtime import GATEWAY
 
 COOKIE = "pishkhan_pay"
 MAX_FORM = 1024

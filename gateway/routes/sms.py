@@ -14,8 +14,8 @@ from aiohttp import web
 
 from channels.sms import RETRY, Ack, SmsDialect, WireRequest, dialect_for
 from flows.errors import ChannelError
-from gateway.app import GATEWAY
-from gateway.sms import RetryLater, SmsService
+from gateway.runtime import GATEWAY
+from gateway.sms.service import RetryLater, SmsService
 from gateway.sms.settings import SmsSettings
 from gateway.webhook_auth import WebhookAuth
 

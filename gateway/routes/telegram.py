@@ -10,7 +10,7 @@ import logging
 from aiohttp import web
 from telegram import Update
 
-from gateway.app import GATEWAY
+from gateway.runtime import GATEWAY
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from channels.ussd.hubtel import Hubtel
 from flows.errors import ChannelError
 from flows.paging import Surface
 from flows.reply import Reply
-from gateway.app import GATEWAY
+from gateway.runtime import GATEWAY
 from gateway.webhook_auth import WebhookAuth
 
 log = logging.getLogger(__name__)

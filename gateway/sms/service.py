@@ -25,6 +25,7 @@ import logging
 import re
 from dataclasses import asdict, dataclass, replace
 
+import gateway.sms.texts as texts
 from channels.inbound import Inbound
 from channels.phone import to_e164
 from channels.sms import DeliveryReport, KeywordMatch, Keywords, MoMessage, render_sms, sms_surface
@@ -37,7 +38,6 @@ from flows.tracking import is_valid_tracking_code
 from gateway.conversations import Conversations, language_key, session_key
 from gateway.outbox import Outbox
 from gateway.requests import RequestService
-from gateway.sms import texts
 from gateway.sms.claims import Claim, TextClaims
 from gateway.sms.delivery import DeliveryChange, DeliveryStore
 from gateway.sms.optout import OptOuts

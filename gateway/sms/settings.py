@@ -8,7 +8,8 @@ from typing import Any
 
 from channels.sms import DIALECTS
 from channels.sms.surface import DEFAULT_MAX_SEGMENTS
-from gateway.settings import Settings, SettingsError, WebhookAuthSettings, section
+from gateway.settings_base import SettingsError, section, settings_section
+from gateway.webhook_auth import WebhookAuthSettings
 
 DEFAULT_KEYWORDS: dict[str, list[str]] = {
     "help": ["HELP", "راهنما"],
@@ -19,6 +20,7 @@ DEFAULT_KEYWORDS: dict[str, list[str]] = {
 }
 
 
+@settings_section
 @dataclass(frozen=True)
 class ProviderSettings:
     """One aggregator account: where to send, how it authenticates to us, how fast it may be called."""
@@ -48,6 +50,7 @@ class ProviderSettings:
         return WebhookAuthSettings(secret=self.secret, header=self.header, query_param=self.query_param, allow_ips=list(self.allow_ips))
 
 
+@settings_section
 @dataclass(frozen=True)
 class ShortNumber:
     """A number citizens text: the provider that serves it, the sender id we reply with, its flow."""
@@ -58,6 +61,7 @@ class ShortNumber:
     entry: str = "main:home"
 
 
+@settings_section
 @dataclass(frozen=True)
 class SmsSettings:
     """The SMS channel's settings."""
@@ -84,9 +88,9 @@ def _short_number(number: str, data: Any) -> ShortNumber:
     return section(ShortNumber, {"number": str(number), **fields}, f"sms.short_numbers.{number}")
 
 
-def load_sms_settings(settings: Settings) -> SmsSettings:
+def sms_settings(raw: Mapping[str, Any] | None, name: str = "sms") -> SmsSettings:
     """The `sms:` section, checked: every short number names a configured provider of a known type."""
-    data = dict(settings.raw.get("sms") or {})
+    data = dict(raw or {})
     providers: dict[str, ProviderSettings] = {}
     for name, spec in dict(data.pop("providers", None) or {}).items():
         provider = section(ProviderSettings, spec, f"sms.providers.{name}")

@@ -11,17 +11,16 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from gateway.settings import Settings, section
 from gateway.state.base import Pace, Reservation
 from gateway.state.memory import micros
 from gateway.state.resilient import ResilientState
+from gateway.state.settings import RedisSettings
 
 # Sliding window: drop events older than the window, count, add this one if under the limit.
 # Redis's own clock (TIME) keeps every worker on the same time line whatever the hosts' clocks say.
@@ -71,28 +70,6 @@ local held = math.max(tonumber(stored[2]) or 0, now + tonumber(ARGV[1]))
 redis.call('HSET', KEYS[1], 'until', string.format('%d', held))
 redis.call('PEXPIREAT', KEYS[1], math.floor(math.max(tonumber(stored[1]) or 0, held) / 1000) + 1)
 """
-
-
-@dataclass(frozen=True)
-class RedisSettings:
-    """The `redis:` section: where Redis is and how long the gateway waits for it."""
-
-    url: str = ""
-    prefix: str = "pishkhan:"
-    """Prefixed to every key, so several deployments can share one Redis."""
-    timeout: float = 1.0
-    """Seconds one command may take, queueing in a busy worker included (shorter, and an overloaded
-    worker mistakes its own lag for an outage); a hop does two or three and has 5 s."""
-    connect_timeout: float = 0.5
-    max_connections: int = 1024
-    """Connections per worker at most (one per command in flight); past it a hop degrades."""
-    retry_after: float = 1.0
-    """Seconds after a failure during which calls fail at once instead of waiting on a dead Redis."""
-
-
-def redis_settings(settings: Settings) -> RedisSettings:
-    """The `redis:` section, typed (the URL is the one `PISHKHAN_REDIS_URL` overrides)."""
-    return section(RedisSettings, settings.raw.get("redis"), "redis")
 
 
 def _ms(seconds: float) -> int:

@@ -15,6 +15,7 @@ from aiohttp import web
 from telegram.error import RetryAfter, TelegramError
 
 from gateway.background import cancel_and_wait
+from gateway.runtime import GATEWAY
 from gateway.telegram.client import redacted, retry_seconds
 from gateway.telegram.registry import ALLOWED_UPDATES, POLL_TIMEOUT, BotRegistry, BotRuntime
 
@@ -47,12 +48,8 @@ async def poll(registry: BotRegistry, bot: BotRuntime, timeout: int = POLL_TIMEO
 
 async def with_polling(app: Awaitable[web.Application]) -> web.Application:
     """The gateway's application, polling its bots while it runs (what `serve --telegram-polling` runs)."""
-    from gateway.app import GATEWAY
-
     built = await app
-    registry = built[GATEWAY].bots
-    assert registry is not None
-    enable_polling(built, registry)
+    enable_polling(built, built[GATEWAY].bots)
     return built
 
 

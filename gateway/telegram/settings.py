@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.settings import Settings, SettingsError, section
+from gateway.settings_base import SettingsError, section, settings_section
 
 DEFAULT_BASE_URL = "https://api.telegram.org/bot{token}"
 _NAME = re.compile(r"^[a-z0-9_-]{1,32}$")
@@ -16,6 +16,7 @@ _SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _TOKEN = re.compile(r"^[0-9]{1,20}:[A-Za-z0-9_-]{10,100}$")
 
 
+@settings_section
 @dataclass(frozen=True)
 class BotSettings:
     """One bot: its token, the webhook secret Telegram sends back, and where its Bot API lives."""
@@ -28,6 +29,7 @@ class BotSettings:
     python-telegram-bot >= 21.11 fills the placeholder itself (without one it appends the token)."""
 
 
+@settings_section
 @dataclass(frozen=True)
 class TelegramSettings:
     """All bots and how fast we may talk to them (Bot API limits: ~1 message/s a chat, ~30/s a bot)."""
@@ -69,9 +71,10 @@ class TelegramSettings:
         return found
 
 
-def telegram_settings(settings: Settings) -> TelegramSettings:
-    """The `telegram:` section."""
-    telegram = section(TelegramSettings, settings.raw.get("telegram"), "telegram")
+def telegram_settings(raw: Mapping[str, Any] | None, name: str = "telegram") -> TelegramSettings:
+    """The `telegram:` section, every bot checked (a bot's typo stops the start, not its first update)."""
+    telegram = section(TelegramSettings, raw, name)
+    telegram.configured()
     if telegram.per_chat_interval < 0 or telegram.per_second <= 0:
         raise SettingsError("telegram: per_chat_interval must be >= 0 and per_second > 0")
     if telegram.ready_retry <= 0:

@@ -389,8 +389,6 @@ async def post_update(client: Any, update: dict[str, Any] | str, *, secret: str 
 
 def with_bot(settings: Any, base_url: str, **telegram: Any) -> Any:
     """`settings` with one bot `main` on the fake (and any `telegram:` keys overridden)."""
-    import dataclasses
-
     section = {"bots": {"main": {"token": TOKEN, "secret": SECRET, "base_url": base_url}},
                "per_chat_interval": 0.0, "per_second": 1000.0, **telegram}
-    return dataclasses.replace(settings, raw={**settings.raw, "telegram": section})
+    return settings.updated({"telegram": section})

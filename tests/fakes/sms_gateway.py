@@ -7,7 +7,6 @@ listens on a known port so the fakes can call its webhooks back, as real aggrega
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ ALI = "+989121234567"
 
 def sms_settings(settings: Settings, kannel_url: str, jasmin_url: str, public_url: str, **overrides: Any) -> Settings:
     """The shipped settings with both providers pointed at the fakes."""
-    sms = dict(settings.raw["sms"])
+    sms = dict(settings.source["sms"])
     providers = {
         "kannel": {**sms["providers"]["kannel"], "base_url": kannel_url, "username": fake_kannel.USERNAME,
                    "password": fake_kannel.PASSWORD, "secret": KANNEL_SECRET, "timeout": 0.5, "rate": 200, "burst": 50},
@@ -40,8 +39,7 @@ def sms_settings(settings: Settings, kannel_url: str, jasmin_url: str, public_ur
     for name, changes in overrides.pop("providers", {}).items():
         providers[name].update(changes)
     sms.update(providers=providers, **overrides)
-    server = dataclasses.replace(settings.server, public_base_url=public_url)
-    return dataclasses.replace(settings, server=server, raw={**settings.raw, "sms": sms})
+    return settings.updated({"server": {"public_base_url": public_url}, "sms": sms})
 
 
 @dataclass

@@ -15,7 +15,6 @@ Fixtures for test modules to import: `fake` (the bank, served locally, and its b
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import urllib.parse
 from dataclasses import dataclass, field
@@ -125,9 +124,8 @@ class FakeZarinpal:
 
 def with_zarinpal(settings: Settings, base_url: str) -> Settings:
     """`settings` with Zarinpal at `base_url` as the payment provider, verified as soon as asked."""
-    payments = {**settings.raw.get("payments", {}), "provider": "zarinpal", "verify_after": 0,
-                "zarinpal": {"base_url": base_url, "merchant_id": MERCHANT, "timeout": 2}}
-    return dataclasses.replace(settings, raw={**settings.raw, "payments": payments})
+    return settings.updated({"payments": {"provider": "zarinpal", "verify_after": 0,
+                                          "zarinpal": {"base_url": base_url, "merchant_id": MERCHANT, "timeout": 2}}})
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ async def test_last_use_is_written_once_a_minute_and_listed(client, settings: Se
     latest = await last_used()
     assert latest is not None and latest >= first and db.conn.total_changes == writes + 1  # one write: the SQL re-checks
 
-    monkeypatch.setenv("PISHKHAN_STORE_PATH", settings.store_path)
+    monkeypatch.setenv("PISHKHAN_STORE_PATH", settings.store.path)
     assert await asyncio.to_thread(main, ["--config", CONFIG, "tokens", "list"]) == 0
     listed = capsys.readouterr().out
     stamp = datetime.datetime.fromtimestamp(latest).strftime("%Y-%m-%d %H:%M")

@@ -5,7 +5,6 @@ and never lost while Redis is down."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -206,8 +205,7 @@ async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, 
 
 
 async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(settings: Settings, redis_server: RedisServer) -> None:  # noqa: F811
-    raw = {**settings.raw, "redis": {**settings.raw["redis"], "url": redis_server.url}}
-    gateway = await open_gateway(dataclasses.replace(settings, raw=raw))
+    gateway = await open_gateway(settings.updated({"redis": {"url": redis_server.url}}))
     try:
         assert isinstance(gateway.dispatcher, StreamDispatcher)
         sender = FakeSender("m-5")

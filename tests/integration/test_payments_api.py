@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -58,7 +57,7 @@ def test_reconcile_lists_pending_mismatched_and_orphaned(tmp_path: Path, monkeyp
     monkeypatch.setenv("PISHKHAN_STORE_PATH", str(store))
 
     async def prepare() -> None:
-        gateway = await open_gateway(dataclasses.replace(load_settings(CONFIG, environ={}), store_path=str(store)))
+        gateway = await open_gateway(load_settings(CONFIG, environ={}).updated({"store": {"path": str(store)}}))
         try:
             records = []
             for phone in ("tel:+989121111111", "tel:+989122222222", "tel:+989123333333"):

@@ -4,7 +4,6 @@ to continue, on the in-process store and on Redis alike."""
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -43,8 +42,7 @@ def open_client(request: pytest.FixtureRequest, aiohttp_client, settings: Settin
     redis = {"url": request.getfixturevalue("shared_redis").url, "prefix": f"t{uuid.uuid4().hex}:"} if request.param == "redis" else {}
 
     async def build(window: float = 300):  # type: ignore[no-untyped-def]
-        raw = {**settings.raw, "redis": {**settings.raw.get("redis", {}), **redis}, "resume": {"window": window}}
-        return await aiohttp_client(await create_app(dataclasses.replace(settings, raw=raw)))
+        return await aiohttp_client(await create_app(settings.updated({"redis": redis, "resume": {"window": window}})))
     return build
 
 

@@ -6,7 +6,6 @@ and two SMS senders of two gateways (two workers) keep one provider's rate betwe
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import itertools
 import time
 import uuid
@@ -148,8 +147,7 @@ async def test_two_workers_sms_senders_share_one_provider_rate(aiohttp_server, s
     kannel_url = str((await aiohttp_server(kannel.app())).make_url("")).rstrip("/")
     configured = sms_settings(settings, kannel_url, "http://127.0.0.1:9", f"http://127.0.0.1:{unused_port()}",
                               providers={"kannel": {"rate": RATE, "burst": 1}})
-    redis = {**configured.raw["redis"], "url": shared_redis.url, "prefix": f"t{uuid.uuid4().hex}:"}
-    configured = dataclasses.replace(configured, raw={**configured.raw, "redis": redis})
+    configured = configured.updated({"redis": {"url": shared_redis.url, "prefix": f"t{uuid.uuid4().hex}:"}})
     workers = [await open_gateway(configured), await open_gateway(configured)]  # one store file, one Redis
     try:
         outbox = workers[0].outbox

@@ -53,7 +53,7 @@ def test_settings_check_the_provider_and_zarinpal_merchant() -> None:
         payment_settings({"provider": "zarinpal"})
     with pytest.raises(SettingsError, match="use one of sandbox, zarinpal"):
         payment_settings({"provider": "paypal"})
-    with pytest.raises(SettingsError, match="unknown keys"):
+    with pytest.raises(SettingsError, match="unknown key \\(did you mean `link_ttl`"):
         payment_settings({"link_tll": 5})
     zarinpal = payment_settings({"provider": "zarinpal", "zarinpal": {"merchant_id": "m", "sandbox": True}}).zarinpal
     assert zarinpal.url == "https://sandbox.zarinpal.com"

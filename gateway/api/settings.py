@@ -1,0 +1,17 @@
+"""`api:` in settings.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gateway.settings_base import settings_section
+
+
+@settings_section
+@dataclass(frozen=True)
+class ApiSettings:
+    """`api:` in settings.yaml."""
+
+    max_body_bytes: int = 16384
+    default_page: int = 50
+    max_page: int = 200

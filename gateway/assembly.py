@@ -1,0 +1,101 @@
+"""The composition root: builds every part of a gateway in dependency order, once, and returns the
+finished `Gateway` (PTB's ApplicationBuilder and goflow's engine builder are the models).
+
+Order: store → shared state → outbox → catalogue → requests → actions → engine → conversations →
+channels (SMS, bots) → payments → dispatcher (with the channels' senders) → readiness. Nothing is
+patched after it is built; a part that fails to build closes what was opened before it.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flows.engine import Action
+from flows.errors import FlowErrors
+from gateway.actions import request_actions
+from gateway.catalogue import Catalogue
+from gateway.conversations import Conversations, ConversationSettings
+from gateway.engines import EngineBuilder, LiveCatalogue
+from gateway.flowfiles import read_catalogue
+from gateway.outbox import Outbox, Sender
+from gateway.outbox.stream import dispatcher_for, open_stream_outbox
+from gateway.payments.setup import build_payments
+from gateway.requests.setup import build_requests, stored_catalogue
+from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
+from gateway.settings import Settings
+from gateway.sms.setup import build_sms
+from gateway.state import MemoryState, StateStore
+from gateway.state.redis import open_redis_state
+from gateway.store import Database
+from gateway.telegram.setup import bot_checks, open_bots
+
+log = logging.getLogger(__name__)
+
+
+def conversation_settings(settings: Settings) -> ConversationSettings:
+    """Session lifetimes from the settings."""
+    s = settings.sessions
+    return ConversationSettings(
+        ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl},
+        language_ttl=s.language_ttl,
+        direct_dial_root=settings.ussd.direct_dial_root,
+        resume_window=settings.resume.window,
+    )
+
+
+async def open_gateway(settings: Settings) -> Gateway:
+    """Open the store and state, read the catalogue and flows, check them, and build every service;
+    raises FlowErrors on broken flows (after closing whatever was opened)."""
+    errors: list = []
+    yaml_catalogue = read_catalogue(settings, errors)
+    if errors:
+        raise FlowErrors(errors)
+    closers: list[Closer] = []
+    try:
+        return await _build(settings, yaml_catalogue, closers)
+    except BaseException:
+        for closer in reversed(closers):
+            await closer()
+        raise
+
+
+async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Closer]) -> Gateway:
+    db = await Database(settings.path(settings.store.path)).open()
+    closers.append(db.close)
+    state: StateStore
+    outbox: Outbox
+    if settings.redis.url:
+        state = open_redis_state(settings.redis)
+        outbox = open_stream_outbox(db, settings.redis)  # the outbox queue on a Redis Stream
+    else:
+        state, outbox = MemoryState(), Outbox(db)
+    closers.append(state.close)
+    live = LiveCatalogue(await stored_catalogue(db, settings, yaml_catalogue))
+    requests = build_requests(settings, db, outbox, lambda: live.current)
+    actions: dict[str, Action] = request_actions(requests, state, tuple(settings.flows.languages))
+    engines = EngineBuilder.from_disk(settings, actions)
+    conversations = Conversations(engines.build(live.current), state, conversation_settings(settings))
+    sms, sms_sender = build_sms(settings, db, state, outbox, requests, conversations)
+    closers.append(sms.close)
+    bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)
+    closers.append(bots.close)
+    payments = build_payments(settings.payments, db, requests, outbox, lambda: live.current, settings.server.public_base_url)
+    closers.append(payments.provider.close)
+    senders: dict[str, Sender] = {"telegram": bot_sender}
+    if sms_sender is not None:
+        senders["sms"] = sms_sender
+        closers.append(sms_sender.close)
+    dispatcher = dispatcher_for(outbox, senders)
+    closers.append(dispatcher.close)
+    await requests.resend_unnotified()
+
+    async def catalogue_ready() -> bool:
+        return bool(live.current.services)
+
+    checks: dict[str, ReadyCheck] = {"store": db.ping, "redis" if settings.redis.url else "state": state.ping, "catalogue": catalogue_ready}
+    bot_ready, advisory = bot_checks(settings, bots)
+    return Gateway(
+        settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, live=live, engines=engines,
+        conversations=conversations, requests=requests, payments=payments, sms=sms, bots=bots,
+        readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), closers=tuple(closers),
+    )
