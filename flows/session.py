@@ -23,9 +23,6 @@ class Session:
     page: int = 0
     retries: int = 0
     phone: str | None = None
-    provider_session: str | None = None
-    last_text: str = ""
-    """What a USSD provider sent last, to find the new input in an accumulated `a*b*c` string."""
     ended: bool = False
     started_at: float = 0.0
     updated_at: float = 0.0

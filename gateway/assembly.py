@@ -14,7 +14,7 @@ from flows.engine import Action
 from flows.errors import FlowErrors
 from gateway.actions import request_actions
 from gateway.catalogue import Catalogue
-from gateway.conversations import Conversations, ConversationSettings
+from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder, LiveCatalogue
 from gateway.flowfiles import read_catalogue
 from gateway.outbox import Outbox, Sender
@@ -22,25 +22,22 @@ from gateway.outbox.stream import dispatcher_for, open_stream_outbox
 from gateway.payments.setup import build_payments
 from gateway.requests.setup import build_requests, stored_catalogue
 from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
+from gateway.sessions import Sessions, SessionSettings
 from gateway.settings import Settings
 from gateway.sms.setup import build_sms
 from gateway.state import MemoryState, StateStore
 from gateway.state.redis import open_redis_state
 from gateway.store import Database
 from gateway.telegram.setup import bot_checks, open_bots
+from gateway.ussd.service import UssdService
 
 log = logging.getLogger(__name__)
 
 
-def conversation_settings(settings: Settings) -> ConversationSettings:
+def session_settings(settings: Settings) -> SessionSettings:
     """Session lifetimes from the settings."""
     s = settings.sessions
-    return ConversationSettings(
-        ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl},
-        language_ttl=s.language_ttl,
-        direct_dial_root=settings.ussd.direct_dial_root,
-        resume_window=settings.resume.window,
-    )
+    return SessionSettings(ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl}, language_ttl=s.language_ttl)
 
 
 async def open_gateway(settings: Settings) -> Gateway:
@@ -74,7 +71,9 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
     requests = build_requests(settings, db, outbox, lambda: live.current)
     actions: dict[str, Action] = request_actions(requests, state, tuple(settings.flows.languages))
     engines = EngineBuilder.from_disk(settings, actions)
-    conversations = Conversations(engines.build(live.current), state, conversation_settings(settings))
+    sessions = Sessions(state, session_settings(settings))
+    conversations = Conversations(engines.build(live.current), sessions, direct_dial_root=settings.ussd.direct_dial_root)
+    ussd = UssdService(conversations, resume_window=settings.resume.window)
     sms, sms_sender = build_sms(settings, db, state, outbox, requests, conversations)
     closers.append(sms.close)
     bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)
@@ -96,6 +95,6 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
     bot_ready, advisory = bot_checks(settings, bots)
     return Gateway(
         settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, live=live, engines=engines,
-        conversations=conversations, requests=requests, payments=payments, sms=sms, bots=bots,
+        conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots,
         readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), closers=tuple(closers),
     )

@@ -23,6 +23,7 @@ from gateway.sms.service import SmsService
 from gateway.state import StateStore
 from gateway.store import Database
 from gateway.telegram.registry import BotRegistry
+from gateway.ussd.service import UssdService
 
 ReadyCheck = Callable[[], Awaitable[bool]]
 Closer = Callable[[], Awaitable[None]]
@@ -49,6 +50,7 @@ class Gateway:
     live: LiveCatalogue
     engines: EngineBuilder
     conversations: Conversations
+    ussd: UssdService
     requests: RequestService
     payments: PaymentService
     sms: SmsService

@@ -106,7 +106,7 @@ async def run_transcript(gateway: Gateway, path: Path) -> list[StepFailure]:
             answer = await gateway.sms.answer(inbound, gateway.sms.numbers.for_receiver(str(data.get("short_number", ""))))
             shown, end = answer.text, answer.end
         else:
-            reply = await gateway.conversations.turn(inbound, view.surface)
+            reply = await (gateway.ussd.hop if channel == "ussd" else gateway.conversations.turn)(inbound, view.surface)
             shown, end = view.render(reply), reply.end
         failures.extend(_check(name, number, step, shown, end, gateway, channel))
         failures.extend(_remember(name, number, step, shown, memory))

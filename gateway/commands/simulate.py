@@ -41,7 +41,7 @@ async def _chat(args: argparse.Namespace) -> int:
                 encoding = sms_encoding(answer.text)
                 print(f"{answer.text}\n[{encoding.coding}, {encoding.segments} segment(s)]")
                 continue
-            reply = await gateway.conversations.turn(inbound, view.surface)
+            reply = await (gateway.ussd.hop if args.channel == "ussd" else gateway.conversations.turn)(inbound, view.surface)
             shown = view.render(reply)
             print(shown)
             if args.channel == "ussd":

@@ -62,7 +62,7 @@ async def ussd_hop(request: web.Request) -> web.Response:
         return web.Response(status=exc.status, text=f"END Bad request: {exc}")
     surface = _surface(*gateway.settings.ussd.limits(network))
     try:
-        reply = await asyncio.wait_for(gateway.conversations.turn(inbound, surface), HOP_BUDGET)
+        reply = await asyncio.wait_for(gateway.ussd.hop(inbound, surface), HOP_BUDGET)
     except TimeoutError:
         log.warning("USSD hop over budget on %s", dialect.name)
         reply = SORRY

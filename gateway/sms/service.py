@@ -35,9 +35,10 @@ from flows.model import InputNode, MenuNode
 from flows.normalise import normalise_input
 from flows.session import Session
 from flows.tracking import is_valid_tracking_code
-from gateway.conversations import Conversations, language_key, session_key
+from gateway.conversations import Conversations
 from gateway.outbox import Outbox
 from gateway.requests import RequestService
+from gateway.sessions import SessionKey
 from gateway.sms.claims import Claim, TextClaims
 from gateway.sms.delivery import DeliveryChange, DeliveryStore
 from gateway.sms.optout import OptOuts
@@ -223,9 +224,7 @@ class SmsService:
         return SmsReply(await self._status(inbound, match.argument, lang), lang)
 
     async def _live_session(self, address: str) -> Session | None:
-        stored = await self.state.get(session_key("sms", address))
-        session = Session.from_dict(stored) if stored else None
-        return None if session is None or session.ended else session
+        return await self.conversations.sessions.live(SessionKey("sms", address))
 
     def _flow_takes(self, session: Session | None, number: int) -> bool:
         """Whether the screen the citizen is on takes this number as an answer."""
@@ -238,9 +237,9 @@ class SmsService:
         """The citizen's chosen language, else the keyword's, else the default."""
         if session is not None and session.lang_chosen:
             return session.lang
-        remembered = await self.state.get(language_key(address))
-        if remembered and remembered.get("lang") in self.languages:
-            return str(remembered["lang"])
+        remembered = await self.conversations.sessions.language(address)
+        if remembered in self.languages:
+            return str(remembered)
         return match.lang if match.lang in self.languages else self.languages[0]
 
     async def _converse(self, inbound: Inbound, text: str, session: Session | None) -> SmsReply:
@@ -253,7 +252,7 @@ class SmsService:
         """Whether a first text answers the screen the session opens on: an option number of its menu,
         or a valid answer to its question."""
         flows = self.conversations.engine.flows
-        ref = inbound.entry or (flows.home if await self.state.get(language_key(inbound.address)) else flows.entry)
+        ref = inbound.entry or (flows.home if await self.conversations.sessions.language(inbound.address) else flows.entry)
         node = flows.find(ref)
         choice = normalise_input(text)
         if isinstance(node, InputNode):

@@ -34,9 +34,9 @@ from flows.masking import masked
 from flows.normalise import normalise_input
 from flows.paging import Surface
 from flows.reply import Reply
-from flows.session import Session
 from flows.texts import LocalisedText, pick
-from gateway.conversations import Conversations, language_key, session_key
+from gateway.conversations import Conversations
+from gateway.sessions import SessionKey
 from gateway.state import StateStore
 from gateway.telegram import texts
 from gateway.telegram.client import BotClient, redacted
@@ -65,7 +65,6 @@ class BotService:
         listing: RequestListing,
         *,
         languages: tuple[str, ...],
-        session_ttl: float,
         reply_wait_limit: float,
     ) -> None:
         self.conversations = conversations
@@ -73,7 +72,7 @@ class BotService:
         self.contacts = contacts
         self.listing = listing
         self.languages = languages
-        self.session_ttl = session_ttl
+        self.sessions = conversations.sessions
         self.reply_wait_limit = reply_wait_limit
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._my_requests_labels = {normalise_input(label) for label in texts.MY_REQUESTS.values()}
@@ -118,7 +117,7 @@ class BotService:
         elif event.kind is Kind.TEXT and normalise_input(event.text) in self._my_requests_labels:
             await self._my_requests(bot, event, address)
         elif event.kind is Kind.TEXT:
-            fresh = await self.state.get(session_key("telegram", address)) is None
+            fresh = await self.sessions.live(SessionKey("telegram", address)) is None
             # with no conversation going, a greeting opens the menu rather than counting as a wrong choice
             await self._show(bot, event, await self._turn(bot, event, "" if fresh else event.text, new_session=fresh))
         else:
@@ -126,9 +125,9 @@ class BotService:
 
     async def _lang(self, address: str, event: BotUpdate) -> str:
         """The chat's chosen language, else the Telegram app's language when we speak it, else the default."""
-        remembered = await self.state.get(language_key(address))
-        if remembered and remembered.get("lang") in self.languages:
-            return str(remembered["lang"])
+        remembered = await self.sessions.language(address)
+        if remembered in self.languages:
+            return str(remembered)
         hint = (event.language_code or "")[:2]
         return hint if hint in self.languages else self.languages[0]
 
@@ -161,7 +160,7 @@ class BotService:
         if reply.end:
             await self.state.delete(menu_key(address))
         else:
-            await self.state.set(menu_key(address), {"token": token, "message_id": last}, self.session_ttl)
+            await self.state.set(menu_key(address), {"token": token, "message_id": last}, self.sessions.ttl("telegram"))
 
     async def _start(self, bot: BotClient, event: BotUpdate, address: str, edit: int | None = None) -> None:
         """A fresh conversation at the top; a citizen without a verified number is invited to share it."""
@@ -221,17 +220,8 @@ class BotService:
             await self._say(bot, event, texts.BAD_NUMBER, lang, keyboard)
             return
         await self.contacts.verify(bot.name, event.user_id, event.chat_id, phone)
-        await self._attach_phone(address, phone)
+        await self.sessions.attach_phone(SessionKey("telegram", address), phone)
         log.info("bot %s: %s verified %s", bot.name, address, masked(f"tel:{phone}"))
         verified = {k: v.replace("{phone}", left_to_right(phone)) for k, v in texts.VERIFIED.items()}
         await self._say(bot, event, verified, lang, persistent_keyboard(pick(texts.MY_REQUESTS, lang), lang))
         await self._my_requests(bot, event, address)
-
-    async def _attach_phone(self, address: str, phone: str) -> None:
-        """A conversation already going gets the number too, so a request submitted in it carries it."""
-        key = session_key("telegram", address)
-        stored = await self.state.get(key)
-        if stored:
-            session = Session.from_dict(stored)
-            session.phone = phone
-            await self.state.set(key, session.to_dict(), self.session_ttl)

@@ -42,7 +42,6 @@ async def open_bots(
     service = BotService(
         conversations, state, contacts, listing,
         languages=tuple(settings.flows.languages),
-        session_ttl=settings.sessions.telegram_ttl,
         reply_wait_limit=telegram.reply_wait_limit,
     )
     bots = telegram.configured()

@@ -6,9 +6,7 @@ listens on a known port so the fakes can call its webhooks back, as real aggrega
 
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +16,7 @@ from fakes import jasmin as fake_jasmin
 from fakes import kannel as fake_kannel
 from fakes.jasmin import FakeJasmin
 from fakes.kannel import FakeKannel
+from waiting import eventually  # noqa: F401  (re-exported for the SMS tests)
 
 from gateway.app import GATEWAY, Gateway, create_app
 from gateway.settings import Settings
@@ -91,20 +90,6 @@ class SmsRig:
         """The text Kannel was asked to send for an outbox row (our reference is in its dlr-url)."""
         [call] = [c for c in self.kannel.calls if f"ref={outbox_id}&" in c["dlr-url"]][-1:]
         return call["text"]
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 3.0) -> Any:
-    """Poll until `check()` is truthy (the dispatcher runs in the background)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if asyncio.iscoroutine(result):
-            result = await result
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
 
 
 async def start_rig(aiohttp_server, aiohttp_client, settings: Settings, **overrides: Any) -> SmsRig:  # type: ignore[no-untyped-def]

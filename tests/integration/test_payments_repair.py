@@ -15,6 +15,7 @@ import pytest
 from fakes.payer import decide_at_sandbox, outbox, payment_state, start_payment
 from fakes.zarinpal import MERCHANT, fake, zclient  # noqa: F401  (fixtures)
 from ussd_citizen import apply_by_ussd
+from waiting import eventually
 
 from gateway.app import GATEWAY
 from gateway.cli import main
@@ -37,6 +38,11 @@ async def repair_cli(capsys: pytest.CaptureFixture[str], *flags: str) -> tuple[i
     """Run the command in its own thread and event loop (the fake bank keeps serving on this one)."""
     code = await asyncio.to_thread(main, ["--config", CONFIG, "payments", "reconcile", "--repair", *flags])
     return code, capsys.readouterr().out
+
+
+async def outbox_idle(client: Any) -> bool:
+    """Nothing left for the dispatcher to send."""
+    return not await client.app[GATEWAY].db.fetchall("SELECT id FROM outbox WHERE state IN ('pending', 'sending')")
 
 
 async def snapshot(client: Any) -> dict[str, list[dict[str, Any]]]:
@@ -72,6 +78,7 @@ async def test_repair_settles_missed_callbacks_and_a_second_run_changes_nothing(
     [receipt] = await outbox(zclient, "payment_receipt")
     assert receipt["meta"]["tracking_code"] == paid and str(bank.sessions[paid_authority].ref_id) in receipt["text"]
 
+    await eventually(lambda: outbox_idle(zclient))  # the app's dispatcher sends what the repair queued
     before = await snapshot(zclient)
     code, out = await repair_cli(capsys)
     assert await snapshot(zclient) == before

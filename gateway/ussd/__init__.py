@@ -1,0 +1,1 @@
+"""The USSD channel in the gateway: the rules of USSD sessions (`gateway.ussd.service`)."""
