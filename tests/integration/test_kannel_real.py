@@ -294,3 +294,11 @@ async def test_persian_menus_status_and_downtime_through_a_real_kannel(tmp_path:
         assert phone.inbox()[phone.seen :] == [], "a text answered more than once"
     finally:
         phone.hang_up()
+
+
+def test_the_readme_quotes_the_kannel_conf_this_test_runs() -> None:
+    readme = (ROOT / "README.md").read_text()
+    quoted = re.search(r"\*\*Kannel\.\*\*.*?```text\n(.*?)```", readme, re.S)
+    assert quoted, "README.md has no Kannel section quoting deploy/kannel/kannel.conf"
+    conf = KANNEL_CONF.read_text().splitlines()
+    assert [line for line in quoted.group(1).splitlines() if line and line not in conf] == []
