@@ -1,10 +1,13 @@
 """Kannel: texts in from an `sms-service` get-url, `sendsms` out, delivery reports to our dlr-url.
 
-The sms-service is configured to call us with Kannel's escape codes, e.g.
-`get-url = "https://gw/sms/inbound/kannel?id=%I&sender=%p&receiver=%P&text=%a&coding=%c&charset=%C"`
-(`message`/`to` are accepted for `text`/`receiver`, as RapidPro's Courier names them). Kannel sends
-whatever body we answer back to the citizen as an SMS, so we answer 200 with an empty body and the
-reply leaves through the outbox instead.
+The sms-service is configured to call us with Kannel's escape codes (deploy/kannel/kannel.conf):
+`get-url = "http://127.0.0.1:8080/sms/inbound/kannel?id=%I&sender=%p&receiver=%P&text=%b&coding=%c&charset=%C"`
+(`message`/`to` are accepted for `text`/`receiver`, as RapidPro's Courier names them). `%b` is the
+text's bytes as they came, UTF-16BE for Persian (coding 2, charset UTF-16BE); `%a` must not be used:
+it joins the words with `+` after splitting on space bytes, even inside UCS-2 characters, so a
+ZWNJ (20 0C) collapses to one `+` and an Arabic comma (06 0C) loses its second byte.
+Kannel sends whatever body we answer back to the citizen as an SMS unless the service has
+`max-messages = 0`; we answer 200 with an empty body and the reply leaves through the outbox.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 Reports arrive late, twice, and out of order (a `sent to SMSC` after `delivered`). The state only
 moves forward: accepted < sent_to_smsc < a final state (delivered, failed, expired), and the first
 final state stays. So any order of the same reports ends in the same state, and a repeated report
-changes nothing but the count.
+changes nothing but the count. The stored detail (the provider's own words, e.g. `1 stat:DELIVRD`)
+is that of the report that set the state: a late `8 ACK/` after `delivered` does not replace it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ def merge(current: str | None, reported: str) -> str:
     if current in FINAL:
         return current
     return reported if _RANK[reported] > _RANK[current] else current
+
+
+def _detail_after(stored: str | None, reported: str | None, *, moved: bool, took: bool) -> str | None:
+    """The detail to keep: a report's own when it moved the state, or when it is the first report of
+    the state the send recorded (`took`: the state is the reported one); else the stored one. So a
+    late or repeated report leaves it as it was."""
+    if reported is not None and (moved or (took and stored is None)):
+        return reported
+    return stored
 
 
 @dataclass(frozen=True)
@@ -54,18 +64,19 @@ class DeliveryStore:
         now = time.time()
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT state, outbox_id FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id)
+                "SELECT state, outbox_id, detail FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id)
             ) as cursor:
                 row = await cursor.fetchone()
             before = row["state"] if row else None
             after = merge(before, state)
+            detail = _detail_after(row["detail"] if row else None, detail, moved=after != before, took=after == state)
             linked = outbox_id if outbox_id is not None else (row["outbox_id"] if row else None)
             await conn.execute(
                 "INSERT INTO sms_deliveries"
                 " (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (provider, provider_message_id) DO UPDATE SET outbox_id = excluded.outbox_id, state = excluded.state,"
-                " detail = COALESCE(excluded.detail, detail), reports = reports + excluded.reports,"
+                " detail = excluded.detail, reports = reports + excluded.reports,"
                 " coding = COALESCE(excluded.coding, coding), segments = COALESCE(excluded.segments, segments), updated_at = excluded.updated_at",
                 (provider, message_id, linked, after, detail, int(report), coding, segments, now, now),
             )

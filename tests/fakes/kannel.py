@@ -65,10 +65,11 @@ class FakeKannel:
 
     @staticmethod
     async def mo(template: str, *, sender: str, receiver: str, text: str, message_id: str, ucs2: bool = False) -> tuple[int, str]:
-        """A citizen's text through an sms-service get-url (`%p %P %a %I %c %C`); (status, body).
-        With `ucs2` the text arrives as UTF-16BE bytes (`%b`, coding 2), as without mo-recode."""
-        raw = quote(text.encode("utf-16-be")) if ucs2 else quote(text)
-        codes = {"p": quote(sender), "P": quote(receiver), "I": quote(message_id), "a": raw, "b": raw,
+        """A citizen's text through an sms-service get-url (`%p %P %a %b %I %c %C`); (status, body).
+        With `ucs2` the text arrives as UTF-16BE bytes (`%b`, coding 2), as without mo-recode. `%a` is
+        the words joined by `+` as Kannel makes it, split on space bytes even inside UCS-2 characters."""
+        data = text.encode("utf-16-be") if ucs2 else text.encode()
+        codes = {"p": quote(sender), "P": quote(receiver), "I": quote(message_id), "a": "+".join(map(quote, data.split())), "b": quote(data),
                  "c": "2" if ucs2 else "0", "C": "UTF-16BE" if ucs2 else "UTF-8"}
         url = re.sub(r"%([a-zA-Z])", lambda m: codes.get(m.group(1), m.group(0)), template)  # one pass, as Kannel does
         async with aiohttp.ClientSession() as http:

@@ -10,52 +10,15 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from gateway_process import serve
+
 PHONE = "+989121234567"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@contextmanager
-def serve(store: Path) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """A running gateway and its base URL; killed (by its own pid) when the block ends."""
-    port = free_port()
-    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the gateway did not start: {process.stderr.read().decode()[-2000:]}") from None  # type: ignore[union-attr]
-                time.sleep(0.05)
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(5)
-        process.stderr.close()  # type: ignore[union-attr]
 
 
 def ussd(base: str, inputs: list[str]) -> str:

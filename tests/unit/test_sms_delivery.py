@@ -49,3 +49,24 @@ async def test_the_store_counts_reports_and_mirrors_the_outbox_row(tmp_path: Pat
         assert (await db.fetchone("SELECT delivery FROM outbox WHERE id = 9")) == {"delivery": "delivered"}
     finally:
         await db.close()
+
+
+async def test_a_late_or_repeated_report_leaves_the_final_states_detail(tmp_path: Path) -> None:
+    reports = [("accepted", "4"), ("sent_to_smsc", "8 ACK/"), ("delivered", "1 stat:DELIVRD err:000")]
+    db = await Database(tmp_path / "d.sqlite3").open()
+    try:
+        store = DeliveryStore(db)
+        for number, order in enumerate(itertools.permutations(reports)):   # Kannel sends 8 after 1 for a split message
+            for state, detail in order:
+                await store.report("kannel", str(number), state, detail)
+            row = await store.get("kannel", str(number))
+            assert (row["state"], row["detail"]) == ("delivered", "1 stat:DELIVRD err:000"), order
+        for state, detail in [("delivered", "1 stat:DELIVRD err:000 (again)"), ("failed", "2 stat:UNDELIV err:001")]:
+            assert not (await store.report("kannel", "0", state, detail)).changed
+        row = await store.get("kannel", "0")
+        assert (row["state"], row["detail"], row["reports"]) == ("delivered", "1 stat:DELIVRD err:000", 5)
+        await store.report("kannel", "first", "accepted", "4")   # the first words on a state are kept
+        await store.report("kannel", "first", "accepted", "4 again")
+        assert (await store.get("kannel", "first"))["detail"] == "4"
+    finally:
+        await db.close()
