@@ -6,6 +6,7 @@ moves the citizen on."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,16 +16,15 @@ from flows import phrases
 from flows.engine import Engine
 from flows.model import InputNode, MenuNode, Node
 from flows.paging import Surface, compose, compose_reply
-from flows.reply import Choice, Reply
+from flows.reply import Choice
 from flows.texts import pick, render
 from flows.tracking import verhoeff_check_digit
 from gateway.actions import base_actions
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.settings import load_settings
 from gateway.sms.settings import load_sms_settings
-from tests.conftest import CONFIG
 
-SETTINGS = load_settings(CONFIG, environ={})
+SETTINGS = load_settings(Path(__file__).resolve().parents[2] / "config", environ={})
 FLOWS = build_flowset(SETTINGS, read_catalogue(SETTINGS, []), base_actions())
 SURFACES = {
     "ussd": ussd_surface(SETTINGS.ussd.gsm_limit, SETTINGS.ussd.ucs2_limit),
@@ -69,10 +69,6 @@ def good_answer(node: Node) -> str:
     return accepted[0]
 
 
-def words_of(text: str) -> list[str]:
-    return text.split()
-
-
 def check_breaks(full: str, bodies: list[str], surface: Surface, lang: str, nav: list[Choice]) -> None:
     """Each page's text ends at a line end or a sentence end, unless that sentence is longer than a page."""
     more = Choice("98", pick(phrases.MORE, lang), nav=True)
@@ -104,18 +100,18 @@ async def test_error_screen_pages_through_98_whole_then_a_valid_answer_moves_on(
     while pages[-1].page + 1 < pages[-1].pages:
         assert engine.current(session, surface) == pages[-1]  # a provider's retry of the hop
         pages.append(await engine.handle(session, "98", surface))
+    assert engine.current(session, surface) == pages[-1]
     assert session.node == ref and [p.page for p in pages] == list(range(pages[0].pages))
 
     for page in pages:
         assert surface.fits(compose_reply(page)), f"over the page:\n{compose_reply(page)}"
         assert [c.key for c in page.navigation if c.key == "98"] == (["98"] if page is not pages[-1] else [])
     full = f"{notice}\n{render(node.text, lang, session.vars)}"
-    assert words_of(" ".join(p.body for p in pages)) == words_of(full), "a word was cut or lost"
+    assert " ".join(p.body for p in pages).split() == full.split(), "a word was cut or lost"
     options = [c for p in pages for c in p.options]
     if isinstance(node, MenuNode):
         assert options == [Choice(str(i), render(o.label, lang, session.vars)) for i, o in enumerate(node.options, 1)]
-    nav = [c for c in pages[-1].navigation]
-    check_breaks(full, [p.body for p in pages], surface, lang, nav)
+    check_breaks(full, [p.body for p in pages], surface, lang, list(pages[-1].navigation))
 
     for page in reversed(pages[:-1]):
         assert await engine.handle(session, "0", surface) == page
@@ -127,10 +123,6 @@ async def test_error_screen_pages_through_98_whole_then_a_valid_answer_moves_on(
         assert session.vars[node.var]
 
 
-def reply_pages(replies: list[Reply]) -> list[str]:
-    return [compose_reply(r) for r in replies]
-
-
 async def test_persian_national_code_error_breaks_at_its_clause_and_98_shows_the_rest() -> None:
     surface = SURFACES["ussd"]
     engine = Engine(FLOWS, base_actions(), languages=LANGUAGES)
@@ -140,7 +132,7 @@ async def test_persian_national_code_error_breaks_at_its_clause_and_98_shows_the
     assert session.node == "services:req_121095100_0"
     first = await engine.handle(session, "1234567890", surface)
     second = await engine.handle(session, "98", surface)
-    assert reply_pages([first, second]) == [
+    assert [compose_reply(first), compose_reply(second)] == [
         "این کد ملی معتبر نیست؛\n۹۸. بیشتر  ۰. بازگشت  ۰۰. خانه",
         "لطفاً آن را بررسی کنید.\nکد ملی ۱۰ رقمی را وارد کنید:\n۰. بازگشت  ۰۰. خانه",
     ]
