@@ -117,7 +117,10 @@ class Engine:
         return await self._enter(session, surface)
 
     def current(self, session: Session, surface: Surface) -> Reply:
-        """The screen the session is on, again (a provider's retry of the same hop)."""
+        """The page the session is on, exactly as last shown (a provider's retry of the same hop);
+        for an ended session, its last words."""
+        if session.ended and session.notice is not None:
+            return self._finish(session, session.notice)
         return self._show(session, self.flows.resolve(session.node), surface)
 
     async def handle(self, session: Session, raw: str, surface: Surface) -> Reply:
@@ -125,14 +128,20 @@ class Engine:
         text = normalise_input(raw)
         session.updated_at = time.time()
         node = self.flows.resolve(session.node)
+        if text == "98" and session.page + 1 < len(self._pages(session, node, surface)):
+            session.page += 1
+            return self._show(session, node, surface)
+        if text == "0" and session.page > 0:
+            session.page -= 1
+            return self._show(session, node, surface)
+        # Anything but paging answers the screen: its notice has been read. Cleared here rather than
+        # when drawn, so the screen 98, 0 and a provider's retry rebuild is the one the citizen saw.
+        session.notice = None
         if text == "00":
             return await self._go(session, self.flows.home, surface)
         if text == "0":
             return self._back(session, surface)
-        if text == "98":
-            if session.page + 1 < len(self._pages(session, node, surface)):
-                session.page += 1
-                return self._show(session, node, surface)
+        if text == "98":  # reserved for paging on every node, so a question never takes it as an answer
             return self._invalid(session, node, surface, phrases.INVALID_CHOICE)
         if isinstance(node, MenuNode):
             return await self._choose(session, node, text, surface)
@@ -160,9 +169,7 @@ class Engine:
         return await self._go(session, qualify(node.flow, option.goto), surface)
 
     def _back(self, session: Session, surface: Surface) -> Reply:
-        if session.page > 0:
-            session.page -= 1
-        elif session.stack and not isinstance(self.flows.resolve(session.node), EndNode):  # a receipt is not undone
+        if session.stack and not isinstance(self.flows.resolve(session.node), EndNode):  # a receipt is not undone
             session.node = session.stack.pop()
             session.page = 0
             session.retries = 0
@@ -226,6 +233,7 @@ class Engine:
 
     def _finish(self, session: Session, text: str) -> Reply:
         session.ended = True
+        session.notice = text  # kept so that a provider's retry of this hop gets the same last words
         return Reply(body=text, expects_input=False, end=True, lang=session.lang)
 
     def _invalid(self, session: Session, node: Node, surface: Surface, error: LocalisedText) -> Reply:
@@ -272,7 +280,6 @@ class Engine:
         """The session's page of `node`. An end text longer than a page (its variables filled in)
         is paged like any screen and the session ends on its last page, so a receipt is never cut."""
         pages = self._pages(session, node, surface)
-        session.notice = None
         session.page = min(session.page, len(pages) - 1)
         page = pages[session.page]
         if isinstance(node, EndNode) and session.page == len(pages) - 1:

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from flows.graphemes import fitting_prefix, gaps
+
 # GSM 03.38 default alphabet without ESC (0x1B): a literal ESC in our text
 # would be read by the handset as the start of an extension character.
 GSM7_BASIC = frozenset(
@@ -31,14 +33,6 @@ _GSM7_ALL = GSM7_BASIC | GSM7_EXTENSION
 def is_gsm7(text: str) -> bool:
     """True when every character can be sent in the GSM 7-bit alphabet."""
     return _GSM7_ALL.issuperset(text)  # set maths in C: this runs for every page of every hop
-
-
-def _gsm7_cost(char: str) -> int:
-    return 2 if char in GSM7_EXTENSION else 1
-
-
-def _ucs2_cost(char: str) -> int:
-    return 2 if ord(char) > 0xFFFF else 1  # astral characters need a surrogate pair
 
 
 def gsm7_length(text: str) -> int:
@@ -92,28 +86,23 @@ def sms_encoding(text: str) -> SmsEncoding:
 
 
 def split_sms(text: str) -> list[str]:
-    """Cut text into segment bodies, breaking after whitespace where it can.
+    """Cut text into segment bodies, breaking after whitespace where it can; "".join(parts) == text.
 
-    Cuts fall between characters, so an escape pair or a surrogate pair is
-    never split across parts; "".join(parts) == text.
+    Cuts fall between grapheme clusters, so a flag, a ZWJ family, a skin tone or a keycap is never
+    split across parts (only a cluster longer than a whole segment would have to be).
     """
     coding = coding_of(text)
     if _length(text, coding) <= SMS_SINGLE[coding]:
         return [text]
     room = SMS_MULTIPART[coding]
-    cost = _gsm7_cost if coding == "gsm7" else _ucs2_cost
     parts: list[str] = []
-    start = used = 0
-    last_space = -1  # index just after the latest whitespace in the current part
-    for i, char in enumerate(text):
-        if used + cost(char) > room:
-            # A break at whitespace in the first half would waste too much room.
-            cut = last_space if last_space > start + (i - start) // 2 else i
-            parts.append(text[start:cut])
-            start, last_space = cut, -1
-            used = _length(text[start:i], coding)
-        used += cost(char)
-        if char.isspace():
-            last_space = i + 1
-    parts.append(text[start:])
+    rest = text
+    while _length(rest, coding) > room:
+        size = fitting_prefix(rest, lambda part: _length(part, coding) <= room)
+        # After the last whitespace that fits, unless that wastes more than half the segment.
+        after_space = max((start for end, start in gaps(rest[:size]) if end < size), default=0)
+        cut = after_space if after_space > size // 2 else size
+        parts.append(rest[:cut])
+        rest = rest[cut:]
+    parts.append(rest)
     return parts

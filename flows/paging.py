@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from flows.graphemes import fitting_prefix, gaps
 from flows.normalise import to_persian_digits
 from flows.reply import Choice, Reply
 
@@ -48,23 +48,32 @@ class Page:
     choices: tuple[Choice, ...]
 
 
-_WORDS = re.compile(r"\S+\s*")
+_SENTENCE_END = frozenset(".!?؟…")
+_CLAUSE_END = frozenset("؛;:،,")
 
 
-def _longest_prefix(text: str, fits: Callable[[str], bool]) -> int:
-    """Length of the longest word-boundary prefix of `text` that fits (at least one character)."""
-    end = 0
-    for match in _WORDS.finditer(text):
-        if not fits(text[: match.end()].rstrip()):
+def _rank(text: str, end: int, start: int) -> int:
+    """How good a page break after `text[:end]` reads: a line end (3), a sentence end (2), a clause
+    end (1), another word end (0). `text[end:start]` is the whitespace the break drops."""
+    if "\n" in text[end:start] or start == len(text):
+        return 3
+    last = text[end - 1]
+    return 2 if last in _SENTENCE_END else 1 if last in _CLAUSE_END else 0
+
+
+def _page_break(text: str, fits: Callable[[str], bool]) -> tuple[int, int]:
+    """(end of this page's text, start of the next page's) for a text longer than a page: after the
+    last whole line that fits, else the last whole sentence, else clause, else word; a word longer
+    than a page is cut between grapheme clusters, never inside one."""
+    best: dict[int, tuple[int, int]] = {}
+    for end, start in gaps(text):
+        if not fits(text[:end]):
             break
-        end = match.end()
-    if end:
-        line_end = text.rfind("\n", 0, end)
-        return line_end + 1 if line_end >= end // 3 else end  # a whole line reads better than half of one
-    size = 1
-    while size < len(text) and fits(text[: size + 1]):
-        size += 1
-    return size
+        best[_rank(text, end, start)] = (end, start)
+    if best:
+        return best[max(best)]
+    end = fitting_prefix(text, fits)
+    return end, end
 
 
 def _most_options(body: str, options: Sequence[Choice], tail: Sequence[Choice], fits: Callable[..., bool]) -> int:
@@ -103,9 +112,9 @@ def paginate(
             pages.append(Page(rest_body, (*rest_options[:count], *paged_nav)))
             rest_body, rest_options = "", rest_options[count:]
             continue
-        cut = _longest_prefix(rest_body, lambda text: fits(text, paged_nav))
-        pages.append(Page(rest_body[:cut].rstrip(), tuple(paged_nav)))
-        rest_body = rest_body[cut:].lstrip()
+        end, start = _page_break(rest_body, lambda text: fits(text, paged_nav))
+        pages.append(Page(rest_body[:end], tuple(paged_nav)))
+        rest_body = rest_body[start:]
     if len(pages) > 1 and not pages[-1].body and not pages[-1].choices:
         pages.pop()
     return pages

@@ -29,7 +29,7 @@ class Session:
     lang_chosen: bool = False
     """The citizen picked (or was remembered with) this language, so it is worth remembering."""
     notice: str | None = None
-    """A one-off line (an error) to show above the next screen."""
+    """A line (an error) shown above the screen until the citizen answers it; once ended, the last words."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for stores."""

@@ -13,13 +13,19 @@ FIRST_ID_CARD_EN = ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1
 _CODE = re.compile(r"Tracking code:\s*([0-9]{11})")
 
 
+async def ussd_hops(client: Any, phone: str, texts: list[str]) -> list[str]:
+    """One session's hops as Africa's Talking sends them, each `text` the inputs so far joined by `*`
+    (the same text twice is the provider retrying a hop); the page answered to each."""
+    session, pages = uuid.uuid4().hex, []
+    for text in texts:
+        form = {"sessionId": session, "serviceCode": "*4#", "phoneNumber": phone, "text": text}
+        pages.append(await (await client.post("/ussd/africastalking", data=form)).text())
+    return pages
+
+
 async def ussd(client: Any, phone: str, inputs: list[str]) -> str:
     """Dial and send `inputs` one hop at a time (every input so far joined by `*`); the last page."""
-    session, page = uuid.uuid4().hex, ""
-    for hop in range(len(inputs) + 1):
-        form = {"sessionId": session, "serviceCode": "*4#", "phoneNumber": phone, "text": "*".join(inputs[:hop])}
-        page = await (await client.post("/ussd/africastalking", data=form)).text()
-    return page
+    return (await ussd_hops(client, phone, ["*".join(inputs[:hop]) for hop in range(len(inputs) + 1)]))[-1]
 
 
 def tracking_code(page: str) -> str:

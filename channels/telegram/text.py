@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from itertools import takewhile
+
+from flows.graphemes import fitting_prefix, gaps
+
 TELEGRAM_LIMIT = 4096
 """Most characters (UTF-16 code units, as the Bot API counts them) in one message."""
 
@@ -29,29 +33,24 @@ def right_to_left(text: str, lang: str) -> str:
     return "\n".join(RLM + line if line and not line.startswith(RLM) else line for line in text.split("\n"))
 
 
-def _fitting_prefix(text: str, limit: int) -> int:
-    """Characters of `text` whose UTF-16 length is at most `limit`."""
-    used = 0
-    for index, char in enumerate(text):
-        used += 2 if ord(char) > 0xFFFF else 1
-        if used > limit:
-            return index
-    return len(text)
+def _break(text: str, size: int) -> tuple[int, int]:
+    """(end of this part, start of the next) for a text cut near `size`: at the last line break,
+    else space, that keeps at least half the part; else at `size` itself, a cluster boundary."""
+    # A gap's whitespace is dropped, so it may run past the limit.
+    breaks = [gap for gap in takewhile(lambda gap: gap[0] <= size, gaps(text)) if gap[0] >= size // 2]
+    lines = [(end, start) for end, start in breaks if "\n" in text[end:start]]
+    return (lines or breaks or [(size, size)])[-1]
 
 
 def split_text(text: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
-    """Parts of at most `limit` units, cut at a line break, else a space, else anywhere; never lost."""
+    """Parts of at most `limit` units, cut at a line break, else a space, else between grapheme
+    clusters (a flag or an emoji family is never split); never lost."""
     parts: list[str] = []
     rest = text
     while utf16_len(rest) > limit:
-        size = _fitting_prefix(rest, limit)
-        cut = rest.rfind("\n", 0, size + 1)
-        if cut < size // 2:
-            cut = rest.rfind(" ", 0, size + 1)
-        if cut < size // 2:
-            cut = size
-        parts.append(rest[:cut].rstrip())
-        rest = rest[cut:].lstrip("\n ")
+        end, start = _break(rest, fitting_prefix(rest, lambda part: utf16_len(part) <= limit))
+        parts.append(rest[:end])
+        rest = rest[start:]
     if rest or not parts:
         parts.append(rest)
     return parts
