@@ -32,7 +32,6 @@ from ussd_citizen import apply_by_ussd
 
 from flows.normalise import to_persian_digits
 from gateway.settings import load_settings
-from gateway.sms.settings import load_sms_settings
 
 KANNEL_CONF = ROOT / "deploy" / "kannel" / "kannel.conf"
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/lib/kannel/test"])
@@ -255,7 +254,7 @@ def rows(store: Path, sql: str, *args: Any) -> list[sqlite3.Row]:
 async def test_persian_menus_status_and_downtime_through_a_real_kannel(tmp_path: Path, kannel: tuple[Kannel, int]) -> None:
     box, port = kannel
     sendsms_user, smsbox = box.settings["sendsms-user"], box.settings["smsbox"]
-    assert int(sendsms_user["max-messages"]) >= load_sms_settings(load_settings(ROOT / "config", environ={})).max_segments
+    assert int(sendsms_user["max-messages"]) >= load_settings(ROOT / "config", environ={}).sms.max_segments
     store = tmp_path / "pishkhan.sqlite3"
     env = {"PISHKHAN_SMS_PROVIDERS_KANNEL_BASE_URL": box.sendsms_url, "PISHKHAN_SMS_PROVIDERS_KANNEL_USERNAME": sendsms_user["username"],
            "PISHKHAN_SMS_PROVIDERS_KANNEL_PASSWORD": sendsms_user["password"], "PISHKHAN_SMS_PROVIDERS_KANNEL_ALLOW_IPS": "127.0.0.1",

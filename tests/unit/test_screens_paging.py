@@ -22,13 +22,12 @@ from flows.tracking import verhoeff_check_digit
 from gateway.actions import base_actions
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.settings import load_settings
-from gateway.sms.settings import load_sms_settings
 
 SETTINGS = load_settings(Path(__file__).resolve().parents[2] / "config", environ={})
 FLOWS = build_flowset(SETTINGS, read_catalogue(SETTINGS, []), base_actions())
 SURFACES = {
     "ussd": ussd_surface(SETTINGS.ussd.gsm_limit, SETTINGS.ussd.ucs2_limit),
-    "sms": sms_surface(load_sms_settings(SETTINGS).max_segments),
+    "sms": sms_surface(SETTINGS.sms.max_segments),
     "sms-1-segment": sms_surface(1),  # the smallest page an operator can configure
 }
 LANGUAGES = tuple(SETTINGS.flows.languages)
