@@ -8,8 +8,8 @@ import logging
 
 from flows.engine import Action, ActionCall, ActionResult
 from gateway.requests import RequestError, RequestService
+from gateway.requests.lookup import Asker, Outcome, StatusLookup
 from gateway.requests.texts import fee_text, localised_date
-from gateway.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def submission_key(call: ActionCall, service_id: str, inputs: dict[str, str]) ->
     return f"flow:{digest}"
 
 
-def request_actions(requests: RequestService, state: StateStore, languages: tuple[str, ...]) -> dict[str, Action]:
+def request_actions(requests: RequestService, lookups: StatusLookup, languages: tuple[str, ...]) -> dict[str, Action]:
     """`submit_request` and `request_status` backed by the request service."""
 
     async def submit_request(call: ActionCall) -> ActionResult:
@@ -59,13 +59,10 @@ def request_actions(requests: RequestService, state: StateStore, languages: tupl
         })
 
     async def request_status(call: ActionCall) -> ActionResult:
-        """Look up `code`; lookups per address are rate-limited so codes cannot be enumerated."""
-        limits = requests.settings
-        if not await state.allow(f"lookup:{call.address}", limits.lookup_limit, limits.lookup_window):
-            return ActionResult(outcome="rate_limited")
-        text = await requests.status_text(call.args.get("code", ""), asker_address=call.address, asker_phone=call.phone, lang=call.lang)
-        if text is None:
-            return ActionResult(outcome="not_found")
-        return ActionResult(vars={"status_text": text})
+        """Look up `code` under the one lookup policy (gateway.requests.lookup)."""
+        found = await lookups.lookup(call.args.get("code", ""), Asker(call.address, call.phone), call.lang)
+        if found.outcome is not Outcome.FOUND:
+            return ActionResult(outcome="not_found" if found.outcome in (Outcome.NO_CODE, Outcome.BAD_CODE) else found.outcome.value)
+        return ActionResult(vars={"status_text": found.text})
 
     return {"submit_request": submit_request, "request_status": request_status}

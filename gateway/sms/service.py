@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import asdict, dataclass, replace
 
 import gateway.sms.texts as texts
@@ -34,10 +33,9 @@ from flows.masking import masked
 from flows.model import InputNode, MenuNode
 from flows.normalise import normalise_input
 from flows.session import Session
-from flows.tracking import is_valid_tracking_code
 from gateway.conversations import Conversations
 from gateway.outbox import Outbox
-from gateway.requests import RequestService
+from gateway.requests.lookup import Asker, Outcome, StatusLookup
 from gateway.sessions import SessionKey
 from gateway.sms.claims import Claim, TextClaims
 from gateway.sms.delivery import DeliveryChange, DeliveryStore
@@ -48,8 +46,6 @@ from gateway.state import StateStore
 
 log = logging.getLogger(__name__)
 
-STATUS_TIMEOUT = 3.0
-_CODE_NOISE = re.compile(r"[\s\-_.]")
 
 
 @dataclass(frozen=True)
@@ -89,17 +85,27 @@ class ReplyNotQueued(PishkhanError):
         super().__init__("the reply could not be queued")
 
 
+STATUS_ANSWERS = {
+    Outcome.NO_CODE: texts.STATUS_USAGE,
+    Outcome.BAD_CODE: texts.BAD_CODE,
+    Outcome.RATE_LIMITED: texts.TOO_MANY,
+    Outcome.NOT_FOUND: texts.NOT_FOUND,
+    Outcome.UNAVAILABLE: texts.UNAVAILABLE,
+}
+"""What `STATUS <code>` answers for each lookup that found nothing to show."""
+
+
 class SmsService:
     """The SMS channel's behaviour, shared by every provider's webhook."""
 
     def __init__(self, settings: SmsSettings, *, conversations: Conversations, state: StateStore, outbox: Outbox,
-                 requests: RequestService | None, optouts: OptOuts, deliveries: DeliveryStore,
+                 lookups: StatusLookup, optouts: OptOuts, deliveries: DeliveryStore,
                  languages: tuple[str, ...], region: str) -> None:
         self.settings = settings
         self.conversations = conversations
         self.state = state
         self.outbox = outbox
-        self.requests = requests
+        self.lookups = lookups
         self.optouts = optouts
         self.deliveries = deliveries
         self.numbers = ShortNumbers(settings)
@@ -260,27 +266,11 @@ class SmsService:
         return isinstance(node, MenuNode) and choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(node.options)
 
     async def _status(self, inbound: Inbound, argument: str, lang: str) -> str:
-        """`STATUS <code>`: the check digit is checked before any lookup, lookups are rate-limited."""
-        code = _CODE_NOISE.sub("", normalise_input(argument))
-        if not code:
-            return texts.say(texts.STATUS_USAGE, lang)
-        if not is_valid_tracking_code(code):
-            return texts.say(texts.BAD_CODE, lang, code=code[:20])
-        if self.requests is None:
-            return texts.say(texts.UNAVAILABLE, lang)
-        limits = self.requests.settings
-        if not await self.state.allow(f"lookup:{inbound.address}", limits.lookup_limit, limits.lookup_window):
-            return texts.say(texts.TOO_MANY, lang)
-        try:
-            found = await asyncio.wait_for(
-                self.requests.status_text(code, asker_address=inbound.address, asker_phone=inbound.phone, lang=lang), STATUS_TIMEOUT
-            )
-        except Exception:  # a slow or broken store must end in a polite answer
-            log.exception("SMS status lookup failed")
-            return texts.say(texts.UNAVAILABLE, lang)
-        if found is None:
-            return texts.say(texts.NOT_FOUND, lang, code=code)
-        return f"{texts.say(texts.STATUS_OF, lang, code=code)}\n{found}"
+        """`STATUS <code>`, under the one lookup policy (gateway.requests.lookup)."""
+        found = await self.lookups.lookup(argument, Asker(inbound.address, inbound.phone), lang)
+        if found.outcome is Outcome.FOUND:
+            return f"{texts.say(texts.STATUS_OF, lang, code=found.code)}\n{found.text}"
+        return texts.say(STATUS_ANSWERS[found.outcome], lang, code=found.code)
 
     # -- delivery reports ---------------------------------------------------------------------
 
