@@ -41,6 +41,10 @@ RESUME_YES: LocalisedText = {"fa": "بله", "en": "Yes"}
 RESUME_RESTART: LocalisedText = {"fa": "شروع دوباره", "en": "Start over"}
 
 
+CLOSED = Reply(body="", end=True, expects_input=False, lang="en")
+"""The answer to a network's release or timeout: an end with nothing to show (no one is listening)."""
+
+
 def new_input(accumulated: str, previous: str) -> str:
     """The part of an accumulated USSD string the citizen just typed (free text may contain `*`)."""
     if previous and accumulated.startswith(previous + "*"):
@@ -82,7 +86,11 @@ class UssdService:
         return self.conversations.engine
 
     async def hop(self, inbound: Inbound, surface: Surface) -> Reply:
-        """Answer one hop; hops of one number are handled one at a time."""
+        """Answer one hop; hops of one number are handled one at a time. A session the network closed
+        is left as it was (resumable like a dropped one) and answered with an end."""
+        if inbound.closed:
+            log.info("ussd %s: the network closed the session", masked(inbound.address))
+            return CLOSED
         key = SessionKey(inbound.channel, inbound.address)
         async with self.sessions.lock(key):
             try:

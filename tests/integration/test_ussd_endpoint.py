@@ -6,6 +6,8 @@ import dataclasses
 import json
 import uuid
 
+import pytest
+
 from flows.gsm7 import ussd_budget_used
 from gateway.app import create_app
 from gateway.settings import WebhookAuthSettings
@@ -105,6 +107,24 @@ async def test_hubtel_dialect_start_response_and_direct_dial(client) -> None:  #
     direct = {**start, "SessionId": "h2", "Message": "*4*3#"}
     body = json.loads(await (await client.post("/ussd/hubtel", json=direct)).text())
     assert "Help" in body["Message"]
+
+
+@pytest.mark.parametrize("closing", ["Timeout", "Release"])
+async def test_a_hubtel_timeout_or_release_ends_the_hop_and_leaves_the_session_resumable(client, closing: str) -> None:  # type: ignore[no-untyped-def]
+    start = {"Type": "Initiation", "Mobile": "989126666667", "SessionId": "t1", "ServiceCode": "*4#", "Message": "*4#", "Operator": "mci"}
+
+    async def post(fields: dict) -> dict:  # type: ignore[type-arg]
+        return json.loads(await (await client.post("/ussd/hubtel", json=fields)).text())
+
+    await post(start)
+    assert "Government services" in (await post({**start, "Type": "Response", "Message": "2"}))["Message"]
+    services = (await post({**start, "Type": "Response", "Message": "1"}))["Message"]
+    for _ in range(3):  # never an answer: no try is used up, nothing is shown to a closed session
+        assert await post({**start, "Type": closing, "Message": ""}) == {
+            "SessionId": "t1", "Type": "Release", "Message": "", "Label": "Pishkhan", "DataType": "display", "FieldType": "text"}
+    again = await post({**start, "SessionId": "t2"})
+    assert again["Type"] == "Response" and "Continue where you left off?" in again["Message"]
+    assert (await post({**start, "SessionId": "t2", "Type": "Response", "Message": "1"}))["Message"] == services
 
 
 async def test_bad_requests_get_4xx_never_500(client) -> None:  # type: ignore[no-untyped-def]
