@@ -111,13 +111,28 @@ class UssdService:
             if session is not None and self._resumable(session, inbound):
                 return await self._offer(session, inbound)
             known_lang = None
-            session, reply = await self.conversations.start(dataclasses.replace(inbound, text=""), surface, dialled(inbound))
+            session, reply = await self._start(inbound, surface)
         else:
             assert session is not None
             known_lang = session.lang if session.lang_chosen else None
             reply = await self._continue(session, hop, inbound, surface)
         await self._save(session, inbound, known_lang)
         return reply
+
+    async def _start(self, inbound: Inbound, surface: Surface) -> tuple[Session, Reply]:
+        """A new session walked through the choices the hop carries. Accumulated text we have no session
+        for is either a first hop with the dial's choices (`*4*3*1#`) or a hop of a session this gateway
+        lost (a restart of an in-process store): when the citizen's language is not known, it is
+        walked first from the very start (the language menu), so a lost English session comes back in
+        English; where that walk is refused, as a dial's choices from the direct-dial root."""
+        fresh = dataclasses.replace(inbound, text="")
+        path = dialled(inbound)
+        if path and not inbound.dial_path and await self.sessions.language(inbound.address) is None:
+            session, reply, walked = await self.conversations.start(fresh, surface, path, from_entry=True)
+            if walked:
+                return session, reply
+        session, reply, _ = await self.conversations.start(fresh, surface, path)
+        return session, reply
 
     @staticmethod
     def _is_new(session: Session | None, hop: Mapping[str, Any], inbound: Inbound) -> bool:
@@ -154,7 +169,8 @@ class UssdService:
             session, reply, known_lang = dropped, self.engine.current(dropped, surface), dropped.lang if dropped.lang_chosen else None
             log.info("ussd %s resumed at %s", masked(inbound.address), session.node)
         elif choice == "2":
-            (session, reply), known_lang = await self.conversations.start(dataclasses.replace(inbound, text=""), surface), None
+            session, reply, _ = await self.conversations.start(dataclasses.replace(inbound, text=""), surface)
+            known_lang = None
         else:
             await self.sessions.save(dropped, _hop(inbound, **{OFFER: True}), ttl=self._ttl())
             return resume_question(dropped.lang, pick(INVALID_CHOICE, dropped.lang))

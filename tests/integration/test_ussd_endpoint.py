@@ -7,6 +7,7 @@ import json
 import uuid
 
 import pytest
+from ussd_citizen import ussd_hops
 
 from flows.gsm7 import ussd_budget_used
 from gateway.app import create_app
@@ -175,3 +176,19 @@ async def test_health_and_readiness(client) -> None:  # type: ignore[no-untyped-
     assert (await (await client.get("/healthz")).json())["status"] == "ok"
     ready = await client.get("/readyz")
     assert ready.status == 200 and (await ready.json())["checks"]["state"] is True
+
+
+async def test_after_a_restart_a_retried_hop_of_a_lost_session_comes_back_in_the_citizens_language(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+    before = await aiohttp_client(await create_app(settings))
+    pages = await ussd_hops(before, "+989127777777", ["", "2", "2*1"])
+    assert "Services:" in pages[-1]
+    await before.close()   # the in-process sessions and remembered languages are gone with the process
+    after = await aiohttp_client(await create_app(settings))
+    [again, deeper] = await ussd_hops(after, "+989127777777", ["2*1", "2*1*1"])
+    assert again == pages[-1]                    # the same English screen, not a Persian one
+    assert deeper == (await ussd_hops(after, "+989127777779", ["", "2", "2*1", "2*1*1"]))[-1]  # and it goes on as it would have
+
+
+async def test_a_dial_path_that_a_screen_refuses_stops_there_without_using_up_tries(client) -> None:  # type: ignore[no-untyped-def]
+    [page] = await ussd_hops(client, "+989127777778", ["9*9*9*9"])   # a direct dial to options that do not exist
+    assert page.startswith("CON ") and "پیشخوان دولت" in page           # home, waiting for a choice, not "too many tries"
