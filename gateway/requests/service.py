@@ -7,6 +7,8 @@ outbox, so a crash between the two is repaired by `resend_unnotified` at the nex
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -47,7 +49,8 @@ class RequestSettings:
 
     tracking_code_length: int = 11
     idempotency_window: float = 3600.0
-    """Seconds during which a submission with the same idempotency key returns the first request."""
+    """Seconds during which the same citizen submitting the same service with the same answers gets
+    the first request back (from any conversation or channel)."""
     lookup_limit: int = 10
     lookup_window: float = 600.0
     """At most `lookup_limit` status lookups per address within this many seconds."""
@@ -76,6 +79,16 @@ def checked_inputs(service: Service, inputs: Mapping[str, str], region: str) -> 
         parts = ([f"missing: {', '.join(missing)}"] if missing else []) + ([f"invalid: {', '.join(invalid)}"] if invalid else [])
         raise InvalidInputs(f"service {service.id} inputs are wrong ({'; '.join(parts)})", missing + invalid)
     return values
+
+
+def submission_key(citizen: str, service_id: str, values: Mapping[str, str]) -> str:
+    """What makes two submissions one request: the citizen (their phone, else their address), the
+    service and the answers in stored form, so `1375/06/21` and `1996-09-11` are the same answer and
+    neither the conversation, the channel nor the language matters. A citizen whose "Busy now" came
+    after the commit (the session could not be saved) retries and gets the request they already made,
+    not a second fee. A digest, so the stored key holds nothing personal."""
+    payload = json.dumps([citizen, service_id, dict(sorted(values.items()))], ensure_ascii=False)
+    return "submission:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
 class RequestService:
@@ -120,9 +133,9 @@ class RequestService:
         address: str,
         phone: str | None,
         lang: str,
-        idempotency_key: str | None,
     ) -> RequestRecord:
-        """Store a new request (committed on return); the same idempotency key gives the same request."""
+        """Store a new request (committed on return). A repeat (`submission_key`) within
+        `idempotency_window` returns the open request it repeats, with no new fee or message."""
         service = self._service(service_id)
         values = checked_inputs(service, inputs, self.region)
         national = next((values[i.name] for i in service.inputs if _is_national_code(i.validator)), None)
@@ -131,7 +144,7 @@ class RequestService:
             service_id=service.id, channel=channel, address=address, phone=phone, national_code=national,
             lang=lang if lang in self.languages else self.languages[0], inputs=values, fee=service.fee,
             due_date=self.calendar.add_working_days(self.calendar.date_of(now), service.days_to_deliver),
-            idempotency_key=idempotency_key, at=now, notify=channel == "ussd",
+            idempotency_key=submission_key(phone or address, service.id, values), at=now, notify=channel == "ussd",
         )
         record, event = await self.store.create(
             new, lambda: new_tracking_code(self.settings.tracking_code_length), now - self.settings.idempotency_window

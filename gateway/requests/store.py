@@ -93,8 +93,10 @@ class RequestStore(Protocol):
     """The storage operations the request service needs."""
 
     async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float) -> tuple[RequestRecord, RequestEvent | None]:
-        """Store a request and its `submitted` event with a fresh unique code; with an idempotency key
-        used after `reuse_since`, that earlier request and no event instead."""
+        """Store a request and its `submitted` event with a fresh unique code; when an open request
+        with the same idempotency key was made after `reuse_since`, that request and no event instead.
+        The look-up and the insert are one write transaction, so of two concurrent submissions
+        (two workers included) exactly one creates."""
 
     async def get(self, tracking_code: str) -> RequestRecord | None:
         """A request by tracking code."""
@@ -149,11 +151,14 @@ class SqliteRequestStore:
         self.db = db
 
     async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float) -> tuple[RequestRecord, RequestEvent | None]:
+        # BEGIN IMMEDIATE takes SQLite's write lock before the look-up: a second writer (this
+        # process or another) waits and then sees the first one's row.
         async with self.db.transaction() as conn:
             if new.idempotency_key:
                 async with conn.execute(
-                    "SELECT * FROM requests WHERE idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1",
-                    (new.idempotency_key, reuse_since),
+                    f"SELECT * FROM requests WHERE idempotency_key = ? AND created_at >= ? AND status IN ({', '.join('?' * len(OPEN))})"
+                    " ORDER BY id DESC LIMIT 1",
+                    (new.idempotency_key, reuse_since, *sorted(OPEN)),
                 ) as cursor:
                     row = await cursor.fetchone()
                 if row is not None:
