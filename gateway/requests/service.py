@@ -137,6 +137,8 @@ class RequestService:
         """Store a new request (committed on return). A repeat (`submission_key`) within
         `idempotency_window` returns the open request it repeats, with no new fee or message."""
         service = self._service(service_id)
+        if not service.offered_on(channel):  # a session that reached it before an operator took the channel away
+            raise UnknownService(f"service {service_id} is not offered on {channel} (its channels: {', '.join(service.channels)})")
         values = checked_inputs(service, inputs, self.region)
         national = next((values[i.name] for i in service.inputs if _is_national_code(i.validator)), None)
         now = time.time()
