@@ -35,6 +35,7 @@ def open_payments(gateway: Gateway) -> PaymentService:
         return pick(service.label, lang) if service else service_id
 
     payments = PaymentService(PaymentStore(gateway.db), provider, gateway.requests, gateway.outbox, settings, base, title)
+    gateway.requests.with_request.append(payments.open_with_request)
     gateway.requests.on_submitted.append(payments.on_submitted)
     gateway.closers.append(provider.close)
     return payments

@@ -33,7 +33,7 @@ from gateway.requests.lifecycle import (
     check_transition,
     is_late,
 )
-from gateway.requests.store import NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore
+from gateway.requests.store import NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore, Within
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,11 @@ NOTIFY_CHANNEL = {"ussd": "sms", "sms": "sms", "telegram": "telegram"}
 """Where a citizen hears about changes: USSD sessions are gone by then, so USSD citizens get SMS."""
 
 SubmitHook = Callable[[RequestRecord], Awaitable[None]]
+
+
+def receipt_key(tracking_code: str) -> str:
+    """The outbox key of a request's receipt message; messages that must follow it wait for it."""
+    return f"receipt:{tracking_code}"
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,12 @@ class RequestService:
         self.settings = settings or RequestSettings()
         self.languages = languages
         self.region = region
+        self.with_request: list[Within] = []
+        """Writes committed in the new request's own transaction (its fee's payment); one that fails
+        fails the submission, so a request never exists without them."""
         self.on_submitted: list[SubmitHook] = []
+        """Run once a new request is committed and its receipt queued (the payment link); a failure
+        is logged and left to the hook's own repair (the payment sweeper)."""
 
     def _service(self, service_id: str) -> Service:
         service = self.catalogue().get(service_id)
@@ -149,7 +159,8 @@ class RequestService:
             idempotency_key=submission_key(phone or address, service.id, values), at=now, notify=channel == "ussd",
         )
         record, event = await self.store.create(
-            new, lambda: new_tracking_code(self.settings.tracking_code_length), now - self.settings.idempotency_window
+            new, lambda: new_tracking_code(self.settings.tracking_code_length), now - self.settings.idempotency_window,
+            self.with_request,
         )
         if event is None:
             log.info("request %s: repeated submission from %s answered with the same request", record.tracking_code, masked(address))
@@ -243,7 +254,7 @@ class RequestService:
                                              record.due_date, record.fee, record.lang)
                     await self.outbox.enqueue("sms", record.address, text, kind="receipt",
                                               meta={"lang": record.lang, "tracking_code": record.tracking_code},
-                                              idempotency_key=f"receipt:{record.tracking_code}")
+                                              idempotency_key=receipt_key(record.tracking_code))
             elif channel is not None:
                 text = texts.change_sms(record.tracking_code, event.to_status, event.reason, record.lang)
                 await self.outbox.enqueue(channel, record.address, text, kind="notification",
