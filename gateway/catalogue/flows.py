@@ -156,10 +156,10 @@ def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...]) -> dict[str
         "receipt": {"type": "end", "text": RECEIPT},
         "failed": {"type": "message", "text": FAILED},
     }
-    offered: dict[str, Service] = {}
+    offered: set[str] = set()
     for channel in CITIZEN_CHANNELS:
         nodes.update(_menus(catalogue, channel))
-        offered.update((s.id, s) for s in _reachable(catalogue, channel))
+        offered.update(s.id for s in _reachable(catalogue, channel))
     for service in catalogue.services:  # in catalogue order, so the flow reads like the catalogue
         if service.id in offered:
             nodes.update(_service_nodes(service, languages))

@@ -99,10 +99,10 @@ class RequestStore(Protocol):
 
     async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float,
                      within: Sequence[Within] = ()) -> tuple[RequestRecord, RequestEvent | None]:
-        """Store a request, its `submitted` event and the `within` writes with a fresh unique code; when an open request
-        with the same idempotency key was made after `reuse_since`, that request and no event instead.
-        The look-up and the insert are one write transaction, so of two concurrent submissions
-        (two workers included) exactly one creates."""
+        """Store a request with a fresh unique code, its `submitted` event and the `within` writes, all
+        in one transaction; when an open request with the same idempotency key was made after
+        `reuse_since`, that request and no event instead. The look-up and the insert are one write
+        transaction, so of two concurrent submissions (two workers included) exactly one creates."""
 
     async def get(self, tracking_code: str) -> RequestRecord | None:
         """A request by tracking code."""
@@ -176,12 +176,16 @@ class SqliteRequestStore:
                 (request_id, new.at, 0 if new.notify else 1),
             )
             event = RequestEvent(int(cursor.lastrowid), request_id, new.at, "citizen", None, "submitted", None, not new.notify)
+            record = await self._read(conn, request_id)
             for write in within:
-                async with conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)) as cursor:
-                    await write(conn, _record(await cursor.fetchone()))
-            async with conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)) as cursor:
-                record = _record(await cursor.fetchone())  # as the writes left it (a payment makes it `pending`)
+                await write(conn, record)
+                record = await self._read(conn, request_id)  # as the write left it (a payment makes it `pending`)
         return record, event
+
+    @staticmethod
+    async def _read(conn: Any, request_id: int) -> RequestRecord:
+        async with conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)) as cursor:
+            return _record(await cursor.fetchone())
 
     @staticmethod
     async def _insert(conn: Any, new: NewRequest, new_code: Callable[[], str]) -> tuple[int, str]:
