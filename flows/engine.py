@@ -195,7 +195,9 @@ class Engine:
                     return self._finish(session, pick(phrases.UNAVAILABLE, session.lang))
                 session.node = target
             elif isinstance(node, SwitchNode):
-                value = session.lang if node.var == "lang" else value_text(session.vars.get(node.var), session.lang)
+                # `lang` and `channel` are the session's own, so a flow can differ per language or channel.
+                own = {"lang": session.lang, "channel": session.channel}
+                value = own[node.var] if node.var in own else value_text(session.vars.get(node.var), session.lang)
                 session.node = qualify(node.flow, node.cases.get(value, node.default))
             else:
                 return self._show(session, node, surface)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 
 from flows.engine import Action, ActionCall, ActionResult
@@ -25,14 +23,6 @@ def base_actions() -> dict[str, Action]:
     return {"submit_request": not_yet_available, "request_status": not_yet_available}
 
 
-def submission_key(call: ActionCall, service_id: str, inputs: dict[str, str]) -> str:
-    """The same answers for the same service within one conversation are one request (a provider
-    retry replays the confirm hop; back-and-confirm again changes nothing); a new dial is a new
-    request. A digest, so the key holds nothing personal."""
-    digest = hashlib.sha256(json.dumps([call.conversation, service_id, inputs], sort_keys=True).encode()).hexdigest()
-    return f"flow:{digest}"
-
-
 def request_actions(requests: RequestService, lookups: StatusLookup, languages: tuple[str, ...]) -> dict[str, Action]:
     """`submit_request` and `request_status` backed by the request service."""
 
@@ -45,10 +35,7 @@ def request_actions(requests: RequestService, lookups: StatusLookup, languages: 
             return ActionResult(outcome="error")
         inputs = {i.name: str(call.vars[i.name]) for i in service.inputs if call.vars.get(i.name) is not None}
         try:
-            record = await requests.submit(
-                service_id, inputs, channel=call.channel, address=call.address, phone=call.phone, lang=call.lang,
-                idempotency_key=submission_key(call, service_id, inputs),
-            )
+            record = await requests.submit(service_id, inputs, channel=call.channel, address=call.address, phone=call.phone, lang=call.lang)
         except RequestError as error:
             log.warning("submit_request for %s refused: %s", service_id, error)
             return ActionResult(outcome="error")

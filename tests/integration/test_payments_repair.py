@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fakes.payer import decide_at_sandbox, outbox, payment_state, start_payment
+from fakes.sms_gateway import eventually
 from fakes.zarinpal import MERCHANT, fake, zclient  # noqa: F401  (fixtures)
 from ussd_citizen import apply_by_ussd
 from waiting import eventually
@@ -46,8 +47,14 @@ async def outbox_idle(client: Any) -> bool:
 
 
 async def snapshot(client: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every row a repair could change."""
+    """Every row a repair could change, once the app's dispatcher has sent what the repair queued
+    (it polls for rows another connection wrote, so it sends them at a moment of its own)."""
     db = client.app[GATEWAY].db
+
+    async def drained() -> bool:
+        return await db.fetchone("SELECT 1 FROM outbox WHERE state IN ('pending', 'sending')") is None
+
+    await eventually(drained)
     return {table: await db.fetchall(f"SELECT * FROM {table} ORDER BY rowid") for table in ("payments", "payment_events", "outbox", "requests")}
 
 
