@@ -51,8 +51,6 @@ class ActionCall:
     phone: str | None
     lang: str
     vars: Mapping[str, Any]
-    conversation: str = ""
-    """Unique per conversation: a provider's retry shares it, a new dial does not (idempotency)."""
 
 
 @dataclass(frozen=True)
@@ -215,7 +213,6 @@ class Engine:
             phone=session.phone,
             lang=session.lang,
             vars=dict(session.vars),
-            conversation=f"{session.channel}:{session.address}:{session.started_at!r}",
         )
         try:
             if action is None:

@@ -50,7 +50,7 @@ class Conversations:
                 else:
                     known = session.lang if session.lang_chosen else None
                     reply = await self.engine.handle(session, inbound.text, surface)
-                await self.save(session, known)
+                await self.save_shown(session, reply, known)
                 return reply
             except StateUnavailable as exc:
                 return apologise(inbound, exc)
@@ -77,6 +77,20 @@ class Conversations:
             reply = await self.engine.handle(session, inbound.text, surface)
         log.info("%s %s started at %s", inbound.channel, masked(inbound.address), session.node)
         return session, reply, walked
+
+    async def save_shown(self, session: Session, reply: Reply, known_lang: str | None,
+                         extra: Mapping[str, Any] | None = None, *, ttl: float | None = None) -> None:
+        """Save the session a reply was computed for. When the store fails, a last screen is still
+        shown: it may be a receipt whose request is already committed (the citizen must see its
+        tracking code; a retry would find the same request anyway). Any other screen is not shown,
+        since its session is lost, and StateUnavailable propagates."""
+        try:
+            await self.save(session, known_lang, extra, ttl=ttl)
+        except StateUnavailable as exc:
+            if not reply.end:
+                raise
+            log.warning("%s %s: last screen shown though the session could not be saved: %s",
+                        session.channel, masked(session.address), exc)
 
     async def save(self, session: Session, known_lang: str | None, extra: Mapping[str, Any] | None = None,
                    *, ttl: float | None = None) -> None:

@@ -116,7 +116,7 @@ class UssdService:
             assert session is not None
             known_lang = session.lang if session.lang_chosen else None
             reply = await self._continue(session, hop, inbound, surface)
-        await self._save(session, inbound, known_lang)
+        await self._save(session, reply, inbound, known_lang)
         return reply
 
     async def _start(self, inbound: Inbound, surface: Surface) -> tuple[Session, Reply]:
@@ -174,7 +174,7 @@ class UssdService:
         else:
             await self.sessions.save(dropped, _hop(inbound, **{OFFER: True}), ttl=self._ttl())
             return resume_question(dropped.lang, pick(INVALID_CHOICE, dropped.lang))
-        await self._save(session, inbound, known_lang)
+        await self._save(session, reply, inbound, known_lang)
         return reply
 
     async def _continue(self, session: Session, hop: Mapping[str, Any], inbound: Inbound, surface: Surface) -> Reply:
@@ -191,6 +191,6 @@ class UssdService:
         """How long a USSD session is kept: at least as long as it may be resumed."""
         return max(self.sessions.ttl("ussd"), self.resume_window)
 
-    async def _save(self, session: Session, inbound: Inbound, known_lang: str | None) -> None:
+    async def _save(self, session: Session, reply: Reply, inbound: Inbound, known_lang: str | None) -> None:
         ttl = ENDED_TTL if session.ended else self._ttl()
-        await self.conversations.save(session, known_lang, _hop(inbound), ttl=ttl)
+        await self.conversations.save_shown(session, reply, known_lang, _hop(inbound), ttl=ttl)

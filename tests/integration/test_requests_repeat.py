@@ -34,8 +34,9 @@ async def test_the_retry_after_redis_was_lost_at_the_commit_files_no_second_requ
             await asyncio.to_thread(redis_server.stop)
 
     gateway.requests.on_submitted.insert(0, lose_redis)
-    await ussd(client, PHONE, FIRST_ID_CARD_EN)
+    receipt = await ussd(client, PHONE, FIRST_ID_CARD_EN)
     [first] = await gateway.requests.list_for_phone(PHONE)
+    assert receipt.startswith("END ") and tracking_code(receipt) == first.tracking_code   # shown, not "busy, try again"
 
     await asyncio.to_thread(redis_server.start)
     await until_redis_answers(client)
