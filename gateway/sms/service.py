@@ -85,6 +85,10 @@ class ReplyNotQueued(PishkhanError):
         super().__init__("the reply could not be queued")
 
 
+LATE_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
+"""Seconds between this worker's own tries of a turn that failed after the provider was answered:
+about two minutes in all, past any store lock or Redis failover the gateway is meant to ride out."""
+
 STATUS_ANSWERS = {
     Outcome.NO_CODE: texts.STATUS_USAGE,
     Outcome.BAD_CODE: texts.BAD_CODE,
@@ -138,11 +142,11 @@ class SmsService:
                      claim.attempt + 1, "; queuing the reply that turn computed" if incoming.pending else "")
         return incoming
 
-    async def respond(self, incoming: Incoming) -> None:
+    async def respond(self, incoming: Incoming, computed: SmsReply | None = None) -> None:
         """Answer an accepted text and queue the reply (idempotent per provider message id); ReplyNotQueued
-        when the turn ran but the outbox refused its reply."""
+        when the turn ran but the outbox refused its reply. `computed`: a reply an earlier try made."""
         inbound = incoming.inbound
-        reply = incoming.pending or await self.answer(inbound, incoming.number)
+        reply = computed or incoming.pending or await self.answer(inbound, incoming.number)
         try:
             await self.outbox.enqueue(
                 "sms", inbound.address, reply.text, kind="reply",
@@ -196,15 +200,39 @@ class SmsService:
                   _reason(cause), outcome, exc_info=cause if not isinstance(cause, PishkhanError) else None)
 
     def _finished(self, task: asyncio.Task[None], incoming: Incoming) -> None:
-        """A turn that went on after the provider was answered: its failure loses the text, say so."""
-        if not task.cancelled() and task.exception() is not None:
-            log.error("SMS %s from %s: the turn failed after the provider was answered; the text is lost",
-                      incoming.inbound.message_id[:64], masked(incoming.inbound.address), exc_info=task.exception())
+        """A turn that went on after the provider was answered and then failed: the provider will not
+        send the text again, so this worker tries the turn again itself (a locked or lost store is
+        usually back within seconds)."""
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            retry = asyncio.ensure_future(self._respond_late(incoming, failure))
+            self._running.add(retry)
+            retry.add_done_callback(self._running.discard)
+
+    async def _respond_late(self, incoming: Incoming, failure: BaseException) -> None:
+        inbound = incoming.inbound
+        for delay in LATE_RETRY_DELAYS:
+            computed = failure.reply if isinstance(failure, ReplyNotQueued) else None
+            log.warning("SMS %s from %s: the turn failed after the provider was answered (%s); trying again in %.0f s",
+                        inbound.message_id[:64], masked(inbound.address), _reason(failure), delay)
+            await asyncio.sleep(delay)
+            try:
+                await self.respond(incoming, computed)
+                log.info("SMS %s from %s: answered on a later try", inbound.message_id[:64], masked(inbound.address))
+                return
+            except Exception as exc:
+                failure = exc
+        log.error("SMS %s from %s: the turn kept failing after the provider was answered; the text is lost",
+                  inbound.message_id[:64], masked(inbound.address), exc_info=failure)
 
     async def close(self) -> None:
-        """Let turns still running finish (briefly) before the store closes."""
+        """Let turns still running finish (briefly) before the store closes; say which texts a stop cut short."""
         if self._running:
-            await asyncio.wait(self._running, timeout=self.settings.reply_budget)
+            _, cut = await asyncio.wait(self._running, timeout=self.settings.reply_budget)
+            for task in cut:
+                task.cancel()
+            if cut:
+                log.error("SMS: stopping with %d answered texts not yet replied to; they are lost", len(cut))
 
     async def answer(self, inbound: Inbound, number: ShortNumber | None) -> SmsReply:
         """The reply to one text: a keyword's answer or the conversation's next screen."""
