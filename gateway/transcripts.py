@@ -21,7 +21,6 @@ steps:
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,13 +28,11 @@ from typing import Any
 
 import yaml
 
-from channels.inbound import Inbound
-from channels.ussd.base import dial_path
 from flows.gsm7 import ussd_budget_used
 from flows.normalise import normalise_input
 from flows.texts import substitute
 from gateway.runtime import Gateway
-from gateway.views import channel_view
+from gateway.simulated import SimulatedCitizen
 
 
 @dataclass(frozen=True)
@@ -84,30 +81,19 @@ def _remember(name: str, number: int, step: dict[str, Any], shown: str, memory: 
 
 
 async def run_transcript(gateway: Gateway, path: Path) -> list[StepFailure]:
-    """Play one transcript through the gateway's conversations; every failed expectation is listed."""
+    """Play one transcript through the gateway's channel services; every failed expectation is listed."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}  # noqa: ASYNC240 (a small file, read by the CLI)
     name = str(data.get("name") or path.name)
     channel = str(data.get("channel", "ussd"))
-    msisdn = str(data.get("msisdn", "+989120000000"))
-    address = f"tel:{msisdn}" if channel != "telegram" else f"telegram:{data.get('chat', 1)}"
-    view = channel_view(channel, gateway.settings)
+    citizen = SimulatedCitizen(gateway, channel, str(data.get("msisdn", "+989120000000")), data)
     failures: list[StepFailure] = []
-    session_id = uuid.uuid4().hex
     memory: dict[str, str] = {}
     for number, step in enumerate(data.get("steps") or [], 1):
         if "dial" in step:
-            session_id = uuid.uuid4().hex
-            inbound = Inbound(channel, address, "", "transcript", session_id=session_id, phone=msisdn, new_session=True,
-                              dial_path=dial_path(str(step["dial"]), gateway.settings.ussd.service_code))
+            seen = await citizen.dial(str(step["dial"]))
         else:
-            text = substitute(str(step.get("send", "")), memory, "en")
-            inbound = Inbound(channel, address, text, "transcript", session_id=session_id, phone=msisdn)
-        if channel == "sms" and gateway.sms is not None:  # keywords and first-text rules apply, as on the wire
-            answer = await gateway.sms.answer(inbound, gateway.sms.numbers.for_receiver(str(data.get("short_number", ""))))
-            shown, end = answer.text, answer.end
-        else:
-            reply = await (gateway.ussd.hop if channel == "ussd" else gateway.conversations.turn)(inbound, view.surface)
-            shown, end = view.render(reply), reply.end
+            seen = await citizen.send(substitute(str(step.get("send", "")), memory, "en"))
+        shown, end = seen.text, seen.end
         failures.extend(_check(name, number, step, shown, end, gateway, channel))
         failures.extend(_remember(name, number, step, shown, memory))
     return failures

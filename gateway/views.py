@@ -1,17 +1,40 @@
-"""How each channel shows a reply as text: used by the simulator and transcript tests.
+"""How each channel shows a reply as text, through the channel's own renderer: used by the simulator
+and the transcript runner, so what they show is what the wire carries.
 
-The USSD view is exactly what the USSD routes send; SMS and bot views show what a phone displays.
+USSD: the Africa's Talking page (`CON …` / `END …`). SMS: the text of the reply SMS. Bots: the
+messages python-telegram-bot would send, each inline button as `[key: label]`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from channels.sms.surface import sms_surface
-from channels.ussd.base import ussd_surface
-from flows.paging import Surface, compose_reply
+from telegram import InlineKeyboardMarkup
+
+from channels.inbound import Inbound
+from channels.sms.surface import render_sms, sms_surface
+from channels.telegram.callback import decode_callback, new_menu_token
+from channels.telegram.reply import OutgoingMessage, render_reply
+from channels.ussd.africastalking import AfricasTalking
+from channels.ussd.base import UssdDialect, ussd_surface
+from flows.paging import Surface
 from flows.reply import Reply
+from flows.texts import pick
 from gateway.settings import Settings
+from gateway.telegram.texts import MAIN_MENU
+
+USSD_DIALECT: UssdDialect = AfricasTalking()
+"""The dialect the simulator and transcripts speak (accumulated `a*b*c` text, `CON`/`END` pages)."""
+
+
+def _bot_message(message: OutgoingMessage) -> str:
+    buttons = []
+    if isinstance(message.markup, InlineKeyboardMarkup):
+        for row in message.markup.inline_keyboard:
+            for button in row:
+                decoded = decode_callback(str(button.callback_data or ""))
+                buttons.append(f"[{decoded[1]}: {button.text}]" if decoded else f"[{button.text}]")
+    return f"{message.text}\n{'  '.join(buttons)}".strip()
 
 
 @dataclass(frozen=True)
@@ -21,16 +44,14 @@ class ChannelView:
     channel: str
     surface: Surface
 
-    def render(self, reply: Reply) -> str:
+    def render(self, reply: Reply, inbound: Inbound) -> str:
         """The text the citizen sees."""
-        text = compose_reply(reply)
         if self.channel == "ussd":
-            return ("END " if reply.end else "CON ") + text
+            return USSD_DIALECT.render(reply, inbound).body
         if self.channel == "telegram":
-            body = reply.body
-            buttons = "  ".join(f"[{c.key}: {c.label}]" for c in reply.choices)
-            return f"{body}\n{buttons}".strip()
-        return text
+            messages = render_reply(reply, new_menu_token(), pick(MAIN_MENU, reply.lang))
+            return "\n".join(_bot_message(m) for m in messages)
+        return render_sms(reply)
 
 
 def channel_view(channel: str, settings: Settings) -> ChannelView:
