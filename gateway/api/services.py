@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
+import phonenumbers
 from aiohttp import web
 
 from flows.errors import FlowError, FlowErrors
@@ -100,13 +101,25 @@ def _texts(languages: list[str]) -> Json:
     return {"type": "array", "maxItems": MAX_LIST, "items": _text(languages)}
 
 
-_VALIDATOR: Json = {"description": "A validator name, or {type: ..., options/min/max/min_length/max_length/region/past_only}", "anyOf": [
+def _validator_form(kind: str | list[str], required: tuple[str, ...] = (), **params: Json) -> Json:
+    types = {"enum": kind} if isinstance(kind, list) else {"const": kind}
+    return {"type": "object", "required": ["type", *required], "additionalProperties": False, "properties": {"type": types, **params}}
+
+
+_INTEGER = {"type": "integer"}
+_LENGTH = {"type": "integer", "minimum": 1}
+# each validator type with exactly the parameters flows.validators.build_validator takes for it
+_VALIDATOR: Json = {"description": "A validator type, or {type: ...} with that type's parameters", "anyOf": [
     {"type": "string", "enum": list(VALIDATOR_TYPES)},
-    {"type": "object", "required": ["type"], "additionalProperties": False, "properties": {
-        "type": {"type": "string", "enum": list(VALIDATOR_TYPES)},
-        "options": {"type": "array", "minItems": 1, "maxItems": MAX_LIST, "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-        "min": {"type": "integer"}, "max": {"type": "integer"}, "min_length": {"type": "integer", "minimum": 1},
-        "max_length": {"type": "integer", "minimum": 1}, "region": {"type": "string"}, "past_only": {"type": "boolean"}}}]}
+    _validator_form("choice", ("options",), options={
+        "type": "array", "minItems": 1, "maxItems": MAX_LIST, "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}}),
+    _validator_form("date", past_only={"type": "boolean"}),
+    _validator_form("integer", min=_INTEGER, max=_INTEGER),
+    _validator_form("mobile", region={"type": "string", "pattern": f"^(?:{'|'.join(sorted(phonenumbers.SUPPORTED_REGIONS))})$",
+                                      "description": "A region phonenumbers knows: IR, AF..."}),
+    _validator_form(["national_code", "tracking_code"]),
+    _validator_form("text", min_length=_LENGTH, max_length=_LENGTH),
+]}
 
 
 def card_properties(languages: list[str], categories: list[str]) -> Json:

@@ -332,7 +332,8 @@ async def test_unknown_body_fields_are_refused_by_name(client, tokens, method) -
     ({"id": "121095999"}, "id"), ({"channels": ["fax"]}, "channels[0]"), ({"category": "space"}, "category"),
     ({"inputs": [{"name": "x", "validator": "telepathy", "prompt": {"fa": "؟", "en": "?"}}]}, "inputs[0].validator"),
     ({"fee": 1.5}, "fee"), ({"fee": True}, "fee"), ({"parent": 0}, "parent"), ({"title": {"fa": "شناسه", "en": 5}}, "title.en"),
-    ({"inputs": [{"name": "x", "validator": {"type": "date", "options": ["1"]}, "prompt": {"fa": "؟", "en": "?"}}]}, None),
+    ({"inputs": [{"name": "x", "validator": {"type": "date", "options": ["1"]}, "prompt": {"fa": "؟", "en": "?"}}]}, "inputs[0].validator"),
+    ({"inputs": [{"name": "x", "validator": {"type": "integer", "min": 5, "max": 1}, "prompt": {"fa": "؟", "en": "?"}}]}, None),
 ])
 async def test_an_invalid_service_change_is_422_and_changes_nothing(client, tokens, change, field) -> None:  # type: ignore[no-untyped-def]
     before = client.app[GATEWAY].catalogue
