@@ -146,9 +146,9 @@ def one_of(name: str, description: str, values: Sequence[str]) -> Param:
     return Param(name, description, {"type": "string", "enum": list(values)})
 
 
-def matching(name: str, description: str, pattern: str, where: str = "query") -> Param:
-    """A text parameter matching `pattern` (ASCII classes only: `[0-9]`, never `\\d`)."""
-    return Param(name, description, {"type": "string", "pattern": pattern}, where)
+def matching(name: str, description: str, pattern: str, hint: str, where: str = "query") -> Param:
+    """A text parameter matching `pattern` (ASCII classes only: `[0-9]`, never `\\d`); `hint` says in words what it must be."""
+    return Param(name, description, {"type": "string", "pattern": pattern}, where, hint=hint)
 
 
 def _day_pattern() -> str:

@@ -17,8 +17,10 @@ from gateway.outbox.admin import RETRYABLE, STATES, MessageNotFound, NotRetryabl
 
 _NAME = "^[a-z][a-z0-9_]{0,31}$"
 MESSAGE_ID = row_id("outbox message id")
-FILTERS = (one_of("state", "Only this state", STATES), matching("channel", "Only this channel: sms, telegram...", _NAME),
-           matching("kind", "Only this kind: reply, receipt, notification, payment_link...", _NAME), page_size,
+CHANNEL = matching("channel", "Only this channel: sms, telegram...", _NAME, "a lower-case name such as sms or telegram")
+KIND = matching("kind", "Only this kind: reply, receipt, notification, payment_link...", _NAME,
+                "a lower-case name such as receipt or notification")
+FILTERS = (one_of("state", "Only this state", STATES), CHANNEL, KIND, page_size,
            whole("before_id", "Next page: the previous page's next_before_id", 1, MAX_ID))
 
 

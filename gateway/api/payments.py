@@ -12,8 +12,8 @@ from typing import Any
 from aiohttp import web
 
 from flows.dates import iso_utc
-from gateway.api.common import OFFSET, ApiError, Call, matching, one_of, page_size, requires, row_id
-from gateway.api.requests import CREATED, TRACKING_CODE, created_range
+from gateway.api.common import OFFSET, ApiError, Call, one_of, page_size, requires, row_id
+from gateway.api.requests import CREATED, created_range, tracking_code
 from gateway.app import GATEWAY
 from gateway.payments import STATES, Payment, PaymentEvent, PaymentFilter, PaymentService
 from gateway.payments.reconcile import PROBLEMS, reconcile
@@ -57,7 +57,8 @@ async def _code_of(payments: PaymentService, request_id: int) -> str | None:
 
 PAYMENT_ID = row_id("payment id")
 FILTERS = (one_of("state", "Only this state", STATES), one_of("provider", "Only this provider", PROVIDERS),
-           matching("request", "Only this request's payments (its tracking code)", TRACKING_CODE), *CREATED, page_size, OFFSET)
+           tracking_code("request", "Only this request's payments (its tracking code)"),
+           *CREATED, page_size, OFFSET)
 
 
 @requires("viewer", query=FILTERS)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone, masked
-from gateway.api.common import OFFSET, ApiError, Call, day, invalid, matching, one_of, page_size, requires
+from gateway.api.common import OFFSET, ApiError, Call, Param, day, invalid, matching, one_of, page_size, requires
 from gateway.app import GATEWAY
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue.model import SERVICE_ID, Catalogue, Service
@@ -70,8 +70,15 @@ def event_json(event: RequestEvent) -> dict[str, Any]:
 
 CREATED = (day("created_from", "Created on or after this day"), day("created_to", "Created on or before this day"))
 TRACKING_CODE = "^[0-9]{10,12}$"
-CODE = matching("code", "Tracking code: 10 to 12 digits", TRACKING_CODE, where="path")
-FILTERS = (one_of("status", "Only this status", STATUSES), matching("service_id", "Only this service (9 digits)", SERVICE_ID.pattern),
+
+
+def tracking_code(name: str, description: str, where: str = "query") -> Param:
+    """A parameter that is a tracking code (its check digit is the store's business: a wrong one is simply not found)."""
+    return matching(name, description, TRACKING_CODE, "a tracking code: 10 to 12 digits 0-9", where)
+
+
+CODE = tracking_code("code", "Tracking code", where="path")
+FILTERS = (one_of("status", "Only this status", STATUSES), matching("service_id", "Only this service", SERVICE_ID.pattern, "a 9-digit service id"),
            *CREATED, one_of("late", "true: only open requests past their due date", ("true", "false")), page_size, OFFSET)
 TRANSITION = {"type": "object", "required": ["to"], "additionalProperties": False, "properties": {
     "to": {"type": "string", "enum": list(STATUSES)}, "reason": {"type": "string", "minLength": 1, "maxLength": 500}}}

@@ -87,7 +87,7 @@ async def _save(request: web.Request, card: dict[str, Any], status: int) -> web.
 
 
 _ID_PATTERN = SERVICE_ID.pattern
-SERVICE_ID_PARAM = matching("id", "9-digit service id", _ID_PATTERN, where="path")
+SERVICE_ID_PARAM = matching("id", "Service id", _ID_PATTERN, "a 9-digit service id", where="path")
 MAX_TEXT, MAX_LIST = 500, 20
 
 
