@@ -16,7 +16,7 @@ import jdatetime
 from aiohttp import web
 
 from flows.dates import parse_date
-from gateway.api.schema import Checker, Json, SchemaError
+from gateway.api.schema import Json, SchemaError, check
 from gateway.tokens import TokenInfo, TokenStore
 
 TOKENS = web.AppKey("api_tokens", TokenStore)
@@ -92,7 +92,6 @@ async def json_body(request: web.Request) -> Any:
 
 
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also takes "²" and "۵", which int() refuses or reads
-_CHECKER = Checker({})
 
 
 @dataclass(frozen=True)
@@ -120,7 +119,7 @@ class Param:
                 raise invalid(self.name, "must be a whole number in the digits 0-9" + (f" from {low} to {high}" if high is not None else ""))
             value = int(raw)
         try:
-            value = _CHECKER.check(value, self.schema, self.name)
+            value = check(value, self.schema, self.name)
         except SchemaError as error:
             missed = "pattern" in self.schema and error.message.startswith("does not match")
             raise invalid(self.name, f"must be {self.hint or self.description}" if missed else error.message) from None
@@ -242,7 +241,7 @@ class Route:
                 raise ApiError(422, "invalid", "this route takes no body")
             return None
         try:
-            return _CHECKER.check(await json_body(request), schema)
+            return check(await json_body(request), schema)
         except SchemaError as error:
             raise ApiError(422, "invalid", str(error), error.field or None) from None
 

@@ -45,74 +45,68 @@ def _join(path: str, key: str | int) -> str:
     return f"{path}.{key}" if path else key
 
 
-class Checker:
-    """Checks values against schemas whose `$ref`s point into `components` (`#/components/schemas/<name>`)."""
+def check(value: Any, schema: Json, path: str = "") -> Any:
+    """`value` as the schema wants it (whole floats become ints); SchemaError naming the first wrong part."""
+    if "anyOf" in schema:
+        return _any(value, schema["anyOf"], path)
+    unknown = set(schema) - _DESCRIPTIVE - set(_CHECKS) - {"type", "pattern", "properties", "required", "additionalProperties", "items"}
+    if unknown:
+        raise AssertionError(f"the API schema checker does not understand {sorted(unknown)}")
+    kinds = schema.get("type")
+    if kinds is not None:
+        kinds = [kinds] if isinstance(kinds, str) else kinds
+        kind = next((k for k in kinds if _is(k, value)), None)
+        if kind is None:
+            raise SchemaError(path, f"must be {' or '.join(_TYPES[k] for k in kinds)}", wrong_type=True)
+        if kind == "integer":
+            value = int(value)
+    # re.search, as JSON Schema validators apply `pattern`, so a value the document allows is allowed here
+    if "pattern" in schema and isinstance(value, str) and re.search(schema["pattern"], value) is None:
+        about = schema.get("description")
+        raise SchemaError(path, f"does not match {schema['pattern']}" + (f" ({about})" if about else ""))
+    for keyword, rule in _CHECKS.items():
+        if keyword in schema:
+            rule(schema[keyword], value, path)
+    if isinstance(value, dict):
+        return _object(value, schema, path)
+    if isinstance(value, list) and "items" in schema:
+        return [check(item, schema["items"], _join(path, i)) for i, item in enumerate(value)]
+    return value
 
-    def __init__(self, components: Mapping[str, Json]) -> None:
-        self.components = components
 
-    def check(self, value: Any, schema: Json, path: str = "") -> Any:
-        """`value` as the schema wants it (whole floats become ints); SchemaError naming the first wrong part."""
-        if "$ref" in schema:
-            return self.check(value, self.components[schema["$ref"].rsplit("/", 1)[-1]], path)
-        if "anyOf" in schema:
-            return self._any(value, schema["anyOf"], path)
-        unknown = set(schema) - _DESCRIPTIVE - set(_CHECKS) - {"type", "pattern", "properties", "required", "additionalProperties", "items"}
-        if unknown:
-            raise AssertionError(f"the API schema checker does not understand {sorted(unknown)}")
-        kinds = schema.get("type")
-        if kinds is not None:
-            kinds = [kinds] if isinstance(kinds, str) else kinds
-            kind = next((k for k in kinds if _is(k, value)), None)
-            if kind is None:
-                raise SchemaError(path, f"must be {' or '.join(_TYPES[k] for k in kinds)}", wrong_type=True)
-            if kind == "integer":
-                value = int(value)
-        # re.search, as JSON Schema validators apply `pattern`, so a value the document allows is allowed here
-        if "pattern" in schema and isinstance(value, str) and re.search(schema["pattern"], value) is None:
-            about = schema.get("description")
-            raise SchemaError(path, f"does not match {schema['pattern']}" + (f" ({about})" if about else ""))
-        for keyword, rule in _CHECKS.items():
-            if keyword in schema:
-                rule(schema[keyword], value, path)
-        if isinstance(value, dict):
-            return self._object(value, schema, path)
-        if isinstance(value, list) and "items" in schema:
-            return [self.check(item, schema["items"], _join(path, i)) for i, item in enumerate(value)]
-        return value
+def _any(value: Any, branches: list[Json], path: str) -> Any:
+    errors = []
+    for branch in branches:
+        try:
+            return check(value, branch, path)
+        except SchemaError as error:
+            errors.append(error)
+    # the branch of the value's own type says best what is wrong (a text's missing language, not "or null")
+    near = [e for e in errors if not (e.wrong_type and e.field == path)]
+    if len(near) == 1:
+        raise near[0]
+    if not near:
+        raise SchemaError(path, "must be " + " or ".join(dict.fromkeys(e.message.removeprefix("must be ") for e in errors)), wrong_type=True)
+    raise SchemaError(path, "; or ".join(dict.fromkeys(e.message if e.field == path else str(e) for e in near)))
 
-    def _any(self, value: Any, branches: list[Json], path: str) -> Any:
-        errors = []
-        for branch in branches:
-            try:
-                return self.check(value, branch, path)
-            except SchemaError as error:
-                errors.append(error)
-        # the branch of the value's own type says best what is wrong (a text's missing language, not "or null")
-        near = [e for e in errors if not (e.wrong_type and e.field == path)]
-        if len(near) == 1:
-            raise near[0]
-        if not near:
-            raise SchemaError(path, "must be " + " or ".join(dict.fromkeys(e.message.removeprefix("must be ") for e in errors)), wrong_type=True)
-        raise SchemaError(path, "; or ".join(dict.fromkeys(e.message if e.field == path else str(e) for e in near)))
 
-    def _object(self, value: dict[str, Any], schema: Json, path: str) -> dict[str, Any]:
-        properties: Mapping[str, Json] = schema.get("properties", {})
-        extra = schema.get("additionalProperties", True)
-        unknown = [k for k in value if k not in properties] if extra is False else []
-        if unknown:
-            known = ", ".join(properties) or "none"
-            raise SchemaError(_join(path, unknown[0]), f"unknown field{'s' if len(unknown) > 1 else ''} "
-                                                       f"{', '.join(unknown)}; the fields are {known}")
-        checked = {}
-        for key, item in value.items():
-            sub = properties.get(key, extra if isinstance(extra, dict) else None)
-            checked[key] = self.check(item, sub, _join(path, key)) if sub is not None else item
-        missing = [name for name in schema.get("required", ()) if name not in value]
-        if missing:
-            others = f" (so are {', '.join(missing[1:])})" if missing[1:] else ""
-            raise SchemaError(_join(path, missing[0]), f"is required{others}")
-        return checked
+def _object(value: dict[str, Any], schema: Json, path: str) -> dict[str, Any]:
+    properties: Mapping[str, Json] = schema.get("properties", {})
+    extra = schema.get("additionalProperties", True)
+    unknown = [k for k in value if k not in properties] if extra is False else []
+    if unknown:
+        known = ", ".join(properties) or "none"
+        raise SchemaError(_join(path, unknown[0]), f"unknown field{'s' if len(unknown) > 1 else ''} "
+                                                   f"{', '.join(unknown)}; the fields are {known}")
+    checked = {}
+    for key, item in value.items():
+        sub = properties.get(key, extra if isinstance(extra, dict) else None)
+        checked[key] = check(item, sub, _join(path, key)) if sub is not None else item
+    missing = [name for name in schema.get("required", ()) if name not in value]
+    if missing:
+        others = f" (so are {', '.join(missing[1:])})" if missing[1:] else ""
+        raise SchemaError(_join(path, missing[0]), f"is required{others}")
+    return checked
 
 
 def _enum(options: list[Any], value: Any, path: str) -> None:
