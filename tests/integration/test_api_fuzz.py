@@ -55,7 +55,8 @@ def test_the_api_answers_as_its_document_says(tmp_path: Path) -> None:
         run = subprocess.run(
             [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{base}/api/v1/openapi.json",
              "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--generation-database", "none",
-             "--header", f"Authorization: Bearer {token}", "--no-color", "--request-timeout", "10", "--workers", "2"],
+             "--header", f"Authorization: Bearer {token}", "--no-color", "--request-timeout", "10", "--workers", "2",
+             "--suppress-health-check", "all"],  # hypothesis's data-generation speed checks judge the machine, not the API
             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
     assert "15/15" in run.stdout  # every operation was reached
