@@ -178,6 +178,11 @@ def day(name: str, description: str) -> Param:
                  convert=lambda text: parse_date(re.search(DAY_PATTERN, text).group(0)))  # type: ignore[union-attr]
 
 
+def first_item_links(param: str, field: str, *operation_ids: str) -> Json:
+    """OpenAPI links from a list answer to operations on its first item (for clients, and so a fuzzer reaches real rows)."""
+    return {op: {"operationId": op, "parameters": {param: f"$response.body#/items/0/{field}"}} for op in operation_ids}
+
+
 @dataclass(frozen=True)
 class Call:
     """What a handler gets once the request passed its route's checks: the token and the parsed parameters and body."""

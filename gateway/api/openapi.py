@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api.common import ROUTE, Route
+from gateway.api.common import ROUTE, Route, first_item_links
 from gateway.api.outbox import OPENAPI_PATHS as OUTBOX_PATHS
 from gateway.api.payments import OPENAPI_PATHS as PAYMENT_PATHS
 from gateway.api.requests import TRACKING_CODE
@@ -85,7 +85,8 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     },
     "/requests": {
         "get": {"summary": "List requests, newest first", "operationId": "listRequests",
-                "responses": {"200": _ok("A page of requests", _page_of(_ref("Request")))}},
+                "responses": {"200": {**_ok("A page of requests", _page_of(_ref("Request"))),
+                                      "links": first_item_links("code", "tracking_code", "getRequest", "transitionRequest")}}},
     },
     "/requests/{code}": {
         "get": {"summary": "Get a request with its events", "operationId": "getRequest", "responses": {

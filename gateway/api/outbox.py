@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.api.common import MAX_ID, ApiError, Call, matching, one_of, page_size, requires, row_id, whole
+from gateway.api.common import MAX_ID, ApiError, Call, first_item_links, matching, one_of, page_size, requires, row_id, whole
 from gateway.app import GATEWAY
 from gateway.outbox.admin import RETRYABLE, STATES, MessageNotFound, NotRetryable, OutboxAdmin, OutboxFilter
 
@@ -72,7 +72,8 @@ OPENAPI_PATHS: dict[str, Any] = {
         "summary": "List outbound messages, newest first (viewer); never their text", "operationId": "listOutbox",
         "responses": {"200": {"description": "A page of messages", "content": {"application/json": {"schema": {
             "type": "object", "required": ["items", "limit", "next_before_id"], "properties": {
-                "items": {"type": "array", "items": _MESSAGE}, "limit": {"type": "integer"}, "next_before_id": {"type": ["integer", "null"]}}}}}}}}},
+                "items": {"type": "array", "items": _MESSAGE}, "limit": {"type": "integer"}, "next_before_id": {"type": ["integer", "null"]}}}}},
+            "links": first_item_links("id", "id", "getOutboxMessage", "retryOutboxMessage")}}}},
     "/outbox/{id}": {"get": {
         "summary": "One outbound message (viewer); text, meta and the full address for operators", "operationId": "getOutboxMessage",
         "responses": {"200": {"description": "The message", "content": {"application/json": {"schema": {"allOf": [_MESSAGE, {

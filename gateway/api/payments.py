@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from flows.dates import iso_utc
-from gateway.api.common import OFFSET, ApiError, Call, one_of, page_size, requires, row_id
+from gateway.api.common import OFFSET, ApiError, Call, first_item_links, one_of, page_size, requires, row_id
 from gateway.api.requests import CREATED, created_range, tracking_code
 from gateway.app import GATEWAY
 from gateway.payments import STATES, Payment, PaymentEvent, PaymentFilter, PaymentService
@@ -130,7 +130,8 @@ OPENAPI_PATHS: dict[str, Any] = {
         "responses": {"200": {"description": "A page of payments", "content": {"application/json": {"schema": {
             "type": "object", "required": ["items", "total", "limit", "offset"], "properties": {
                 "items": {"type": "array", "items": _PAYMENT}, "total": {"type": "integer"}, "limit": {"type": "integer"},
-                "offset": {"type": "integer"}}}}}},
+                "offset": {"type": "integer"}}}}},
+            "links": first_item_links("id", "id", "getPayment")},
             "404": _DISABLED}}},
     "/payments/reconcile": {
         "get": {
