@@ -4,7 +4,8 @@ A real `pishkhan serve` on a scratch SQLite file, an admin token made by `pishkh
 and schemathesis 4 with every check (no 5xx, answers and headers as documented, invalid data
 refused, valid data accepted, 405 with Allow, auth not ignored...) over every operation, in its
 coverage, fuzzing and stateful phases. Bounded in examples so the whole test stays well under a
-minute; the seed is fixed so a failure replays.
+minute; the seed is fixed so a failure replays. One worker: with two threads, hypothesis's ast.parse
+of its filter lambdas trips CPython 3.11's "AST constructor recursion depth mismatch" now and then.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404",
 include-operation-id-regex = "^(createService|replaceService|updateService)$"
 phases.coverage.generation.mode = "negative"
 """
-EXAMPLES = 10
+EXAMPLES = 20
 SEED = 20261130
 
 
@@ -55,7 +56,7 @@ def test_the_api_answers_as_its_document_says(tmp_path: Path) -> None:
         run = subprocess.run(
             [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{base}/api/v1/openapi.json",
              "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--generation-database", "none",
-             "--header", f"Authorization: Bearer {token}", "--no-color", "--request-timeout", "10", "--workers", "2",
+             "--header", f"Authorization: Bearer {token}", "--no-color", "--request-timeout", "10",
              "--suppress-health-check", "all"],  # hypothesis's data-generation speed checks judge the machine, not the API
             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
