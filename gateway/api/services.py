@@ -8,7 +8,7 @@ is on the USSD menus with the next hop.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import phonenumbers
@@ -149,24 +149,24 @@ def card_properties(languages: list[str], categories: list[str]) -> Json:
     }
 
 
-def card_schema(request: web.Request, required: Sequence[str] | None = None) -> Json:
-    """The card's schema for this configuration; every field required unless `required` names the ones that are."""
+def card_schema(request: web.Request, required: Callable[[Sequence[str]], Sequence[str]] = list) -> Json:
+    """The card's schema for this configuration; `required` picks the required fields from all of them (default: all)."""
     gateway = request.app[GATEWAY]
     properties = card_properties(list(gateway.settings.flows.languages), [c.id for c in gateway.catalogue.categories])
     return {"type": "object", "description": "A service identity card (seed 001) and the inputs a request asks for",
-            "required": list(properties) if required is None else list(required), "properties": properties, "additionalProperties": False}
+            "required": list(required(list(properties))), "properties": properties, "additionalProperties": False}
 
 
 def _new_card(request: web.Request) -> Json:
-    return card_schema(request, ("id", "category", "title", "type"))
+    return card_schema(request, lambda fields: ("id", "category", "title", "type"))
 
 
 def _whole_card(request: web.Request) -> Json:
-    return card_schema(request, [name for name in card_properties([], []) if name != "id"])  # the id is in the path
+    return card_schema(request, lambda fields: [name for name in fields if name != "id"])  # the id is in the path
 
 
 def _some_fields(request: web.Request) -> Json:
-    return card_schema(request, ())
+    return card_schema(request, lambda fields: ())
 
 
 @requires("viewer")
