@@ -12,14 +12,13 @@ from typing import Any
 from aiohttp import web
 
 from flows.dates import iso_utc
-from gateway.api.common import SETTINGS, ApiError, invalid, requires
-from gateway.api.requests import request_filter
+from gateway.api.common import OFFSET, ApiError, Call, first_item_links, one_of, page_size, requires, row_id
+from gateway.api.requests import CREATED, created_range, tracking_code
 from gateway.payments import STATES, Payment, PaymentEvent, PaymentFilter, PaymentService
 from gateway.payments.reconcile import PROBLEMS, reconcile
 from gateway.payments.repair import RESULTS, repair
 from gateway.payments.settings import PROVIDERS
 from gateway.runtime import GATEWAY
-from gateway.tokens import TokenInfo
 
 log = logging.getLogger(__name__)
 
@@ -56,75 +55,68 @@ async def _code_of(payments: PaymentService, request_id: int) -> str | None:
     return record.tracking_code if record else None
 
 
-async def _filter(request: web.Request, payments: PaymentService) -> PaymentFilter:
-    """state, provider, request (tracking code), created_from/created_to, limit/offset; 422 naming a bad one."""
-    query = request.query
-    state, provider, code = query.get("state"), query.get("provider"), query.get("request")
-    if state is not None and state not in STATES:
-        raise invalid("state", f"use one of {', '.join(STATES)}")
-    if provider is not None and provider not in PROVIDERS:
-        raise invalid("provider", f"use one of {', '.join(PROVIDERS)}")
-    request_id = None
-    if code is not None:
-        record = await payments.requests.get(code) if code.isdigit() and len(code) <= 32 else None
-        if record is None:
-            raise invalid("request", "no request has this tracking code")
-        request_id = record.id
-    settings = request.app[SETTINGS]
-    # the requests API already parses dates and paging the same way: reuse it on the shared keys only
-    shared = {k: v for k, v in query.items() if k in ("created_from", "created_to", "limit", "offset")}
-    common = request_filter(shared, payments.requests, settings.default_page, settings.max_page)
-    return PaymentFilter(state=state, provider=provider, request_id=request_id, created_from=common.created_from,
-                         created_before=common.created_before, limit=common.limit, offset=common.offset)
+PAYMENT_ID = row_id("payment id")
+FILTERS = (one_of("state", "Only this state", STATES), one_of("provider", "Only this provider", PROVIDERS),
+           tracking_code("request", "Only this request's payments (its tracking code)"),
+           *CREATED, page_size, OFFSET)
 
 
-@requires("viewer")
-async def list_payments(request: web.Request, token: TokenInfo) -> web.Response:
-    """A page of payments, newest first, with the total that match."""
+@requires("viewer", query=FILTERS)
+async def list_payments(request: web.Request, call: Call) -> web.Response:
+    """A page of payments, newest first, with the total that match; a tracking code no request has matches none."""
     payments = _service(request)
-    where = await _filter(request, payments)
+    query = call.query
+    record = await payments.requests.get(query["request"]) if query["request"] else None
+    if query["request"] and record is None:
+        return web.json_response({"items": [], "total": 0, "limit": query["limit"], "offset": query["offset"]})
+    created_from, created_before = created_range(query, payments.requests.calendar)
+    where = PaymentFilter(state=query["state"], provider=query["provider"], request_id=record.id if record else None, created_from=created_from,
+                          created_before=created_before, limit=query["limit"], offset=query["offset"])
     found, total = await payments.store.search(where)
     items = [payment_json(p, await _code_of(payments, p.request_id)) for p in found]
     return web.json_response({"items": items, "total": total, "limit": where.limit, "offset": where.offset})
 
 
-@requires("viewer")
-async def get_payment(request: web.Request, token: TokenInfo) -> web.Response:
+@requires("viewer", path=(PAYMENT_ID,))
+async def get_payment(request: web.Request, call: Call) -> web.Response:
     """One payment with its history."""
     payments = _service(request)
-    raw = request.match_info["id"]
-    payment = await payments.store.get(int(raw)) if raw.isdigit() and len(raw) < 18 else None
+    payment = await payments.store.get(call.path["id"])
     if payment is None:
-        raise ApiError(404, "not_found", f"no payment has id {raw[:20]}")
+        raise ApiError(404, "not_found", f"no payment has id {call.path['id']}")
     events = await payments.store.events(payment.id)
     return web.json_response({**payment_json(payment, await _code_of(payments, payment.request_id)),
                               "events": [event_json(e) for e in events]})
 
 
 @requires("viewer")
-async def reconcile_report(request: web.Request, token: TokenInfo) -> web.Response:
+async def reconcile_report(request: web.Request, call: Call) -> web.Response:
     """Pending, mismatched and orphaned payments (what `pishkhan payments reconcile` prints)."""
     findings = await reconcile(_service(request).store)
     return web.json_response({"items": [f.as_json() for f in findings], "total": len(findings)})
 
 
 @requires("operator")
-async def reconcile_repair(request: web.Request, token: TokenInfo) -> web.Response:
+async def reconcile_repair(request: web.Request, call: Call) -> web.Response:
     """Act on every finding (what `pishkhan payments reconcile --repair` does) and say what was done."""
     done = await repair(_service(request))
     counts = {result: sum(d.result == result for d in done) for result in RESULTS}
-    log.info("payments repair run by token %d (%s): %s", token.id, token.name, counts)
+    log.info("payments repair run by token %d (%s): %s", call.token.id, call.token.name, counts)
     return web.json_response({"items": [d.as_json() for d in done], "total": len(done), "counts": counts,
                               "left": sum(d.left for d in done)})
 
 
 _ERROR = {"description": "An error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-_AUTH_ERRORS = {"401": _ERROR, "403": _ERROR}
-_PAYMENT = {"type": "object", "required": ["id", "amount", "currency", "provider", "state"], "properties": {
-    "id": {"type": "integer"}, "tracking_code": {"type": ["string", "null"]}, "amount": {"type": "integer", "description": "rials"},
-    "currency": {"const": "IRR"}, "provider": {"enum": list(PROVIDERS)}, "authority": {"type": ["string", "null"]},
-    "ref_id": {"type": ["string", "null"]}, "card_pan": {"type": ["string", "null"]}, "state": {"enum": list(STATES)},
-    "reason": {"type": ["string", "null"]}, "verify_attempts": {"type": "integer"}}}
+_DISABLED = {"description": "No such payment, or payments are not enabled", **_ERROR}
+_NULLABLE_TEXT, _WHEN = {"type": ["string", "null"]}, {"type": ["string", "null"], "format": "date-time"}
+_PAYMENT = {"type": "object", "required": ["id", "tracking_code", "amount", "currency", "provider", "state"], "properties": {
+    "id": {"type": "integer"}, "tracking_code": _NULLABLE_TEXT, "amount": {"type": "integer", "description": "rials"},
+    "currency": {"const": "IRR"}, "provider": {"enum": list(PROVIDERS)}, "authority": _NULLABLE_TEXT,
+    "ref_id": _NULLABLE_TEXT, "card_pan": _NULLABLE_TEXT, "state": {"enum": list(STATES)},
+    "reason": _NULLABLE_TEXT, "verify_attempts": {"type": "integer"}, "link_expires_at": _WHEN, "link_sent_at": _WHEN,
+    "started_at": _WHEN, "created_at": _WHEN, "updated_at": _WHEN}}
+_EVENT = {"type": "object", "properties": {"at": _WHEN, "kind": {"type": "string"}, "from": _NULLABLE_TEXT, "to": _NULLABLE_TEXT,
+                                           "detail": _NULLABLE_TEXT}}
 _FINDING = {"type": "object", "required": ["kind", "problem", "detail"], "properties": {
     "kind": {"enum": ["pending", "mismatched", "orphaned"]}, "problem": {"enum": list(PROBLEMS), "description": "; ".join(PROBLEMS.values())},
     "detail": {"type": "string"}, "payment_id": {"type": ["integer", "null"]}, "tracking_code": {"type": ["string", "null"]},
@@ -134,21 +126,21 @@ _REPAIR = {"allOf": [_FINDING, {"type": "object", "required": ["result", "why"],
     "why": {"type": "string"}}}]}
 OPENAPI_PATHS: dict[str, Any] = {
     "/payments": {"get": {
-        "summary": "List payments, newest first (viewer)",
-        "parameters": [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d} for n, d in (
-            ("state", f"one of {', '.join(STATES)}"), ("provider", f"one of {', '.join(PROVIDERS)}"), ("request", "a tracking code"),
-            ("created_from", "a date"), ("created_to", "a date (inclusive)"), ("limit", "page size"), ("offset", "skip"))],
+        "summary": "List payments, newest first (viewer)", "operationId": "listPayments",
         "responses": {"200": {"description": "A page of payments", "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"items": {"type": "array", "items": _PAYMENT}, "total": {"type": "integer"}}}}}},
-            "422": _ERROR, **_AUTH_ERRORS}}},
+            "type": "object", "required": ["items", "total", "limit", "offset"], "properties": {
+                "items": {"type": "array", "items": _PAYMENT}, "total": {"type": "integer"}, "limit": {"type": "integer"},
+                "offset": {"type": "integer"}}}}},
+            "links": first_item_links("id", "id", "getPayment")},
+            "404": _DISABLED}}},
     "/payments/reconcile": {
         "get": {
-            "summary": "Pending, mismatched and orphaned payments (viewer)",
+            "summary": "Pending, mismatched and orphaned payments (viewer)", "operationId": "reconcilePayments",
             "responses": {"200": {"description": "Findings", "content": {"application/json": {"schema": {
                 "type": "object", "properties": {"items": {"type": "array", "items": _FINDING}, "total": {"type": "integer"}}}}}},
-                **_AUTH_ERRORS}},
+                "404": _DISABLED}},
         "post": {
-            "summary": "Repair what reconcile finds (operator)",
+            "summary": "Repair what reconcile finds (operator)", "operationId": "repairPayments",
             "description": "Pending payments at the provider are verified with the stored amount (paid once with one receipt; an amount "
                            "mismatch fails with the reason; unpaid expires after payments.verify_after); links past their life expire; "
                            "a request's payment state is set from its payments; a request with a fee and no payment gets its link. "
@@ -159,15 +151,15 @@ OPENAPI_PATHS: dict[str, Any] = {
                                       "items": {"type": "array", "items": _REPAIR}, "total": {"type": "integer"},
                                       "counts": {"type": "object", "additionalProperties": {"type": "integer"}},
                                       "left": {"type": "integer"}}}}}},
-                          **_AUTH_ERRORS}},
+                          "404": _DISABLED}},
     },
     "/payments/{id}": {"get": {
-        "summary": "One payment with its history (viewer)",
-        "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}, "description": "payment id"}],
-        "responses": {"200": {"description": "The payment and its events", "content": {"application/json": {"schema": _PAYMENT}}},
-                      "404": _ERROR, **_AUTH_ERRORS}}},
+        "summary": "One payment with its history (viewer)", "operationId": "getPayment",
+        "responses": {"200": {"description": "The payment and its events", "content": {"application/json": {"schema": {"allOf": [
+            _PAYMENT, {"type": "object", "required": ["events"], "properties": {"events": {"type": "array", "items": _EVENT}}}]}}}},
+                      "404": _DISABLED}}},
 }
-"""These routes in OpenAPI 3.1 form, relative to /api/v1, for the API's document to merge."""
+"""What these routes do and answer, relative to /api/v1, for the API's document (which adds their parameters and errors)."""
 
 
 def setup(api: web.Application) -> None:

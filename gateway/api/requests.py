@@ -1,7 +1,7 @@
 """`/api/v1/requests`: operators list and read requests and move them through the lifecycle.
 
-Viewers see phone numbers and national codes masked; operators and admins, who act on requests,
-see them in full.
+Viewers see phone numbers, national codes and the inputs the catalogue marks `personal` masked;
+operators and admins, who act on requests, see them in full.
 """
 
 from __future__ import annotations
@@ -12,9 +12,11 @@ from typing import Any
 
 from aiohttp import web
 
-from flows.dates import iso_utc, parse_date
+from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone, masked
-from gateway.api.common import SETTINGS, ApiError, invalid, json_body, requires
+from gateway.api.common import OFFSET, ApiError, Call, Param, day, invalid, matching, one_of, page_size, requires
+from gateway.calendar import WorkingCalendar
+from gateway.catalogue.model import SERVICE_ID, Catalogue, Service
 from gateway.requests import (
     STATUSES,
     InvalidStatus,
@@ -29,16 +31,27 @@ from gateway.requests import (
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
 
-MAX_CODE_LENGTH = 32
+_MASKS = {"national_code": mask_national_code, "mobile": mask_phone}
 
 
-def request_json(record: RequestRecord, requests: RequestService, token: TokenInfo) -> dict[str, Any]:
-    """A request as the API shows it to this token."""
+def _masked_inputs(inputs: Mapping[str, str], service: Service | None) -> dict[str, str]:
+    """Inputs as a viewer sees them: personal ones masked, and any the catalogue no longer describes, to be safe."""
+    described = {item.name: item for item in service.inputs} if service else {}
+
+    def shown(name: str, value: str) -> str:
+        item = described.get(name)
+        if item is not None and not item.personal:
+            return value
+        return _MASKS.get(item.kind if item else "", lambda text: "*" * len(text))(value)
+
+    return {name: shown(name, value) for name, value in inputs.items()}
+
+
+def request_json(record: RequestRecord, requests: RequestService, token: TokenInfo, catalogue: Catalogue) -> dict[str, Any]:
+    """A request as the API shows it to this token: viewers see personal data masked."""
     full = token.can("operator")
     national = record.national_code
-    inputs = dict(record.inputs)
-    if not full:
-        inputs = {k: mask_national_code(v) if national and v == national else v for k, v in inputs.items()}
+    inputs = dict(record.inputs) if full else _masked_inputs(record.inputs, catalogue.get(record.service_id))
     return {
         "tracking_code": record.tracking_code, "service_id": record.service_id, "status": record.status,
         "channel": record.channel, "address": record.address if full else masked(record.address),
@@ -55,94 +68,64 @@ def event_json(event: RequestEvent) -> dict[str, Any]:
     return {"at": iso_utc(event.at), "actor": event.actor, "from": event.from_status, "to": event.to_status, "reason": event.reason}
 
 
-def _integer(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
-    raw = query.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise invalid(name, f"must be a whole number from {low} to {high}")
-    return int(raw)
+CREATED = (day("created_from", "Created on or after this day"), day("created_to", "Created on or before this day"))
+TRACKING_CODE = "^[0-9]{10,12}$"
 
 
-def _date(query: Mapping[str, str], name: str) -> datetime.date | None:
-    raw = query.get(name)
-    if raw is None:
-        return None
-    try:
-        return parse_date(raw)
-    except ValueError as exc:
-        raise invalid(name, str(exc)) from exc
+def tracking_code(name: str, description: str, where: str = "query") -> Param:
+    """A parameter that is a tracking code (its check digit is the store's business: a wrong one is simply not found)."""
+    return matching(name, description, TRACKING_CODE, "a tracking code: 10 to 12 digits 0-9", where)
 
 
-def request_filter(query: Mapping[str, str], requests: RequestService, default_page: int, max_page: int) -> RequestFilter:
-    """The list filters from the query string; 422 naming a bad parameter."""
-    status = query.get("status")
-    if status is not None and status not in STATUSES:
-        raise invalid("status", f"use one of {', '.join(STATUSES)}")
-    service_id = query.get("service_id")
-    if service_id is not None and not (service_id.isdigit() and len(service_id) == 9):
-        raise invalid("service_id", "a 9-digit service id")
-    late = query.get("late")
-    if late not in (None, "true", "false"):
-        raise invalid("late", "true or false")
-    first, last = _date(query, "created_from"), _date(query, "created_to")
-    calendar = requests.calendar
-    return RequestFilter(
-        status=status,
-        service_id=service_id,
-        created_from=calendar.start_of(first) if first else None,
-        created_before=calendar.start_of(last + datetime.timedelta(days=1)) if last else None,
-        late_on=calendar.today() if late == "true" else None,
-        limit=_integer(query, "limit", default_page, 1, max_page),
-        offset=_integer(query, "offset", 0, 0, 10**9),
-    )
+CODE = tracking_code("code", "Tracking code", where="path")
+FILTERS = (one_of("status", "Only this status", STATUSES), matching("service_id", "Only this service", SERVICE_ID.pattern, "a 9-digit service id"),
+           *CREATED, one_of("late", "true: only open requests past their due date", ("true", "false")), page_size, OFFSET)
+TRANSITION = {"type": "object", "required": ["to"], "additionalProperties": False, "properties": {
+    "to": {"type": "string", "enum": list(STATUSES)}, "reason": {"type": "string", "minLength": 1, "maxLength": 500}}}
 
 
-def _code(request: web.Request) -> str:
-    code = request.match_info["code"]
-    if not code.isdigit() or len(code) > MAX_CODE_LENGTH:
-        raise ApiError(404, "not_found", f"no request has tracking code {code[:MAX_CODE_LENGTH]}")
-    return code
+def created_range(query: Mapping[str, Any], calendar: WorkingCalendar) -> tuple[float | None, float | None]:
+    """`created_from` and `created_to` (both days included) as Unix times: from the first one's midnight to the one after the last."""
+    first, last = query["created_from"], query["created_to"]
+    return (calendar.start_of(first) if first else None,
+            calendar.start_of(last + datetime.timedelta(days=1)) if last else None)
 
 
-@requires("viewer")
-async def list_requests(request: web.Request, token: TokenInfo) -> web.Response:
+@requires("viewer", query=FILTERS)
+async def list_requests(request: web.Request, call: Call) -> web.Response:
     """A page of requests, newest first, with the total that match."""
     requests = request.app[GATEWAY].requests
-    settings = request.app[SETTINGS]
-    where = request_filter(request.query, requests, settings.default_page, settings.max_page)
+    query = call.query
+    created_from, created_before = created_range(query, requests.calendar)
+    where = RequestFilter(status=query["status"], service_id=query["service_id"], created_from=created_from, created_before=created_before,
+                          late_on=requests.calendar.today() if query["late"] == "true" else None, limit=query["limit"], offset=query["offset"])
     records, total = await requests.search(where)
     return web.json_response({
-        "items": [request_json(r, requests, token) for r in records],
+        "items": [request_json(r, requests, call.token, request.app[GATEWAY].catalogue) for r in records],
         "total": total, "limit": where.limit, "offset": where.offset,
     })
 
 
-@requires("viewer")
-async def get_request(request: web.Request, token: TokenInfo) -> web.Response:
+@requires("viewer", path=(CODE,))
+async def get_request(request: web.Request, call: Call) -> web.Response:
     """One request with its events."""
     requests = request.app[GATEWAY].requests
-    code = _code(request)
+    code = call.path["code"]
     found = await requests.history(code)
     if found is None:
         raise ApiError(404, "not_found", f"no request has tracking code {code}")
     record, events = found
-    return web.json_response({**request_json(record, requests, token), "events": [event_json(e) for e in events]})
+    shown = request_json(record, requests, call.token, request.app[GATEWAY].catalogue)
+    return web.json_response({**shown, "events": [event_json(e) for e in events]})
 
 
-@requires("operator")
-async def transition(request: web.Request, token: TokenInfo) -> web.Response:
+@requires("operator", path=(CODE,), body=TRANSITION)
+async def transition(request: web.Request, call: Call) -> web.Response:
     """Move a request to another status; the citizen is notified through the outbox."""
     requests = request.app[GATEWAY].requests
-    code = _code(request)
-    body = await json_body(request)
-    to, reason = body.get("to"), body.get("reason")
-    if not isinstance(to, str) or not to:
-        raise invalid("to", f"the new status is required: one of {', '.join(STATUSES)}")
-    if reason is not None and not isinstance(reason, str):
-        raise invalid("reason", "must be text")
+    token = call.token
     try:
-        record = await requests.transition(code, to, actor=f"{token.role}:{token.name}", reason=reason)
+        record = await requests.transition(call.path["code"], call.body["to"], actor=f"{token.role}:{token.name}", reason=call.body.get("reason"))
     except RequestNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from exc
     except TransitionNotAllowed as exc:
@@ -151,7 +134,7 @@ async def transition(request: web.Request, token: TokenInfo) -> web.Response:
         raise invalid("to", str(exc)) from exc
     except ReasonRequired as exc:
         raise invalid("reason", str(exc)) from exc
-    return web.json_response(request_json(record, requests, token))
+    return web.json_response(request_json(record, requests, token, request.app[GATEWAY].catalogue))
 
 
 def setup(api: web.Application) -> None:

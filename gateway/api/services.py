@@ -8,16 +8,20 @@ is on the USSD menus with the next hop.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import phonenumbers
 from aiohttp import web
 
 from flows.errors import FlowError, FlowErrors
-from gateway.api.common import ApiError, json_body, requires
+from flows.validators import VALIDATOR_TYPES
+from gateway.api.common import ApiError, Call, invalid, matching, requires
+from gateway.api.schema import Json
 from gateway.catalogue import Catalogue, Service, parse_catalogue
+from gateway.catalogue.model import CHANNELS, SERVICE_ID, SERVICE_TYPES
 from gateway.catalogue.store import CatalogueStore
 from gateway.runtime import GATEWAY, Gateway
-from gateway.tokens import TokenInfo
 
 EDITS = web.AppKey("service_edits", asyncio.Lock)
 SOURCE = "<api>"
@@ -82,38 +86,132 @@ async def _save(request: web.Request, card: dict[str, Any], status: int) -> web.
     return web.json_response(service.to_dict(), status=status)
 
 
+_ID_PATTERN = SERVICE_ID.pattern
+SERVICE_ID_PARAM = matching("id", "Service id", _ID_PATTERN, "a 9-digit service id", where="path")
+MAX_TEXT, MAX_LIST = 500, 20
+
+
+def _text(languages: list[str]) -> Json:
+    return {"type": "object", "description": f"A text per language; {', '.join(languages)} required",
+            "required": languages, "properties": {lang: {"type": "string", "minLength": 1, "maxLength": MAX_TEXT} for lang in languages},
+            "additionalProperties": {"type": "string", "maxLength": MAX_TEXT}}
+
+
+def _texts(languages: list[str]) -> Json:
+    return {"type": "array", "maxItems": MAX_LIST, "items": _text(languages)}
+
+
+def _validator_form(kind: str | list[str], required: tuple[str, ...] = (), **params: Json) -> Json:
+    types = {"enum": kind} if isinstance(kind, list) else {"const": kind}
+    return {"type": "object", "required": ["type", *required], "additionalProperties": False, "properties": {"type": types, **params}}
+
+
+_INTEGER = {"type": "integer"}
+_LENGTH = {"type": "integer", "minimum": 1}
+# each validator type with exactly the parameters flows.validators.build_validator takes for it
+_VALIDATOR: Json = {"description": "A validator type, or {type: ...} with that type's parameters", "anyOf": [
+    {"type": "string", "enum": list(VALIDATOR_TYPES)},
+    _validator_form("choice", ("options",), options={
+        "type": "array", "minItems": 1, "maxItems": MAX_LIST, "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}}),
+    _validator_form("date", past_only={"type": "boolean"}),
+    _validator_form("integer", min=_INTEGER, max=_INTEGER),
+    _validator_form("mobile", region={"type": "string", "pattern": f"^(?:{'|'.join(sorted(phonenumbers.SUPPORTED_REGIONS))})$",
+                                      "description": "A region phonenumbers knows: IR, AF..."}),
+    _validator_form(["national_code", "tracking_code"]),
+    _validator_form("text", min_length=_LENGTH, max_length=_LENGTH),
+]}
+
+
+def card_properties(languages: list[str], categories: list[str]) -> Json:
+    """Every field of an identity card, as the API reads and writes it."""
+    text, nullable_id = _text(languages), {"anyOf": [{"type": "string", "pattern": _ID_PATTERN}, {"type": "null"}]}
+    optional_text = {"anyOf": [text, {"type": "object", "maxProperties": 0, "description": "none"}]}
+    return {
+        "id": {"type": "string", "pattern": _ID_PATTERN, "description": "9-digit service id; sub-services keep the parent's first 4 digits"},
+        "parent": {**nullable_id, "description": "The parent service's id"},
+        "category": {"type": "string", "enum": categories, "description": "A category of the catalogue"},
+        "title": text, "short": {"anyOf": [text, {"type": "null"}], "description": "Menu label"},
+        "type": {"type": "string", "enum": list(SERVICE_TYPES)},
+        "description": optional_text, "documents": _texts(languages),
+        "days_to_deliver": {"type": "integer", "minimum": 0, "maximum": 3650, "description": "Working days to answer (the SLA)"},
+        "hours": optional_text, "visits": {"type": "integer", "minimum": 0, "maximum": 100, "description": "In-person visits"},
+        "fee": {"type": "integer", "minimum": 0, "maximum": 10**13, "description": "Rials"},
+        "account": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64}, {"type": "null"}], "description": "Account the fee goes to"},
+        "channels": {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": list(CHANNELS)}},
+        "complaint": optional_text, "steps": _texts(languages),
+        "inputs": {"type": "array", "maxItems": MAX_LIST, "description": "A service with inputs gets a request flow on every channel", "items": {
+            "type": "object", "required": ["name", "prompt"], "additionalProperties": False, "properties": {
+                "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,31}$", "description": "Variable name"},
+                "validator": _VALIDATOR, "prompt": text,
+                "personal": {"type": "boolean",
+                             "description": "Masked for viewers; national_code, mobile and date inputs are personal unless false"}}}},
+        "active": {"type": "boolean"},
+    }
+
+
+def card_schema(request: web.Request, required: Callable[[Sequence[str]], Sequence[str]] = list) -> Json:
+    """The card's schema for this configuration; `required` picks the required fields from all of them (default: all)."""
+    gateway = request.app[GATEWAY]
+    properties = card_properties(list(gateway.settings.flows.languages), [c.id for c in gateway.catalogue.categories])
+    return {"type": "object", "description": "A service identity card (seed 001) and the inputs a request asks for",
+            "required": list(required(list(properties))), "properties": properties, "additionalProperties": False}
+
+
+def _new_card(request: web.Request) -> Json:
+    return card_schema(request, lambda fields: ("id", "category", "title", "type"))
+
+
+def _whole_card(request: web.Request) -> Json:
+    return card_schema(request, lambda fields: [name for name in fields if name != "id"])  # the id is in the path
+
+
+def _some_fields(request: web.Request) -> Json:
+    return card_schema(request, lambda fields: ())
+
+
 @requires("viewer")
-async def list_services(request: web.Request, token: TokenInfo) -> web.Response:
+async def list_services(request: web.Request, call: Call) -> web.Response:
     """Every service, in catalogue order."""
     services = request.app[GATEWAY].catalogue.services
     return web.json_response({"items": [s.to_dict() for s in services], "total": len(services)})
 
 
-@requires("viewer")
-async def get_service(request: web.Request, token: TokenInfo) -> web.Response:
+@requires("viewer", path=(SERVICE_ID_PARAM,))
+async def get_service(request: web.Request, call: Call) -> web.Response:
     """One service's identity card and inputs."""
-    return web.json_response(_service(request.app[GATEWAY], request.match_info["id"]).to_dict())
+    return web.json_response(_service(request.app[GATEWAY], call.path["id"]).to_dict())
 
 
-@requires("admin")
-async def create_service(request: web.Request, token: TokenInfo) -> web.Response:
-    """Add a service (409 when the id is taken)."""
-    card = await json_body(request)
-    if request.app[GATEWAY].catalogue.get(str(card.get("id"))) is not None:
-        raise ApiError(409, "exists", f"service {card.get('id')} exists; change it with PUT or PATCH /services/{card.get('id')}")
+@requires("admin", body=_new_card)
+async def create_service(request: web.Request, call: Call) -> web.Response:
+    """Add a service (409 when the id is taken); fields left out take their defaults."""
+    card = call.body
+    if request.app[GATEWAY].catalogue.get(card["id"]) is not None:
+        raise ApiError(409, "exists", f"service {card['id']} exists; change it with PUT or PATCH /services/{card['id']}")
     return await _save(request, card, 201)
 
 
-@requires("admin")
-async def replace_service(request: web.Request, token: TokenInfo) -> web.Response:
-    """PUT: the body is the whole card; PATCH: only the fields given change."""
-    service_id = request.match_info["id"]
+def _same_id(call: Call) -> str:
+    service_id = call.path["id"]
+    if call.body.get("id", service_id) != service_id:
+        raise invalid("id", "the id in the body differs from the one in the path; ids cannot change")
+    return service_id
+
+
+@requires("admin", path=(SERVICE_ID_PARAM,), body=_whole_card)
+async def replace_service(request: web.Request, call: Call) -> web.Response:
+    """PUT: the body is the whole card, every field of it, so nothing is reset by being left out."""
+    service_id = _same_id(call)
+    _service(request.app[GATEWAY], service_id)
+    return await _save(request, {**call.body, "id": service_id}, 200)
+
+
+@requires("admin", path=(SERVICE_ID_PARAM,), body=_some_fields)
+async def update_service(request: web.Request, call: Call) -> web.Response:
+    """PATCH: only the fields given change."""
+    service_id = _same_id(call)
     existing = _service(request.app[GATEWAY], service_id)
-    body = await json_body(request)
-    if "id" in body and str(body["id"]) != service_id:
-        raise ApiError(422, "invalid", "id: the id in the body differs from the one in the path; ids cannot change", "id")
-    card = {**existing.to_dict(), **body} if request.method == "PATCH" else body
-    return await _save(request, {**card, "id": service_id}, 200)
+    return await _save(request, {**existing.to_dict(), **call.body, "id": service_id}, 200)
 
 
 def setup(api: web.Application) -> None:
@@ -123,4 +221,4 @@ def setup(api: web.Application) -> None:
     api.router.add_post("/services", create_service)
     api.router.add_get("/services/{id}", get_service)
     api.router.add_put("/services/{id}", replace_service)
-    api.router.add_patch("/services/{id}", replace_service)
+    api.router.add_patch("/services/{id}", update_service)

@@ -19,13 +19,30 @@ CITIZEN_CHANNELS = ("ussd", "sms", "telegram")
 API bot (Bale included); the other CHANNELS are served elsewhere (web portals, counters)."""
 
 
+# what these validators check identifies a person, so such inputs are personal unless the card says otherwise
+PERSONAL_KINDS = frozenset({"national_code", "mobile", "date"})
+
+
 @dataclass(frozen=True)
 class ServiceInput:
-    """One thing a request asks for: stored under `name`, checked by `validator`."""
+    """One thing a request asks for: stored under `name`, checked by `validator`.
+
+    `personal` answers are masked for viewers (names, dates of birth, postal codes...).
+    """
 
     name: str
     validator: Any
     prompt: LocalisedText
+    personal: bool = False
+
+    @property
+    def kind(self) -> str:
+        """The validator's type name (`national_code`, `text`...)."""
+        return _kind(self.validator)
+
+
+def _kind(spec: Any) -> str:
+    return str(spec.get("type") if isinstance(spec, Mapping) else spec)
 
 
 @dataclass(frozen=True)
@@ -69,7 +86,7 @@ class Service:
             "days_to_deliver": self.days_to_deliver, "hours": dict(self.hours), "visits": self.visits,
             "fee": self.fee, "account": self.account, "channels": list(self.channels),
             "complaint": dict(self.complaint), "steps": [dict(s) for s in self.steps],
-            "inputs": [{"name": i.name, "validator": i.validator, "prompt": dict(i.prompt)} for i in self.inputs],
+            "inputs": [{"name": i.name, "validator": i.validator, "prompt": dict(i.prompt), "personal": i.personal} for i in self.inputs],
             "active": self.active,
         }
 
@@ -163,7 +180,11 @@ def _inputs(reader: _CardReader, default_region: str) -> tuple[ServiceInput, ...
             reader.fail(f"input `{item['name']}`: {exc}")
             continue
         prompt = _CardReader(reader.file, reader.ident, item, reader.errors).text("prompt", required=True)
-        inputs.append(ServiceInput(name=str(item["name"]), validator=spec, prompt=prompt))
+        personal = item.get("personal", _kind(spec) in PERSONAL_KINDS)
+        if not isinstance(personal, bool):
+            reader.fail(f"input `{item['name']}`: `personal` must be true or false")
+            continue
+        inputs.append(ServiceInput(name=str(item["name"]), validator=spec, prompt=prompt, personal=personal))
     return tuple(inputs)
 
 

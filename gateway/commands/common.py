@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 from flows.errors import FlowErrors, PishkhanError
+from gateway.api.common import ApiError, Param
 from gateway.settings import Settings, load_settings
 from gateway.store import Database
 
@@ -15,6 +17,19 @@ from gateway.store import Database
 def config_option(parser: argparse.ArgumentParser) -> None:
     """`--config DIR` on a sub-command, too (either position works)."""
     parser.add_argument("--config", default=argparse.SUPPRESS, help="configuration directory")
+
+
+def argument(param: Param) -> Callable[[str], Any]:
+    """An argparse `type` reading a value by the operator API's rules for the same parameter (ASCII digits only:
+    int() would take "٣" or "1_000"), so a shell and the API accept the same things."""
+    def read(raw: str) -> Any:
+        try:
+            return param.parse(raw)
+        except ApiError as error:
+            raise argparse.ArgumentTypeError(error.message) from None
+
+    read.__name__ = param.name  # argparse names the type in its errors
+    return read
 
 
 def settings_of(args: argparse.Namespace) -> Settings:

@@ -13,7 +13,9 @@ import json
 from collections.abc import Awaitable, Callable
 
 from flows.errors import PishkhanError
-from gateway.commands.common import config_option, report, run_on_store
+from gateway.api.common import whole
+from gateway.api.outbox import CHANNEL, KIND, MESSAGE_ID
+from gateway.commands.common import argument, config_option, report, run_on_store
 from gateway.outbox import Outbox
 from gateway.outbox.admin import STATES, OutboxAdmin, OutboxFilter, Retried
 
@@ -75,25 +77,19 @@ def retry(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
-def _limit(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `outbox list` and `outbox retry`."""
     outbox = commands.add_parser("outbox", help="outbound messages").add_subparsers(dest="outbox_command", required=True)
     show = outbox.add_parser("list", help="list messages, newest first (addresses masked, never the text)")
     show.add_argument("--state", choices=STATES, help="only this state (dead: the dispatcher gave up)")
-    show.add_argument("--channel", help="only this channel (sms, telegram)")
-    show.add_argument("--kind", help="only this kind (reply, receipt, notification, payment_link)")
-    show.add_argument("--limit", type=_limit, default=50, help="at most this many (default 50)")
+    show.add_argument("--channel", type=argument(CHANNEL), help="only this channel (sms, telegram)")
+    show.add_argument("--kind", type=argument(KIND), help="only this kind (reply, receipt, notification, payment_link)")
+    show.add_argument("--limit", type=argument(whole("limit", "at most this many", 1, MAX_LIMIT)), default=50, help="at most this many (default 50)")
     show.add_argument("--json", action="store_true", help="print JSON instead of tab-separated lines")
     show.set_defaults(handler=list_messages)
     again = outbox.add_parser("retry", help="send dead or failed messages again (never a sent or opted-out one)")
     which = again.add_mutually_exclusive_group(required=True)
-    which.add_argument("ids", nargs="*", type=int, default=[], metavar="ID", help="message ids (see `pishkhan outbox list`)")
+    which.add_argument("ids", nargs="*", type=argument(MESSAGE_ID), default=[], metavar="ID", help="message ids (see `pishkhan outbox list`)")
     which.add_argument("--all-dead", action="store_true", help="every dead message")
     again.set_defaults(handler=retry)
     for parser in (show, again):

@@ -7,7 +7,8 @@ import datetime
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from gateway.commands.common import config_option, run_on_store
+from gateway.api.common import MAX_ID, whole
+from gateway.commands.common import argument, config_option, run_on_store
 from gateway.tokens import ROLES, TokenStore
 
 
@@ -59,7 +60,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     show = tokens.add_parser("list", help="list tokens with when each was last used (never the tokens themselves)")
     show.set_defaults(handler=list_tokens)
     drop = tokens.add_parser("revoke", help="revoke a token by id")
-    drop.add_argument("id", type=int)
+    drop.add_argument("id", type=argument(whole("id", "token id", 1, MAX_ID, where="path")), help="the id `pishkhan tokens list` shows")
     drop.set_defaults(handler=revoke)
     for parser in (make, show, drop):
         config_option(parser)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -97,6 +98,61 @@ async def test_viewers_see_personal_data_masked(client, tokens) -> None:  # type
     assert body["inputs"]["national_code"] == "*******899" and "0499370899" not in str(body) and ALI not in str(body)
 
 
+async def test_viewers_see_every_personal_input_masked(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12 item 16: a viewer saw the birth date (and any personal input but the national code) in full."""
+    code = await apply(client)
+    stored = (await client.get(f"/api/v1/requests/{code}", headers=tokens["operator"]))
+    full = (await stored.json())["inputs"]
+    assert full["birth_date"] and full["national_code"] == "0499370899"
+    one = await (await client.get(f"/api/v1/requests/{code}", headers=tokens["viewer"])).json()
+    listed = (await (await client.get("/api/v1/requests", headers=tokens["viewer"])).json())["items"][0]
+    for shown in (one["inputs"], listed["inputs"]):
+        assert shown == {"national_code": "*******899", "birth_date": "*" * len(full["birth_date"])}
+
+
+async def test_inputs_are_personal_as_the_catalogue_marks_them(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    card = await (await client.get("/api/v1/services/121095100", headers=tokens["viewer"])).json()
+    assert [(i["name"], i["personal"]) for i in card["inputs"]] == [("national_code", True), ("birth_date", True)]
+    child = await (await client.get("/api/v1/services/121096100", headers=tokens["viewer"])).json()
+    assert {i["name"]: i["personal"] for i in child["inputs"]}["child_name"] is True   # a text input marked in catalogue.yaml
+    inputs = [card["inputs"][0], {**card["inputs"][1], "personal": False}]
+    response = await client.patch("/api/v1/services/121095100", json={"inputs": inputs}, headers=tokens["admin"])
+    assert response.status == 200 and (await response.json())["inputs"][1]["personal"] is False
+    code = await apply(client)
+    shown = (await (await client.get(f"/api/v1/requests/{code}", headers=tokens["viewer"])).json())["inputs"]
+    assert shown["national_code"] == "*******899" and "*" not in shown["birth_date"]
+
+
+@pytest.mark.parametrize("method, path, field", [
+    ("get", "/api/v1/requests?limit=²", "limit"), ("get", "/api/v1/requests?offset=²", "offset"), ("get", "/api/v1/requests?limit=۵", "limit"),
+    ("get", "/api/v1/outbox?before_id=²", "before_id"), ("get", "/api/v1/outbox?limit=²", "limit"), ("get", "/api/v1/payments?offset=²", "offset"),
+    ("get", "/api/v1/outbox/²", "id"), ("get", "/api/v1/payments/²", "id"), ("post", "/api/v1/outbox/²/retry", "id"),
+    ("get", "/api/v1/services/١٢١٠٩٥١٠٠", "id"), ("get", "/api/v1/requests/١٢٣٤٥٦٧٨٩٠١", "code"),
+    ("get", "/api/v1/requests?created_to=9999-12-31", "created_to"), ("get", "/api/v1/payments?created_from=2023-02-29", "created_from"),
+    ("get", "/api/v1/requests?created_from=1402/12/30", "created_from"), ("get", "/api/v1/requests?service_id=١٢١٠٩٥١٠٠", "service_id"),
+    ("get", "/api/v1/requests?statuss=delivered", "statuss"), ("get", "/api/v1/services?status=x", "status"),
+    ("get", "/api/v1/requests?status=submitted&status=delivered", "status"), ("post", "/api/v1/payments/reconcile?dry=1", "dry"),
+])
+async def test_every_parameter_is_read_with_ascii_rules_and_refused_by_name(client, tokens, method, path, field) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12 item 12: digits str.isdigit() takes but int() does not, and a far date, were 500s; unknown parameters were ignored."""
+    response = await getattr(client, method)(path, headers=tokens["admin"])
+    assert response.status == 422, await response.text()
+    error = await error_of(response)
+    assert error["code"] == "invalid" and error["field"] == field and error["message"].startswith(f"{field}: ")
+
+
+async def test_the_last_day_of_a_range_is_a_day_like_any_other(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    for query in ("created_to=2099-12-31", "created_from=1900-01-01", "created_to=1499/12/29", "created_from=1403/12/30"):
+        response = await client.get(f"/api/v1/requests?{query}", headers=tokens["viewer"])
+        assert response.status == 200, (query, await response.text())
+
+
+async def test_a_method_a_path_does_not_take_is_405_with_allow(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    response = await client.delete("/api/v1/services/121095100", headers=tokens["admin"])
+    assert response.status == 405 and (await error_of(response))["code"] == "method_not_allowed"
+    assert set(response.headers["Allow"].split(",")) >= {"GET", "PUT", "PATCH"}
+
+
 async def test_transition_errors(client, tokens) -> None:  # type: ignore[no-untyped-def]
     code = await apply(client)
     url, op = f"/api/v1/requests/{code}/transition", tokens["operator"]
@@ -114,9 +170,13 @@ async def test_transition_errors(client, tokens) -> None:  # type: ignore[no-unt
     assert response.status == 422
     response = await client.post(url, data="x" * 20000, headers=op)
     assert response.status == 413 and (await error_of(response))["code"] == "too_large"
-    for missing in ("12345678902", "abc"):
-        response = await client.post(f"/api/v1/requests/{missing}/transition", json={"to": "in_review"}, headers=op)
-        assert response.status == 404 and (await error_of(response))["code"] == "not_found"
+    response = await client.post("/api/v1/requests/12345678902/transition", json={"to": "in_review"}, headers=op)
+    assert response.status == 404 and (await error_of(response))["code"] == "not_found"
+    for malformed in ("abc", "1" * 13, "１２３４５６７８９０"):
+        response = await client.post(f"/api/v1/requests/{malformed}/transition", json={"to": "in_review"}, headers=op)
+        assert response.status == 422 and (await error_of(response))["field"] == "code", malformed
+    response = await client.post(url, json={"to": "in_review", "note": "x"}, headers=op)
+    assert response.status == 422 and (await error_of(response))["field"] == "note"
 
 
 async def test_list_filters_and_paging(client, tokens) -> None:  # type: ignore[no-untyped-def]
@@ -163,6 +223,11 @@ async def test_the_openapi_document_describes_every_route(client) -> None:  # ty
     routes = {(r.method.lower(), r.resource.canonical) for r in _api_routes(client.app)} - {("get", "/api/v1/openapi.json")}
     documented = {(method, "/api/v1" + path) for path, item in doc["paths"].items() for method in item if method != "parameters"}
     assert len(routes) == 15 and routes == documented  # services, requests, payments, outbox
+    parameters = [p for item in doc["paths"].values() for operation in item.values() for p in operation.get("parameters", ())]
+    limit = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}  # an integer everywhere, as the server reads it
+    assert {p["name"]: p["schema"] for p in parameters if p["name"] == "limit"} == {"limit": limit}
+    assert all(len({json.dumps(p["schema"]) for p in parameters if p["name"] == name}) == 1 for name in ("limit", "offset", "created_from"))
+    assert all("enum" in p["schema"] or "pattern" in p["schema"] or p["schema"]["type"] == "integer" for p in parameters)
     refs = re.findall(r'"#/components/schemas/(\w+)"', str(doc).replace("'", '"'))
     assert refs and set(refs) <= set(doc["components"]["schemas"])
     for path, item in doc["paths"].items():
@@ -223,15 +288,52 @@ async def test_a_fee_change_shows_on_the_menus(client, tokens) -> None:  # type:
     assert response.status == 200 and (await response.json())["fee"] == 350000
     assert "Fee: 350,000 rials" in await ussd(client, "+989121110001", ["2", "1", "1", "1", "1", "2"])  # the service card
     assert client.app[GATEWAY].catalogue.get("121095100").fee == 350000  # type: ignore[union-attr]
-    whole = {**NEW_SERVICE, "id": "121095100", "parent": "121095000"}
-    response = await client.put("/api/v1/services/121095100", json=whole, headers=tokens["admin"])
-    assert response.status == 200 and (await response.json())["title"]["en"] == "Single status certificate"
+
+
+async def test_put_replaces_the_whole_card_and_needs_all_of_it(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12 item 13: a PUT with only the required fields wiped the fee, inputs, channels and complaint."""
+    url, admin = "/api/v1/services/121095100", tokens["admin"]
+    before = await (await client.get(url, headers=admin)).json()
+    response = await client.put(url, json={k: NEW_SERVICE[k] for k in ("category", "type", "title")}, headers=admin)
+    assert response.status == 422, await response.text()
+    error = await error_of(response)
+    assert error["field"] == "parent" and "short" in error["message"] and "inputs" in error["message"]
+    assert await (await client.get(url, headers=admin)).json() == before  # nothing was wiped
+    whole = {**before, "title": {"fa": "کارت ملی نو", "en": "New national ID"}}
+    response = await client.put(url, json=whole, headers=admin)
+    assert response.status == 200 and await response.json() == whole
+    response = await client.put(url, json={**whole, "id": "121095200"}, headers=admin)
+    assert response.status == 422 and (await error_of(response))["field"] == "id"
+
+
+async def test_patch_changes_only_the_fields_it_names(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    url, admin = "/api/v1/services/121095100", tokens["admin"]
+    before = await (await client.get(url, headers=admin)).json()
+    response = await client.patch(url, json={"visits": 2}, headers=admin)
+    assert response.status == 200 and await response.json() == {**before, "visits": 2}
+
+
+@pytest.mark.parametrize("method", ["put", "patch", "post"])
+async def test_unknown_body_fields_are_refused_by_name(client, tokens, method) -> None:  # type: ignore[no-untyped-def]
+    admin = tokens["admin"]
+    card = await (await client.get("/api/v1/services/121095100", headers=admin)).json()
+    url = "/api/v1/services" if method == "post" else "/api/v1/services/121095100"
+    body = {**card, "id": "121095900", "foo": 1} if method == "post" else {"foo": 1} if method == "patch" else {**card, "foo": 1}
+    response = await getattr(client, method)(url, json=body, headers=admin)
+    assert response.status == 422 and (await error_of(response))["field"] == "foo"
+    inputs = [{**card["inputs"][0], "secret": True}]
+    response = await client.patch("/api/v1/services/121095100", json={"inputs": inputs}, headers=admin)
+    assert response.status == 422 and (await error_of(response))["field"] == "inputs[0].secret"
+    assert await (await client.get("/api/v1/services/121095100", headers=admin)).json() == card
 
 
 @pytest.mark.parametrize("change, field", [
     ({"type": "C2G"}, "type"), ({"days_to_deliver": -1}, "days_to_deliver"), ({"title": "ID"}, "title"),
-    ({"id": "121095999"}, "id"), ({"channels": ["fax"]}, None), ({"category": "space"}, None),
-    ({"inputs": [{"name": "x", "validator": "telepathy", "prompt": {"fa": "؟", "en": "?"}}]}, None),
+    ({"id": "121095999"}, "id"), ({"channels": ["fax"]}, "channels[0]"), ({"category": "space"}, "category"),
+    ({"inputs": [{"name": "x", "validator": "telepathy", "prompt": {"fa": "؟", "en": "?"}}]}, "inputs[0].validator"),
+    ({"fee": 1.5}, "fee"), ({"fee": True}, "fee"), ({"parent": 0}, "parent"), ({"title": {"fa": "شناسه", "en": 5}}, "title.en"),
+    ({"inputs": [{"name": "x", "validator": {"type": "date", "options": ["1"]}, "prompt": {"fa": "؟", "en": "?"}}]}, "inputs[0].validator"),
+    ({"inputs": [{"name": "x", "validator": {"type": "integer", "min": 5, "max": 1}, "prompt": {"fa": "؟", "en": "?"}}]}, None),
 ])
 async def test_an_invalid_service_change_is_422_and_changes_nothing(client, tokens, change, field) -> None:  # type: ignore[no-untyped-def]
     before = client.app[GATEWAY].catalogue

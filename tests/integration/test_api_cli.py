@@ -51,3 +51,14 @@ def test_tokens_are_printed_once_and_stored_hashed(store: Path, capsys: pytest.C
     assert main(["--config", CONFIG, "tokens", "revoke", "1"]) == 1
     with pytest.raises(SystemExit):
         main(["--config", CONFIG, "tokens", "create", "--role", "root"])
+
+
+@pytest.mark.parametrize("argv, field", [
+    (["tokens", "revoke", "٣"], "id"), (["tokens", "revoke", "1_000"], "id"), (["outbox", "retry", "٣"], "id"),
+    (["outbox", "list", "--limit", "²"], "limit"), (["outbox", "list", "--channel", "SMS!"], "channel"),
+])
+def test_the_cli_reads_numbers_and_names_as_the_api_does(store: Path, capsys: pytest.CaptureFixture[str], argv: list[str], field: str) -> None:
+    """int() takes "٣" and "1_000", so `tokens revoke ٣` revoked token 3; the API's ASCII rules apply in a shell too."""
+    with pytest.raises(SystemExit) as stop:
+        main(["--config", CONFIG, *argv])
+    assert stop.value.code == 2 and f"{field}: must be" in capsys.readouterr().err
