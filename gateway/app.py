@@ -104,7 +104,7 @@ async def open_gateway(settings: Settings) -> Gateway:
     catalogue = read_catalogue(settings, errors)
     if errors:
         raise FlowErrors(errors)
-    db = await Database(settings.path(settings.store_path)).open()
+    db = await Database.of(settings).open()
     state: StateStore = MemoryState()
     shared = redis_settings(settings)
     dispatcher: Dispatcher
@@ -144,9 +144,11 @@ def build_app(gateway: Gateway) -> web.Application:
     """The aiohttp application with every route registered."""
     from gateway import api
     from gateway.payments.sweeper import Sweeper
+    from gateway.read_timeout import body_deadline
     from gateway.routes import health, payments, sms, telegram, ussd
 
-    app = web.Application(client_max_size=gateway.settings.server.max_body_bytes, middlewares=[json_errors])
+    server = gateway.settings.server
+    app = web.Application(client_max_size=server.max_body_bytes, middlewares=[json_errors, body_deadline(server.read_timeout)])
     app[GATEWAY] = gateway
     for module in (health, ussd, sms, telegram, api, payments):
         module.setup(app)

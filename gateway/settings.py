@@ -71,6 +71,10 @@ class ServerSettings:
     public_base_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
+    read_timeout: float = 15.0
+    """Seconds a client has to send a request's headers, and again its body, before it is disconnected."""
+    insecure: bool = False
+    """Allow serving on a non-loopback address while a webhook is unauthenticated."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ class Settings:
     redis_url: str
     store_path: str
     raw: Mapping[str, Any]
+    store_synchronous: str = "FULL"
+    """SQLite `PRAGMA synchronous` for the store: FULL makes an acknowledged write survive power loss."""
 
     def path(self, relative: str) -> Path:
         """A path from the settings, relative to the config directory unless absolute."""
@@ -157,6 +163,7 @@ def load_settings(config_dir: str | Path = "config", environ: Mapping[str, str] 
             redis_url=str((data.get("redis") or {}).get("url", "")),
             store_path=str((data.get("store") or {}).get("path", "../var/pishkhan.sqlite3")),
             raw=data,
+            store_synchronous=str((data.get("store") or {}).get("synchronous", "FULL")).upper(),
         )
     except TypeError as exc:
         raise SettingsError(f"{file}: {exc}") from exc

@@ -10,7 +10,9 @@ Numbers are grouped by concern so parallel work cannot collide: 0001-0009 core a
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -20,15 +22,32 @@ from typing import Any
 import aiosqlite
 
 from flows.errors import PishkhanError
+from gateway.settings import Settings
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+WAL_LIMIT = 4 * 1024 * 1024
+"""Bytes of WAL past which it is checkpointed and truncated (SQLite's own auto-checkpoint, 1000
+pages, is passive: readers in other workers that always overlap starve it and the WAL grows on)."""
+CHECK_WAL_EVERY = 100
+"""Commits between two looks at the WAL's size."""
+HEADROOM = 2 * WAL_LIMIT
+"""Free bytes the store's disk must keep for /readyz to call it ready: a checkpoint moves up to
+WAL_LIMIT into the database file, and a commit must still find room in the WAL."""
 
 Row = dict[str, Any]
 
 
 class StoreError(PishkhanError):
     """The store cannot be opened or migrated."""
+
+
+def free_bytes(path: str) -> int:
+    """Bytes an unprivileged writer may still use on the file system holding `path`."""
+    stat = os.statvfs(Path(path).parent)
+    return stat.f_bavail * stat.f_frsize
 
 
 def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, str, Path]]:
@@ -49,10 +68,19 @@ def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, str, Path]]:
 class Database:
     """An aiosqlite connection with the project's pragmas; writes go one transaction at a time."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise StoreError(f"settings `store.synchronous`: {synchronous!r} is not one of {', '.join(SYNCHRONOUS)}")
         self.path = str(path)
+        self.synchronous = synchronous
         self._conn: aiosqlite.Connection | None = None
         self._write = asyncio.Lock()
+        self._commits = 0
+
+    @classmethod
+    def of(cls, settings: Settings) -> Database:
+        """The store the settings name (not yet open)."""
+        return cls(settings.path(settings.store_path), synchronous=settings.store_synchronous)
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -61,15 +89,28 @@ class Database:
         return self._conn
 
     async def open(self, *, migrate: bool = True) -> Database:
-        """Connect (creating the file and its folder) and apply pending migrations."""
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=5000"):
-            await self._conn.execute(f"PRAGMA {pragma}")
+        """Connect (creating the file and its folder) and apply pending migrations; a StoreError
+        naming the file and the fix if it cannot be used."""
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"synchronous={self.synchronous}",
+                           "busy_timeout=5000", f"journal_size_limit={WAL_LIMIT}"):
+                await self._conn.execute(f"PRAGMA {pragma}")
+        except (OSError, sqlite3.Error) as exc:
+            await self.close()  # else the connection's thread keeps the process alive
+            raise StoreError(
+                f"store {self.path}: cannot be opened ({exc}); point `store.path` (or PISHKHAN_STORE_PATH) "
+                "at a writable SQLite file, or move the broken file away"
+            ) from exc
         if migrate:
-            await self.migrate()
+            try:
+                await self.migrate()
+            except BaseException:
+                await self.close()
+                raise
         return self
 
     async def close(self) -> None:
@@ -112,10 +153,26 @@ class Database:
             await self.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self.conn
+                await self.conn.execute("COMMIT")
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # a COMMIT that failed (disk full) leaves it open
+                    await self.conn.execute("ROLLBACK")
                 raise
-            await self.conn.execute("COMMIT")
+            self._commits += 1
+            if self._commits % CHECK_WAL_EVERY == 0:
+                await self._bound_wal()
+
+    async def _bound_wal(self) -> None:
+        """Checkpoint and truncate the WAL once it passes WAL_LIMIT (called holding the write lock).
+        TRUNCATE waits (busy_timeout) for readers on older snapshots, which PASSIVE never does."""
+        if self.path == ":memory:":
+            return
+        try:
+            size = await asyncio.to_thread(os.path.getsize, f"{self.path}-wal")
+        except FileNotFoundError:
+            return
+        if size > WAL_LIMIT:
+            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; the new row id."""
@@ -143,5 +200,9 @@ class Database:
         return [dict(row) for row in await self.conn.execute_fetchall(sql, params)]
 
     async def ping(self) -> bool:
-        """The database answers a query (for /readyz)."""
-        return (await self.fetchone("SELECT 1 AS ok")) == {"ok": 1}
+        """The store takes a write (/readyz): its disk keeps HEADROOM free and a heartbeat row
+        commits. A read alone answers from the page cache on a full or read-only disk."""
+        if self.path != ":memory:" and await asyncio.to_thread(free_bytes, self.path) < HEADROOM:
+            return False
+        await self.execute("INSERT OR REPLACE INTO store_heartbeat (id, at) VALUES (1, ?)", (time.time(),))
+        return True
