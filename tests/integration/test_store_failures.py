@@ -1,0 +1,73 @@
+"""The store fails politely: an unusable file stops `serve` at once with the path and the fix, and a
+full disk makes /readyz say so until space returns (a real tmpfs of a few MiB, mounted in a private
+user and mount namespace so the test needs no root)."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from gateway_process import gateway_env, refused, serving
+
+from gateway.store.database import HEADROOM
+
+
+def test_a_store_that_is_not_a_database_stops_serve_with_one_line(tmp_path: Path) -> None:
+    store = tmp_path / "pishkhan.sqlite3"
+    store.write_text("these are notes, not a database\n" * 10)
+    done = refused(gateway_env(store))   # used to hang with a traceback
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"error: store {store}: cannot be opened (file is not a database); point `store.path` (or PISHKHAN_STORE_PATH) "
+        "at a writable SQLite file, or move the broken file away"
+    ]
+
+
+def test_a_store_under_a_file_stops_serve_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "var").write_text("a file where the store's folder should be")
+    store = tmp_path / "var" / "pishkhan.sqlite3"
+    done = refused(gateway_env(store))
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"error: store {store}: cannot be opened (") and "PISHKHAN_STORE_PATH" in line
+
+
+def store_readiness(base: str) -> tuple[int, bool]:
+    """/readyz's status code and its `store` check."""
+    try:
+        with urllib.request.urlopen(f"{base}/readyz", timeout=5) as response:
+            return response.status, json.loads(response.read())["checks"]["store"]
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())["checks"]["store"]
+
+
+def fill(path: Path) -> None:
+    """Write zeros to `path` until the file system is full."""
+    with path.open("wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError as exc:
+            assert exc.errno == 28, exc   # ENOSPC
+
+
+def test_readyz_reports_a_full_disk_and_recovers_when_space_returns(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    size = HEADROOM + 8 * 1024 * 1024
+    on_tmpfs = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c",
+                f'mount -t tmpfs -o size={size} pishkhan-test "$0" && exec "$@"', str(disk)]
+    with serving(gateway_env(disk / "pishkhan.sqlite3"), prefix=on_tmpfs) as served:
+        seen_by_server = Path(f"/proc/{served.process.pid}/root") / disk.relative_to("/")
+        assert os.statvfs(seen_by_server).f_blocks * os.statvfs(seen_by_server).f_frsize == size  # the tmpfs, not tmp_path
+        assert store_readiness(served.base) == (200, True)
+
+        fill(seen_by_server / "filler")
+        assert store_readiness(served.base) == (503, False)
+
+        (seen_by_server / "filler").unlink()
+        assert store_readiness(served.base) == (200, True)
