@@ -38,6 +38,8 @@ def body_deadline(read_timeout: float) -> Middleware:
         # A declared body over the app's limit is left to the handler, which refuses it at once (413).
         within_limit = (request.content_length or 0) <= request.client_max_size
         if request.body_exists and within_limit and not body.is_eof():
+            # Room for the whole allowed body: a stream that pauses reading when its buffer fills would never end.
+            body.set_read_chunk_size(request.client_max_size)
             try:
                 await asyncio.wait_for(body.wait_eof(), read_timeout)
             except TimeoutError:
