@@ -1,10 +1,10 @@
 """Slow clients are disconnected: a request's headers, and then its body, must arrive within
 `server.read_timeout` seconds, so a few hundred connections trickling bytes cannot hold the server.
 
-aiohttp has no header or body read timeout of its own. Its keep-alive timer does the header half:
-it starts when a connection opens (and again after each response), partial headers do not reset
-it, and when it fires on a connection still waiting for a complete request line and headers the
-connection is closed. So `keepalive_timeout` is set to the read timeout (an idle keep-alive
+aiohttp has no header or body read timeout of its own. Its keep-alive timer does the header half
+(since aiohttp 3.14.4, hence the floor in pyproject.toml): it starts when a connection opens (and
+again after each response), partial headers do not reset it, and when it fires on a connection
+still waiting for a complete request line and headers the connection is closed. So `keepalive_timeout` is set to the read timeout (an idle keep-alive
 connection is closed after as long). The body half is the middleware below: it waits for the whole
 body before the handler runs, at most the read timeout, and otherwise answers 408 and closes. Before
 closing, aiohttp reads and drops what the client still sends for `lingering_time` (so the 408 is
