@@ -155,7 +155,9 @@ class Database:
                 yield self.conn
                 await self.conn.execute("COMMIT")
             except BaseException:
-                if self.conn.in_transaction:  # a COMMIT that failed (disk full) leaves it open
+                # A failed COMMIT (disk full, I/O error, busy) "may or may not" roll back by itself (SQLite's
+                # docs); left open, every later BEGIN on this connection would fail.
+                if self.conn.in_transaction:
                     await self.conn.execute("ROLLBACK")
                 raise
             self._commits += 1

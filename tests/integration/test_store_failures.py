@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import os
 import urllib.error
+import urllib.parse
 import urllib.request
+import uuid
 from pathlib import Path
 
 from gateway_process import gateway_env, refused, serving
@@ -44,6 +46,20 @@ def store_readiness(base: str) -> tuple[int, bool]:
         return error.code, json.loads(error.read())["checks"]["store"]
 
 
+SUBMISSION = ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"]
+"""English, then a service to its receipt (as tests/integration/test_kill9.py walks it)."""
+
+
+def submit_over_ussd(base: str) -> str:
+    """A new citizen's USSD session through SUBMISSION; the last page."""
+    session, phone, page = uuid.uuid4().hex, f"+98912{uuid.uuid4().int % 10_000_000:07d}", ""
+    for hop in range(len(SUBMISSION) + 1):
+        form = urllib.parse.urlencode({"sessionId": session, "serviceCode": "*4#", "phoneNumber": phone, "text": "*".join(SUBMISSION[:hop])})
+        with urllib.request.urlopen(f"{base}/ussd/africastalking", data=form.encode(), timeout=10) as response:
+            page = response.read().decode()
+    return page
+
+
 def fill(path: Path) -> None:
     """Write zeros to `path` until the file system is full."""
     with path.open("wb") as filler:
@@ -55,7 +71,9 @@ def fill(path: Path) -> None:
             assert exc.errno == 28, exc   # ENOSPC
 
 
-def test_readyz_reports_a_full_disk_and_recovers_when_space_returns(tmp_path: Path) -> None:
+def test_a_full_disk_is_reported_and_survived(tmp_path: Path) -> None:
+    """/readyz says so; a submission meanwhile is refused politely (its COMMIT failed); once space
+    returns, /readyz is ready and the next submission is stored."""
     disk = tmp_path / "disk"
     disk.mkdir()
     size = HEADROOM + 8 * 1024 * 1024
@@ -68,6 +86,8 @@ def test_readyz_reports_a_full_disk_and_recovers_when_space_returns(tmp_path: Pa
 
         fill(seen_by_server / "filler")
         assert store_readiness(served.base) == (503, False)
+        assert submit_over_ussd(served.base).startswith("CON Your request could not be registered. Please try later.")
 
         (seen_by_server / "filler").unlink()
         assert store_readiness(served.base) == (200, True)
+        assert submit_over_ussd(served.base).startswith("END Request received. Tracking code:")
