@@ -9,7 +9,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import redis
 from gateway_process import ROOT, gateway_env
+from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
 
 # Dial, English, then a service with a fee to its receipt (as tests/integration/test_kill9.py walks it).
 SUBMISSION = "\n".join(["*4#", "2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"]) + "\n"
@@ -40,6 +42,12 @@ def test_simulate_keeps_what_it_submits_in_the_store_named(tmp_path: Path) -> No
     simulate(gateway_env(production), "--store", str(kept))
     assert requests_in(kept) == 1
     assert not production.exists()
+
+
+def test_simulate_leaves_the_configured_redis_alone(tmp_path: Path, redis_server: RedisServer) -> None:  # noqa: F811
+    """The workers' outbox stream and sessions live there: a simulated receipt would be sent for real."""
+    simulate({**gateway_env(tmp_path / "pishkhan.sqlite3"), "PISHKHAN_REDIS_URL": redis_server.url})
+    assert redis.Redis.from_url(redis_server.url).dbsize() == 0
 
 
 def test_no_log_line_interrupts_the_conversation(tmp_path: Path) -> None:
