@@ -120,11 +120,15 @@ async def open_gateway(settings: Settings) -> Gateway:
     )
     gateway.closers.extend([db.close, state.close, dispatcher.close])
     gateway.ready_checks.update({"store": db.ping, "redis" if shared.url else "state": state.ping})
-    gateway.requests = await open_requests(gateway)  # also swaps in the catalogue from the store
-    gateway.conversations = Conversations(gateway.engine_for(gateway.catalogue), state, conversation_settings(settings))
-    gateway.bots = await open_telegram(gateway)
-    gateway.sms = await open_sms(gateway)  # registers dispatcher.senders["sms"] when a provider is configured
-    gateway.payments = open_payments(gateway)  # hooks request submissions: a fee gets a payment link
+    try:
+        gateway.requests = await open_requests(gateway)  # also swaps in the catalogue from the store
+        gateway.conversations = Conversations(gateway.engine_for(gateway.catalogue), state, conversation_settings(settings))
+        gateway.bots = await open_telegram(gateway)
+        gateway.sms = await open_sms(gateway)  # registers dispatcher.senders["sms"] when a provider is configured
+        gateway.payments = open_payments(gateway)  # hooks request submissions: a fee gets a payment link
+    except BaseException:
+        await gateway.close()  # the store's connection thread would keep the process from exiting
+        raise
     return gateway
 
 

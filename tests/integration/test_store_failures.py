@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
 
-from gateway_process import gateway_env, refused, serving
+from gateway_process import ROOT, gateway_env, refused, serving
 
 from gateway.store.database import HEADROOM
 
@@ -35,6 +36,18 @@ def test_a_store_under_a_file_stops_serve_with_one_line(tmp_path: Path) -> None:
     assert done.returncode == 1
     [line] = done.stderr.splitlines()
     assert line.startswith(f"error: store {store}: cannot be opened (") and "PISHKHAN_STORE_PATH" in line
+
+
+def test_broken_flows_found_after_the_store_opened_stop_serve(tmp_path: Path) -> None:
+    """The flows are checked against the store's catalogue, so the store is open by then: it is
+    closed again, or its connection thread keeps the process alive after the errors are printed."""
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    flow = config / "flows" / "main.yaml"
+    flow.write_text(flow.read_text(encoding="utf-8").replace("next: lookup\n", "next: lookupp\n", 1), encoding="utf-8")
+    done = refused(gateway_env(tmp_path / "s.sqlite3"), "--config", str(config))   # used to hang
+    assert done.returncode == 1
+    assert "`lookupp`" in done.stderr
 
 
 def store_readiness(base: str) -> tuple[int, bool]:
