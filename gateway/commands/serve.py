@@ -206,6 +206,8 @@ def serve(args: argparse.Namespace) -> int:
         )
         settings = dataclasses.replace(settings, server=server)
         logging.getLogger().setLevel(settings.server.log_level)
+        if settings.server.read_timeout <= 0:  # 0 would turn aiohttp's header timer off and time every body out
+            raise SettingsError(f"settings `server.read_timeout`: {settings.server.read_timeout} s; give more than 0 (default 15)")
         check_exposure(settings, args.insecure)
         check_workers(settings, args.workers)
         if args.telegram_polling and args.workers != 1:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from gateway_process import Served, gateway_env, serving
+from gateway_process import Served, gateway_env, refused, serving
 
 READ_TIMEOUT = 0.5
 CLIENTS = 50
@@ -103,3 +103,9 @@ async def test_a_large_body_sent_promptly_reaches_its_handler(tmp_path: Path) ->
         answer = await asyncio.wait_for(reader.read(), DEADLINE)
         writer.close()
     assert answer.startswith(b"HTTP/1.1 413 ")   # the SMS route's own limit (sms.max_body_bytes), not a timeout
+
+
+def test_a_read_timeout_of_zero_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    done = refused(gateway_env(tmp_path / "s.sqlite3", PISHKHAN_SERVER_READ_TIMEOUT="0"))
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["error: settings `server.read_timeout`: 0.0 s; give more than 0 (default 15)"]
