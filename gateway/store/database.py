@@ -10,6 +10,7 @@ Numbers are grouped by concern so parallel work cannot collide: 0001-0009 core a
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import sqlite3
@@ -38,6 +39,8 @@ HEADROOM = 2 * WAL_LIMIT
 WAL_LIMIT into the database file, and a commit must still find room in the WAL."""
 
 Row = dict[str, Any]
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(PishkhanError):
@@ -166,15 +169,17 @@ class Database:
 
     async def _bound_wal(self) -> None:
         """Checkpoint and truncate the WAL once it passes WAL_LIMIT (called holding the write lock).
-        TRUNCATE waits (busy_timeout) for readers on older snapshots, which PASSIVE never does."""
+        TRUNCATE waits (busy_timeout) for readers on older snapshots, which PASSIVE never does.
+        It runs after a commit, so it never fails that commit: a failed checkpoint is retried later."""
         if self.path == ":memory:":
             return
         try:
-            size = await asyncio.to_thread(os.path.getsize, f"{self.path}-wal")
+            if await asyncio.to_thread(os.path.getsize, f"{self.path}-wal") > WAL_LIMIT:
+                await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except FileNotFoundError:
             return
-        if size > WAL_LIMIT:
-            await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("store %s: WAL checkpoint failed (%s); trying again after more commits", self.path, exc)
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; the new row id."""
