@@ -158,14 +158,22 @@ class Database:
                 yield self.conn
                 await self.conn.execute("COMMIT")
             except BaseException:
-                # A failed COMMIT (disk full, I/O error, busy) "may or may not" roll back by itself (SQLite's
-                # docs); left open, every later BEGIN on this connection would fail.
-                if self.conn.in_transaction:
-                    await self.conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
             self._commits += 1
             if self._commits % CHECK_WAL_EVERY == 0:
                 await self._bound_wal()
+
+    async def _rollback(self) -> None:
+        """End the open transaction, even when its COMMIT was what failed: a failed COMMIT (disk full,
+        I/O error) "may or may not" roll back by itself (SQLite's docs), and left open, every later
+        BEGIN on this connection would fail. The ROLLBACK queues behind the statement still running
+        on the connection's thread, so it sees how that ended."""
+        try:
+            await self.conn.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            if "no transaction is active" not in str(exc):
+                raise
 
     async def _bound_wal(self) -> None:
         """Checkpoint and truncate the WAL once it passes WAL_LIMIT (called holding the write lock).

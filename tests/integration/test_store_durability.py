@@ -80,3 +80,16 @@ async def test_a_store_synchronous_setting_is_applied(settings: Settings) -> Non
 def test_an_unknown_store_synchronous_names_the_setting(settings: Settings) -> None:
     with pytest.raises(StoreError, match=r"settings `store.synchronous`: 'SOMETIMES' is not one of OFF, NORMAL, FULL, EXTRA"):
         Database.of(dataclasses.replace(settings, store_synchronous="SOMETIMES"))
+
+
+async def test_a_commit_that_fails_leaves_the_store_writable(tmp_path: Path) -> None:
+    """As a COMMIT on a full disk may: SQLite keeps the transaction open after some failed COMMITs."""
+    db = await Database(tmp_path / "store.sqlite3").open()
+    await db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+    await db.execute("CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        await db.execute("INSERT INTO child VALUES (7)")   # checked, and refused, only at COMMIT
+    await db.execute("INSERT INTO parent VALUES (1)")
+    assert await db.fetchall("SELECT id FROM parent") == [{"id": 1}]
+    assert await db.fetchall("SELECT parent FROM child") == []
+    await db.close()
