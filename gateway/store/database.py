@@ -153,8 +153,10 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction; committed when the block ends, rolled back on error."""
         async with self._write:
-            await self.conn.execute("BEGIN IMMEDIATE")
             try:
+                # BEGIN inside: a caller cancelled while BEGIN waits for another worker's write (a
+                # /readyz probe's timeout) must still roll back, or the connection stays in a transaction.
+                await self.conn.execute("BEGIN IMMEDIATE")
                 yield self.conn
                 await self.conn.execute("COMMIT")
             except BaseException:

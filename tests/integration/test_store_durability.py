@@ -3,6 +3,7 @@ reading, and commits are synchronous=FULL unless `store.synchronous` says otherw
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
 import threading
@@ -92,4 +93,23 @@ async def test_a_commit_that_fails_leaves_the_store_writable(tmp_path: Path) -> 
     await db.execute("INSERT INTO parent VALUES (1)")
     assert await db.fetchall("SELECT id FROM parent") == [{"id": 1}]
     assert await db.fetchall("SELECT parent FROM child") == []
+    await db.close()
+
+
+async def test_a_write_cancelled_while_another_worker_writes_leaves_the_store_writable(tmp_path: Path) -> None:
+    """/readyz gives its heartbeat write a second; cancelled while waiting for another worker's write
+    transaction, it must not leave this connection inside a transaction of its own."""
+    path = tmp_path / "store.sqlite3"
+    db = await Database(path).open()
+    other_worker = sqlite3.connect(path, isolation_level=None)
+    other_worker.execute("BEGIN IMMEDIATE")
+    probe = asyncio.create_task(db.ping())
+    await asyncio.sleep(0.2)   # the probe's BEGIN is now waiting on the other worker's lock
+    probe.cancel()
+    other_worker.execute("COMMIT")
+    with pytest.raises(asyncio.CancelledError):
+        await probe
+    await db.execute("INSERT INTO store_heartbeat (id, at) VALUES (1, 0)")
+    assert await db.fetchall("SELECT at FROM store_heartbeat") == [{"at": 0}]
+    other_worker.close()
     await db.close()
