@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.api import mount as api
 from gateway.assembly import open_gateway
 from gateway.payments.sweeper import Sweeper
+from gateway.read_timeout import body_deadline
 from gateway.routes import health, payments, sms, telegram, ussd
 from gateway.runtime import GATEWAY, Gateway
 from gateway.settings import Settings
@@ -31,7 +32,8 @@ async def json_errors(request: web.Request, handler: Callable[[web.Request], Awa
 
 def build_app(gateway: Gateway) -> web.Application:
     """The aiohttp application with every route registered."""
-    app = web.Application(client_max_size=gateway.settings.server.max_body_bytes, middlewares=[json_errors])
+    server = gateway.settings.server
+    app = web.Application(client_max_size=server.max_body_bytes, middlewares=[json_errors, body_deadline(server.read_timeout)])
     app[GATEWAY] = gateway
     for module in (health, ussd, sms, telegram, api, payments):
         module.setup(app)

@@ -58,7 +58,7 @@ async def open_gateway(settings: Settings) -> Gateway:
 
 
 async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Closer]) -> Gateway:
-    db = await Database(settings.path(settings.store.path)).open()
+    db = await Database.of(settings).open()
     closers.append(db.close)
     state: StateStore
     outbox: Outbox

@@ -11,6 +11,7 @@ by `PISHKHAN_REDIS_URL`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Callable, Mapping
@@ -28,6 +29,7 @@ from gateway.requests.settings import RequestSettings
 from gateway.settings_base import SettingsError, section, settings_section
 from gateway.sms.settings import SmsSettings, sms_settings
 from gateway.state.settings import RedisSettings
+from gateway.store.database import SYNCHRONOUS
 from gateway.telegram.settings import TelegramSettings, telegram_settings
 from gateway.webhook_auth import WebhookAuthSettings
 
@@ -72,6 +74,10 @@ class ServerSettings:
     public_base_url: str = "http://127.0.0.1:8080"
     max_body_bytes: int = 64 * 1024
     log_level: str = "INFO"
+    read_timeout: float = 15.0
+    """Seconds a client has to send a request's headers, and again its body, before it is disconnected."""
+    insecure: bool = False
+    """Allow serving on a non-loopback address while a webhook is unauthenticated."""
 
 
 @settings_section
@@ -122,6 +128,17 @@ class CatalogueSettings:
 class StoreSettings:
     path: str = "../var/pishkhan.sqlite3"
     """SQLite file, relative to the config directory unless absolute."""
+    synchronous: str = "FULL"
+    """SQLite `PRAGMA synchronous`: FULL makes an acknowledged write survive power loss."""
+
+
+def store_settings(raw: Mapping[str, Any] | None, name: str = "store") -> StoreSettings:
+    """The `store:` section; `synchronous` is one of SQLite's levels, in any case."""
+    store = section(StoreSettings, raw, name)
+    level = store.synchronous.upper()
+    if level not in SYNCHRONOUS:
+        raise SettingsError(f"`{name}.synchronous`: {store.synchronous!r} is not one of {', '.join(SYNCHRONOUS)}")
+    return dataclasses.replace(store, synchronous=level)
 
 
 @settings_section
@@ -141,7 +158,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "sessions": _plain(SessionSettings),
     "ussd": _plain(UssdSettings),
     "catalogue": _plain(CatalogueSettings),
-    "store": _plain(StoreSettings),
+    "store": store_settings,
     "redis": _plain(RedisSettings),
     "resume": _plain(ResumeSettings),
     "requests": _plain(RequestSettings),

@@ -26,7 +26,7 @@ async def _import(args: argparse.Namespace) -> int:
     if errors:
         raise FlowErrors(errors)
     build_flowset(settings, catalogue, base_actions())  # the menus it makes must be valid too
-    db = await Database(settings.path(settings.store.path)).open()
+    db = await Database.of(settings).open()
     try:
         store = CatalogueStore(db, default_region=settings.flows.default_region)
         counts = await store.import_catalogue(catalogue)

@@ -51,7 +51,7 @@ def run_on_store(args: argparse.Namespace, work: Callable[[Database], Awaitable[
     """Run `work` on the configured store (migrated, closed after); its exit code, or 1 with the error printed."""
     async def go() -> int:
         settings = settings_of(args)
-        db = await Database(settings.path(settings.store.path)).open()
+        db = await Database.of(settings).open()
         try:
             return await work(db)
         finally:

@@ -12,7 +12,7 @@ from gateway.store import Database
 
 async def _migrate(args: argparse.Namespace) -> int:
     settings = settings_of(args)
-    db = await Database(settings.path(settings.store.path)).open(migrate=False)
+    db = await Database.of(settings).open(migrate=False)
     try:
         applied = await db.migrate()
     finally:

@@ -50,7 +50,7 @@ def _print(items: Sequence[Finding] | Sequence[Repair], as_json: bool, line: Cal
 def _list(args: argparse.Namespace) -> int:
     async def go() -> list[Finding]:
         settings = settings_of(args)
-        db = await Database(settings.path(settings.store.path)).open()
+        db = await Database.of(settings).open()
         try:
             return await reconcile(PaymentStore(db))
         finally:

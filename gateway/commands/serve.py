@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import ipaddress
 import logging
 import os
 import signal
@@ -23,8 +24,10 @@ from flows.errors import PishkhanError
 from gateway.app import create_app
 from gateway.assembly import open_gateway
 from gateway.commands.common import config_option, report, settings_of
+from gateway.read_timeout import server_options
 from gateway.settings import Settings, SettingsError
 from gateway.telegram.polling import with_polling
+from gateway.webhook_auth import WebhookAuth
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,42 @@ def run_worker(settings: Settings, *, reuse_port: bool, telegram_polling: bool =
     server = settings.server
     app = with_polling(create_app(settings)) if telegram_polling else create_app(settings)
     web.run_app(app, host=server.host, port=server.port, access_log=None, reuse_port=reuse_port,
-                print=lambda m: logging.info(m.strip()))
+                print=lambda m: logging.info(m.strip()), **server_options(server.read_timeout))
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach `host` (a name other than localhost counts as reachable)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def open_webhooks(settings: Settings) -> list[str]:
+    """Webhooks anyone who can reach the port may call: no shared secret and no IP allowlist, each
+    with the settings key that closes it. Bots need no check: a bot without a secret refuses every update."""
+    found = []
+    if not WebhookAuth(settings.ussd.auth, "USSD").enabled:
+        found.append("USSD (ussd.auth.secret or ussd.auth.allow_ips)")
+    for name, provider in settings.sms.providers.items():
+        if not WebhookAuth(provider.auth, name).enabled:
+            found.append(f"SMS provider {name} (sms.providers.{name}.secret or .allow_ips)")
+    return found
+
+
+def check_exposure(settings: Settings, insecure: bool) -> None:
+    """Refuse to put unauthenticated webhooks on an address other machines reach, unless told to."""
+    server = settings.server
+    if is_loopback(server.host) or insecure or server.insecure:
+        return
+    exposed = open_webhooks(settings)
+    if exposed:
+        raise SettingsError(
+            f"refusing to serve on {server.host}: anyone who reaches it could call the unauthenticated webhooks of "
+            f"{'; '.join(exposed)}. Set those, or pass --insecure (server.insecure: true) to serve them open anyway"
+        )
 
 
 def check_workers(settings: Settings, workers: int) -> None:
@@ -138,8 +176,26 @@ def describe(status: int) -> str:
     return f"exit code {os.waitstatus_to_exitcode(status)}"
 
 
+def in_effect(args: argparse.Namespace) -> str:
+    """What `serve` would listen on with these settings and environment, for --help."""
+    try:
+        settings = settings_of(args)
+    except PishkhanError as error:
+        return f"The settings cannot be read: {error}"
+    server = settings.server
+    if "PISHKHAN_SERVER_PORT" in os.environ:
+        source = "the port from PISHKHAN_SERVER_PORT; --port overrides it"
+    else:
+        source = f"the port from server.port in {settings.path('settings.yaml')}; PISHKHAN_SERVER_PORT or --port override it"
+    return f"In effect: http://{server.host}:{server.port} ({source})."
+
+
 def serve(args: argparse.Namespace) -> int:
     """Load settings, open the gateway and serve until interrupted."""
+    if args.help:
+        args.parser.epilog = in_effect(args)
+        args.parser.print_help()
+        return 0
     try:
         settings = settings_of(args)
         server = dataclasses.replace(
@@ -149,6 +205,9 @@ def serve(args: argparse.Namespace) -> int:
         )
         settings = dataclasses.replace(settings, server=server)
         logging.getLogger().setLevel(settings.server.log_level)
+        if settings.server.read_timeout <= 0:  # 0 would turn aiohttp's header timer off and time every body out
+            raise SettingsError(f"settings `server.read_timeout`: {settings.server.read_timeout} s; give more than 0 (default 15)")
+        check_exposure(settings, args.insecure)
         check_workers(settings, args.workers)
         if args.telegram_polling and args.workers != 1:
             raise SettingsError("--telegram-polling runs in one process: drop --workers (polling is for development)")
@@ -163,12 +222,16 @@ def serve(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `serve`."""
-    parser = commands.add_parser("serve", help="run the gateway")
+    parser = commands.add_parser("serve", help="run the gateway", add_help=False)
+    # --help is answered by serve() once --config (before or after `serve`) is known, to show the port in effect
+    parser.add_argument("-h", "--help", action="store_true", help="show this help and the address in effect, and exit")
     config_option(parser)
-    parser.add_argument("--host", help="address to listen on (default from settings: 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to listen on (default 8080)")
+    parser.add_argument("--host", help="address to listen on (default: server.host in settings.yaml, see below)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: server.port in settings.yaml, see below)")
+    parser.add_argument("--insecure", action="store_true",
+                        help="serve on a non-loopback address even though a webhook is unauthenticated (server.insecure)")
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes sharing the port (default 1; more than 1 needs redis.url)")
     parser.add_argument("--telegram-polling", action="store_true",
                         help="development: long-poll the Bot API of every configured bot instead of its webhook")
-    parser.set_defaults(handler=serve)
+    parser.set_defaults(handler=serve, parser=parser)

@@ -1,21 +1,35 @@
-"""`pishkhan simulate`: chat with the flows in a terminal, seeing exactly what a channel would show."""
+"""`pishkhan simulate`: chat with the flows in a terminal, seeing exactly what a channel would show.
+
+A simulated citizen's requests, payment links and receipts must never reach real people: the chat
+runs on a throwaway store (unless `--store` names one) and on in-process state even when Redis is
+configured, so nothing it queues is ever sent by a running `serve`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import tempfile
+from pathlib import Path
 
 from flows.errors import PishkhanError
 from flows.gsm7 import sms_encoding, ussd_budget_used
 from gateway.assembly import open_gateway
 from gateway.commands.common import config_option, report, settings_of
+from gateway.settings import Settings
 from gateway.simulated import SimulatedCitizen
 
 HELP = "Type what the citizen sends. On USSD, type the code to dial (e.g. *4# or *4*3*1#). Ctrl-D quits."
 
 
-async def _chat(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
+def isolated(settings: Settings, store: str) -> Settings:
+    """The settings with this store and without Redis (its streams feed the running workers' senders)."""
+    return settings.updated({"store": {"path": store}, "redis": {"url": ""}})
+
+
+async def _chat(args: argparse.Namespace, store: str) -> int:
+    settings = isolated(settings_of(args), store)
     gateway = await open_gateway(settings)
     citizen = SimulatedCitizen(gateway, args.channel, args.msisdn, {"chat": args.msisdn})
     print(HELP)
@@ -40,9 +54,13 @@ async def _chat(args: argparse.Namespace) -> int:
 
 
 def simulate(args: argparse.Namespace) -> int:
-    """Run the terminal chat."""
+    """Run the terminal chat; only warnings are logged (to stderr), so the pages read undisturbed."""
+    logging.getLogger().setLevel(logging.WARNING)
     try:
-        return asyncio.run(_chat(args))
+        if args.store:
+            return asyncio.run(_chat(args, str(Path(args.store).resolve())))
+        with tempfile.TemporaryDirectory(prefix="pishkhan-simulate-") as scratch:
+            return asyncio.run(_chat(args, str(Path(scratch) / "simulate.sqlite3")))
     except PishkhanError as error:
         return report(error)
     except KeyboardInterrupt:
@@ -55,4 +73,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     config_option(parser)
     parser.add_argument("--channel", choices=("ussd", "sms", "telegram"), default="ussd")
     parser.add_argument("--msisdn", default="+989120000000", help="the citizen's number (E.164)")
+    parser.add_argument("--store", help="SQLite file to keep what the chat submits (default: a throwaway store; "
+                                        "a later `serve` on this file sends its queued messages)")
     parser.set_defaults(handler=simulate)

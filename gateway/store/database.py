@@ -10,25 +10,49 @@ Numbers are grouped by concern so parallel work cannot collide: 0001-0009 core a
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from flows.errors import PishkhanError
 
+if TYPE_CHECKING:  # the settings name the store; the store does not need them to exist
+    from gateway.settings import Settings
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
+SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
+WAL_LIMIT = 4 * 1024 * 1024
+"""Bytes of WAL past which it is checkpointed and truncated (SQLite's own auto-checkpoint, 1000
+pages, is passive: readers in other workers that always overlap starve it and the WAL grows on)."""
+CHECK_WAL_EVERY = 100
+"""Commits between two looks at the WAL's size."""
+HEADROOM = 2 * WAL_LIMIT
+"""Free bytes the store's disk must keep for /readyz to call it ready: a checkpoint moves up to
+WAL_LIMIT into the database file, and a commit must still find room in the WAL."""
+
 Row = dict[str, Any]
+
+log = logging.getLogger(__name__)
 
 
 class StoreError(PishkhanError):
     """The store cannot be opened or migrated."""
+
+
+def free_bytes(path: str) -> int:
+    """Bytes an unprivileged writer may still use on the file system holding `path`."""
+    stat = os.statvfs(Path(path).parent)
+    return stat.f_bavail * stat.f_frsize
 
 
 def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, str, Path]]:
@@ -49,10 +73,20 @@ def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, str, Path]]:
 class Database:
     """An aiosqlite connection with the project's pragmas; writes go one transaction at a time."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+        if synchronous not in SYNCHRONOUS:
+            raise StoreError(f"settings `store.synchronous`: {synchronous!r} is not one of {', '.join(SYNCHRONOUS)}")
         self.path = str(path)
+        self.synchronous = synchronous
         self._conn: aiosqlite.Connection | None = None
         self._write = asyncio.Lock()
+        self._commits = 0
+        self._wal_over = False
+
+    @classmethod
+    def of(cls, settings: Settings) -> Database:
+        """The store the settings name (not yet open)."""
+        return cls(settings.path(settings.store.path), synchronous=settings.store.synchronous)
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -61,15 +95,28 @@ class Database:
         return self._conn
 
     async def open(self, *, migrate: bool = True) -> Database:
-        """Connect (creating the file and its folder) and apply pending migrations."""
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        self._conn.row_factory = aiosqlite.Row
-        for pragma in ("journal_mode=WAL", "foreign_keys=ON", "synchronous=NORMAL", "busy_timeout=5000"):
-            await self._conn.execute(f"PRAGMA {pragma}")
+        """Connect (creating the file and its folder) and apply pending migrations; a StoreError
+        naming the file and the fix if it cannot be used."""
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+            self._conn.row_factory = aiosqlite.Row
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", f"synchronous={self.synchronous}",
+                           "busy_timeout=5000", f"journal_size_limit={WAL_LIMIT}"):
+                await self._conn.execute(f"PRAGMA {pragma}")
+        except (OSError, sqlite3.Error) as exc:
+            await self.close()  # else the connection's thread keeps the process alive
+            raise StoreError(
+                f"store {self.path}: cannot be opened ({exc}); point `store.path` (or PISHKHAN_STORE_PATH) "
+                "at a writable SQLite file, or move the broken file away"
+            ) from exc
         if migrate:
-            await self.migrate()
+            try:
+                await self.migrate()
+            except BaseException:
+                await self.close()
+                raise
         return self
 
     async def close(self) -> None:
@@ -109,13 +156,49 @@ class Database:
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction; committed when the block ends, rolled back on error."""
         async with self._write:
-            await self.conn.execute("BEGIN IMMEDIATE")
             try:
+                # BEGIN inside: a caller cancelled while BEGIN waits for another worker's write (a
+                # /readyz probe's timeout) must still roll back, or the connection stays in a transaction.
+                await self.conn.execute("BEGIN IMMEDIATE")
                 yield self.conn
+                await self.conn.execute("COMMIT")
             except BaseException:
-                await self.conn.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            await self.conn.execute("COMMIT")
+            self._commits += 1
+            if self._wal_over or self._commits % CHECK_WAL_EVERY == 0:
+                self._wal_over = await self._bound_wal()
+
+    async def _rollback(self) -> None:
+        """End the open transaction, even when its COMMIT was what failed: a failed COMMIT (disk full,
+        I/O error) "may or may not" roll back by itself (SQLite's docs), and left open, every later
+        BEGIN on this connection would fail. The ROLLBACK queues behind the statement still running
+        on the connection's thread, so it sees how that ended."""
+        try:
+            await self.conn.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            if "no transaction is active" not in str(exc):
+                raise
+
+    async def _bound_wal(self) -> bool:
+        """Checkpoint and truncate the WAL once it passes WAL_LIMIT (called holding the write lock).
+        TRUNCATE waits (busy_timeout) for readers on older snapshots, which PASSIVE never does.
+        It runs after a commit, so it never fails that commit: a failed checkpoint is retried later.
+        Returns whether the WAL is still past the limit (a reader kept the checkpoint from finishing),
+        so the next commit tries again rather than the hundredth."""
+        if self.path == ":memory:":
+            return False
+        try:
+            if await asyncio.to_thread(os.path.getsize, f"{self.path}-wal") <= WAL_LIMIT:
+                return False
+            cursor = await self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = await cursor.fetchone()
+            return bool(busy and busy[0])
+        except FileNotFoundError:
+            return False
+        except (OSError, sqlite3.Error) as exc:
+            log.warning("store %s: WAL checkpoint failed (%s); trying again after the next commit", self.path, exc)
+            return True
 
     async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement in its own transaction; the new row id."""
@@ -143,5 +226,9 @@ class Database:
         return [dict(row) for row in await self.conn.execute_fetchall(sql, params)]
 
     async def ping(self) -> bool:
-        """The database answers a query (for /readyz)."""
-        return (await self.fetchone("SELECT 1 AS ok")) == {"ok": 1}
+        """The store takes a write (/readyz): its disk keeps HEADROOM free and a heartbeat row
+        commits. A read alone answers from the page cache on a full or read-only disk."""
+        if self.path != ":memory:" and await asyncio.to_thread(free_bytes, self.path) < HEADROOM:
+            return False
+        await self.execute("INSERT OR REPLACE INTO store_heartbeat (id, at) VALUES (1, ?)", (time.time(),))
+        return True
