@@ -1,45 +1,90 @@
 """The real `pishkhan serve` as a subprocess, for tests that need the whole server: a scratch SQLite
 file, a free port (or a given one, to restart on the same address) and extra environment settings.
+One launcher for every such test, so starting, waiting and killing are done (and fixed) in one place.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from redis_server import free_port
+from waiting import eventually_blocking
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 20.0
 
 
+def serve_command(port: int, *args: str) -> list[str]:
+    """`pishkhan serve` on this port, run by this interpreter (so the test's virtualenv is used)."""
+    return [sys.executable, "-m", "gateway", "serve", "--port", str(port), *args]
+
+
+class GatewayProcess:
+    """One `pishkhan serve` we own: `start()` waits until it answers, `stop()` signals it by its own pid;
+    start it again to restart on the same port."""
+
+    def __init__(self, store: Path, *, port: int | None = None, env: Mapping[str, str] | None = None, args: Sequence[str] = ()) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = tuple(args)
+        self.env = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_SERVER_LOG_LEVEL": "WARNING", **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, up: Callable[[], bool] | None = None) -> GatewayProcess:
+        """Start and wait until `up()` (by default: /healthz answers); AssertionError with its stderr if it never does."""
+        process = self.process = subprocess.Popen(serve_command(self.port, *self.args), cwd=ROOT, env=self.env,
+                                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def started() -> bool:
+            assert process.poll() is None, f"the gateway exited: {self._stderr_tail()}"
+            return (up or self._answers)()
+
+        eventually_blocking(started, START_TIMEOUT, lambda: f"the gateway did not start: {self._stderr_tail()}", interval=0.05)
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig: int = signal.SIGKILL) -> int | None:
+        """Send `sig` (SIGKILL: no chance to clean up) and wait; the exit code, None if it was not running."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.kill(self.process.pid, sig)
+        code = self.process.wait(10)
+        self.process.stderr.close()  # type: ignore[union-attr]
+        self.process = None
+        return code
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def _stderr_tail(self) -> str:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.kill()  # its stderr ends only when it does
+        return self.process.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+
+
 @contextmanager
 def serve(store: Path, *, port: int | None = None, env: Mapping[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A running gateway and its base URL; killed (by its own pid) when the block ends."""
-    port = port or free_port()
-    environ = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_SERVER_LOG_LEVEL": "WARNING", **(env or {})}
-    process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port", str(port)], cwd=ROOT, env=environ,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    gateway = GatewayProcess(store, port=port, env=env).start()
+    assert gateway.process is not None
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the gateway did not start: {process.stderr.read().decode()[-2000:]}") from None  # type: ignore[union-attr]
-                time.sleep(0.05)
-        yield process, base
+        yield gateway.process, gateway.url
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(5)
-        process.stderr.close()  # type: ignore[union-attr]
+        if gateway.process is not None:
+            gateway.stop()

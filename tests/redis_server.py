@@ -1,6 +1,6 @@
 """A real `redis-server` for tests: free port, no persistence, its own temporary directory.
 
-Tests import the fixtures from here (`from redis_server import redis_server`); the server can be
+Its fixtures reach every test through tests/conftest.py's `pytest_plugins`; the server can be
 stopped and started again on the same port to test outages.
 """
 

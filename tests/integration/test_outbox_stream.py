@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
-from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+from redis_server import RedisServer
+from waiting import eventually
 
 from flows.errors import ProviderError
 from gateway.app import open_gateway
@@ -76,13 +77,6 @@ async def worker(databases, clients: list[Redis], server: RedisServer, sender: F
     return StreamDispatcher(outbox, {"sms": sender}, consumer=consumer, block=0.05, reconcile_interval=0.05)
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 4.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def state_of(d: StreamDispatcher, message_id: int) -> str:
     row = await d.outbox.get(message_id)
     assert row is not None
@@ -117,7 +111,7 @@ async def test_two_consumers_send_each_message_exactly_once(databases, clients, 
     await a.outbox.stream.publish([i for i in ids if i])  # a second entry for each, as a reconciliation race would make
     a.start(), b.start()
     try:
-        await until(lambda: all_sent_and_acknowledged(a, ids))  # each entry is acked just after its row is marked
+        await eventually(lambda: all_sent_and_acknowledged(a, ids))  # each entry is acked just after its row is marked
     finally:
         await a.stop(), await b.stop()
     assert sorted(m.id for s in senders for m in s.seen) == sorted(ids)
@@ -136,13 +130,13 @@ async def test_a_dead_consumers_message_is_taken_over_after_the_lease(databases,
     message_id = await a.outbox.enqueue("sms", ALI, "Receipt")
     assert message_id is not None
     a.start()
-    await until(lambda: asyncio.sleep(0, bool(dying.seen)))  # type: ignore[arg-type]
+    await eventually(lambda: dying.seen)
     await a.stop()  # killed mid-send: the entry stays unacknowledged in a's name
     row = await a.outbox.get(message_id)
     assert row is not None and row["state"] == "sending"
     b.start()
     try:
-        await until(lambda: all_sent_and_acknowledged(b, [message_id]))
+        await eventually(lambda: all_sent_and_acknowledged(b, [message_id]))
     finally:
         await b.stop()
     assert survivor.times[0] >= row["next_attempt_at"]  # not before the dead consumer's lease ran out
@@ -163,7 +157,7 @@ async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(da
     try:
         await asyncio.sleep(0.2)  # the dispatcher keeps trying while Redis is down
         redis_server.start()  # empty: no stream, no group, no entry
-        await until(lambda: all_sent_and_acknowledged(d, [message_id]))
+        await eventually(lambda: all_sent_and_acknowledged(d, [message_id]))
     finally:
         await d.stop()
     assert [m.id for m in sender.seen] == [message_id]
@@ -184,7 +178,7 @@ async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clien
         await d.run_once()
         return await is_sent(d, message_id)
 
-    await until(another_pass)
+    await eventually(another_pass)
     assert [m.attempts for m in sender.seen] == [1, 2]
     assert await unacknowledged(d) == 0
 
@@ -213,7 +207,7 @@ async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(set
         gateway.dispatcher.start()
         message_id = await gateway.outbox.enqueue("sms", ALI, "Your code")
         assert message_id is not None
-        await until(lambda: is_sent(gateway.dispatcher, message_id))  # type: ignore[arg-type]
+        await eventually(lambda: is_sent(gateway.dispatcher, message_id))  # type: ignore[arg-type]
         assert [m.id for m in sender.seen] == [message_id]
     finally:
         await gateway.dispatcher.stop()
@@ -229,14 +223,14 @@ async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pendin
     await old.run_once()  # sent and acknowledged: "old" has nothing pending
     await stuck.outbox.enqueue("sms", ALI, "second")
     stuck.start()
-    await until(lambda: asyncio.sleep(0, bool(hung.seen)))  # type: ignore[arg-type]
+    await eventually(lambda: hung.seen)
     await stuck.stop()  # died mid-send: "stuck" keeps one pending entry
     current = await worker(databases, clients, redis_server, live, "current")
     current.prune_idle = 0.1
     await asyncio.sleep(0.15)
     await current.reconcile()
     assert await consumer_names(current) == ["stuck"]  # its entry is not lost with it
-    await until(lambda: taken_over_and_pruned(current))
+    await eventually(lambda: taken_over_and_pruned(current))
     assert [m.text for m in live.seen] == ["second"]
 
 

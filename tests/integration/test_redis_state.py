@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from redis_server import RedisServer, redis_server, shared_redis  # noqa: F401  (fixtures)
+from redis_server import RedisServer
 
 from gateway.state import MemoryState, StateStore
 from gateway.state.redis import RedisSettings, RedisState, open_redis_state

@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import unused_port
 from fakes.kannel import FakeKannel
 from fakes.sms_gateway import sms_settings
-from redis_server import RedisServer, redis_server, shared_redis  # noqa: F401  (fixtures)
+from redis_server import RedisServer
 
 from gateway.app import open_gateway
 from gateway.settings import Settings

@@ -7,8 +7,9 @@ from __future__ import annotations
 import uuid
 
 from fakes.jasmin import ACK
-from fakes.sms_gateway import ALI, SmsRig, eventually, rig, start_rig  # noqa: F401  (fixture)
-from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+from fakes.sms_gateway import ALI, SmsRig, start_rig
+from redis_server import RedisServer
+from waiting import eventually
 
 from gateway.settings import Settings
 
