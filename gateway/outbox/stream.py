@@ -25,6 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, Sender, message_from_row
 from gateway.state.redis import RedisSettings
 from gateway.state.resilient import OUTAGE_ERRORS
@@ -117,8 +118,8 @@ class OutboxStream:
 class StreamOutbox(Outbox):
     """The outbox table, publishing each new message to the stream after its row is committed."""
 
-    def __init__(self, db: Database, stream: OutboxStream, settings: OutboxSettings | None = None) -> None:
-        super().__init__(db, settings)
+    def __init__(self, db: Database, stream: OutboxStream, settings: OutboxSettings | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(db, settings, clock)
         self.stream = stream
 
     async def enqueue(self, *args: Any, **kwargs: Any) -> int | None:
@@ -134,7 +135,7 @@ class StreamOutbox(Outbox):
 
     async def claim(self, message_id: int) -> OutboxMessage | None:
         """Lease one row if it is due; None when sent, final, not yet due or leased by a live worker."""
-        now = time.time()
+        now = self.clock()
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?"
@@ -146,7 +147,7 @@ class StreamOutbox(Outbox):
 
     async def due_ids(self, limit: int) -> list[int]:
         """Rows that should be in the stream now, oldest first."""
-        rows = await self.db.fetchall(f"SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at LIMIT ?", (time.time(), limit))
+        rows = await self.db.fetchall(f"SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at LIMIT ?", (self.clock(), limit))
         return [r["id"] for r in rows]
 
 
@@ -230,9 +231,9 @@ class StreamDispatcher(Dispatcher):
         await self.outbox.stream.close()
 
 
-def open_stream_outbox(db: Database, settings: RedisSettings) -> StreamOutbox:
+def open_stream_outbox(db: Database, settings: RedisSettings, clock: Clock = SYSTEM_CLOCK) -> StreamOutbox:
     """The outbox as the gateway writes it when Redis is configured: rows in the store, ids on the stream."""
-    return StreamOutbox(db, OutboxStream.connect(settings, BLOCK))
+    return StreamOutbox(db, OutboxStream.connect(settings, BLOCK), clock=clock)
 
 
 def dispatcher_for(outbox: Outbox, senders: dict[str, Sender]) -> Dispatcher:
