@@ -70,7 +70,7 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
         state, outbox = MemoryState(), Outbox(db, clock=clock)
     closers.append(state.close)
     live = LiveCatalogue(await stored_catalogue(db, settings, yaml_catalogue))
-    requests = build_requests(settings, db, outbox, lambda: live.current)
+    requests = build_requests(settings, db, outbox, lambda: live.current, clock)
     actions: dict[str, Action] = request_actions(requests, state, tuple(settings.flows.languages))
     engines = EngineBuilder.from_disk(settings, actions, clock)
     sessions = Sessions(state, session_settings(settings))
@@ -80,7 +80,7 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
     closers.append(sms.close)
     bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)
     closers.append(bots.close)
-    payments = build_payments(settings.payments, db, requests, outbox, lambda: live.current, settings.server.public_base_url)
+    payments = build_payments(settings.payments, db, requests, outbox, lambda: live.current, settings.server.public_base_url, clock)
     closers.append(payments.provider.close)
     senders: dict[str, Sender] = {"telegram": bot_sender}
     if sms_sender is not None:
