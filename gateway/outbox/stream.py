@@ -176,6 +176,8 @@ class StreamDispatcher(Dispatcher):
     reconcile_limit: int = 5000
     prune_idle: float = 3600.0
     """Seconds a consumer with nothing pending may stay silent before it is dropped from the group."""
+    clock: Clock = time.monotonic
+    """Schedules reconciliation (an interval, so monotonic); a test moves it instead of sleeping."""
     _next_reconcile: float = 0.0
 
     async def reconcile(self) -> int:
@@ -192,9 +194,9 @@ class StreamDispatcher(Dispatcher):
 
     async def run_once(self) -> int:
         """Reconcile when due, then take and deliver one batch of entries; how many were taken."""
-        if time.monotonic() >= self._next_reconcile:
+        if self.clock() >= self._next_reconcile:
             await self.reconcile()
-            self._next_reconcile = time.monotonic() + self.reconcile_interval
+            self._next_reconcile = self.clock() + self.reconcile_interval
         s = self.outbox.settings
         try:
             entries = await self.outbox.stream.take(self.consumer, s.batch, self.block, s.lease)

@@ -200,7 +200,7 @@ class BusyThenOk:
         return SendResult(provider="fake")
 
 
-async def test_with_redis_a_row_retried_in_the_store_is_published_and_sent(tmp_path: Path, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_with_redis_a_row_retried_in_the_store_is_published_and_sent(tmp_path: Path, redis_server: RedisServer) -> None:
     worker_db, cli_db = await Database(tmp_path / "o.sqlite3").open(), await Database(tmp_path / "o.sqlite3").open()
     client = Redis.from_url(redis_server.url, socket_timeout=1.0)
     sender = BusyThenOk()

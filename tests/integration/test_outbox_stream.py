@@ -10,10 +10,12 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from clock import ManualClock
 from redis.asyncio import Redis
 from redis_server import RedisServer
 from waiting import eventually
 
+from flows.clock import Clock
 from flows.errors import ProviderError
 from gateway.app import open_gateway
 from gateway.outbox import OutboxMessage, OutboxSettings, SendResult
@@ -48,7 +50,7 @@ class FakeSender:
 
 
 @pytest.fixture
-async def clients(redis_server: RedisServer) -> AsyncIterator[list[Redis]]:  # noqa: F811
+async def clients(redis_server: RedisServer) -> AsyncIterator[list[Redis]]:
     """Redis clients made by the test, closed after it."""
     made: list[Redis] = []
     yield made
@@ -70,11 +72,12 @@ async def databases(tmp_path: Path) -> AsyncIterator[Callable[[], Database]]:
         await db.close()
 
 
-async def worker(databases, clients: list[Redis], server: RedisServer, sender: FakeSender, consumer: str) -> StreamDispatcher:  # type: ignore[no-untyped-def]
+async def worker(databases, clients: list[Redis], server: RedisServer, sender: FakeSender, consumer: str,  # type: ignore[no-untyped-def]
+                 clock: Clock = time.monotonic) -> StreamDispatcher:
     """One gateway process's outbox and dispatcher: its own SQLite connection and Redis client."""
     clients.append(Redis.from_url(server.url, socket_timeout=1.0, socket_connect_timeout=0.2))
     outbox = StreamOutbox(await databases(), OutboxStream(clients[-1], "t:"), FAST)
-    return StreamDispatcher(outbox, {"sms": sender}, consumer=consumer, block=0.05, reconcile_interval=0.05)
+    return StreamDispatcher(outbox, {"sms": sender}, consumer=consumer, block=0.05, reconcile_interval=0.05, clock=clock)
 
 
 async def state_of(d: StreamDispatcher, message_id: int) -> str:
@@ -88,7 +91,7 @@ async def unacknowledged(d: StreamDispatcher) -> int:
     return int((await stream.client.xpending(stream.key, stream.group))["pending"])
 
 
-async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender("m-1")
     d = await worker(databases, clients, redis_server, sender, "a")
     await d.outbox.stream.ensure_group()
@@ -103,7 +106,7 @@ async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis
     assert await d.outbox.stream.client.xlen(d.outbox.stream.key) == 0
 
 
-async def test_two_consumers_send_each_message_exactly_once(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_two_consumers_send_each_message_exactly_once(databases, clients, redis_server: RedisServer) -> None:
     senders = [FakeSender(), FakeSender()]
     a, b = [await worker(databases, clients, redis_server, s, name) for s, name in zip(senders, "ab")]
     await a.reconcile()
@@ -122,7 +125,7 @@ async def all_sent_and_acknowledged(d: StreamDispatcher, ids: list[int | None]) 
     return sent and await unacknowledged(d) == 0
 
 
-async def test_a_dead_consumers_message_is_taken_over_after_the_lease(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_dead_consumers_message_is_taken_over_after_the_lease(databases, clients, redis_server: RedisServer) -> None:
     dying, survivor = FakeSender("hang"), FakeSender("m-2")
     a = await worker(databases, clients, redis_server, dying, "a")
     b = await worker(databases, clients, redis_server, survivor, "b")
@@ -147,7 +150,7 @@ async def is_sent(d: StreamDispatcher, message_id: int) -> bool:
     return await state_of(d, message_id) == "sent"
 
 
-async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender("m-3")
     d = await worker(databases, clients, redis_server, sender, "a")
     redis_server.stop()
@@ -163,7 +166,7 @@ async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(da
     assert [m.id for m in sender.seen] == [message_id]
 
 
-async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("aggregator busy (503)", retryable=True), "m-4")
     d = await worker(databases, clients, redis_server, sender, "a")
     await d.reconcile()
@@ -183,14 +186,15 @@ async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clien
     assert await unacknowledged(d) == 0
 
 
-async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("invalid destination number (400)", retryable=False))
-    d = await worker(databases, clients, redis_server, sender, "a")
+    clock = ManualClock()
+    d = await worker(databases, clients, redis_server, sender, "a", clock)
     await d.reconcile()
     message_id = await d.outbox.enqueue("sms", ALI, "Hello")
     assert message_id is not None
     await d.run_once()
-    await asyncio.sleep(0.1)
+    clock.advance(d.reconcile_interval)
     await d.run_once()  # a later pass, reconciliation included, does not send it again
     assert await state_of(d, message_id) == "failed"
     assert len(sender.seen) == 1
@@ -198,7 +202,7 @@ async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, 
     assert await d.outbox.stream.unqueued([message_id]) == [message_id]
 
 
-async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(settings: Settings, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(settings: Settings, redis_server: RedisServer) -> None:
     gateway = await open_gateway(settings.updated({"redis": {"url": redis_server.url}}))
     try:
         assert isinstance(gateway.dispatcher, StreamDispatcher)
@@ -214,7 +218,7 @@ async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(set
         await gateway.close()
 
 
-async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pending(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pending(databases, clients, redis_server: RedisServer) -> None:
     gone, hung, live = FakeSender(), FakeSender("hang"), FakeSender()
     old = await worker(databases, clients, redis_server, gone, "old")
     stuck = await worker(databases, clients, redis_server, hung, "stuck")

@@ -45,7 +45,7 @@ async def test_a_stop_that_could_not_be_recorded_is_recorded_on_the_retry(rig: S
 
 
 async def test_jasmin_gets_no_ack_while_redis_is_down_and_its_retry_is_answered_once(  # type: ignore[no-untyped-def]
-        aiohttp_server, aiohttp_client, settings: Settings, redis_server: RedisServer) -> None:  # noqa: F811
+        aiohttp_server, aiohttp_client, settings: Settings, redis_server: RedisServer) -> None:
     redis = {"url": redis_server.url, "prefix": f"t{uuid.uuid4().hex}:", "retry_after": 0.05}
     on_redis = await start_rig(aiohttp_server, aiohttp_client, settings.updated({"redis": redis}))
     push = {"url": on_redis.jasmin_url(), "sender": ALI.lstrip("+"), "receiver": "4001", "text": "سلام", "message_id": "16fd2706-fail"}
