@@ -28,3 +28,6 @@ class Inbound:
     """USSD dialects that resend every input joined by `*` put that string here."""
     entry: str | None = None
     """A flow to start in instead of the default (a short number's own flow)."""
+    closed: bool = False
+    """The network closed the session (a USSD release or timeout): there is no answer to run and
+    nothing the citizen will see; the conversation waits to be resumed."""

@@ -51,8 +51,6 @@ class ActionCall:
     phone: str | None
     lang: str
     vars: Mapping[str, Any]
-    conversation: str = ""
-    """Unique per conversation: a provider's retry shares it, a new dial does not (idempotency)."""
 
 
 @dataclass(frozen=True)
@@ -197,7 +195,9 @@ class Engine:
                     return self._finish(session, pick(phrases.UNAVAILABLE, session.lang))
                 session.node = target
             elif isinstance(node, SwitchNode):
-                value = session.lang if node.var == "lang" else value_text(session.vars.get(node.var), session.lang)
+                # `lang` and `channel` are the session's own, so a flow can differ per language or channel.
+                own = {"lang": session.lang, "channel": session.channel}
+                value = own[node.var] if node.var in own else value_text(session.vars.get(node.var), session.lang)
                 session.node = qualify(node.flow, node.cases.get(value, node.default))
             else:
                 return self._show(session, node, surface)
@@ -215,7 +215,6 @@ class Engine:
             phone=session.phone,
             lang=session.lang,
             vars=dict(session.vars),
-            conversation=f"{session.channel}:{session.address}:{session.started_at!r}",
         )
         try:
             if action is None:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 
 from flows.engine import Action, ActionCall, ActionResult
 from gateway.requests import RequestError, RequestService
+from gateway.requests.lookup import Asker, Outcome, StatusLookup
 from gateway.requests.texts import fee_text, localised_date
-from gateway.state import StateStore
 
 log = logging.getLogger(__name__)
 
@@ -25,15 +23,7 @@ def base_actions() -> dict[str, Action]:
     return {"submit_request": not_yet_available, "request_status": not_yet_available}
 
 
-def submission_key(call: ActionCall, service_id: str, inputs: dict[str, str]) -> str:
-    """The same answers for the same service within one conversation are one request (a provider
-    retry replays the confirm hop; back-and-confirm again changes nothing); a new dial is a new
-    request. A digest, so the key holds nothing personal."""
-    digest = hashlib.sha256(json.dumps([call.conversation, service_id, inputs], sort_keys=True).encode()).hexdigest()
-    return f"flow:{digest}"
-
-
-def request_actions(requests: RequestService, state: StateStore, languages: tuple[str, ...]) -> dict[str, Action]:
+def request_actions(requests: RequestService, lookups: StatusLookup, languages: tuple[str, ...]) -> dict[str, Action]:
     """`submit_request` and `request_status` backed by the request service."""
 
     async def submit_request(call: ActionCall) -> ActionResult:
@@ -45,10 +35,7 @@ def request_actions(requests: RequestService, state: StateStore, languages: tupl
             return ActionResult(outcome="error")
         inputs = {i.name: str(call.vars[i.name]) for i in service.inputs if call.vars.get(i.name) is not None}
         try:
-            record = await requests.submit(
-                service_id, inputs, channel=call.channel, address=call.address, phone=call.phone, lang=call.lang,
-                idempotency_key=submission_key(call, service_id, inputs),
-            )
+            record = await requests.submit(service_id, inputs, channel=call.channel, address=call.address, phone=call.phone, lang=call.lang)
         except RequestError as error:
             log.warning("submit_request for %s refused: %s", service_id, error)
             return ActionResult(outcome="error")
@@ -59,13 +46,10 @@ def request_actions(requests: RequestService, state: StateStore, languages: tupl
         })
 
     async def request_status(call: ActionCall) -> ActionResult:
-        """Look up `code`; lookups per address are rate-limited so codes cannot be enumerated."""
-        limits = requests.settings
-        if not await state.allow(f"lookup:{call.address}", limits.lookup_limit, limits.lookup_window):
-            return ActionResult(outcome="rate_limited")
-        text = await requests.status_text(call.args.get("code", ""), asker_address=call.address, asker_phone=call.phone, lang=call.lang)
-        if text is None:
-            return ActionResult(outcome="not_found")
-        return ActionResult(vars={"status_text": text})
+        """Look up `code` under the one lookup policy (gateway.requests.lookup)."""
+        found = await lookups.lookup(call.args.get("code", ""), Asker(call.address, call.phone), call.lang)
+        if found.outcome is not Outcome.FOUND:
+            return ActionResult(outcome="not_found" if found.outcome in (Outcome.NO_CODE, Outcome.BAD_CODE) else found.outcome.value)
+        return ActionResult(vars={"status_text": found.text})
 
     return {"submit_request": submit_request, "request_status": request_status}

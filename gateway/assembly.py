@@ -21,6 +21,7 @@ from gateway.flowfiles import read_catalogue
 from gateway.outbox import Outbox, Sender
 from gateway.outbox.stream import dispatcher_for, open_stream_outbox
 from gateway.payments.setup import build_payments
+from gateway.requests.lookup import StatusLookup
 from gateway.requests.setup import build_requests, stored_catalogue
 from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
 from gateway.sessions import Sessions, SessionSettings
@@ -71,12 +72,13 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
     closers.append(state.close)
     live = LiveCatalogue(await stored_catalogue(db, settings, yaml_catalogue))
     requests = build_requests(settings, db, outbox, lambda: live.current, clock)
-    actions: dict[str, Action] = request_actions(requests, state, tuple(settings.flows.languages))
+    lookups = StatusLookup(requests, state)
+    actions: dict[str, Action] = request_actions(requests, lookups, tuple(settings.flows.languages))
     engines = EngineBuilder.from_disk(settings, actions, clock)
     sessions = Sessions(state, session_settings(settings))
     conversations = Conversations(engines.build(live.current), sessions, direct_dial_root=settings.ussd.direct_dial_root)
     ussd = UssdService(conversations, resume_window=settings.resume.window, clock=clock)
-    sms, sms_sender = build_sms(settings, db, state, outbox, requests, conversations)
+    sms, sms_sender = build_sms(settings, db, state, outbox, lookups, conversations)
     closers.append(sms.close)
     bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)
     closers.append(bots.close)

@@ -45,31 +45,52 @@ class Conversations:
             try:
                 session = None if inbound.new_session else await self.sessions.live(key)
                 if session is None:
-                    session, reply = await self.start(inbound, surface)
+                    session, reply, _ = await self.start(inbound, surface)
                     known = None
                 else:
                     known = session.lang if session.lang_chosen else None
                     reply = await self.engine.handle(session, inbound.text, surface)
-                await self.save(session, known)
+                await self.save_shown(session, reply, known)
                 return reply
             except StateUnavailable as exc:
                 return apologise(inbound, exc)
 
-    async def start(self, inbound: Inbound, surface: Surface, path: tuple[str, ...] = ()) -> tuple[Session, Reply]:
+    async def start(self, inbound: Inbound, surface: Surface, path: tuple[str, ...] = (), *,
+                    from_entry: bool = False) -> tuple[Session, Reply, bool]:
         """A new session in the citizen's remembered language: at the inbound's entry, then through the
-        menu choices of a direct dial (`path`), or answering a first text that came with the message."""
+        menu choices of a dial (`path`; from the direct-dial root unless `from_entry`), or answering a
+        first text that came with the message. The walk stops at the first choice its screen refuses,
+        which is shown without counting as a wrong try; the flag says whether every choice was taken."""
         lang = await self.sessions.language(inbound.address)
-        entry = inbound.entry or (self.direct_dial_root if path else None)
+        entry = inbound.entry or (self.direct_dial_root if path and not from_entry else None)
         session = self.engine.new_session(inbound.channel, inbound.address, lang=lang, phone=inbound.phone, entry=entry)
         reply = await self.engine.open(session, surface)
+        walked = True
         for choice in path:
             if session.ended:
                 break
             reply = await self.engine.handle(session, choice, surface)
+            if session.retries:  # refused: the citizen answers this screen themselves
+                session.retries, walked = 0, False
+                break
         if inbound.text and not path and not session.ended:
             reply = await self.engine.handle(session, inbound.text, surface)
         log.info("%s %s started at %s", inbound.channel, masked(inbound.address), session.node)
-        return session, reply
+        return session, reply, walked
+
+    async def save_shown(self, session: Session, reply: Reply, known_lang: str | None,
+                         extra: Mapping[str, Any] | None = None, *, ttl: float | None = None) -> None:
+        """Save the session a reply was computed for. When the store fails, a last screen is still
+        shown: it may be a receipt whose request is already committed (the citizen must see its
+        tracking code; a retry would find the same request anyway). Any other screen is not shown,
+        since its session is lost, and StateUnavailable propagates."""
+        try:
+            await self.save(session, known_lang, extra, ttl=ttl)
+        except StateUnavailable as exc:
+            if not reply.end:
+                raise
+            log.warning("%s %s: last screen shown though the session could not be saved: %s",
+                        session.channel, masked(session.address), exc)
 
     async def save(self, session: Session, known_lang: str | None, extra: Mapping[str, Any] | None = None,
                    *, ttl: float | None = None) -> None:

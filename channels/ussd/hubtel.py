@@ -12,6 +12,8 @@ from flows.errors import ChannelError
 from flows.reply import Reply
 
 TYPES = {"initiation", "response", "release", "timeout"}
+CLOSING = {"release", "timeout"}
+"""The network ended the session (the citizen hung up, or stopped answering): not an answer."""
 
 
 class Hubtel:
@@ -39,6 +41,7 @@ class Hubtel:
                 phone=phone,
                 new_session=start,
                 dial_path=dial_path(message, service_code) if start else (),
+                closed=kind in CLOSING,
             ),
             str(fields.get("Operator") or "") or None,
         )

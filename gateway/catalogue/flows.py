@@ -10,6 +10,7 @@ from typing import Any
 
 from flows.texts import LocalisedText
 from gateway.catalogue import Catalogue, Service
+from gateway.catalogue.model import CITIZEN_CHANNELS
 
 FLOW_ID = "services"
 FILE = "<catalogue>"
@@ -39,6 +40,10 @@ RECEIPT: LocalisedText = {
     "en": "Request received. Tracking code:\n{tracking_code}\nAnswer due: {due_date}\n{fee_text}",
 }
 """The last screen of a request: one USSD page (an END), the same facts also go by SMS."""
+NONE_HERE: LocalisedText = {
+    "fa": "خدمتی در این کانال ارائه نمی‌شود.",
+    "en": "No services are offered on this channel.",
+}
 FAILED: LocalisedText = {
     "fa": "ثبت درخواست ممکن نشد. لطفا بعدا تلاش کنید.",
     "en": "Your request could not be registered. Please try later.",
@@ -83,18 +88,47 @@ def card_text(service: Service, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str, ...]) -> dict[str, Any]:
+def _reachable(catalogue: Catalogue, channel: str) -> list[Service]:
+    """Services a citizen on `channel` can get to: offered there, under a parent that is too."""
+    found: list[Service] = []
+    pending = [s for c in catalogue.categories for s in catalogue.top_level(c.id, channel)]
+    while pending:
+        service = pending.pop(0)
+        found.append(service)
+        pending.extend(catalogue.children(service.id, channel))
+    return found
+
+
+def _menus(catalogue: Catalogue, channel: str) -> dict[str, Any]:
+    """One channel's menus, numbered 1..n over only what that channel offers: categories with
+    nothing on it are left out, and a service's menu lists only its sub-services offered there."""
     nodes: dict[str, Any] = {}
+    categories = [c for c in catalogue.categories if catalogue.top_level(c.id, channel)]
+    if not categories:
+        nodes[f"{channel}_categories"] = {"type": "message", "text": NONE_HERE}
+        return nodes
+    nodes[f"{channel}_categories"] = {"type": "menu", "text": _WORDS["services"], "options": [
+        {"label": dict(c.title), "goto": f"{channel}_cat_{c.id}"} for c in categories
+    ]}
+    for category in categories:
+        nodes[f"{channel}_cat_{category.id}"] = {"type": "menu", "text": dict(category.title), "options": [
+            {"label": dict(s.label), "goto": f"{channel}_svc_{s.id}"} for s in catalogue.top_level(category.id, channel)
+        ]}
+    for service in _reachable(catalogue, channel):
+        options = [{"label": dict(c.label), "goto": f"{channel}_svc_{c.id}"} for c in catalogue.children(service.id, channel)]
+        if service.inputs:
+            options.append({"label": _WORDS["apply"], "goto": f"req_{service.id}_0"})
+        options.append({"label": _WORDS["card"], "goto": f"card_{service.id}"})
+        # The title alone, so the options fit the first Persian USSD page; fee and time are on the card
+        # and on the confirm screen before anything is submitted.
+        nodes[f"{channel}_svc_{service.id}"] = {"type": "menu", "text": dict(service.title), "options": options}
+    return nodes
+
+
+def _service_nodes(service: Service, languages: tuple[str, ...]) -> dict[str, Any]:
+    """A service's card and request questions, shared by every channel that offers it."""
     sid = service.id
-    children = catalogue.children(sid)
-    options = [{"label": dict(c.label), "goto": f"svc_{c.id}"} for c in children]
-    if service.inputs:
-        options.append({"label": _WORDS["apply"], "goto": f"req_{sid}_0"})
-    options.append({"label": _WORDS["card"], "goto": f"card_{sid}"})
-    # The title alone, so the options fit the first Persian USSD page; fee and time are on the card
-    # and on the confirm screen before anything is submitted.
-    nodes[f"svc_{sid}"] = {"type": "menu", "text": dict(service.title), "options": options}
-    nodes[f"card_{sid}"] = {"type": "message", "text": _each(languages, lambda lang: card_text(service, lang))}
+    nodes: dict[str, Any] = {f"card_{sid}": {"type": "message", "text": _each(languages, lambda lang: card_text(service, lang))}}
     for index, item in enumerate(service.inputs):
         last = index == len(service.inputs) - 1
         nodes[f"req_{sid}_{index}"] = {
@@ -112,21 +146,41 @@ def _service_nodes(catalogue: Catalogue, service: Service, languages: tuple[str,
 
 
 def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...]) -> dict[str, Any]:
-    """The `services` flow as a YAML-shaped mapping: categories -> services -> card / request."""
+    """The `services` flow as a YAML-shaped mapping: `categories` switches on the session's channel
+    to that channel's menus (categories -> services -> card / request); cards and request questions
+    are shared. A session on a channel Pishkhan does not know sees no services."""
     nodes: dict[str, Any] = {
-        "categories": {"type": "menu", "text": _WORDS["services"], "options": [
-            {"label": dict(c.title), "goto": f"cat_{c.id}"} for c in catalogue.categories if catalogue.top_level(c.id)
-        ]},
+        "categories": {"type": "switch", "var": "channel", "default": "none_here",
+                       "cases": {channel: f"{channel}_categories" for channel in CITIZEN_CHANNELS}},
+        "none_here": {"type": "message", "text": NONE_HERE},
         "receipt": {"type": "end", "text": RECEIPT},
         "failed": {"type": "message", "text": FAILED},
     }
-    for category in catalogue.categories:
-        services = catalogue.top_level(category.id)
-        if services:
-            nodes[f"cat_{category.id}"] = {"type": "menu", "text": dict(category.title), "options": [
-                {"label": dict(s.label), "goto": f"svc_{s.id}"} for s in services
-            ]}
-    for service in catalogue.services:
-        if service.active:
-            nodes.update(_service_nodes(catalogue, service, languages))
+    offered: set[str] = set()
+    for channel in CITIZEN_CHANNELS:
+        nodes.update(_menus(catalogue, channel))
+        offered.update(s.id for s in _reachable(catalogue, channel))
+    for service in catalogue.services:  # in catalogue order, so the flow reads like the catalogue
+        if service.id in offered:
+            nodes.update(_service_nodes(service, languages))
     return {"flow": FLOW_ID, "start": "categories", "nodes": nodes}
+
+
+def catalogue_warnings(catalogue: Catalogue) -> list[str]:
+    """Cards that take requests nobody can make: no citizen channel offers the service, or none
+    that offers it also offers its parent (whose menu leads to it)."""
+    reachable = {s.id for channel in CITIZEN_CHANNELS for s in _reachable(catalogue, channel)}
+    choices = ", ".join(CITIZEN_CHANNELS)
+    warnings = []
+    for service in catalogue.services:
+        if not service.active or not service.inputs or service.id in reachable:
+            continue
+        name = f"service {service.id} ({service.title.get('en') or next(iter(service.title.values()), '')})"
+        on = [c for c in CITIZEN_CHANNELS if service.offered_on(c)]
+        if on:
+            warnings.append(f"{name} takes requests on {', '.join(on)}, but its parent {service.parent} is not offered there,"
+                            f" so no menu leads to it: add {', '.join(on)} to the parent's `channels`")
+        else:
+            warnings.append(f"{name} takes requests, but no citizen channel offers it (channels: {', '.join(service.channels) or 'none'}):"
+                            f" add one of {choices} to its `channels`, or drop its `inputs` if citizens never apply")
+    return warnings

@@ -14,6 +14,9 @@ from flows.validators import build_validator
 SERVICE_ID = re.compile(r"^[1-9][0-9]{8}$")
 SERVICE_TYPES = ("G2C", "G2B", "G2G")
 CHANNELS = ("web", "email", "ivr", "app", "sms", "ussd", "telegram", "counter")
+CITIZEN_CHANNELS = ("ussd", "sms", "telegram")
+"""The channels Pishkhan itself serves. A card names them as sessions do: `telegram` is every Bot
+API bot (Bale included); the other CHANNELS are served elsewhere (web portals, counters)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,10 @@ class Service:
     steps: tuple[LocalisedText, ...] = ()
     inputs: tuple[ServiceInput, ...] = ()
     active: bool = True
+
+    def offered_on(self, channel: str) -> bool:
+        """The card lists this channel: only there is the service in the menus and open to requests."""
+        return channel in self.channels
 
     @property
     def label(self) -> LocalisedText:
@@ -94,13 +101,14 @@ class Catalogue:
             object.__setattr__(self, "_index", cached)
         return cached
 
-    def children(self, service_id: str) -> list[Service]:
-        """Active sub-services of a service."""
-        return [s for s in self.services if s.parent == service_id and s.active]
+    def children(self, service_id: str, channel: str | None = None) -> list[Service]:
+        """Active sub-services of a service (offered on `channel`, when one is named)."""
+        return [s for s in self.services if s.parent == service_id and s.active and (channel is None or s.offered_on(channel))]
 
-    def top_level(self, category: str) -> list[Service]:
-        """Active services of a category that are not sub-services."""
-        return [s for s in self.services if s.category == category and s.parent is None and s.active]
+    def top_level(self, category: str, channel: str | None = None) -> list[Service]:
+        """Active services of a category that are not sub-services (offered on `channel`, when one is named)."""
+        return [s for s in self.services if s.category == category and s.parent is None and s.active
+                and (channel is None or s.offered_on(channel))]
 
 
 class _CardReader:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 from pathlib import Path
 
 from flows.errors import FlowError, FlowErrors, PishkhanError
 from gateway.actions import base_actions
 from gateway.assembly import open_gateway
+from gateway.catalogue.flows import catalogue_warnings
 from gateway.commands.common import config_option, report, settings_of
 from gateway.flowfiles import build_flowset, read_catalogue
 from gateway.settings import Settings
@@ -28,6 +30,8 @@ def validate(args: argparse.Namespace) -> int:
         flowset = build_flowset(settings, catalogue, base_actions(), flow_dir)
     except PishkhanError as error:
         return report(error)
+    for warning in catalogue_warnings(catalogue):  # the catalogue works; a person should still look
+        print(f"warning: {settings.path(settings.catalogue.file)}: {warning}", file=sys.stderr)
     nodes = sum(len(f.nodes) for f in flowset.flows.values())
     print(f"ok: {len(flowset.flows)} flows, {nodes} nodes, {len(catalogue.services)} services")
     return 0

@@ -98,6 +98,11 @@ def message_from_row(row: Mapping[str, Any]) -> OutboxMessage:
     )
 
 
+NOT_HELD = ("NOT EXISTS (SELECT 1 FROM outbox earlier WHERE earlier.idempotency_key = outbox.after_key"
+            " AND earlier.state IN ('pending', 'sending'))")
+"""SQL: the message this row waits for (`after_key`), if any, has left or been given up on."""
+
+
 class Outbox:
     """The outbox table: enqueue, claim what is due, record outcomes."""
 
@@ -117,14 +122,18 @@ class Outbox:
         meta: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         delay: float = 0.0,
+        after: str | None = None,
     ) -> int | None:
-        """Store a message to send; with an idempotency key a second enqueue is ignored (None)."""
+        """Store a message to send; with an idempotency key a second enqueue is ignored (None). With
+        `after` (another message's idempotency key) it is not sent while that one waits to be: a
+        payment link follows its receipt even when both are due at once."""
         now = self.clock()
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
-                "INSERT INTO outbox (channel, address, text, kind, meta, next_attempt_at, idempotency_key, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
-                (channel, address, text, kind, json.dumps(dict(meta or {}), ensure_ascii=False), now + delay, idempotency_key, now, now),
+                "INSERT INTO outbox (channel, address, text, kind, meta, next_attempt_at, idempotency_key, after_key, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                (channel, address, text, kind, json.dumps(dict(meta or {}), ensure_ascii=False), now + delay, idempotency_key, after,
+                 now, now),
             )
             created = cursor.rowcount == 1
             row_id = cursor.lastrowid
@@ -136,7 +145,8 @@ class Outbox:
         now = self.clock()
         async with self.db.transaction() as conn:
             async with conn.execute(
-                "SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT ?",
+                f"SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? AND {NOT_HELD}"
+                " ORDER BY next_attempt_at LIMIT ?",
                 (now, limit),
             ) as cursor:
                 rows = [dict(r) for r in await cursor.fetchall()]

@@ -27,6 +27,7 @@ from redis.exceptions import ResponseError
 
 from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, Sender, message_from_row
+from gateway.outbox.queue import NOT_HELD
 from gateway.state.redis import RedisSettings
 from gateway.state.resilient import OUTAGE_ERRORS
 from gateway.store import Database
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 BLOCK = 0.5
 """Seconds a read waits for new entries (a new message wakes it at once)."""
 
-DUE = "state IN ('pending', 'sending') AND next_attempt_at <= ?"
-"""A row to send: waiting, or leased by a worker that died (its lease ran out)."""
+DUE = f"state IN ('pending', 'sending') AND next_attempt_at <= ? AND {NOT_HELD}"
+"""A row to send: waiting, or leased by a worker that died (its lease ran out), and not waiting for
+another message (a held entry is acknowledged untouched; reconciliation publishes it once free)."""
 
 
 class OutboxStream:

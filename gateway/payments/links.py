@@ -31,6 +31,11 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def link_key(payment_id: int, hashed: str) -> str:
+    """The outbox key of the message carrying a payment's link for the token with this hash."""
+    return f"payment-link:{payment_id}:{hashed[:16]}"
+
+
 def looks_like_token(text: str) -> bool:
     """Shape check before any lookup (bounds what reaches the store)."""
     return bool(_TOKEN.match(text))

@@ -22,6 +22,8 @@ NEXT: dict[str, frozenset[str]] = {
     "refunded": frozenset(),
 }
 CURRENCY = "IRR"
+CLOSED_REQUESTS = frozenset({"cancelled", "rejected"})
+"""Requests that no longer take a fee."""
 
 
 def sources_of(to: str) -> tuple[str, ...]:

@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from gateway.payments.models import request_payment_state
-from gateway.payments.service import CLOSED_REQUESTS
-from gateway.payments.store import PaymentStore, payment_from_row
+from gateway.payments.store import FEE_WITHOUT_PAYMENT, PaymentStore, payment_from_row
 
 KINDS = ("pending", "mismatched", "orphaned")
 PROBLEMS = {
@@ -96,10 +95,7 @@ async def reconcile(store: PaymentStore, now: float | None = None) -> list[Findi
             ids = ", ".join(str(p.id) for p in paid)
             found.append(Finding("mismatched", "paid_twice", f"paid {len(paid)} times (payments {ids}): refund all but one",
                                  tracking_code=row["code"], payment_id=paid[-1].id, state="paid", amount=sum(p.amount for p in paid)))
-    closed = ", ".join("?" * len(CLOSED_REQUESTS))
-    for row in await store.rows(
-            f"SELECT r.tracking_code, r.fee FROM requests r WHERE r.fee > 0 AND r.status NOT IN ({closed})"
-            " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.request_id = r.id) ORDER BY r.id", sorted(CLOSED_REQUESTS)):
+    for row in await store.rows(f"SELECT r.tracking_code, r.fee FROM requests r WHERE {FEE_WITHOUT_PAYMENT} ORDER BY r.id"):
         found.append(Finding("orphaned", "no_payment", f"fee {row['fee']} but no payment link",
                              tracking_code=row["tracking_code"], amount=row["fee"]))
     for row in await store.rows(

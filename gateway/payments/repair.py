@@ -8,8 +8,9 @@ Each finding gets the one safe action for its problem, or is left for a person w
   provider that does not answer leaves it as it was, and the rest are not asked in this run.
 - link_open: a link past its life -> expired (the sweeper's rule); a live link is left alone.
 - request_state: the request's payment state is set again from its payments (`sync`).
-- no_payment: the request's submit was interrupted before its payment was opened: open it and send
-  the link, as submitting does (`issue`, which refuses when a payment already exists).
+- no_payment: a request committed without its payment (by a version that opened payments after the
+  request; now both commit together): open it and send the link, as submitting and the sweeper do
+  (`issue`, which refuses when a payment already exists).
 - no_request, paid_twice, amount_differs, provider_mismatch and a paid unknown_authority are money
   questions (refunds, which row is right) for a person: nothing changes. An unknown sandbox
   authority nobody paid is a start a crash interrupted before it was recorded: nobody was sent to

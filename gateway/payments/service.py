@@ -11,26 +11,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import gateway.payments.texts as texts
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.errors import ProviderError
 from flows.masking import masked
 from gateway.outbox import Outbox
-from gateway.payments.links import link_url, looks_like_token, new_csrf, new_token, same_secret, token_hash
-from gateway.payments.models import Payment, PaymentError, Verification, request_payment_state
+from gateway.payments.links import link_key, link_url, looks_like_token, new_csrf, new_token, same_secret, token_hash
+from gateway.payments.models import CLOSED_REQUESTS, Payment, PaymentError, Verification, request_payment_state
 from gateway.payments.providers import PaymentOrder, PaymentProvider
 from gateway.payments.settings import PaymentSettings
-from gateway.payments.store import PaymentStore
+from gateway.payments.store import NewPayment, PaymentStore
 from gateway.requests import RequestRecord, RequestService
-from gateway.requests.service import NOTIFY_CHANNEL
+from gateway.requests.service import NOTIFY_CHANNEL, receipt_key
 
 log = logging.getLogger(__name__)
 
-CLOSED_REQUESTS = frozenset({"cancelled", "rejected"})
-"""Requests that no longer take a fee."""
 LINK_GRACE = 60.0
-"""Seconds a new payment's submit has to queue its link before the sweeper takes it for lost."""
+"""Seconds a new request's submit has to queue its link before the sweeper takes it for lost."""
 
 
 class LinkProblem(PaymentError):
@@ -89,23 +88,50 @@ class PaymentService:
 
     # -- links ---------------------------------------------------------------------------------
 
-    async def on_submitted(self, record: RequestRecord) -> None:
-        """The request hook: a request with a fee gets a payment and its link at once."""
+    def _new_payment(self, record: RequestRecord, token: str) -> NewPayment:
+        return NewPayment(record.id, record.fee, self.provider.name, token_hash(token), new_csrf(), self.clock() + self.settings.link_ttl)
+
+    async def open_with_request(self, conn: Any, record: RequestRecord) -> None:
+        """The request-side write (`RequestService.with_request`): a fee's payment commits with the
+        request, so no crash leaves a request owing a fee with no payment. Its token is never sent:
+        the link gets one of its own when it is queued (`on_submitted`, or the sweeper after a crash)."""
         if record.fee > 0:
-            await self.issue(record)
+            await self.store.open_with_request(conn, self._new_payment(record, new_token()))
+
+    async def on_submitted(self, record: RequestRecord) -> None:
+        """The request hook, once the request and its receipt are queued: send the link of the
+        payment opened with it (a link this misses, the sweeper sends)."""
+        if record.fee <= 0:
+            return
+        unsent = [p for p in await self.store.for_request(record.id) if p.state == "pending" and p.link_sent_at is None]
+        for payment in unsent:
+            await self.send_unsent_link(payment, record)
 
     async def issue(self, record: RequestRecord, *, renews: int | None = None) -> Payment | None:
         """A new pending payment for the request's fee and its link in the outbox; None when the
         request already has a pending or paid payment."""
         token = new_token()
-        payment = await self.store.create(record.id, record.fee, self.provider.name, token_hash(token), new_csrf(),
-                                          self.clock() + self.settings.link_ttl, renews=renews)
+        payment = await self.store.create(self._new_payment(record, token), renews=renews)
         if payment is None:
             return None
         log.info("request %s: payment %d of %d rials opened (%s)", record.tracking_code, payment.id, payment.amount, self.provider.name)
         await self._send_link(payment, record, token)
         await self.sync(payment)
         return payment
+
+    async def send_unsent_link(self, payment: Payment, record: RequestRecord) -> bool:
+        """Queue the link of a payment whose link is not marked sent, under a new token (only hashes
+        are kept, so an unsent token cannot be sent). True when the link is in the outbox now; False
+        when another worker took it first. A link already queued before an interruption is only
+        marked: a second one would kill the first."""
+        if await self.store.link_queued(payment.id):
+            await self.store.mark_link_sent(payment.id, "queued before an interruption")
+            return True
+        token = new_token()  # of two sweepers (two workers) that read the payment, only one rotates and sends
+        if not await self.store.rotate_link(payment, token_hash(token)):
+            return False
+        await self._send_link(payment, record, token)
+        return True
 
     async def _send_link(self, payment: Payment, record: RequestRecord, token: str) -> None:
         channel = NOTIFY_CHANNEL.get(record.channel)
@@ -118,8 +144,11 @@ class PaymentService:
         meta = {"lang": record.lang, "tracking_code": record.tracking_code, "payment_id": payment.id, "url": url}
         if channel == "telegram":
             meta["url_label"] = texts.link_button(payment.amount, record.lang)
+        # After the receipt: the link's text names the tracking code the receipt introduces (a USSD
+        # citizen's receipt SMS; when there is none the link is not held).
         await self.outbox.enqueue(channel, record.address, texts.link_message(payment.amount, record.tracking_code, url, hours, record.lang),
-                                  kind="payment_link", meta=meta, idempotency_key=f"payment-link:{payment.id}:{token_hash(token)[:16]}")
+                                  kind="payment_link", meta=meta, idempotency_key=link_key(payment.id, token_hash(token)),
+                                  after=receipt_key(record.tracking_code))
         await self.store.mark_link_sent(payment.id, f"{channel} to {masked(record.address)}")
 
     async def _request(self, payment: Payment) -> RequestRecord:
@@ -280,10 +309,10 @@ class PaymentService:
         return changed
 
     async def sweep(self) -> dict[str, int]:
-        """One pass of the sweeper: expire unused links, re-verify payments with no callback, send
-        links and sync states a crash left behind. How many of each."""
+        """One pass of the sweeper: expire unused links, re-verify payments with no callback, open
+        payments, send links and sync states a crash left behind. How many of each."""
         now, batch = self.clock(), self.settings.sweep_batch
-        counts = {"expired": 0, "verified": 0, "links": 0, "synced": 0}
+        counts = {"expired": 0, "verified": 0, "opened": 0, "links": 0, "synced": 0}
         for payment in await self.store.unstarted_expired(now, batch):
             if await self.expire_unused(payment):
                 counts["expired"] += 1
@@ -291,10 +320,12 @@ class PaymentService:
         for payment in await self.store.to_verify(stale, stale, batch):
             await self.settle(payment, source="sweeper")
             counts["verified"] += 1
+        for request_id in await self.store.without_payment(now - LINK_GRACE, batch):  # from before payments opened with requests
+            record = await self.requests.store.get_by_id(request_id)
+            if record is not None and await self.issue(record):
+                counts["opened"] += 1
         for payment in await self.store.unsent_links(now - LINK_GRACE, batch):
-            token = new_token()  # the first token was never sent and only its hash is kept: make another
-            if await self.store.rotate_link(payment, token_hash(token)):
-                await self._send_link(payment, await self._request(payment), token)
+            if await self.send_unsent_link(payment, await self._request(payment)):
                 counts["links"] += 1
         for payment in await self.store.unsynced(batch):
             await self.sync(payment)

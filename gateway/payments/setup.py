@@ -38,5 +38,6 @@ def build_payments(
         return pick(service.label, lang) if service else service_id
 
     payments = PaymentService(PaymentStore(db), provider, requests, outbox, settings, public_base_url, title, clock)
+    requests.with_request.append(payments.open_with_request)
     requests.on_submitted.append(payments.on_submitted)
     return payments

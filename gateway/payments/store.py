@@ -14,7 +14,8 @@ from typing import Any
 
 import aiosqlite
 
-from gateway.payments.models import CURRENCY, Payment, PaymentEvent, sources_of
+from gateway.payments.links import link_key
+from gateway.payments.models import CLOSED_REQUESTS, CURRENCY, Payment, PaymentEvent, sources_of
 from gateway.store import Database
 
 
@@ -54,28 +55,61 @@ async def _add_event(conn: aiosqlite.Connection, payment_id: int, kind: str, at:
     )
 
 
+FEE_WITHOUT_PAYMENT = (
+    f"r.fee > 0 AND r.status NOT IN ({', '.join(repr(s) for s in sorted(CLOSED_REQUESTS))})"
+    " AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.request_id = r.id)"
+)
+"""SQL on `requests r`: an open request owing a fee with no payment at all (its submit was cut
+short before payments were opened with the request itself)."""
+
+
+@dataclass(frozen=True)
+class NewPayment:
+    """What opening a payment stores: the link's token is kept only hashed."""
+
+    request_id: int
+    amount: int
+    provider: str
+    token_hash: str
+    csrf: str
+    link_expires_at: float
+
+
+async def _insert(conn: aiosqlite.Connection, new: NewPayment, now: float, synced: str | None = None) -> int:
+    cursor = await conn.execute(
+        "INSERT INTO payments (request_id, amount, currency, provider, token_hash, csrf, link_expires_at, synced_state, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (new.request_id, new.amount, CURRENCY, new.provider, new.token_hash, new.csrf, new.link_expires_at, synced, now, now),
+    )
+    payment_id = int(cursor.lastrowid or 0)
+    await _add_event(conn, payment_id, "created", now, None, "pending", f"{new.amount} {CURRENCY} via {new.provider}")
+    return payment_id
+
+
 class PaymentStore:
     """Payments and their events."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, request_id: int, amount: int, provider: str, token_hash: str, csrf: str, link_expires_at: float,
-                     *, renews: int | None = None) -> Payment | None:
+    @staticmethod
+    async def open_with_request(conn: aiosqlite.Connection, new: NewPayment) -> None:
+        """A new request's payment, written in the request's own transaction so neither commits
+        without the other; the request shows it pending at once (nothing left to sync)."""
+        now = time.time()
+        await _insert(conn, new, now, synced="pending")
+        await conn.execute("UPDATE requests SET payment_state = 'pending', updated_at = ? WHERE id = ?", (now, new.request_id))
+
+    async def create(self, new: NewPayment, *, renews: int | None = None) -> Payment | None:
         """A pending payment with its link; None when the request already has a pending or paid one.
         With `renews`, the old payment is marked as replaced in the same transaction."""
         now = time.time()
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT 1 FROM payments WHERE request_id = ? AND state IN ('pending', 'paid')", (request_id,)) as cur:
+            async with conn.execute("SELECT 1 FROM payments WHERE request_id = ? AND state IN ('pending', 'paid')",
+                                    (new.request_id,)) as cur:
                 if await cur.fetchone() is not None:
                     return None
-            cursor = await conn.execute(
-                "INSERT INTO payments (request_id, amount, currency, provider, token_hash, csrf, link_expires_at, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (request_id, amount, CURRENCY, provider, token_hash, csrf, link_expires_at, now, now),
-            )
-            payment_id = int(cursor.lastrowid or 0)
-            await _add_event(conn, payment_id, "created", now, None, "pending", f"{amount} {CURRENCY} via {provider}")
+            payment_id = await _insert(conn, new, now)
             if renews is not None:
                 await conn.execute("UPDATE payments SET renewed_by = ?, updated_at = ? WHERE id = ?", (payment_id, now, renews))
                 await _add_event(conn, renews, "renewed", now, detail=f"new link: payment {payment_id}")
@@ -181,6 +215,20 @@ class PaymentStore:
                 "UPDATE payments SET token_hash = ?, updated_at = ? WHERE id = ? AND link_sent_at IS NULL AND updated_at = ?",
                 (token_hash, time.time(), payment.id, payment.updated_at))
             return cursor.rowcount == 1
+
+    async def link_queued(self, payment_id: int) -> bool:
+        """The message with the link of the payment's current token is in the outbox: queued just
+        before an interruption kept it from being marked sent."""
+        row = await self.db.fetchone("SELECT token_hash FROM payments WHERE id = ?", (payment_id,))
+        if row is None:
+            return False
+        return await self.db.fetchone("SELECT 1 FROM outbox WHERE idempotency_key = ?", (link_key(payment_id, row["token_hash"]),)) is not None
+
+    async def without_payment(self, created_before: float, limit: int) -> list[int]:
+        """Ids of open requests made before `created_before` that owe a fee and have no payment."""
+        rows = await self.db.fetchall(
+            f"SELECT r.id FROM requests r WHERE {FEE_WITHOUT_PAYMENT} AND r.created_at < ? ORDER BY r.id LIMIT ?", (created_before, limit))
+        return [r["id"] for r in rows]
 
     async def mark_link_sent(self, payment_id: int, detail: str) -> None:
         """The link message is in the outbox."""

@@ -2,7 +2,8 @@
 
 Citizens close the browser on the bank's page, phones lose signal, processes restart: every
 `sweep_interval` seconds the sweeper re-verifies pending payments that went to the provider
-without a callback, expires links nobody used, and finishes follow-ups a crash interrupted.
+without a callback, expires links nobody used, and finishes follow-ups a crash interrupted: a link
+never queued (or queued and not marked), a fee left with no payment, a state not synced.
 """
 
 from __future__ import annotations

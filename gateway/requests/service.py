@@ -7,6 +7,8 @@ outbox, so a crash between the two is repaired by `resend_unnotified` at the nex
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -31,7 +33,7 @@ from gateway.requests.lifecycle import (
     is_late,
 )
 from gateway.requests.settings import RequestSettings
-from gateway.requests.store import NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore
+from gateway.requests.store import NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore, Within
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +41,11 @@ NOTIFY_CHANNEL = {"ussd": "sms", "sms": "sms", "telegram": "telegram"}
 """Where a citizen hears about changes: USSD sessions are gone by then, so USSD citizens get SMS."""
 
 SubmitHook = Callable[[RequestRecord], Awaitable[None]]
+
+
+def receipt_key(tracking_code: str) -> str:
+    """The outbox key of a request's receipt message; messages that must follow it wait for it."""
+    return f"receipt:{tracking_code}"
 
 
 def _is_national_code(spec: Any) -> bool:
@@ -65,6 +72,16 @@ def checked_inputs(service: Service, inputs: Mapping[str, str], region: str) -> 
     return values
 
 
+def submission_key(citizen: str, service_id: str, values: Mapping[str, str]) -> str:
+    """What makes two submissions one request: the citizen (their phone, else their address), the
+    service and the answers in stored form, so `1375/06/21` and `1996-09-11` are the same answer and
+    neither the conversation, the channel nor the language matters. A citizen whose "Busy now" came
+    after the commit (the session could not be saved) retries and gets the request they already made,
+    not a second fee. A digest, so the stored key holds nothing personal."""
+    payload = json.dumps([citizen, service_id, dict(sorted(values.items()))], ensure_ascii=False)
+    return "submission:" + hashlib.sha256(payload.encode()).hexdigest()
+
+
 class RequestService:
     """Requests for catalogue services, on every channel and for the operator API."""
 
@@ -88,7 +105,12 @@ class RequestService:
         self.languages = languages
         self.region = region
         self.clock = clock  # submission and transition times, due dates
+        self.with_request: list[Within] = []
+        """Writes committed in the new request's own transaction (its fee's payment); one that fails
+        fails the submission, so a request never exists without them."""
         self.on_submitted: list[SubmitHook] = []
+        """Run once a new request is committed and its receipt queued (the payment link); a failure
+        is logged and left to the hook's own repair (the payment sweeper)."""
 
     def _service(self, service_id: str) -> Service:
         service = self.catalogue().get(service_id)
@@ -109,10 +131,12 @@ class RequestService:
         address: str,
         phone: str | None,
         lang: str,
-        idempotency_key: str | None,
     ) -> RequestRecord:
-        """Store a new request (committed on return); the same idempotency key gives the same request."""
+        """Store a new request (committed on return). A repeat (`submission_key`) within
+        `idempotency_window` returns the open request it repeats, with no new fee or message."""
         service = self._service(service_id)
+        if not service.offered_on(channel):  # a session that reached it before an operator took the channel away
+            raise UnknownService(f"service {service_id} is not offered on {channel} (its channels: {', '.join(service.channels)})")
         values = checked_inputs(service, inputs, self.region)
         national = next((values[i.name] for i in service.inputs if _is_national_code(i.validator)), None)
         now = self.clock()
@@ -120,10 +144,11 @@ class RequestService:
             service_id=service.id, channel=channel, address=address, phone=phone, national_code=national,
             lang=lang if lang in self.languages else self.languages[0], inputs=values, fee=service.fee,
             due_date=self.calendar.add_working_days(self.calendar.date_of(now), service.days_to_deliver),
-            idempotency_key=idempotency_key, at=now, notify=channel == "ussd",
+            idempotency_key=submission_key(phone or address, service.id, values), at=now, notify=channel == "ussd",
         )
         record, event = await self.store.create(
-            new, lambda: new_tracking_code(self.settings.tracking_code_length), now - self.settings.idempotency_window
+            new, lambda: new_tracking_code(self.settings.tracking_code_length), now - self.settings.idempotency_window,
+            self.with_request,
         )
         if event is None:
             log.info("request %s: repeated submission from %s answered with the same request", record.tracking_code, masked(address))
@@ -217,7 +242,7 @@ class RequestService:
                                              record.due_date, record.fee, record.lang)
                     await self.outbox.enqueue("sms", record.address, text, kind="receipt",
                                               meta={"lang": record.lang, "tracking_code": record.tracking_code},
-                                              idempotency_key=f"receipt:{record.tracking_code}")
+                                              idempotency_key=receipt_key(record.tracking_code))
             elif channel is not None:
                 text = texts.change_sms(record.tracking_code, event.to_status, event.reason, record.lang)
                 await self.outbox.enqueue(channel, record.address, text, kind="notification",

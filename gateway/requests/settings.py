@@ -14,7 +14,8 @@ class RequestSettings:
 
     tracking_code_length: int = 11
     idempotency_window: float = 3600.0
-    """Seconds during which a submission with the same idempotency key returns the first request."""
+    """Seconds during which the same citizen submitting the same service with the same answers gets
+    the first request back (from any conversation or channel)."""
     lookup_limit: int = 10
     lookup_window: float = 600.0
     """At most `lookup_limit` status lookups per address within this many seconds."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import json
 import sqlite3
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -89,12 +89,20 @@ class RequestFilter:
     offset: int = 0
 
 
+Within = Callable[[Any, "RequestRecord"], Awaitable[None]]
+"""A write that must commit together with a new request (its fee's payment), given the open
+transaction's connection and the request: a crash leaves both or neither."""
+
+
 class RequestStore(Protocol):
     """The storage operations the request service needs."""
 
-    async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float) -> tuple[RequestRecord, RequestEvent | None]:
-        """Store a request and its `submitted` event with a fresh unique code; with an idempotency key
-        used after `reuse_since`, that earlier request and no event instead."""
+    async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float,
+                     within: Sequence[Within] = ()) -> tuple[RequestRecord, RequestEvent | None]:
+        """Store a request with a fresh unique code, its `submitted` event and the `within` writes, all
+        in one transaction; when an open request with the same idempotency key was made after
+        `reuse_since`, that request and no event instead. The look-up and the insert are one write
+        transaction, so of two concurrent submissions (two workers included) exactly one creates."""
 
     async def get(self, tracking_code: str) -> RequestRecord | None:
         """A request by tracking code."""
@@ -148,12 +156,16 @@ class SqliteRequestStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float) -> tuple[RequestRecord, RequestEvent | None]:
+    async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float,
+                     within: Sequence[Within] = ()) -> tuple[RequestRecord, RequestEvent | None]:
+        # BEGIN IMMEDIATE takes SQLite's write lock before the look-up: a second writer (this
+        # process or another) waits and then sees the first one's row.
         async with self.db.transaction() as conn:
             if new.idempotency_key:
                 async with conn.execute(
-                    "SELECT * FROM requests WHERE idempotency_key = ? AND created_at >= ? ORDER BY id DESC LIMIT 1",
-                    (new.idempotency_key, reuse_since),
+                    f"SELECT * FROM requests WHERE idempotency_key = ? AND created_at >= ? AND status IN ({', '.join('?' * len(OPEN))})"
+                    " ORDER BY id DESC LIMIT 1",
+                    (new.idempotency_key, reuse_since, *sorted(OPEN)),
                 ) as cursor:
                     row = await cursor.fetchone()
                 if row is not None:
@@ -164,12 +176,16 @@ class SqliteRequestStore:
                 (request_id, new.at, 0 if new.notify else 1),
             )
             event = RequestEvent(int(cursor.lastrowid), request_id, new.at, "citizen", None, "submitted", None, not new.notify)
-        record = RequestRecord(
-            id=request_id, tracking_code=code, service_id=new.service_id, status="submitted", channel=new.channel,
-            address=new.address, phone=new.phone, national_code=new.national_code, lang=new.lang, inputs=dict(new.inputs),
-            fee=new.fee, payment_state="none", due_date=new.due_date, created_at=new.at, updated_at=new.at,
-        )
+            record = await self._read(conn, request_id)
+            for write in within:
+                await write(conn, record)
+                record = await self._read(conn, request_id)  # as the write left it (a payment makes it `pending`)
         return record, event
+
+    @staticmethod
+    async def _read(conn: Any, request_id: int) -> RequestRecord:
+        async with conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)) as cursor:
+            return _record(await cursor.fetchone())
 
     @staticmethod
     async def _insert(conn: Any, new: NewRequest, new_code: Callable[[], str]) -> tuple[int, str]:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from dataclasses import asdict, dataclass, replace
 
 import gateway.sms.texts as texts
@@ -34,10 +33,9 @@ from flows.masking import masked
 from flows.model import InputNode, MenuNode
 from flows.normalise import normalise_input
 from flows.session import Session
-from flows.tracking import is_valid_tracking_code
 from gateway.conversations import Conversations
 from gateway.outbox import Outbox
-from gateway.requests import RequestService
+from gateway.requests.lookup import Asker, Outcome, StatusLookup
 from gateway.sessions import SessionKey
 from gateway.sms.claims import Claim, TextClaims
 from gateway.sms.delivery import DeliveryChange, DeliveryStore
@@ -48,8 +46,6 @@ from gateway.state import StateStore
 
 log = logging.getLogger(__name__)
 
-STATUS_TIMEOUT = 3.0
-_CODE_NOISE = re.compile(r"[\s\-_.]")
 
 
 @dataclass(frozen=True)
@@ -89,17 +85,31 @@ class ReplyNotQueued(PishkhanError):
         super().__init__("the reply could not be queued")
 
 
+LATE_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
+"""Seconds between this worker's own tries of a turn that failed after the provider was answered:
+about two minutes in all, past any store lock or Redis failover the gateway is meant to ride out."""
+
+STATUS_ANSWERS = {
+    Outcome.NO_CODE: texts.STATUS_USAGE,
+    Outcome.BAD_CODE: texts.BAD_CODE,
+    Outcome.RATE_LIMITED: texts.TOO_MANY,
+    Outcome.NOT_FOUND: texts.NOT_FOUND,
+    Outcome.UNAVAILABLE: texts.UNAVAILABLE,
+}
+"""What `STATUS <code>` answers for each lookup that found nothing to show."""
+
+
 class SmsService:
     """The SMS channel's behaviour, shared by every provider's webhook."""
 
     def __init__(self, settings: SmsSettings, *, conversations: Conversations, state: StateStore, outbox: Outbox,
-                 requests: RequestService | None, optouts: OptOuts, deliveries: DeliveryStore,
+                 lookups: StatusLookup, optouts: OptOuts, deliveries: DeliveryStore,
                  languages: tuple[str, ...], region: str) -> None:
         self.settings = settings
         self.conversations = conversations
         self.state = state
         self.outbox = outbox
-        self.requests = requests
+        self.lookups = lookups
         self.optouts = optouts
         self.deliveries = deliveries
         self.numbers = ShortNumbers(settings)
@@ -132,11 +142,11 @@ class SmsService:
                      claim.attempt + 1, "; queuing the reply that turn computed" if incoming.pending else "")
         return incoming
 
-    async def respond(self, incoming: Incoming) -> None:
+    async def respond(self, incoming: Incoming, computed: SmsReply | None = None) -> None:
         """Answer an accepted text and queue the reply (idempotent per provider message id); ReplyNotQueued
-        when the turn ran but the outbox refused its reply."""
+        when the turn ran but the outbox refused its reply. `computed`: a reply an earlier try made."""
         inbound = incoming.inbound
-        reply = incoming.pending or await self.answer(inbound, incoming.number)
+        reply = computed or incoming.pending or await self.answer(inbound, incoming.number)
         try:
             await self.outbox.enqueue(
                 "sms", inbound.address, reply.text, kind="reply",
@@ -190,15 +200,39 @@ class SmsService:
                   _reason(cause), outcome, exc_info=cause if not isinstance(cause, PishkhanError) else None)
 
     def _finished(self, task: asyncio.Task[None], incoming: Incoming) -> None:
-        """A turn that went on after the provider was answered: its failure loses the text, say so."""
-        if not task.cancelled() and task.exception() is not None:
-            log.error("SMS %s from %s: the turn failed after the provider was answered; the text is lost",
-                      incoming.inbound.message_id[:64], masked(incoming.inbound.address), exc_info=task.exception())
+        """A turn that went on after the provider was answered and then failed: the provider will not
+        send the text again, so this worker tries the turn again itself (a locked or lost store is
+        usually back within seconds)."""
+        failure = None if task.cancelled() else task.exception()
+        if failure is not None:
+            retry = asyncio.ensure_future(self._respond_late(incoming, failure))
+            self._running.add(retry)
+            retry.add_done_callback(self._running.discard)
+
+    async def _respond_late(self, incoming: Incoming, failure: BaseException) -> None:
+        inbound = incoming.inbound
+        for delay in LATE_RETRY_DELAYS:
+            computed = failure.reply if isinstance(failure, ReplyNotQueued) else None
+            log.warning("SMS %s from %s: the turn failed after the provider was answered (%s); trying again in %.0f s",
+                        inbound.message_id[:64], masked(inbound.address), _reason(failure), delay)
+            await asyncio.sleep(delay)
+            try:
+                await self.respond(incoming, computed)
+                log.info("SMS %s from %s: answered on a later try", inbound.message_id[:64], masked(inbound.address))
+                return
+            except Exception as exc:
+                failure = exc
+        log.error("SMS %s from %s: the turn kept failing after the provider was answered; the text is lost",
+                  inbound.message_id[:64], masked(inbound.address), exc_info=failure)
 
     async def close(self) -> None:
-        """Let turns still running finish (briefly) before the store closes."""
+        """Let turns still running finish (briefly) before the store closes; say which texts a stop cut short."""
         if self._running:
-            await asyncio.wait(self._running, timeout=self.settings.reply_budget)
+            _, cut = await asyncio.wait(self._running, timeout=self.settings.reply_budget)
+            for task in cut:
+                task.cancel()
+            if cut:
+                log.error("SMS: stopping with %d answered texts not yet replied to; they are lost", len(cut))
 
     async def answer(self, inbound: Inbound, number: ShortNumber | None) -> SmsReply:
         """The reply to one text: a keyword's answer or the conversation's next screen."""
@@ -260,27 +294,11 @@ class SmsService:
         return isinstance(node, MenuNode) and choice.isascii() and choice.isdigit() and 1 <= int(choice) <= len(node.options)
 
     async def _status(self, inbound: Inbound, argument: str, lang: str) -> str:
-        """`STATUS <code>`: the check digit is checked before any lookup, lookups are rate-limited."""
-        code = _CODE_NOISE.sub("", normalise_input(argument))
-        if not code:
-            return texts.say(texts.STATUS_USAGE, lang)
-        if not is_valid_tracking_code(code):
-            return texts.say(texts.BAD_CODE, lang, code=code[:20])
-        if self.requests is None:
-            return texts.say(texts.UNAVAILABLE, lang)
-        limits = self.requests.settings
-        if not await self.state.allow(f"lookup:{inbound.address}", limits.lookup_limit, limits.lookup_window):
-            return texts.say(texts.TOO_MANY, lang)
-        try:
-            found = await asyncio.wait_for(
-                self.requests.status_text(code, asker_address=inbound.address, asker_phone=inbound.phone, lang=lang), STATUS_TIMEOUT
-            )
-        except Exception:  # a slow or broken store must end in a polite answer
-            log.exception("SMS status lookup failed")
-            return texts.say(texts.UNAVAILABLE, lang)
-        if found is None:
-            return texts.say(texts.NOT_FOUND, lang, code=code)
-        return f"{texts.say(texts.STATUS_OF, lang, code=code)}\n{found}"
+        """`STATUS <code>`, under the one lookup policy (gateway.requests.lookup)."""
+        found = await self.lookups.lookup(argument, Asker(inbound.address, inbound.phone), lang)
+        if found.outcome is Outcome.FOUND:
+            return f"{texts.say(texts.STATUS_OF, lang, code=found.code)}\n{found.text}"
+        return texts.say(STATUS_ANSWERS[found.outcome], lang, code=found.code)
 
     # -- delivery reports ---------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from flows.errors import FlowError, FlowErrors
 from flows.model import FlowSet
 from gateway.conversations import Conversations
 from gateway.outbox import Outbox
-from gateway.requests import RequestService
+from gateway.requests.lookup import StatusLookup
 from gateway.settings import Settings
 from gateway.sms.delivery import DeliveryStore
 from gateway.sms.optout import OptOuts
@@ -32,7 +32,7 @@ def check_entries(settings: Settings, flows: FlowSet) -> None:
 
 
 def build_sms(
-    settings: Settings, db: Database, state: StateStore, outbox: Outbox, requests: RequestService, conversations: Conversations,
+    settings: Settings, db: Database, state: StateStore, outbox: Outbox, lookups: StatusLookup, conversations: Conversations,
 ) -> tuple[SmsService, SmsSender | None]:
     """The SMS service, and the `sms` outbox sender when a provider has a base_url (without one the
     outbox logs SMS instead of sending them, which is the embedded default)."""
@@ -40,7 +40,7 @@ def build_sms(
     check_entries(settings, conversations.engine.flows)
     deliveries, optouts = DeliveryStore(db), OptOuts(db)
     service = SmsService(
-        sms, conversations=conversations, state=state, outbox=outbox, requests=requests,
+        sms, conversations=conversations, state=state, outbox=outbox, lookups=lookups,
         optouts=optouts, deliveries=deliveries, languages=tuple(settings.flows.languages), region=settings.flows.default_region,
     )
     clients = {name: client_for(name, p) for name, p in sms.providers.items() if p.base_url}

@@ -41,6 +41,10 @@ RESUME_YES: LocalisedText = {"fa": "بله", "en": "Yes"}
 RESUME_RESTART: LocalisedText = {"fa": "شروع دوباره", "en": "Start over"}
 
 
+CLOSED = Reply(body="", end=True, expects_input=False, lang="en")
+"""The answer to a network's release or timeout: an end with nothing to show (no one is listening)."""
+
+
 def new_input(accumulated: str, previous: str) -> str:
     """The part of an accumulated USSD string the citizen just typed (free text may contain `*`)."""
     if previous and accumulated.startswith(previous + "*"):
@@ -83,7 +87,11 @@ class UssdService:
         return self.conversations.engine
 
     async def hop(self, inbound: Inbound, surface: Surface) -> Reply:
-        """Answer one hop; hops of one number are handled one at a time."""
+        """Answer one hop; hops of one number are handled one at a time. A session the network closed
+        is left as it was (resumable like a dropped one) and answered with an end."""
+        if inbound.closed:
+            log.info("ussd %s: the network closed the session", masked(inbound.address))
+            return CLOSED
         key = SessionKey(inbound.channel, inbound.address)
         async with self.sessions.lock(key):
             try:
@@ -104,13 +112,28 @@ class UssdService:
             if session is not None and self._resumable(session, inbound):
                 return await self._offer(session, inbound)
             known_lang = None
-            session, reply = await self.conversations.start(dataclasses.replace(inbound, text=""), surface, dialled(inbound))
+            session, reply = await self._start(inbound, surface)
         else:
             assert session is not None
             known_lang = session.lang if session.lang_chosen else None
             reply = await self._continue(session, hop, inbound, surface)
-        await self._save(session, inbound, known_lang)
+        await self._save(session, reply, inbound, known_lang)
         return reply
+
+    async def _start(self, inbound: Inbound, surface: Surface) -> tuple[Session, Reply]:
+        """A new session walked through the choices the hop carries. Accumulated text we have no session
+        for is either a first hop with the dial's choices (`*4*3*1#`) or a hop of a session this gateway
+        lost (a restart of an in-process store): when the citizen's language is not known, it is
+        walked first from the very start (the language menu), so a lost English session comes back in
+        English; where that walk is refused, as a dial's choices from the direct-dial root."""
+        fresh = dataclasses.replace(inbound, text="")
+        path = dialled(inbound)
+        if path and not inbound.dial_path and await self.sessions.language(inbound.address) is None:
+            session, reply, walked = await self.conversations.start(fresh, surface, path, from_entry=True)
+            if walked:
+                return session, reply
+        session, reply, _ = await self.conversations.start(fresh, surface, path)
+        return session, reply
 
     @staticmethod
     def _is_new(session: Session | None, hop: Mapping[str, Any], inbound: Inbound) -> bool:
@@ -147,11 +170,12 @@ class UssdService:
             session, reply, known_lang = dropped, self.engine.current(dropped, surface), dropped.lang if dropped.lang_chosen else None
             log.info("ussd %s resumed at %s", masked(inbound.address), session.node)
         elif choice == "2":
-            (session, reply), known_lang = await self.conversations.start(dataclasses.replace(inbound, text=""), surface), None
+            session, reply, _ = await self.conversations.start(dataclasses.replace(inbound, text=""), surface)
+            known_lang = None
         else:
             await self.sessions.save(dropped, _hop(inbound, **{OFFER: True}), ttl=self._ttl())
             return resume_question(dropped.lang, pick(INVALID_CHOICE, dropped.lang))
-        await self._save(session, inbound, known_lang)
+        await self._save(session, reply, inbound, known_lang)
         return reply
 
     async def _continue(self, session: Session, hop: Mapping[str, Any], inbound: Inbound, surface: Surface) -> Reply:
@@ -168,6 +192,6 @@ class UssdService:
         """How long a USSD session is kept: at least as long as it may be resumed."""
         return max(self.sessions.ttl("ussd"), self.resume_window)
 
-    async def _save(self, session: Session, inbound: Inbound, known_lang: str | None) -> None:
+    async def _save(self, session: Session, reply: Reply, inbound: Inbound, known_lang: str | None) -> None:
         ttl = ENDED_TTL if session.ended else self._ttl()
-        await self.conversations.save(session, known_lang, _hop(inbound), ttl=ttl)
+        await self.conversations.save_shown(session, reply, known_lang, _hop(inbound), ttl=ttl)

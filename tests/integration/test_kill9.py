@@ -11,12 +11,14 @@ import os
 import re
 import signal
 import sqlite3
+import subprocess
+import sys
 import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
 
-from gateway_process import serve
+from gateway_process import ROOT, serve
 
 PHONE = "+989121234567"
 
@@ -51,3 +53,8 @@ def test_an_acknowledged_request_survives_kill_9(tmp_path: Path) -> None:
         assert "Status: submitted" in status and "First issue" in status
     with sqlite3.connect(store) as db:   # the receipt SMS was queued (before or after the kill), exactly once
         assert db.execute("SELECT count(*) FROM outbox WHERE idempotency_key = ?", (f"receipt:{code}",)).fetchone() == (1,)
+        assert db.execute("SELECT state FROM payments p JOIN requests r ON r.id = p.request_id WHERE r.tracking_code = ?",
+                          (code,)).fetchall() == [("pending",)]   # the fee's payment came with the request
+    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store)}
+    check = subprocess.run([sys.executable, "-m", "gateway", "payments", "reconcile"], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert check.returncode == 0 and check.stdout.strip().endswith("1 pending, 0 mismatched, 0 orphaned"), check.stdout + check.stderr

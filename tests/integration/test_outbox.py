@@ -165,3 +165,17 @@ async def test_a_live_lease_is_not_taken_by_another_worker(db: Database) -> None
     assert [m.id for m in await first.claim_due(10)] == [message_id]
     assert await second.claim_due(10) == []   # another worker starting up leaves it alone
     assert (await row(db, message_id))["state"] == "sending"  # type: ignore[index]
+
+
+async def test_a_message_waits_for_the_one_it_comes_after_until_that_one_has_left(db: Database) -> None:
+    sender = FakeSender(ProviderError("HTTP 503", retryable=True))
+    d = dispatcher(db, sender)
+    receipt = await d.outbox.enqueue("sms", ALI, "Your code is 12345678901", idempotency_key="receipt:12345678901")
+    link = await d.outbox.enqueue("sms", ALI, "Pay for 12345678901", after="receipt:12345678901")
+    unrelated = await d.outbox.enqueue("sms", ALI, "Something else", after="receipt:none-such")   # nothing to wait for
+    assert await d.run_once() == 2   # the link is held while its receipt waits for a retry
+    assert [m.id for m in sender.seen] == [receipt, unrelated]
+    assert (await row(db, link))["attempts"] == 0
+    await db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE id = ?", (receipt,))
+    assert await d.run_once() == 1 and sender.seen[-1].id == receipt
+    assert await d.run_once() == 1 and sender.seen[-1].id == link

@@ -248,3 +248,23 @@ async def taken_over_and_pruned(d: StreamDispatcher) -> bool:
     await d.run_once()
     await d.reconcile()
     return await consumer_names(d) == ["current"]
+
+
+async def test_a_held_message_leaves_after_the_one_it_waits_for(databases, clients, redis_server: RedisServer) -> None:
+    sender = FakeSender(ProviderError("HTTP 503", retryable=True))
+    d = await worker(databases, clients, redis_server, sender, "a")
+    await d.outbox.stream.ensure_group()
+    receipt = await d.outbox.enqueue("sms", ALI, "Your code is 12345678901", idempotency_key="receipt:12345678901")
+    link = await d.outbox.enqueue("sms", ALI, "Pay for 12345678901", after="receipt:12345678901")
+    while await d.run_once():
+        pass
+    assert [m.id for m in sender.seen] == [receipt] and await state_of(d, link) == "pending"
+    await d.outbox.db.execute("UPDATE outbox SET next_attempt_at = 0 WHERE id = ?", (receipt,))
+
+
+    async def link_sent() -> bool:
+        await d.run_once()   # reconciliation publishes the receipt's retry, then the link once it is free
+        return await state_of(d, link) == "sent"
+
+    await eventually(link_sent)
+    assert [m.id for m in sender.seen] == [receipt, receipt, link]

@@ -61,7 +61,7 @@ def test_reconcile_lists_pending_mismatched_and_orphaned(tmp_path: Path, monkeyp
             records = []
             for phone in ("tel:+989121111111", "tel:+989122222222", "tel:+989123333333"):
                 records.append(await gateway.requests.submit("121095100", {"national_code": "0499370899", "birth_date": "1375/06/21"},
-                                                             channel="ussd", address=phone, phone=phone[4:], lang="en", idempotency_key=None))
+                                                             channel="ussd", address=phone, phone=phone[4:], lang="en"))
             await gateway.requests.set_payment_state(records[1].id, "paid")  # the request says paid; its payment does not
             await gateway.db.execute("DELETE FROM payment_events WHERE payment_id IN (SELECT id FROM payments WHERE request_id = ?)",
                                      (records[2].id,))

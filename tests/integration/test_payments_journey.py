@@ -41,8 +41,7 @@ async def test_ussd_fee_link_paid_in_sandbox_and_a_second_callback_changes_nothi
 async def test_a_bot_citizen_gets_the_link_as_a_url_button_and_free_services_get_none(client) -> None:  # type: ignore[no-untyped-def]
     gateway = client.app[GATEWAY]
     inputs = {"national_code": "0499370899", "birth_date": "1375/06/21"}
-    record = await gateway.requests.submit("121095100", inputs, channel="telegram", address="telegram:main:42", phone=None,
-                                           lang="fa", idempotency_key=None)
+    record = await gateway.requests.submit("121095100", inputs, channel="telegram", address="telegram:main:42", phone=None, lang="fa")
     [link] = await outbox(client, "payment_link")
     assert link["channel"] == "telegram" and link["address"] == "telegram:main:42"
     assert link["meta"]["url_label"] == "پرداخت ۳۰۰,۰۰۰ ریال" and link["meta"]["url"] in link["text"]

@@ -46,8 +46,14 @@ async def outbox_idle(client: Any) -> bool:
 
 
 async def snapshot(client: Any) -> dict[str, list[dict[str, Any]]]:
-    """Every row a repair could change."""
+    """Every row a repair could change, once the app's dispatcher has sent what the repair queued
+    (it polls for rows another connection wrote, so it sends them at a moment of its own)."""
     db = client.app[GATEWAY].db
+
+    async def drained() -> bool:
+        return await db.fetchone("SELECT 1 FROM outbox WHERE state IN ('pending', 'sending')") is None
+
+    await eventually(drained)
     return {table: await db.fetchall(f"SELECT * FROM {table} ORDER BY rowid") for table in ("payments", "payment_events", "outbox", "requests")}
 
 

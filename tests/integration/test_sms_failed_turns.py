@@ -4,6 +4,10 @@ when the failed turn had already moved the conversation on."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import threading
+import time
 import uuid
 
 from fakes.jasmin import ACK
@@ -60,3 +64,44 @@ async def test_jasmin_gets_no_ack_while_redis_is_down_and_its_retry_is_answered_
     assert await on_redis.jasmin.mo(**push) == (200, ACK)         # and a repeat after that is a duplicate
     [call] = on_redis.jasmin.calls
     assert call["to"] == ALI.lstrip("+") and row["provider_message_id"] in on_redis.jasmin.sent
+
+
+async def _lock_store(path: str, seconds: float) -> threading.Thread:
+    """Another process's long write: the store's lock is held for `seconds` (longer than its busy timeout),
+    from the moment this returns."""
+    locked = threading.Event()
+
+    def hold() -> None:
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        locked.set()
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        conn.close()
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert await asyncio.to_thread(locked.wait, 5), "the store was never locked"
+    return thread
+
+
+async def test_a_text_answered_before_its_turn_failed_on_a_locked_store_is_still_replied_to(
+        aiohttp_server, aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    rig = await start_rig(aiohttp_server, aiohttp_client, settings, reply_budget=0.2)
+    assert "۱. خدمات" in await rig.reply_to("سلام")
+    holder = await _lock_store(rig.gateway.db.path, 5.5)       # past the 5 s busy timeout: the turn's write fails
+    assert await rig.text("3", message_id="k-locked-1") == (200, "")   # acknowledged: Kannel will not send it again
+    await asyncio.to_thread(holder.join)
+    row = await _sent_reply(rig, "kannel", "k-locked-1")         # yet the reply goes out once the store is free
+    assert rig.sent_text(row["id"]).startswith("راهنما")         # option 3 of the home menu: help
+    assert len(await rig.outbox(kind="reply")) == 2
+
+
+async def test_with_the_default_budgets_a_text_on_a_locked_store_is_never_lost(rig: SmsRig) -> None:
+    await rig.reply_to("سلام")
+    holder = await _lock_store(rig.gateway.db.path, 5.5)
+    status, _ = await rig.text("3", message_id="k-locked-2")
+    if status == 503:   # the turn failed within the budget: Kannel sends the text again, as it is told to
+        await asyncio.to_thread(holder.join)
+        assert (await rig.text("3", message_id="k-locked-2"))[0] == 200
+    await asyncio.to_thread(holder.join)
+    await _sent_reply(rig, "kannel", "k-locked-2")

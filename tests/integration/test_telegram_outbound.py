@@ -47,7 +47,7 @@ async def outbox_row(gateway, message_id: int, state: str, timeout: float = 5.0,
 
 async def test_a_status_change_reaches_the_chat_through_the_bot(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
     gateway = tg.app[GATEWAY]
-    record = await gateway.requests.submit(FIRST_ID, INPUTS, channel="telegram", address=ADDRESS, phone=None, lang="en", idempotency_key=None)
+    record = await gateway.requests.submit(FIRST_ID, INPUTS, channel="telegram", address=ADDRESS, phone=None, lang="en")
     await gateway.requests.transition(record.tracking_code, "in_review", actor="desk 3", reason=None)
     await gateway.requests.transition(record.tracking_code, "needs_info", actor="desk 3", reason="Photo unreadable")
     text = (await bot_api.wait_for_message(CHAT, "needs more information")).text

@@ -6,6 +6,9 @@ import dataclasses
 import json
 import uuid
 
+import pytest
+from ussd_citizen import ussd_hops
+
 from flows.gsm7 import ussd_budget_used
 from gateway.app import create_app
 from gateway.settings import WebhookAuthSettings
@@ -107,6 +110,24 @@ async def test_hubtel_dialect_start_response_and_direct_dial(client) -> None:  #
     assert "Help" in body["Message"]
 
 
+@pytest.mark.parametrize("closing", ["Timeout", "Release"])
+async def test_a_hubtel_timeout_or_release_ends_the_hop_and_leaves_the_session_resumable(client, closing: str) -> None:  # type: ignore[no-untyped-def]
+    start = {"Type": "Initiation", "Mobile": "989126666667", "SessionId": "t1", "ServiceCode": "*4#", "Message": "*4#", "Operator": "mci"}
+
+    async def post(fields: dict) -> dict:  # type: ignore[type-arg]
+        return json.loads(await (await client.post("/ussd/hubtel", json=fields)).text())
+
+    await post(start)
+    assert "Government services" in (await post({**start, "Type": "Response", "Message": "2"}))["Message"]
+    services = (await post({**start, "Type": "Response", "Message": "1"}))["Message"]
+    for _ in range(3):  # never an answer: no try is used up, nothing is shown to a closed session
+        assert await post({**start, "Type": closing, "Message": ""}) == {
+            "SessionId": "t1", "Type": "Release", "Message": "", "Label": "Pishkhan", "DataType": "display", "FieldType": "text"}
+    again = await post({**start, "SessionId": "t2"})
+    assert again["Type"] == "Response" and "Continue where you left off?" in again["Message"]
+    assert (await post({**start, "SessionId": "t2", "Type": "Response", "Message": "1"}))["Message"] == services
+
+
 async def test_bad_requests_get_4xx_never_500(client) -> None:  # type: ignore[no-untyped-def]
     cases = [
         dict(data={"serviceCode": "*4#"}),
@@ -155,3 +176,19 @@ async def test_health_and_readiness(client) -> None:  # type: ignore[no-untyped-
     assert (await (await client.get("/healthz")).json())["status"] == "ok"
     ready = await client.get("/readyz")
     assert ready.status == 200 and (await ready.json())["checks"]["state"] is True
+
+
+async def test_after_a_restart_a_retried_hop_of_a_lost_session_comes_back_in_the_citizens_language(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+    before = await aiohttp_client(await create_app(settings))
+    pages = await ussd_hops(before, "+989127777777", ["", "2", "2*1"])
+    assert "Services:" in pages[-1]
+    await before.close()   # the in-process sessions and remembered languages are gone with the process
+    after = await aiohttp_client(await create_app(settings))
+    [again, deeper] = await ussd_hops(after, "+989127777777", ["2*1", "2*1*1"])
+    assert again == pages[-1]                    # the same English screen, not a Persian one
+    assert deeper == (await ussd_hops(after, "+989127777779", ["", "2", "2*1", "2*1*1"]))[-1]  # and it goes on as it would have
+
+
+async def test_a_dial_path_that_a_screen_refuses_stops_there_without_using_up_tries(client) -> None:  # type: ignore[no-untyped-def]
+    [page] = await ussd_hops(client, "+989127777778", ["9*9*9*9"])   # a direct dial to options that do not exist
+    assert page.startswith("CON ") and "پیشخوان دولت" in page           # home, waiting for a choice, not "too many tries"

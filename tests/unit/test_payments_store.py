@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.payments.store import PaymentStore
+from gateway.payments.store import NewPayment, PaymentStore
 from gateway.store import Database
 
 
@@ -25,7 +25,7 @@ async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 async def test_many_racing_paid_transitions_make_one(store: PaymentStore) -> None:
-    payment = await store.create(1, 5000, "sandbox", "h1", "c", time.time() + 60)
+    payment = await store.create(NewPayment(1, 5000, "sandbox", "h1", "c", time.time() + 60))
     assert payment is not None
     results = await asyncio.gather(*(store.transition(payment.id, "paid", ref_id="r") for _ in range(10)))
     assert sum(r is not None for r in results) == 1
@@ -34,10 +34,10 @@ async def test_many_racing_paid_transitions_make_one(store: PaymentStore) -> Non
 
 
 async def test_one_open_payment_per_request_and_a_late_paid_one_expires_the_newer(store: PaymentStore) -> None:
-    first = await store.create(1, 5000, "sandbox", "h1", "c", time.time() + 60)
-    assert first and await store.create(1, 5000, "sandbox", "h2", "c", time.time() + 60) is None
+    first = await store.create(NewPayment(1, 5000, "sandbox", "h1", "c", time.time() + 60))
+    assert first and await store.create(NewPayment(1, 5000, "sandbox", "h2", "c", time.time() + 60)) is None
     assert await store.transition(first.id, "failed", reason="cancelled")
-    second = await store.create(1, 5000, "sandbox", "h2", "c", time.time() + 60, renews=first.id)
+    second = await store.create(NewPayment(1, 5000, "sandbox", "h2", "c", time.time() + 60), renews=first.id)
     assert second and (await store.get(first.id)).renewed_by == second.id  # type: ignore[union-attr]
     late = await store.transition(first.id, "paid", ref_id="r1")  # the bank confirms the first after all
     assert late and late.state == "paid"
@@ -46,9 +46,10 @@ async def test_one_open_payment_per_request_and_a_late_paid_one_expires_the_newe
 
 
 async def test_a_link_is_claimed_once_and_not_after_it_expires(store: PaymentStore) -> None:
-    payment = await store.create(1, 5000, "sandbox", "h1", "c", time.time() + 60)
+    payment = await store.create(NewPayment(1, 5000, "sandbox", "h1", "c", time.time() + 60))
     assert payment
     claims = await asyncio.gather(*(store.claim_start(payment.id, time.time()) for _ in range(5)))
     assert claims.count(True) == 1
-    expired = await store.create(1, 5000, "sandbox", "h2", "c", time.time() - 1) if await store.transition(payment.id, "expired") else None
+    assert await store.transition(payment.id, "expired")
+    expired = await store.create(NewPayment(1, 5000, "sandbox", "h2", "c", time.time() - 1))
     assert expired and not await store.claim_start(expired.id, time.time())

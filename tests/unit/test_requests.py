@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import sqlite3
 from collections.abc import AsyncIterator
@@ -49,10 +50,10 @@ async def requests(db: Database, settings) -> RequestService:  # type: ignore[no
     return RequestService(SqliteRequestStore(db), Outbox(db), build_calendar(CalendarSettings()), lambda: catalogue)
 
 
-async def submit(requests: RequestService, *, channel: str = "ussd", address: str = ALI, key: str | None = None,
+async def submit(requests: RequestService, *, channel: str = "ussd", address: str = ALI, phone: str | None = None,
                  lang: str = "en", inputs: dict[str, str] | None = None) -> RequestRecord:
-    phone = address.removeprefix("tel:") if address.startswith("tel:") else None
-    return await requests.submit(FIRST_ID, inputs or INPUTS, channel=channel, address=address, phone=phone, lang=lang, idempotency_key=key)
+    phone = phone or (address.removeprefix("tel:") if address.startswith("tel:") else None)
+    return await requests.submit(FIRST_ID, inputs or INPUTS, channel=channel, address=address, phone=phone, lang=lang)
 
 
 async def outbox_rows(db: Database) -> list[dict]:
@@ -87,15 +88,43 @@ async def test_a_submission_is_committed_with_a_checked_code_and_a_working_day_d
     assert await requests.get(record.tracking_code) == record
 
 
-async def test_the_same_idempotency_key_gives_the_same_request(requests: RequestService) -> None:
-    first = await submit(requests, key="k1")
-    assert await submit(requests, key="k1") == first
-    assert (await submit(requests, key="k2")).tracking_code != first.tracking_code
-    assert (await submit(requests)).tracking_code != first.tracking_code
+async def test_the_same_phone_service_and_answers_give_the_same_request_from_any_channel(requests: RequestService, db: Database) -> None:
+    first = await submit(requests)
+    assert await submit(requests) == first   # a new dial after "Busy now": the same request, no second fee
+    same_answers = {"national_code": "۰۴۹۹۳۷۰۸۹۹", "birth_date": "1996-09-11"}   # typed differently, the same values
+    assert await submit(requests, channel="sms", lang="fa", inputs=same_answers) == first
+    assert await submit(requests, channel="telegram", address="telegram:main:42", phone="+989121234567") == first
+    assert await db.fetchone("SELECT count(*) AS n FROM requests") == {"n": 1}
+    assert len(await outbox_rows(db)) == 1   # one receipt
+    other_answers = await submit(requests, inputs={**INPUTS, "birth_date": "1375/06/22"})
+    other_phone = await submit(requests, address="tel:+989350000000")
+    bot_without_phone = await submit(requests, channel="telegram", address="telegram:main:42")
+    assert len({first.id, other_answers.id, other_phone.id, bot_without_phone.id}) == 4
+
+
+async def test_a_repeat_after_the_window_or_of_a_closed_request_is_a_new_request(requests: RequestService, db: Database) -> None:
+    first = await submit(requests)
+    await db.execute("UPDATE requests SET created_at = created_at - ? WHERE id = ?", (requests.settings.idempotency_window + 1, first.id))
+    second = await submit(requests)
+    assert second.id != first.id
+    await requests.transition(second.tracking_code, "cancelled", actor="op", reason=None)
+    assert (await submit(requests)).id not in (first.id, second.id)
+
+
+async def test_concurrent_repeats_from_two_workers_make_one_request(requests: RequestService, db: Database) -> None:
+    other = await Database(db.path).open()   # a second worker: its own connection to the same file
+    try:
+        twin = RequestService(SqliteRequestStore(other), Outbox(other), requests.calendar, requests.catalogue)
+        records = await asyncio.gather(*(submit(service) for service in (requests, twin, requests, twin)))
+    finally:
+        await other.close()
+    assert len({r.tracking_code for r in records}) == 1
+    assert await db.fetchone("SELECT count(*) AS n FROM requests") == {"n": 1}
+    assert await db.fetchone("SELECT count(*) AS n FROM request_events") == {"n": 1}
 
 
 async def test_codes_are_random_not_sequential(requests: RequestService) -> None:
-    codes = {(await submit(requests)).tracking_code for _ in range(20)}
+    codes = {(await submit(requests, address=f"tel:+98912000{n:04d}")).tracking_code for n in range(20)}
     assert len(codes) == 20
     assert len({c[:5] for c in codes}) > 10
 
@@ -111,7 +140,7 @@ async def test_a_taken_code_is_replaced(db: Database, requests: RequestService) 
 
 async def test_unknown_services_and_wrong_inputs_are_refused_by_name(requests: RequestService) -> None:
     with pytest.raises(UnknownService, match="999999999"):
-        await requests.submit("999999999", {}, channel="sms", address=ALI, phone=None, lang="en", idempotency_key=None)
+        await requests.submit("999999999", {}, channel="sms", address=ALI, phone=None, lang="en")
     with pytest.raises(InvalidInputs) as error:
         await submit(requests, inputs={"national_code": "1234567890"})
     assert error.value.fields == ["birth_date", "national_code"]
@@ -205,7 +234,7 @@ async def test_an_open_request_past_its_due_date_is_late(requests: RequestServic
 
 async def test_my_requests_span_channels(requests: RequestService) -> None:
     first = await submit(requests, channel="ussd")
-    second = await submit(requests, channel="sms")
+    second = await submit(requests, channel="sms", inputs={**INPUTS, "birth_date": "1375/06/22"})
     await submit(requests, address="tel:+989350000000")
     mine = await requests.list_for_phone("+989121234567")
     assert [r.tracking_code for r in mine] == [second.tracking_code, first.tracking_code]
@@ -231,8 +260,8 @@ async def test_a_failing_hook_does_not_fail_the_submission(requests: RequestServ
         seen.append(record.tracking_code)
 
     requests.on_submitted.extend([broken, recorder])
-    record = await submit(requests, key="hooked")
-    await submit(requests, key="hooked")   # a repeat is not a new request: hooks do not run again
+    record = await submit(requests)
+    await submit(requests)   # a repeat is not a new request: hooks do not run again
     assert seen == [record.tracking_code]
     assert await requests.get(record.tracking_code) == record
 

@@ -69,3 +69,29 @@ async def test_the_lookup_limit_is_configurable(settings) -> None:  # type: igno
     finally:
         await gateway.close()
     assert outcomes == ["not_found", "not_found", "rate_limited"]
+
+
+async def test_a_mistyped_code_is_caught_by_its_check_digit_before_any_lookup(settings) -> None:  # type: ignore[no-untyped-def]
+    gateway = await open_gateway(settings.updated({"requests": {"lookup_limit": 2, "lookup_window": 60}}))
+    try:
+        status = gateway.engines.actions["request_status"]
+        mistyped = [(await status(call("request_status", {"code": "12345678901"}))).outcome for _ in range(5)]
+        real = (await status(call("request_status", {"code": "۱۲۳ ۴۵۶ ۷۸۹ ۰۲"}))).outcome   # Persian digits, spaces
+    finally:
+        await gateway.close()
+    assert mistyped == ["not_found"] * 5    # told at once, and no lookup was spent on them
+    assert real == "not_found"              # a well-formed code is still looked up (none was filed)
+
+
+async def test_the_flow_and_the_sms_keyword_share_one_lookup_budget(settings) -> None:  # type: ignore[no-untyped-def]
+    from channels.inbound import Inbound
+
+    gateway = await open_gateway(settings.updated({"requests": {"lookup_limit": 2, "lookup_window": 60}}))
+    try:
+        status = gateway.engines.actions["request_status"]
+        by_flow = [(await status(call("request_status", {"code": "12345678902"}))).outcome for _ in range(2)]
+        texted = await gateway.sms.answer(Inbound("sms", ALI, "STATUS 12345678902", "kannel", message_id="m1", phone=ALI[4:]), None)
+    finally:
+        await gateway.close()
+    assert by_flow == ["not_found", "not_found"]
+    assert texted.text == "Too many lookups. Please try again later."
