@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from flows import phrases
+from flows.clock import SYSTEM_CLOCK, Clock
 from flows.model import (
     ActionNode,
     EndNode,
@@ -75,12 +75,14 @@ class Engine:
         languages: tuple[str, ...] = ("fa", "en"),
         max_retries: int = 3,
         action_timeout: float = 3.0,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.flows = flows
         self.actions = dict(actions)
         self.languages = languages
         self.max_retries = max_retries
         self.action_timeout = action_timeout
+        self.clock = clock
         self._page_cache: dict[tuple[object, ...], list[Page]] = {}
 
     def new_session(
@@ -94,7 +96,7 @@ class Engine:
     ) -> Session:
         """A fresh session: a citizen whose language is known skips the language menu."""
         start = entry or (self.flows.home if lang else self.flows.entry)
-        now = time.time()
+        now = self.clock()
         return Session(
             channel=channel,
             address=address,
@@ -124,7 +126,7 @@ class Engine:
     async def handle(self, session: Session, raw: str, surface: Surface) -> Reply:
         """Feed one input to the session's current node; the session is updated in place."""
         text = normalise_input(raw)
-        session.updated_at = time.time()
+        session.updated_at = self.clock()
         node = self.flows.resolve(session.node)
         if text == "98" and session.page + 1 < len(self._pages(session, node, surface)):
             session.page += 1

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.api import mount as api
 from gateway.assembly import open_gateway
 from gateway.payments.sweeper import Sweeper
@@ -51,6 +52,6 @@ def build_app(gateway: Gateway) -> web.Application:
     return app
 
 
-async def create_app(settings: Settings) -> web.Application:
-    """Open the gateway and build its application (what `pishkhan serve` runs)."""
-    return build_app(await open_gateway(settings))
+async def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Application:
+    """Open the gateway and build its application (what `pishkhan serve` runs); `clock` is for tests."""
+    return build_app(await open_gateway(settings, clock=clock))

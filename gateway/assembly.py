@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Action
 from flows.errors import FlowErrors
 from gateway.actions import request_actions
@@ -41,46 +42,47 @@ def session_settings(settings: Settings) -> SessionSettings:
     return SessionSettings(ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl}, language_ttl=s.language_ttl)
 
 
-async def open_gateway(settings: Settings) -> Gateway:
+async def open_gateway(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Gateway:
     """Open the store and state, read the catalogue and flows, check them, and build every service;
-    raises FlowErrors on broken flows (after closing whatever was opened)."""
+    raises FlowErrors on broken flows (after closing whatever was opened). Every part that decides
+    by the time reads `clock` (tests pass one they move by hand)."""
     errors: list = []
     yaml_catalogue = read_catalogue(settings, errors)
     if errors:
         raise FlowErrors(errors)
     closers: list[Closer] = []
     try:
-        return await _build(settings, yaml_catalogue, closers)
+        return await _build(settings, yaml_catalogue, closers, clock)
     except BaseException:
         for closer in reversed(closers):
             await closer()
         raise
 
 
-async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Closer]) -> Gateway:
+async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Closer], clock: Clock) -> Gateway:
     db = await Database.of(settings).open()
     closers.append(db.close)
     state: StateStore
     outbox: Outbox
     if settings.redis.url:
         state = open_redis_state(settings.redis)
-        outbox = open_stream_outbox(db, settings.redis)  # the outbox queue on a Redis Stream
+        outbox = open_stream_outbox(db, settings.redis, clock)  # the outbox queue on a Redis Stream
     else:
-        state, outbox = MemoryState(), Outbox(db)
+        state, outbox = MemoryState(), Outbox(db, clock=clock)
     closers.append(state.close)
     live = LiveCatalogue(await stored_catalogue(db, settings, yaml_catalogue))
-    requests = build_requests(settings, db, outbox, lambda: live.current)
+    requests = build_requests(settings, db, outbox, lambda: live.current, clock)
     lookups = StatusLookup(requests, state)
     actions: dict[str, Action] = request_actions(requests, lookups, tuple(settings.flows.languages))
-    engines = EngineBuilder.from_disk(settings, actions)
+    engines = EngineBuilder.from_disk(settings, actions, clock)
     sessions = Sessions(state, session_settings(settings))
     conversations = Conversations(engines.build(live.current), sessions, direct_dial_root=settings.ussd.direct_dial_root)
-    ussd = UssdService(conversations, resume_window=settings.resume.window)
+    ussd = UssdService(conversations, resume_window=settings.resume.window, clock=clock)
     sms, sms_sender = build_sms(settings, db, state, outbox, lookups, conversations)
     closers.append(sms.close)
     bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)
     closers.append(bots.close)
-    payments = build_payments(settings.payments, db, requests, outbox, lambda: live.current, settings.server.public_base_url)
+    payments = build_payments(settings.payments, db, requests, outbox, lambda: live.current, settings.server.public_base_url, clock)
     closers.append(payments.provider.close)
     senders: dict[str, Sender] = {"telegram": bot_sender}
     if sms_sender is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Action, Engine
 from flows.errors import FlowErrors
 from flows.model import Flow
@@ -32,15 +33,16 @@ class EngineBuilder:
     settings: Settings
     handwritten: Mapping[str, Flow]
     actions: Mapping[str, Action]
+    clock: Clock = SYSTEM_CLOCK
 
     @classmethod
-    def from_disk(cls, settings: Settings, actions: Mapping[str, Action]) -> EngineBuilder:
+    def from_disk(cls, settings: Settings, actions: Mapping[str, Action], clock: Clock = SYSTEM_CLOCK) -> EngineBuilder:
         """Read the flow directory named in the settings; FlowErrors lists every broken file."""
         errors: list = []
         handwritten = read_flow_dir(settings, errors)
         if errors:
             raise FlowErrors(errors)
-        return cls(settings, handwritten, dict(actions))
+        return cls(settings, handwritten, dict(actions), clock)
 
     def build(self, catalogue: Catalogue) -> Engine:
         """A checked engine for these flows and this catalogue (FlowErrors if they are broken)."""
@@ -51,4 +53,5 @@ class EngineBuilder:
             languages=tuple(self.settings.flows.languages),
             max_retries=self.settings.flows.max_retries,
             action_timeout=self.settings.flows.action_timeout,
+            clock=self.clock,
         )

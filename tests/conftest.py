@@ -1,4 +1,8 @@
-"""Shared fixtures: the shipped config with a scratch store, and the gateway's aiohttp app."""
+"""Shared fixtures: the shipped config with a scratch store, and the gateway's aiohttp app.
+
+The fakes' and servers' fixtures are plugins, so a test names them as parameters and imports only
+the helpers it calls.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import pytest
 
 from gateway.app import create_app
 from gateway.settings import Settings, load_settings
+
+pytest_plugins = ["api_tokens", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

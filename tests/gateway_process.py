@@ -1,32 +1,30 @@
-"""The real `pishkhan serve` as a subprocess on a free port, for tests of what only a real server shows:
-connections, exit codes, the file system under the store."""
+"""The real `pishkhan serve` as a subprocess, for tests that need the whole server: a scratch SQLite
+file, a free port (or a given one, to restart on the same address) and extra environment settings.
+One launcher for every such test, so starting, waiting and killing are done (and fixed) in one place.
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from redis_server import free_port
+from waiting import eventually_blocking
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVE = [sys.executable, "-m", "gateway", "serve"]
+START_TIMEOUT = 20.0
 
 
-@dataclass(frozen=True)
-class Served:
-    process: subprocess.Popen[bytes]
-    port: int
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+def serve_command(port: int, *args: str) -> list[str]:
+    """`pishkhan serve` on this port, run by this interpreter (so the test's virtualenv is used)."""
+    return [sys.executable, "-m", "gateway", "serve", "--port", str(port), *args]
 
 
 def gateway_env(store: Path, **settings: str) -> dict[str, str]:
@@ -35,41 +33,99 @@ def gateway_env(store: Path, **settings: str) -> dict[str, str]:
             "PISHKHAN_SERVER_LOG_LEVEL": "WARNING", **settings}
 
 
-@contextmanager
-def serving(env: Mapping[str, str], *, args: Sequence[str] = (), prefix: Sequence[str] = (),
-            port: int | None = None) -> Iterator[Served]:
-    """`prefix` `pishkhan serve --port P` `args`, once /healthz answers; killed (by its pid) when the block ends.
-    `port`: a given one, to restart on the same address; else a free one."""
-    port = port or free_port()
-    process = subprocess.Popen([*prefix, *SERVE, "--port", str(port), *args], cwd=ROOT, env=dict(env),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    served = Served(process, port)
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{served.base}/healthz", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the gateway did not start: {process.stderr.read().decode()[-2000:]}") from None  # type: ignore[union-attr]
-                time.sleep(0.05)
-        yield served
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(5)
-        process.stderr.close()  # type: ignore[union-attr]
+class GatewayProcess:
+    """One `pishkhan serve` we own: `start()` waits until it answers, `stop()` signals it by its own pid;
+    start it again to restart on the same port."""
+
+    def __init__(self, store: Path | None, *, port: int | None = None, env: Mapping[str, str] | None = None,
+                 args: Sequence[str] = (), prefix: Sequence[str] = ()) -> None:
+        """`store`: a scratch SQLite file (with quiet logs); None when `env` is the whole environment.
+        `prefix`: a command the server runs under (e.g. `unshare` for a private file system)."""
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.args = tuple(args)
+        self.prefix = tuple(prefix)
+        base = os.environ if store is None else {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
+        self.env = {**base, **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, up: Callable[[], bool] | None = None) -> GatewayProcess:
+        """Start and wait until `up()` (by default: /healthz answers); AssertionError with its stderr if it never does."""
+        process = self.process = subprocess.Popen([*self.prefix, *serve_command(self.port, *self.args)], cwd=ROOT, env=self.env,
+                                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+        def started() -> bool:
+            assert process.poll() is None, f"the gateway exited: {self._stderr_tail()}"
+            return (up or self._answers)()
+
+        eventually_blocking(started, START_TIMEOUT, lambda: f"the gateway did not start: {self._stderr_tail()}", interval=0.05)
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, sig: int = signal.SIGKILL) -> int | None:
+        """Send `sig` (SIGKILL: no chance to clean up) and wait; the exit code, None if it was not running."""
+        if self.process is None:
+            return None
+        if self.process.poll() is None:
+            os.kill(self.process.pid, sig)
+        code = self.process.wait(10)
+        self.process.stderr.close()  # type: ignore[union-attr]
+        self.process = None
+        return code
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def _stderr_tail(self) -> str:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.kill()  # its stderr ends only when it does
+        return self.process.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
 
 
 @contextmanager
 def serve(store: Path, *, port: int | None = None, env: Mapping[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
-    """A running gateway on a scratch store and its base URL (`serving` for the common case)."""
-    with serving(gateway_env(store, **(env or {})), port=port) as served:
-        yield served.process, served.base
+    """A running gateway and its base URL; killed (by its own pid) when the block ends."""
+    gateway = GatewayProcess(store, port=port, env=env).start()
+    assert gateway.process is not None
+    try:
+        yield gateway.process, gateway.url
+    finally:
+        if gateway.process is not None:
+            gateway.stop()
+
+
+@dataclass(frozen=True)
+class Served:
+    """A running server: its process and the port it answers on."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+@contextmanager
+def serving(env: Mapping[str, str], *, args: Sequence[str] = (), prefix: Sequence[str] = (),
+            port: int | None = None) -> Iterator[Served]:
+    """`prefix` `pishkhan serve --port P` `args` in environment `env`, once /healthz answers; killed when the block ends."""
+    gateway = GatewayProcess(None, port=port, env=env, args=args, prefix=prefix).start()
+    assert gateway.process is not None
+    try:
+        yield Served(gateway.process, gateway.port)
+    finally:
+        gateway.stop()
 
 
 def refused(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """`pishkhan serve` run to its end (20 s at most: a hang fails the test), output captured."""
-    return subprocess.run([*SERVE, "--port", str(free_port()), *args], cwd=ROOT, env=dict(env),
-                          capture_output=True, text=True, timeout=20)
+    return subprocess.run(serve_command(free_port(), *args), cwd=ROOT, env=dict(env), capture_output=True, text=True, timeout=20)

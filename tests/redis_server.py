@@ -1,6 +1,6 @@
 """A real `redis-server` for tests: free port, no persistence, its own temporary directory.
 
-Tests import the fixtures from here (`from redis_server import redis_server`); the server can be
+Its fixtures reach every test through tests/conftest.py's `pytest_plugins`; the server can be
 stopped and started again on the same port to test outages.
 """
 
@@ -9,11 +9,11 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waiting import eventually_blocking
 
 START_TIMEOUT = 5.0
 
@@ -57,14 +57,18 @@ class RedisServer:
              "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
-        deadline = time.monotonic() + START_TIMEOUT
-        while not _answers(self.port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                log = (self.directory / "redis.log")
-                raise AssertionError(f"redis-server did not start on port {self.port}: "
-                                     f"{log.read_text()[-1000:] if log.exists() else 'no log'}")
-            time.sleep(0.01)
+        process = self.process
+
+        def started() -> bool:
+            assert process.poll() is None, f"redis-server exited: {self._log_tail()}"
+            return _answers(self.port)
+
+        eventually_blocking(started, START_TIMEOUT, lambda: f"redis-server did not start on port {self.port}: {self._log_tail()}")
         return self
+
+    def _log_tail(self) -> str:
+        log = self.directory / "redis.log"
+        return log.read_text()[-1000:] if log.exists() else "no log"
 
     def stop(self) -> None:
         """Stop it (SIGTERM, then SIGKILL) and wait until the port is closed."""

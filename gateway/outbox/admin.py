@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,7 +146,7 @@ class OutboxAdmin:
     async def retry(self, message_id: int, actor: str) -> Retried:
         """Put a dead or failed message back to pending, due now, attempts from zero; wakes the dispatcher.
         MessageNotFound or NotRetryable otherwise (a sent message is never sent again). `actor` is logged."""
-        now = time.time()
+        now = self.outbox.clock()
         async with self.outbox.db.transaction() as conn:
             async with conn.execute("SELECT state, last_error FROM outbox WHERE id = ?", (message_id,)) as cursor:
                 row = await cursor.fetchone()
@@ -162,7 +161,7 @@ class OutboxAdmin:
 
     async def retry_dead(self, actor: str) -> list[Retried]:
         """Put every dead message back to pending at once; what was retried. `actor` is logged."""
-        now = time.time()
+        now = self.outbox.clock()
         async with self.outbox.db.transaction() as conn:
             async with conn.execute(f"{_RETRY} WHERE state = 'dead' RETURNING id, last_error", (now, now)) as cursor:
                 rows = await cursor.fetchall()

@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from flows.errors import PishkhanError, ProviderError
 from flows.masking import masked
 from gateway.background import cancel_and_wait
@@ -106,9 +106,10 @@ NOT_HELD = ("NOT EXISTS (SELECT 1 FROM outbox earlier WHERE earlier.idempotency_
 class Outbox:
     """The outbox table: enqueue, claim what is due, record outcomes."""
 
-    def __init__(self, db: Database, settings: OutboxSettings | None = None) -> None:
+    def __init__(self, db: Database, settings: OutboxSettings | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
         self.db = db
         self.settings = settings or OutboxSettings()
+        self.clock = clock  # due times and leases; a test moves it instead of sleeping
         self.wake = asyncio.Event()
 
     async def enqueue(
@@ -126,7 +127,7 @@ class Outbox:
         """Store a message to send; with an idempotency key a second enqueue is ignored (None). With
         `after` (another message's idempotency key) it is not sent while that one waits to be: a
         payment link follows its receipt even when both are due at once."""
-        now = time.time()
+        now = self.clock()
         async with self.db.transaction() as conn:
             cursor = await conn.execute(
                 "INSERT INTO outbox (channel, address, text, kind, meta, next_attempt_at, idempotency_key, after_key, created_at, updated_at)"
@@ -141,7 +142,7 @@ class Outbox:
 
     async def claim_due(self, limit: int) -> list[OutboxMessage]:
         """Lease up to `limit` due messages (pending, or `sending` under an expired lease) and return them."""
-        now = time.time()
+        now = self.clock()
         async with self.db.transaction() as conn:
             async with conn.execute(
                 f"SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? AND {NOT_HELD}"
@@ -159,7 +160,7 @@ class Outbox:
         """The provider accepted the message."""
         await self.db.execute(
             "UPDATE outbox SET state = 'sent', provider = ?, provider_message_id = ?, last_error = NULL, updated_at = ? WHERE id = ?",
-            (result.provider, result.provider_message_id, time.time(), message_id),
+            (result.provider, result.provider_message_id, self.clock(), message_id),
         )
 
     async def mark_error(self, message: OutboxMessage, error: ProviderError) -> str:
@@ -172,7 +173,7 @@ class Outbox:
         else:
             state = "pending"
             delay = error.retry_after if error.retry_after is not None else min(s.max_delay, s.base_delay * 2 ** (message.attempts - 1))
-        now = time.time()
+        now = self.clock()
         await self.db.execute(
             "UPDATE outbox SET state = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
             (state, str(error)[:500], now + delay, now, message.id),
@@ -183,7 +184,7 @@ class Outbox:
         """The sender declined the message on purpose: final, and not a failure (`last_error` keeps why)."""
         await self.db.execute(
             "UPDATE outbox SET state = 'suppressed', last_error = ?, updated_at = ? WHERE id = ?",
-            (reason[:500], time.time(), message_id),
+            (reason[:500], self.clock(), message_id),
         )
 
     async def get(self, message_id: int) -> dict[str, Any] | None:

@@ -25,6 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, Sender, message_from_row
 from gateway.outbox.queue import NOT_HELD
 from gateway.state.redis import RedisSettings
@@ -119,8 +120,8 @@ class OutboxStream:
 class StreamOutbox(Outbox):
     """The outbox table, publishing each new message to the stream after its row is committed."""
 
-    def __init__(self, db: Database, stream: OutboxStream, settings: OutboxSettings | None = None) -> None:
-        super().__init__(db, settings)
+    def __init__(self, db: Database, stream: OutboxStream, settings: OutboxSettings | None = None, clock: Clock = SYSTEM_CLOCK) -> None:
+        super().__init__(db, settings, clock)
         self.stream = stream
 
     async def enqueue(self, *args: Any, **kwargs: Any) -> int | None:
@@ -136,7 +137,7 @@ class StreamOutbox(Outbox):
 
     async def claim(self, message_id: int) -> OutboxMessage | None:
         """Lease one row if it is due; None when sent, final, not yet due or leased by a live worker."""
-        now = time.time()
+        now = self.clock()
         async with self.db.transaction() as conn:
             async with conn.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?"
@@ -148,7 +149,7 @@ class StreamOutbox(Outbox):
 
     async def due_ids(self, limit: int) -> list[int]:
         """Rows that should be in the stream now, oldest first."""
-        rows = await self.db.fetchall(f"SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at LIMIT ?", (time.time(), limit))
+        rows = await self.db.fetchall(f"SELECT id FROM outbox WHERE {DUE} ORDER BY next_attempt_at LIMIT ?", (self.clock(), limit))
         return [r["id"] for r in rows]
 
 
@@ -177,6 +178,8 @@ class StreamDispatcher(Dispatcher):
     reconcile_limit: int = 5000
     prune_idle: float = 3600.0
     """Seconds a consumer with nothing pending may stay silent before it is dropped from the group."""
+    clock: Clock = time.monotonic
+    """Schedules reconciliation (an interval, so monotonic); a test moves it instead of sleeping."""
     _next_reconcile: float = 0.0
 
     async def reconcile(self) -> int:
@@ -193,9 +196,9 @@ class StreamDispatcher(Dispatcher):
 
     async def run_once(self) -> int:
         """Reconcile when due, then take and deliver one batch of entries; how many were taken."""
-        if time.monotonic() >= self._next_reconcile:
+        if self.clock() >= self._next_reconcile:
             await self.reconcile()
-            self._next_reconcile = time.monotonic() + self.reconcile_interval
+            self._next_reconcile = self.clock() + self.reconcile_interval
         s = self.outbox.settings
         try:
             entries = await self.outbox.stream.take(self.consumer, s.batch, self.block, s.lease)
@@ -232,9 +235,9 @@ class StreamDispatcher(Dispatcher):
         await self.outbox.stream.close()
 
 
-def open_stream_outbox(db: Database, settings: RedisSettings) -> StreamOutbox:
+def open_stream_outbox(db: Database, settings: RedisSettings, clock: Clock = SYSTEM_CLOCK) -> StreamOutbox:
     """The outbox as the gateway writes it when Redis is configured: rows in the store, ids on the stream."""
-    return StreamOutbox(db, OutboxStream.connect(settings, BLOCK))
+    return StreamOutbox(db, OutboxStream.connect(settings, BLOCK), clock=clock)
 
 
 def dispatcher_for(outbox: Outbox, senders: dict[str, Sender]) -> Dispatcher:

@@ -9,12 +9,12 @@ sweeper finishes the job, so nothing is lost and nothing is told twice (outbox i
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import gateway.payments.texts as texts
+from flows.clock import SYSTEM_CLOCK, Clock
 from flows.errors import ProviderError
 from flows.masking import masked
 from gateway.outbox import Outbox
@@ -76,7 +76,7 @@ class PaymentService:
     """Fee payments for requests, with one configured provider."""
 
     def __init__(self, store: PaymentStore, provider: PaymentProvider, requests: RequestService, outbox: Outbox,
-                 settings: PaymentSettings, public_base_url: str, service_title: Callable[[str, str], str]) -> None:
+                 settings: PaymentSettings, public_base_url: str, service_title: Callable[[str, str], str], clock: Clock = SYSTEM_CLOCK) -> None:
         self.store = store
         self.provider = provider
         self.requests = requests
@@ -84,11 +84,12 @@ class PaymentService:
         self.settings = settings
         self.public_base_url = public_base_url.rstrip("/")
         self.service_title = service_title
+        self.clock = clock  # link expiry, verify_after, the sweep
 
     # -- links ---------------------------------------------------------------------------------
 
     def _new_payment(self, record: RequestRecord, token: str) -> NewPayment:
-        return NewPayment(record.id, record.fee, self.provider.name, token_hash(token), new_csrf(), time.time() + self.settings.link_ttl)
+        return NewPayment(record.id, record.fee, self.provider.name, token_hash(token), new_csrf(), self.clock() + self.settings.link_ttl)
 
     async def open_with_request(self, conn: Any, record: RequestRecord) -> None:
         """The request-side write (`RequestService.with_request`): a fee's payment commits with the
@@ -168,7 +169,7 @@ class PaymentService:
         request = await self._request(payment)
         payments = await self.store.for_request(payment.request_id)
         paid = next((p for p in payments if p.state == "paid"), None)
-        return LinkView(payment, request, self._page(payment, request, payments, paid, time.time()), paid)
+        return LinkView(payment, request, self._page(payment, request, payments, paid, self.clock()), paid)
 
     @staticmethod
     def _page(payment: Payment, request: RequestRecord, payments: list[Payment], paid: Payment | None, now: float) -> str:
@@ -204,7 +205,7 @@ class PaymentService:
             return self.provider.redirect_url(payment.authority)
         if found.page != "pay":
             raise LinkProblem(found.page if found.page in ("expired", "closed") else "closed")
-        if not await self.store.claim_start(payment.id, time.time()):
+        if not await self.store.claim_start(payment.id, self.clock()):
             again = await self.store.get(payment.id)
             if again is not None and again.state == "pending" and again.authority:
                 return self.provider.redirect_url(again.authority)
@@ -261,7 +262,7 @@ class PaymentService:
         elif verdict.outcome == "rejected" or source == "callback":
             reason = f"not paid: provider code {verdict.code} {verdict.message}".strip()
             changed = await self.store.transition(payment.id, "failed", reason=reason)
-        elif time.time() - (payment.started_at or 0.0) >= self.settings.verify_after:  # had its time to pay: over
+        elif self.clock() - (payment.started_at or 0.0) >= self.settings.verify_after:  # had its time to pay: over
             changed = await self.store.transition(payment.id, "expired", reason=f"unpaid {int(self.settings.verify_after)} s after it started")
         if changed is None:
             return Settlement(await self.store.get(payment.id) or payment, changed=False, verdict=verdict)
@@ -310,7 +311,7 @@ class PaymentService:
     async def sweep(self) -> dict[str, int]:
         """One pass of the sweeper: expire unused links, re-verify payments with no callback, open
         payments, send links and sync states a crash left behind. How many of each."""
-        now, batch = time.time(), self.settings.sweep_batch
+        now, batch = self.clock(), self.settings.sweep_batch
         counts = {"expired": 0, "verified": 0, "opened": 0, "links": 0, "synced": 0}
         for payment in await self.store.unstarted_expired(now, batch):
             if await self.expire_unused(payment):

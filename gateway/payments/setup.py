@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from flows.texts import pick
 from gateway.catalogue import Catalogue
 from gateway.outbox import Outbox
@@ -26,7 +27,7 @@ def build_provider(settings: PaymentSettings, db: Database, public_base_url: str
 
 def build_payments(
     settings: PaymentSettings, db: Database, requests: RequestService, outbox: Outbox,
-    catalogue: Callable[[], Catalogue], public_base_url: str,
+    catalogue: Callable[[], Catalogue], public_base_url: str, clock: Clock = SYSTEM_CLOCK,
 ) -> PaymentService:
     """The payment service, hooked to request submissions (a fee gets a payment link); close its
     provider with `service.provider.close`."""
@@ -36,7 +37,7 @@ def build_payments(
         service = catalogue().get(service_id)
         return pick(service.label, lang) if service else service_id
 
-    payments = PaymentService(PaymentStore(db), provider, requests, outbox, settings, public_base_url, title)
+    payments = PaymentService(PaymentStore(db), provider, requests, outbox, settings, public_base_url, title, clock)
     requests.with_request.append(payments.open_with_request)
     requests.on_submitted.append(payments.on_submitted)
     return payments

@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import gateway.requests.texts as texts
+from flows.clock import SYSTEM_CLOCK, Clock
 from flows.masking import mask_national_code, masked
 from flows.texts import pick
 from flows.tracking import new_tracking_code
@@ -95,6 +95,7 @@ class RequestService:
         *,
         languages: tuple[str, ...] = ("fa", "en"),
         region: str = "IR",
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -103,6 +104,7 @@ class RequestService:
         self.settings = settings or RequestSettings()
         self.languages = languages
         self.region = region
+        self.clock = clock  # submission and transition times, due dates
         self.with_request: list[Within] = []
         """Writes committed in the new request's own transaction (its fee's payment); one that fails
         fails the submission, so a request never exists without them."""
@@ -137,7 +139,7 @@ class RequestService:
             raise UnknownService(f"service {service_id} is not offered on {channel} (its channels: {', '.join(service.channels)})")
         values = checked_inputs(service, inputs, self.region)
         national = next((values[i.name] for i in service.inputs if _is_national_code(i.validator)), None)
-        now = time.time()
+        now = self.clock()
         new = NewRequest(
             service_id=service.id, channel=channel, address=address, phone=phone, national_code=national,
             lang=lang if lang in self.languages else self.languages[0], inputs=values, fee=service.fee,
@@ -202,7 +204,7 @@ class RequestService:
         """Move a request to `to` and tell the citizen; RequestError says why a change is refused."""
         reason = (reason or "").strip()[:MAX_REASON] or None
         changed = await self.store.change_status(
-            tracking_code, to, actor, reason, time.time(),
+            tracking_code, to, actor, reason, self.clock(),
             lambda current: check_transition(tracking_code, current.status, to, reason),
         )
         if changed is None:
@@ -216,7 +218,7 @@ class RequestService:
         """Record how the fee payment stands (the payments service calls this)."""
         if state not in PAYMENT_STATES:
             raise InvalidStatus(f"unknown payment state {state!r}; use one of {', '.join(PAYMENT_STATES)}")
-        if not await self.store.set_payment_state(request_id, state, time.time()):
+        if not await self.store.set_payment_state(request_id, state, self.clock()):
             raise RequestNotFound(f"no request has id {request_id}")
 
     async def search(self, where: RequestFilter) -> tuple[list[RequestRecord], int]:

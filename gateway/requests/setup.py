@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.calendar import build_calendar
 from gateway.catalogue import Catalogue
 from gateway.catalogue.store import CatalogueStore
@@ -22,7 +23,9 @@ async def stored_catalogue(db: Database, settings: Settings, from_yaml: Catalogu
     return await store.load()
 
 
-def build_requests(settings: Settings, db: Database, outbox: Outbox, catalogue: Callable[[], Catalogue]) -> RequestService:
+def build_requests(
+    settings: Settings, db: Database, outbox: Outbox, catalogue: Callable[[], Catalogue], clock: Clock = SYSTEM_CLOCK,
+) -> RequestService:
     """The request service over the store, reading the catalogue in use through `catalogue`."""
     return RequestService(
         SqliteRequestStore(db),
@@ -32,4 +35,5 @@ def build_requests(settings: Settings, db: Database, outbox: Outbox, catalogue: 
         settings.requests,
         languages=tuple(settings.flows.languages),
         region=settings.flows.default_region,
+        clock=clock,
     )

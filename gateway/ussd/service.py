@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
 from channels.inbound import Inbound
+from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Engine
 from flows.masking import masked
 from flows.normalise import normalise_input
@@ -75,10 +75,11 @@ def _hop(inbound: Inbound, **more: Any) -> dict[str, Any]:
 class UssdService:
     """Answers USSD hops through the shared conversations."""
 
-    def __init__(self, conversations: Conversations, *, resume_window: float) -> None:
+    def __init__(self, conversations: Conversations, *, resume_window: float, clock: Clock = SYSTEM_CLOCK) -> None:
         self.conversations = conversations
         self.sessions = conversations.sessions
         self.resume_window = resume_window
+        self.clock = clock
 
     @property
     def engine(self) -> Engine:
@@ -151,7 +152,7 @@ class UssdService:
         where the citizen wants to go, so it is not interrupted with the offer."""
         return (
             self.resume_window > 0 and not session.ended and bool(session.stack) and not dialled(inbound)
-            and time.time() - session.updated_at <= self.resume_window
+            and self.clock() - session.updated_at <= self.resume_window
         )
 
     async def _offer(self, session: Session, inbound: Inbound) -> Reply:

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from waiting import eventually
 
 JSON_FIELDS = {"reply_markup", "allowed_updates", "commands", "entities", "link_preview_options"}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout"}
@@ -139,23 +140,15 @@ class FakeBotApi:
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[Call]:
         """Calls of `method`, once there are at least `count` of them."""
-        deadline = time.monotonic() + timeout
-        while len(self.calls_of(method)) < count:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{method} called {len(self.calls_of(method))} times, expected {count}")
-            await asyncio.sleep(0.01)
+        await eventually(lambda: len(self.calls_of(method)) >= count, timeout,
+                         lambda: f"{method} called {len(self.calls_of(method))} times, expected {count}")
         return self.calls_of(method)
 
     async def wait_for_message(self, chat_id: int, part: str, timeout: float = 5.0) -> ChatMessage:
         """The first message in the chat containing `part`, once it arrives."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = next((m for m in self.messages(chat_id) if part in m.text), None)
-            if found is not None:
-                return found
-            if time.monotonic() > deadline:
-                raise AssertionError(f"no message with {part!r} in chat {chat_id}: {[m.text for m in self.messages(chat_id)]}")
-            await asyncio.sleep(0.01)
+        found: ChatMessage = await eventually(lambda: next((m for m in self.messages(chat_id) if part in m.text), None), timeout,
+                                              lambda: f"no message with {part!r} in chat {chat_id}: {[m.text for m in self.messages(chat_id)]}")
+        return found
 
     # --- the wire format --------------------------------------------------------------------------
     async def _params(self, request: web.Request) -> dict[str, Any]:

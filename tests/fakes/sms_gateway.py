@@ -16,7 +16,7 @@ from fakes import jasmin as fake_jasmin
 from fakes import kannel as fake_kannel
 from fakes.jasmin import FakeJasmin
 from fakes.kannel import FakeKannel
-from waiting import eventually  # noqa: F401  (re-exported for the SMS tests)
+from waiting import eventually
 
 from gateway.app import GATEWAY, Gateway, create_app
 from gateway.settings import Settings

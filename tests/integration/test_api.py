@@ -18,12 +18,6 @@ async def apply(client, phone: str = ALI) -> str:  # type: ignore[no-untyped-def
     return await apply_by_ussd(client, phone=phone)
 
 
-@pytest.fixture
-async def tokens(client) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    store = TokenStore(client.app[GATEWAY].db)
-    return {role: {"Authorization": f"Bearer {await store.create(role, f'test {role}')}"} for role in ("viewer", "operator", "admin")}
-
-
 async def error_of(response) -> dict:  # type: ignore[no-untyped-def]
     assert response.content_type == "application/json"
     return (await response.json())["error"]

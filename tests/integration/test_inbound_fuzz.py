@@ -8,11 +8,12 @@ import itertools
 import json
 import logging
 
-from fakes.bot_api import Citizen, bot_api, post_update, tg  # noqa: F401  (fixtures)
-from fakes.sms_gateway import JASMIN_SECRET, eventually, rig  # noqa: F401  (fixture)
+from fakes.bot_api import post_update
+from fakes.sms_gateway import JASMIN_SECRET
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
+from waiting import eventually
 
 from flows.gsm7 import sms_encoding
 

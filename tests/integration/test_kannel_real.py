@@ -16,7 +16,6 @@ import shutil
 import signal
 import sqlite3
 import subprocess
-import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ import pytest
 from gateway_process import ROOT, serve
 from redis_server import free_port
 from ussd_citizen import apply_by_ussd
+from waiting import eventually_blocking
 
 from flows.normalise import to_persian_digits
 from gateway.settings import load_settings
@@ -66,16 +66,6 @@ def groups(conf: str) -> dict[str, dict[str, str]]:
         else:
             current[key] = value.strip('"')
     return found
-
-
-def until(check: Callable[[], Any], timeout: float, what: str | Callable[[], str]) -> Any:
-    """Poll `check` until it is truthy; fail naming `what` after `timeout` seconds."""
-    deadline = time.monotonic() + timeout
-    while not (result := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what() if callable(what) else what}: not in {timeout} s")
-        time.sleep(0.05)
-    return result
 
 
 class Kannel:
@@ -127,9 +117,9 @@ class Kannel:
     def start(self) -> None:
         """Both boxes, once the smsbox is connected to the bearerbox."""
         self._box("bearerbox")
-        until(self._status, 10, lambda: f"bearerbox answering status.txt\n{self.log('core')[-2000:]}")
+        eventually_blocking(self._status, 10, lambda: f"bearerbox answering status.txt\n{self.log('core')[-2000:]}")
         self._box("smsbox")
-        until(lambda: "smsbox:" in self._status(), 10, lambda: f"smsbox connected\n{self.log('smsbox')[-2000:]}")
+        eventually_blocking(lambda: "smsbox:" in self._status(), 10, lambda: f"smsbox connected\n{self.log('smsbox')[-2000:]}")
 
     def stop(self) -> None:
         for process in self.processes:
@@ -216,7 +206,7 @@ class Phone:
         def arrived() -> Delivered | None:
             new = self.inbox()[self.seen :]
             return new[0] if new and check(new[0].text) else None
-        message = until(arrived, timeout, lambda: f"the expected SMS; the phone has {self.inbox()[self.seen:]}")
+        message = eventually_blocking(arrived, timeout, lambda: f"the expected SMS; the phone has {self.inbox()[self.seen:]}")
         self.seen += 1
         return message
 
@@ -270,7 +260,7 @@ async def test_persian_menus_status_and_downtime_through_a_real_kannel(tmp_path:
             services = phone.expect(lambda text: text.startswith("خدمات:"), timeout=10)
             assert services.parts == 2 and "۳. مالیات و کسب\u200cوکار" in services.text
             [sent] = rows(store, "SELECT id FROM outbox WHERE address = ? AND text = ?", f"tel:{ADDRESS}", services.text)
-            report = until(lambda: rows(store, "SELECT * FROM sms_deliveries WHERE outbox_id = ? AND reports >= 2", sent["id"]),
+            report = eventually_blocking(lambda: rows(store, "SELECT * FROM sms_deliveries WHERE outbox_id = ? AND reports >= 2", sent["id"]),
                            10, "Kannel's delivery reports (8 and 1) for the services menu")[0]
             assert (report["state"], report["segments"], report["coding"]) == ("delivered", 2, "ucs2")
             assert report["detail"].split()[0] == "1", report["detail"]   # the report that said delivered, not the late 8
@@ -283,12 +273,12 @@ async def test_persian_menus_status_and_downtime_through_a_real_kannel(tmp_path:
         failed = f"Couldn't fetch <http://127.0.0.1:{port}/sms/inbound/"
         failed_before = box.log("smsbox").count(failed)
         phone.send(f"وضعیت {to_persian_digits(code)}،")   # Pishkhan is down; `%a` would turn the comma's 06 0C into 06
-        until(lambda: box.log("smsbox").count(failed) > failed_before, 10, "smsbox failing to pass the text on while Pishkhan is down")
+        eventually_blocking(lambda: box.log("smsbox").count(failed) > failed_before, 10, "smsbox failing to pass the text on while Pishkhan is down")
         assert phone.inbox()[phone.seen :] == []
         with serve(store, port=port, env=env):
             retry_window = int(smsbox["http-request-retry"]) * int(smsbox["http-queue-delay"])
             phone.expect(lambda text: to_persian_digits(code) in text and "ثبت شده" in text, timeout=retry_window)
-            until(lambda: rows(store, "SELECT 1 FROM sms_deliveries WHERE state = 'delivered' AND outbox_id ="
+            eventually_blocking(lambda: rows(store, "SELECT 1 FROM sms_deliveries WHERE state = 'delivered' AND outbox_id ="
                                " (SELECT max(id) FROM outbox WHERE address = ?)", f"tel:{ADDRESS}"), 10, "the late reply's delivery report")
         assert phone.inbox()[phone.seen :] == [], "a text answered more than once"
     finally:

@@ -3,11 +3,12 @@ dead letters, refusals, crashes and restarts."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from clock import ManualClock
+from waiting import eventually
 
 from flows.errors import ProviderError
 from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, SendResult
@@ -135,24 +136,24 @@ async def test_the_same_idempotency_key_is_queued_once(db: Database) -> None:
 async def test_messages_survive_a_restart_and_interrupted_sends_are_retried(tmp_path: Path) -> None:
     path = tmp_path / "restart.sqlite3"
     first = await Database(path).open()
-    outbox = Outbox(first, OutboxSettings(lease=0.05))
+    clock = ManualClock()
+    outbox = Outbox(first, clock=clock)
     waiting = await outbox.enqueue("sms", ALI, "waiting")
     interrupted = await outbox.enqueue("sms", ALI, "interrupted")
     await outbox.claim_due(1)   # `waiting` is now leased: the process dies here
     await first.close()
-    await asyncio.sleep(0.06)   # ... and its lease runs out
+    clock.advance(outbox.settings.lease + 1)   # ... and its lease runs out
     second = await Database(path).open()
     try:
         sender = FakeSender()
-        d = Dispatcher(Outbox(second), {"sms": sender})
+        d = Dispatcher(Outbox(second, clock=clock), {"sms": sender})
         d.start()   # claims the expired lease again, and everything due
-        for _ in range(100):
-            states = {r["id"]: r["state"] for r in await second.fetchall("SELECT id, state FROM outbox")}
-            if set(states.values()) == {"sent"}:
-                break
-            await asyncio.sleep(0.01)
+
+        async def all_sent() -> bool:
+            return {r["id"]: r["state"] for r in await second.fetchall("SELECT id, state FROM outbox")} == {waiting: "sent", interrupted: "sent"}
+
+        await eventually(all_sent, what="both messages sent after the restart")
         await d.stop()
-        assert states == {waiting: "sent", interrupted: "sent"}
         assert sorted(m.text for m in sender.seen) == ["interrupted", "waiting"]
     finally:
         await second.close()

@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 import pytest
-from fakes.sms_gateway import ALI, SmsRig, eventually, rig  # noqa: F401  (fixture)
+from api_tokens import role_headers
+from fakes.sms_gateway import ALI, SmsRig
 from redis.asyncio import Redis
-from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+from redis_server import RedisServer
+from waiting import eventually
 
 from flows.errors import ProviderError
 from gateway.app import GATEWAY
@@ -19,20 +21,9 @@ from gateway.outbox import Outbox, OutboxMessage, OutboxSettings, SendResult
 from gateway.outbox.admin import OutboxAdmin
 from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
 from gateway.store import Database
-from gateway.tokens import TokenStore
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config")
 SECRET_TEXT = "Pay here: https://gw.example/pay/tok_s3cret-link"
-
-
-async def tokens_for(client) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    store = TokenStore(client.app[GATEWAY].db)
-    return {role: {"Authorization": f"Bearer {await store.create(role, f'test {role}')}"} for role in ("viewer", "operator")}
-
-
-@pytest.fixture
-async def tokens(client) -> dict[str, dict[str, str]]:  # type: ignore[no-untyped-def]
-    return await tokens_for(client)
 
 
 async def sent_message(client, text: str = SECRET_TEXT) -> int:  # type: ignore[no-untyped-def]
@@ -55,7 +46,7 @@ async def dead_message(client, text: str = SECRET_TEXT) -> int:  # type: ignore[
 
 
 async def test_a_message_dead_lettered_by_kannel_is_found_retried_and_delivered(rig: SmsRig) -> None:
-    tokens = await tokens_for(rig.client)
+    tokens = await role_headers(rig.gateway.db)
     attempts = rig.gateway.outbox.settings.max_attempts
     rig.kannel.fail_next = [503] * attempts
     await rig.text("hi")
@@ -209,7 +200,7 @@ class BusyThenOk:
         return SendResult(provider="fake")
 
 
-async def test_with_redis_a_row_retried_in_the_store_is_published_and_sent(tmp_path: Path, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_with_redis_a_row_retried_in_the_store_is_published_and_sent(tmp_path: Path, redis_server: RedisServer) -> None:
     worker_db, cli_db = await Database(tmp_path / "o.sqlite3").open(), await Database(tmp_path / "o.sqlite3").open()
     client = Redis.from_url(redis_server.url, socket_timeout=1.0)
     sender = BusyThenOk()
@@ -222,10 +213,12 @@ async def test_with_redis_a_row_retried_in_the_store_is_published_and_sent(tmp_p
         await dispatcher.run_once()
         assert (await outbox.get(message_id))["state"] == "dead"  # type: ignore[index]
         await OutboxAdmin(Outbox(cli_db)).retry(message_id, "test")  # as `pishkhan outbox retry` does: the store only
-        deadline = time.monotonic() + 3
-        while (await outbox.get(message_id))["state"] != "sent":  # type: ignore[index]
-            assert time.monotonic() < deadline, "the retried row was never published"
+
+        async def published() -> bool:
             await dispatcher.run_once()  # reconciles every 0.05 s, then reads the stream
+            return (await outbox.get(message_id))["state"] == "sent"  # type: ignore[index]
+
+        await eventually(published, what="the retried row was never published")
         assert sender.seen == [message_id, message_id]
     finally:
         await client.aclose()

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from clock import ManualClock
 from redis.asyncio import Redis
-from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+from redis_server import RedisServer
+from waiting import eventually
 
+from flows.clock import Clock
 from flows.errors import ProviderError
 from gateway.app import open_gateway
 from gateway.outbox import OutboxMessage, OutboxSettings, SendResult
@@ -21,7 +24,9 @@ from gateway.settings import Settings
 from gateway.store import Database
 
 ALI = "tel:+989121234567"
-LEASE = 0.5
+LEASE = 2.0
+"""Seconds a claim holds: past it a worker is presumed dead and its message taken over, so it must
+outlast a batch on a loaded 2-core CI machine (0.5 s sent messages twice there, as a takeover should)."""
 FAST = OutboxSettings(max_attempts=3, lease=LEASE, base_delay=0.05, max_delay=0.05, poll_interval=0.05)
 
 
@@ -47,7 +52,7 @@ class FakeSender:
 
 
 @pytest.fixture
-async def clients(redis_server: RedisServer) -> AsyncIterator[list[Redis]]:  # noqa: F811
+async def clients(redis_server: RedisServer) -> AsyncIterator[list[Redis]]:
     """Redis clients made by the test, closed after it."""
     made: list[Redis] = []
     yield made
@@ -69,18 +74,12 @@ async def databases(tmp_path: Path) -> AsyncIterator[Callable[[], Database]]:
         await db.close()
 
 
-async def worker(databases, clients: list[Redis], server: RedisServer, sender: FakeSender, consumer: str) -> StreamDispatcher:  # type: ignore[no-untyped-def]
+async def worker(databases, clients: list[Redis], server: RedisServer, sender: FakeSender, consumer: str,  # type: ignore[no-untyped-def]
+                 clock: Clock = time.monotonic) -> StreamDispatcher:
     """One gateway process's outbox and dispatcher: its own SQLite connection and Redis client."""
     clients.append(Redis.from_url(server.url, socket_timeout=1.0, socket_connect_timeout=0.2))
     outbox = StreamOutbox(await databases(), OutboxStream(clients[-1], "t:"), FAST)
-    return StreamDispatcher(outbox, {"sms": sender}, consumer=consumer, block=0.05, reconcile_interval=0.05)
-
-
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 4.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not await check():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
+    return StreamDispatcher(outbox, {"sms": sender}, consumer=consumer, block=0.05, reconcile_interval=0.05, clock=clock)
 
 
 async def state_of(d: StreamDispatcher, message_id: int) -> str:
@@ -94,7 +93,7 @@ async def unacknowledged(d: StreamDispatcher) -> int:
     return int((await stream.client.xpending(stream.key, stream.group))["pending"])
 
 
-async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender("m-1")
     d = await worker(databases, clients, redis_server, sender, "a")
     await d.outbox.stream.ensure_group()
@@ -109,7 +108,7 @@ async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis
     assert await d.outbox.stream.client.xlen(d.outbox.stream.key) == 0
 
 
-async def test_two_consumers_send_each_message_exactly_once(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_two_consumers_send_each_message_exactly_once(databases, clients, redis_server: RedisServer) -> None:
     senders = [FakeSender(), FakeSender()]
     a, b = [await worker(databases, clients, redis_server, s, name) for s, name in zip(senders, "ab")]
     await a.reconcile()
@@ -117,7 +116,7 @@ async def test_two_consumers_send_each_message_exactly_once(databases, clients, 
     await a.outbox.stream.publish([i for i in ids if i])  # a second entry for each, as a reconciliation race would make
     a.start(), b.start()
     try:
-        await until(lambda: all_sent_and_acknowledged(a, ids))  # each entry is acked just after its row is marked
+        await eventually(lambda: all_sent_and_acknowledged(a, ids))  # each entry is acked just after its row is marked
     finally:
         await a.stop(), await b.stop()
     assert sorted(m.id for s in senders for m in s.seen) == sorted(ids)
@@ -128,7 +127,7 @@ async def all_sent_and_acknowledged(d: StreamDispatcher, ids: list[int | None]) 
     return sent and await unacknowledged(d) == 0
 
 
-async def test_a_dead_consumers_message_is_taken_over_after_the_lease(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_dead_consumers_message_is_taken_over_after_the_lease(databases, clients, redis_server: RedisServer) -> None:
     dying, survivor = FakeSender("hang"), FakeSender("m-2")
     a = await worker(databases, clients, redis_server, dying, "a")
     b = await worker(databases, clients, redis_server, survivor, "b")
@@ -136,13 +135,13 @@ async def test_a_dead_consumers_message_is_taken_over_after_the_lease(databases,
     message_id = await a.outbox.enqueue("sms", ALI, "Receipt")
     assert message_id is not None
     a.start()
-    await until(lambda: asyncio.sleep(0, bool(dying.seen)))  # type: ignore[arg-type]
+    await eventually(lambda: dying.seen)
     await a.stop()  # killed mid-send: the entry stays unacknowledged in a's name
     row = await a.outbox.get(message_id)
     assert row is not None and row["state"] == "sending"
     b.start()
     try:
-        await until(lambda: all_sent_and_acknowledged(b, [message_id]))
+        await eventually(lambda: all_sent_and_acknowledged(b, [message_id]))
     finally:
         await b.stop()
     assert survivor.times[0] >= row["next_attempt_at"]  # not before the dead consumer's lease ran out
@@ -153,7 +152,7 @@ async def is_sent(d: StreamDispatcher, message_id: int) -> bool:
     return await state_of(d, message_id) == "sent"
 
 
-async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender("m-3")
     d = await worker(databases, clients, redis_server, sender, "a")
     redis_server.stop()
@@ -163,13 +162,13 @@ async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(da
     try:
         await asyncio.sleep(0.2)  # the dispatcher keeps trying while Redis is down
         redis_server.start()  # empty: no stream, no group, no entry
-        await until(lambda: all_sent_and_acknowledged(d, [message_id]))
+        await eventually(lambda: all_sent_and_acknowledged(d, [message_id]))
     finally:
         await d.stop()
     assert [m.id for m in sender.seen] == [message_id]
 
 
-async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("aggregator busy (503)", retryable=True), "m-4")
     d = await worker(databases, clients, redis_server, sender, "a")
     await d.reconcile()
@@ -184,19 +183,20 @@ async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clien
         await d.run_once()
         return await is_sent(d, message_id)
 
-    await until(another_pass)
+    await eventually(another_pass)
     assert [m.attempts for m in sender.seen] == [1, 2]
     assert await unacknowledged(d) == 0
 
 
-async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("invalid destination number (400)", retryable=False))
-    d = await worker(databases, clients, redis_server, sender, "a")
+    clock = ManualClock()
+    d = await worker(databases, clients, redis_server, sender, "a", clock)
     await d.reconcile()
     message_id = await d.outbox.enqueue("sms", ALI, "Hello")
     assert message_id is not None
     await d.run_once()
-    await asyncio.sleep(0.1)
+    clock.advance(d.reconcile_interval)
     await d.run_once()  # a later pass, reconciliation included, does not send it again
     assert await state_of(d, message_id) == "failed"
     assert len(sender.seen) == 1
@@ -204,7 +204,7 @@ async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, 
     assert await d.outbox.stream.unqueued([message_id]) == [message_id]
 
 
-async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(settings: Settings, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(settings: Settings, redis_server: RedisServer) -> None:
     gateway = await open_gateway(settings.updated({"redis": {"url": redis_server.url}}))
     try:
         assert isinstance(gateway.dispatcher, StreamDispatcher)
@@ -213,14 +213,14 @@ async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(set
         gateway.dispatcher.start()
         message_id = await gateway.outbox.enqueue("sms", ALI, "Your code")
         assert message_id is not None
-        await until(lambda: is_sent(gateway.dispatcher, message_id))  # type: ignore[arg-type]
+        await eventually(lambda: is_sent(gateway.dispatcher, message_id))  # type: ignore[arg-type]
         assert [m.id for m in sender.seen] == [message_id]
     finally:
         await gateway.dispatcher.stop()
         await gateway.close()
 
 
-async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pending(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pending(databases, clients, redis_server: RedisServer) -> None:
     gone, hung, live = FakeSender(), FakeSender("hang"), FakeSender()
     old = await worker(databases, clients, redis_server, gone, "old")
     stuck = await worker(databases, clients, redis_server, hung, "stuck")
@@ -229,14 +229,14 @@ async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pendin
     await old.run_once()  # sent and acknowledged: "old" has nothing pending
     await stuck.outbox.enqueue("sms", ALI, "second")
     stuck.start()
-    await until(lambda: asyncio.sleep(0, bool(hung.seen)))  # type: ignore[arg-type]
+    await eventually(lambda: hung.seen)
     await stuck.stop()  # died mid-send: "stuck" keeps one pending entry
     current = await worker(databases, clients, redis_server, live, "current")
     current.prune_idle = 0.1
     await asyncio.sleep(0.15)
     await current.reconcile()
     assert await consumer_names(current) == ["stuck"]  # its entry is not lost with it
-    await until(lambda: taken_over_and_pruned(current))
+    await eventually(lambda: taken_over_and_pruned(current))
     assert [m.text for m in live.seen] == ["second"]
 
 
@@ -252,7 +252,7 @@ async def taken_over_and_pruned(d: StreamDispatcher) -> bool:
     return await consumer_names(d) == ["current"]
 
 
-async def test_a_held_message_leaves_after_the_one_it_waits_for(databases, clients, redis_server: RedisServer) -> None:  # noqa: F811
+async def test_a_held_message_leaves_after_the_one_it_waits_for(databases, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("HTTP 503", retryable=True))
     d = await worker(databases, clients, redis_server, sender, "a")
     await d.outbox.stream.ensure_group()
@@ -268,5 +268,5 @@ async def test_a_held_message_leaves_after_the_one_it_waits_for(databases, clien
         await d.run_once()   # reconciliation publishes the receipt's retry, then the link once it is free
         return await state_of(d, link) == "sent"
 
-    await until(link_sent)
+    await eventually(link_sent)
     assert [m.id for m in sender.seen] == [receipt, receipt, link]

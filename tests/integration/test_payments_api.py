@@ -8,17 +8,16 @@ from pathlib import Path
 import pytest
 from fakes.payer import apply_by_ussd, outbox, pay_in_sandbox
 
-from gateway.app import GATEWAY, open_gateway
+from gateway.app import open_gateway
 from gateway.cli import main
 from gateway.settings import load_settings
-from gateway.tokens import TokenStore
 
 CONFIG = Path(__file__).resolve().parents[2] / "config"
 
 
 @pytest.fixture
-async def viewer(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"Authorization": f"Bearer {await TokenStore(client.app[GATEWAY].db).create('viewer', 'audit')}"}
+def viewer(tokens) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return tokens["viewer"]
 
 
 async def test_list_filter_and_get_payments(client, viewer) -> None:  # type: ignore[no-untyped-def]

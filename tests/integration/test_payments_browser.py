@@ -19,6 +19,7 @@ from typing import Any
 import aiohttp
 import pytest
 from fakes.payer import apply_by_ussd, outbox
+from waiting import eventually
 
 from gateway.app import GATEWAY, create_app
 from gateway.settings import Settings
@@ -93,11 +94,8 @@ async def browser(tmp_path: Path) -> AsyncIterator[Browser]:
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         port_file = profile / "DevToolsActivePort"
-        for _ in range(300):
-            if port_file.exists() and len(port_file.read_text().split()) == 2:
-                break
-            await asyncio.sleep(0.05)
-        port, path = port_file.read_text().split()
+        port, path = await eventually(lambda: port_file.exists() and len(found := port_file.read_text().split()) == 2 and found,
+                                      15, "chromium's DevToolsActivePort", interval=0.05)
         async with aiohttp.ClientSession() as http, http.ws_connect(f"ws://127.0.0.1:{port}{path}", max_msg_size=0) as ws:
             page = Browser(ws)
             await page.open_page()

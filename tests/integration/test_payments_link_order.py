@@ -3,16 +3,17 @@ names the code, even when Kannel refuses the receipt at first: the link waits fo
 
 from __future__ import annotations
 
-from fakes.sms_gateway import SmsRig, eventually, rig  # noqa: F401  (fixture)
+from fakes.sms_gateway import SmsRig
 from ussd_citizen import apply_by_ussd
+from waiting import eventually
 
 
-def kinds(rig: SmsRig) -> list[str]:  # noqa: F811
+def kinds(rig: SmsRig) -> list[str]:
     """What Kannel was asked to send, in order: receipt or link."""
     return ["link" if "/pay/" in call["text"] else "receipt" for call in rig.kannel.calls]
 
 
-async def test_the_link_is_sent_only_after_kannel_took_the_receipt(rig: SmsRig) -> None:  # noqa: F811
+async def test_the_link_is_sent_only_after_kannel_took_the_receipt(rig: SmsRig) -> None:
     rig.kannel.fail_next = [503]   # the aggregator stumbles on the first message
     code = await apply_by_ussd(rig.client)
     [receipt] = await eventually(lambda: rig.outbox(kind="receipt", state="pending", attempts=1))

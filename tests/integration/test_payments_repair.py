@@ -12,16 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_tokens import role_headers
 from fakes.payer import decide_at_sandbox, outbox, payment_state, start_payment
-from fakes.sms_gateway import eventually
-from fakes.zarinpal import MERCHANT, fake, zclient  # noqa: F401  (fixtures)
+from fakes.zarinpal import MERCHANT
 from ussd_citizen import apply_by_ussd
 from waiting import eventually
 
 from gateway.app import GATEWAY
 from gateway.cli import main
 from gateway.settings import Settings
-from gateway.tokens import TokenStore
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config")
 PAID, TAMPERED, IDLE, BROWSING = "+989121111111", "+989122222222", "+989123333333", "+989124444444"
@@ -121,8 +120,7 @@ async def test_a_provider_that_is_down_leaves_payments_pending_and_says_so(zclie
 
 async def test_repair_over_the_api_needs_an_operator(client) -> None:  # type: ignore[no-untyped-def]
     gateway = client.app[GATEWAY]
-    store = TokenStore(gateway.db)
-    headers = {role: {"Authorization": f"Bearer {await store.create(role, role)}"} for role in ("viewer", "operator", "admin")}
+    headers = await role_headers(gateway.db)
     paid, _, authority = await start_payment(client, PAID)
     await decide_at_sandbox(client, gateway.payments.provider.redirect_url(authority))  # paid; the browser never comes back
     orphan = await apply_by_ussd(client, phone=IDLE)

@@ -4,11 +4,11 @@ concurrent callbacks. What the citizen sees, and what the request and the outbox
 from __future__ import annotations
 
 import asyncio
-import time
 
+from clock import ManualClock
 from fakes.payer import apply_by_ussd, csrf_of, form_actions, local, outbox, pay_in_sandbox, post_form
 
-from gateway.app import GATEWAY
+from gateway.app import GATEWAY, create_app
 
 
 async def _link(client) -> tuple[str, str]:  # type: ignore[no-untyped-def]
@@ -48,11 +48,13 @@ async def test_cancel_at_the_bank_then_a_new_link_is_sent_and_works(client) -> N
     assert "Paid" in await (await client.get(local(url))).text()  # the old link now shows the request is paid
 
 
-async def test_an_expired_link_offers_a_new_one_and_cannot_start_a_payment(client) -> None:  # type: ignore[no-untyped-def]
+async def test_an_expired_link_offers_a_new_one_and_cannot_start_a_payment(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock()
+    client = await aiohttp_client(await create_app(settings, clock=clock))
     code, url = await _link(client)
     gateway = client.app[GATEWAY]
     page = await (await client.get(local(url))).text()
-    await gateway.db.execute("UPDATE payments SET link_expires_at = ?", (time.time() - 1,))  # a day passes
+    clock.advance(gateway.settings.payments.link_ttl)  # a day passes
     started = await post_form(client, f"{local(url)}/start", page)
     assert started.status == 303 and started.headers["Location"] == local(url)
     assert await gateway.db.fetchall("SELECT * FROM payment_sandbox") == []

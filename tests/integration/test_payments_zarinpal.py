@@ -8,7 +8,7 @@ import logging
 import socket
 
 from fakes.payer import apply_by_ussd, local, outbox, payment_state, post_form, start_payment
-from fakes.zarinpal import MERCHANT, fake, with_zarinpal, zclient  # noqa: F401  (fixtures)
+from fakes.zarinpal import MERCHANT, with_zarinpal
 
 from gateway.app import GATEWAY, create_app
 from gateway.settings import Settings

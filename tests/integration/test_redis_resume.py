@@ -3,12 +3,11 @@ to continue, on the in-process store and on Redis alike."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 
 import pytest
-from redis_server import RedisServer, shared_redis  # noqa: F401  (fixture)
+from clock import ManualClock
 
 from flows.gsm7 import ussd_budget_used
 from gateway.app import create_app
@@ -41,8 +40,9 @@ def open_client(request: pytest.FixtureRequest, aiohttp_client, settings: Settin
     """Builds a gateway client with a given resume window, on each state backend."""
     redis = {"url": request.getfixturevalue("shared_redis").url, "prefix": f"t{uuid.uuid4().hex}:"} if request.param == "redis" else {}
 
-    async def build(window: float = 300):  # type: ignore[no-untyped-def]
-        return await aiohttp_client(await create_app(settings.updated({"redis": redis, "resume": {"window": window}})))
+    async def build(window: float = 300, clock: ManualClock | None = None):  # type: ignore[no-untyped-def]
+        app = await create_app(settings.updated({"redis": redis, "resume": {"window": window}}), clock=clock or ManualClock())
+        return await aiohttp_client(app)
     return build
 
 
@@ -99,9 +99,10 @@ async def test_the_offer_is_in_persian_for_a_persian_speaker(open_client) -> Non
 
 
 async def test_after_the_window_a_dial_starts_plainly(open_client) -> None:  # type: ignore[no-untyped-def]
-    client, number = await open_client(window=0.2), phone()
+    clock = ManualClock()
+    client, number = await open_client(window=300, clock=clock), phone()
     await walk_and_drop(client, number, "2", "1", "1")
-    await asyncio.sleep(0.3)
+    clock.advance(300.5)
     assert "Government services" in await Dial(client, number).send()
 
 

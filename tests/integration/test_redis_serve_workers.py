@@ -6,16 +6,14 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
 
-from redis_server import RedisServer, free_port, redis_server  # noqa: F401  (fixture)
-
-ROOT = Path(__file__).resolve().parents[2]
+from gateway_process import ROOT, GatewayProcess, serve_command
+from redis_server import RedisServer, free_port
+from waiting import eventually_blocking
 
 
 def children(pid: int) -> set[int]:
@@ -44,37 +42,26 @@ def hop(url: str, session: str, text: str) -> str:
 
 def test_several_workers_without_redis_are_refused_with_the_fix(tmp_path: Path) -> None:
     env = {**os.environ, "PISHKHAN_STORE_PATH": str(tmp_path / "s.sqlite3"), "PISHKHAN_REDIS_URL": ""}
-    done = subprocess.run([sys.executable, "-m", "gateway", "serve", "--workers", "2", "--port", str(free_port())],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=20)
+    done = subprocess.run(serve_command(free_port(), "--workers", "2"), cwd=ROOT, env=env, capture_output=True, text=True, timeout=20)
     assert done.returncode == 1
     assert "--workers 2 needs Redis" in done.stderr and "PISHKHAN_REDIS_URL" in done.stderr
 
 
-def test_two_workers_share_the_port_and_a_killed_one_is_replaced(tmp_path: Path, redis_server: RedisServer) -> None:  # noqa: F811
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "PISHKHAN_STORE_PATH": str(tmp_path / "s.sqlite3"), "PISHKHAN_REDIS_URL": redis_server.url,
-           "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
-    parent = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--workers", "2", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def test_two_workers_share_the_port_and_a_killed_one_is_replaced(tmp_path: Path, redis_server: RedisServer) -> None:
+    gateway = GatewayProcess(tmp_path / "s.sqlite3", env={"PISHKHAN_REDIS_URL": redis_server.url}, args=("--workers", "2"))
+    port, url = gateway.port, gateway.url
+    gateway.start(up=lambda: listeners(port) >= 2)  # both workers have bound the port
     try:
-        deadline = time.monotonic() + 20
-        while listeners(port) < 2:  # both workers have bound the port
-            assert parent.poll() is None and time.monotonic() < deadline, "the workers did not start"
-            time.sleep(0.05)
-        first = children(parent.pid)
+        assert gateway.process is not None
+        parent = gateway.process.pid
+        first = children(parent)
         session = uuid.uuid4().hex
         assert "Language" in hop(url, session, "")
         victim = sorted(first)[0]
         os.kill(victim, signal.SIGKILL)
-        while listeners(port) > 1:  # its socket is closed once it is dead
-            time.sleep(0.01)
+        eventually_blocking(lambda: listeners(port) <= 1, what="the killed worker's socket closed")
         assert "Government services" in hop(url, session, "2")  # the other worker carries on
-        while len(children(parent.pid) - first) < 1 or listeners(port) < 2:  # a replacement is listening
-            assert time.monotonic() < deadline + 5, "the killed worker was not replaced"
-            time.sleep(0.05)
+        eventually_blocking(lambda: len(children(parent) - first) >= 1 and listeners(port) >= 2, 25, "the killed worker replaced")
         assert "Services" in hop(url, session, "2*1")
     finally:
-        parent.terminate()
-        assert parent.wait(10) == 0  # SIGTERM stops the workers and the supervisor cleanly
-
+        assert gateway.stop(signal.SIGTERM) == 0  # SIGTERM stops the workers and the supervisor cleanly

@@ -9,7 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from redis_server import RedisServer, redis_server, shared_redis  # noqa: F401  (fixtures)
+from redis_server import RedisServer
 
 from gateway.state import MemoryState, StateStore
 from gateway.state.redis import RedisSettings, RedisState, open_redis_state
@@ -80,7 +80,7 @@ async def test_the_store_answers_a_ping(store: StateStore) -> None:
     assert await store.ping()
 
 
-async def test_two_processes_share_sessions_claims_and_limits(shared_redis: RedisServer) -> None:  # noqa: F811
+async def test_two_processes_share_sessions_claims_and_limits(shared_redis: RedisServer) -> None:
     prefix = f"t{uuid.uuid4().hex}:"
     one, two = redis_for(shared_redis, prefix), redis_for(shared_redis, prefix)
     try:
@@ -94,7 +94,7 @@ async def test_two_processes_share_sessions_claims_and_limits(shared_redis: Redi
         await two.close()
 
 
-async def test_deployments_with_different_prefixes_do_not_see_each_other(shared_redis: RedisServer) -> None:  # noqa: F811
+async def test_deployments_with_different_prefixes_do_not_see_each_other(shared_redis: RedisServer) -> None:
     one, two = redis_for(shared_redis, "one:"), redis_for(shared_redis, "two:")
     try:
         await one.set("session:k", {"who": "one"}, 10)
@@ -104,7 +104,7 @@ async def test_deployments_with_different_prefixes_do_not_see_each_other(shared_
         await two.close()
 
 
-async def test_while_redis_is_down_calls_fail_fast_and_it_recovers_by_itself(redis_server: RedisServer) -> None:  # noqa: F811
+async def test_while_redis_is_down_calls_fail_fast_and_it_recovers_by_itself(redis_server: RedisServer) -> None:
     state = open_redis_state(RedisSettings(url=redis_server.url, timeout=0.2, connect_timeout=0.2, retry_after=0.2))
     try:
         await state.set("session:k", {"node": "a"}, 30)

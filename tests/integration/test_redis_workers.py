@@ -6,63 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import re
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from aiohttp import ClientSession, ClientTimeout
-from redis_server import RedisServer, free_port
+from gateway_process import GatewayProcess
+from redis_server import RedisServer
+from waiting import eventually
 
 from flows.gsm7 import ussd_budget_used
 
-ROOT = Path(__file__).resolve().parents[2]
 SUBMIT = ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"]
 """English, Services, Civil registry, Smart ID card, First issue, Apply, national code, birth date, Confirm."""
 HOP_BUDGET = 5.0
-
-
-class Worker:
-    """One gateway process on its own port."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.env = env
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port", str(self.port)], cwd=ROOT,
-                                        env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1):
-                    return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError(f"the gateway did not start: {self.process.stderr.read().decode()[-2000:]}") from None  # type: ignore[union-attr]
-                time.sleep(0.05)
-
-    @property
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.process is not None:
-            if self.process.poll() is None:
-                os.kill(self.process.pid, sig)
-            self.process.wait(5)
-            self.process.stderr.close()  # type: ignore[union-attr]
-            self.process = None
 
 
 class Cluster:
@@ -71,9 +33,8 @@ class Cluster:
     def __init__(self, directory: Path) -> None:
         self.redis = RedisServer(directory).start()
         self.store = directory / "pishkhan.sqlite3"
-        env = {**os.environ, "PISHKHAN_STORE_PATH": str(self.store), "PISHKHAN_REDIS_URL": self.redis.url,
-               "PISHKHAN_REDIS_RETRY_AFTER": "0.2", "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
-        self.workers = [Worker(env), Worker(env)]
+        env = {"PISHKHAN_REDIS_URL": self.redis.url, "PISHKHAN_REDIS_RETRY_AFTER": "0.2"}
+        self.workers = [GatewayProcess(self.store, env=env), GatewayProcess(self.store, env=env)]
         self.ensure()
 
     def ensure(self) -> None:
@@ -85,7 +46,7 @@ class Cluster:
 
     def stop(self) -> None:
         for worker in self.workers:
-            worker.kill(signal.SIGTERM)
+            worker.stop(signal.SIGTERM)
         self.redis.stop()
 
     def requests_of(self, phone: str) -> list[tuple[str, str]]:
@@ -189,15 +150,16 @@ async def test_with_redis_down_every_hop_ends_politely_and_service_recovers(pair
                 assert response.status == 503
                 assert (await response.json())["checks"]["redis"] is False
         pair.redis.start()
-        deadline = time.monotonic() + 5
         ready: set[str] = set()
-        while ready != set(urls) and time.monotonic() < deadline:
+
+        async def all_ready() -> bool:
             for url in urls:
                 async with client.get(f"{url}/readyz") as response:
                     if response.status == 200:
                         ready.add(url)
-            await asyncio.sleep(0.1)
-        assert ready == set(urls)
+            return ready == set(urls)
+
+        await eventually(all_ready, what=lambda: f"only {ready} ready again after Redis came back", interval=0.1)
         again = Dial(client, urls, dial.phone)  # the citizen dials again: a fresh start, on either worker
         assert "Language" in await again.send()
         assert "Government services" in await again.send("2")
@@ -211,11 +173,11 @@ async def test_a_worker_killed_mid_conversation_loses_nothing(pair: Cluster) -> 
         await dial.send()
         for text in SUBMIT[:4]:
             await dial.send(text)
-        a.kill()  # SIGKILL, in the middle of the citizen's walk
+        a.stop()  # SIGKILL, in the middle of the citizen's walk
         dial.urls = itertools.cycle([b.url])  # the load balancer's health check takes it out
         pages = [await dial.send(text) for text in SUBMIT[4:]]
         code = code_in(pages[-1])
-        b.kill()  # and the one that acknowledged the request, right after the receipt
+        b.stop()  # and the one that acknowledged the request, right after the receipt
         pair.ensure()
         track = Dial(client, [w.url for w in pair.workers], phone)
         await track.send()  # the language is remembered in Redis: straight to home

@@ -4,10 +4,10 @@ submitting the same answers gives the request already made, not a second request
 from __future__ import annotations
 
 import asyncio
-import time
 
-from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+from redis_server import RedisServer
 from ussd_citizen import FIRST_ID_CARD_EN, PHONE, tracking_code, ussd
+from waiting import eventually
 
 from gateway.app import GATEWAY, create_app
 from gateway.requests import RequestRecord
@@ -18,14 +18,14 @@ BUSY = "Busy now. Please try again later."
 
 async def until_redis_answers(client) -> None:  # type: ignore[no-untyped-def]
     """Dial until the gateway has noticed Redis is back (it stops answering "busy")."""
-    deadline = time.monotonic() + 10
-    while BUSY in await ussd(client, "+989350000001", []):
-        assert time.monotonic() < deadline, "the gateway never used Redis again"
-        await asyncio.sleep(0.05)
+    async def answers() -> bool:
+        return BUSY not in await ussd(client, "+989350000001", [])
+
+    await eventually(answers, 10, "the gateway never used Redis again", interval=0.05)
 
 
 async def test_the_retry_after_redis_was_lost_at_the_commit_files_no_second_request(  # type: ignore[no-untyped-def]
-        aiohttp_client, settings: Settings, redis_server: RedisServer) -> None:  # noqa: F811
+        aiohttp_client, settings: Settings, redis_server: RedisServer) -> None:
     client = await aiohttp_client(await create_app(settings.updated({"redis": {"url": redis_server.url, "retry_after": 0.05}})))
     gateway = client.app[GATEWAY]
 

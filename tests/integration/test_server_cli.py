@@ -11,7 +11,7 @@ from pathlib import Path
 
 import redis
 from gateway_process import ROOT, gateway_env
-from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+from redis_server import RedisServer
 
 # Dial, English, then a service with a fee to its receipt (as tests/integration/test_kill9.py walks it).
 SUBMISSION = "\n".join(["*4#", "2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"]) + "\n"
@@ -44,7 +44,7 @@ def test_simulate_keeps_what_it_submits_in_the_store_named(tmp_path: Path) -> No
     assert not production.exists()
 
 
-def test_simulate_leaves_the_configured_redis_alone(tmp_path: Path, redis_server: RedisServer) -> None:  # noqa: F811
+def test_simulate_leaves_the_configured_redis_alone(tmp_path: Path, redis_server: RedisServer) -> None:
     """The workers' outbox stream and sessions live there: a simulated receipt would be sent for real."""
     simulate({**gateway_env(tmp_path / "pishkhan.sqlite3"), "PISHKHAN_REDIS_URL": redis_server.url})
     assert redis.Redis.from_url(redis_server.url).dbsize() == 0

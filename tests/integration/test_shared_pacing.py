@@ -15,7 +15,7 @@ import pytest
 from aiohttp.test_utils import unused_port
 from fakes.kannel import FakeKannel
 from fakes.sms_gateway import sms_settings
-from redis_server import RedisServer, redis_server, shared_redis  # noqa: F401  (fixtures)
+from redis_server import RedisServer
 
 from gateway.app import open_gateway
 from gateway.settings import Settings
@@ -92,7 +92,7 @@ async def test_a_hold_by_one_client_delays_the_other(clients: tuple[StateStore, 
     assert (await one.reserve(bot)).wait == pytest.approx(0.31, abs=0.02)
 
 
-async def test_a_429_on_one_worker_holds_the_bot_on_the_other(shared_redis: RedisServer) -> None:  # noqa: F811
+async def test_a_429_on_one_worker_holds_the_bot_on_the_other(shared_redis: RedisServer) -> None:
     settings = RedisSettings(url=shared_redis.url, prefix=f"t{uuid.uuid4().hex}:")
     one, two = RedisState(settings), RedisState(settings)
     try:
@@ -106,7 +106,7 @@ async def test_a_429_on_one_worker_holds_the_bot_on_the_other(shared_redis: Redi
         await two.close()
 
 
-async def test_redis_schedules_on_its_own_clock_and_forgets_a_passed_schedule(shared_redis: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+async def test_redis_schedules_on_its_own_clock_and_forgets_a_passed_schedule(shared_redis: RedisServer, monkeypatch: pytest.MonkeyPatch) -> None:
     store = RedisState(RedisSettings(url=shared_redis.url, prefix=f"t{uuid.uuid4().hex}:"))
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() + 3600.0)  # this host's clock is an hour off
@@ -126,7 +126,7 @@ async def test_redis_schedules_on_its_own_clock_and_forgets_a_passed_schedule(sh
         await store.close()
 
 
-async def test_while_redis_is_down_pacing_goes_on_in_the_process(redis_server: RedisServer) -> None:  # noqa: F811
+async def test_while_redis_is_down_pacing_goes_on_in_the_process(redis_server: RedisServer) -> None:
     state = open_redis_state(RedisSettings(url=redis_server.url, timeout=0.2, connect_timeout=0.2, retry_after=0.2))
     try:
         throttle = Throttle(state)
@@ -142,7 +142,7 @@ async def test_while_redis_is_down_pacing_goes_on_in_the_process(redis_server: R
         await state.close()
 
 
-async def test_two_workers_sms_senders_share_one_provider_rate(aiohttp_server, settings: Settings, shared_redis: RedisServer) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+async def test_two_workers_sms_senders_share_one_provider_rate(aiohttp_server, settings: Settings, shared_redis: RedisServer) -> None:  # type: ignore[no-untyped-def]
     kannel = FakeKannel()
     kannel_url = str((await aiohttp_server(kannel.app())).make_url("")).rstrip("/")
     configured = sms_settings(settings, kannel_url, "http://127.0.0.1:9", f"http://127.0.0.1:{unused_port()}",

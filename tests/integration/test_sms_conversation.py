@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 
 from fakes.payer import apply_by_ussd
-from fakes.sms_gateway import ALI, SmsRig, eventually, rig, start_rig  # noqa: F401  (fixture)
+from fakes.sms_gateway import ALI, SmsRig, start_rig
+from waiting import eventually
 
 from flows.gsm7 import sms_encoding
 from flows.normalise import normalise_input

@@ -11,8 +11,9 @@ import time
 import uuid
 
 from fakes.jasmin import ACK
-from fakes.sms_gateway import ALI, SmsRig, eventually, rig, start_rig  # noqa: F401  (fixture)
-from redis_server import RedisServer, redis_server  # noqa: F401  (fixture)
+from fakes.sms_gateway import ALI, SmsRig, start_rig
+from redis_server import RedisServer
+from waiting import eventually
 
 from gateway.settings import Settings
 
@@ -48,7 +49,7 @@ async def test_a_stop_that_could_not_be_recorded_is_recorded_on_the_retry(rig: S
 
 
 async def test_jasmin_gets_no_ack_while_redis_is_down_and_its_retry_is_answered_once(  # type: ignore[no-untyped-def]
-        aiohttp_server, aiohttp_client, settings: Settings, redis_server: RedisServer) -> None:  # noqa: F811
+        aiohttp_server, aiohttp_client, settings: Settings, redis_server: RedisServer) -> None:
     redis = {"url": redis_server.url, "prefix": f"t{uuid.uuid4().hex}:", "retry_after": 0.05}
     on_redis = await start_rig(aiohttp_server, aiohttp_client, settings.updated({"redis": redis}))
     push = {"url": on_redis.jasmin_url(), "sender": ALI.lstrip("+"), "receiver": "4001", "text": "سلام", "message_id": "16fd2706-fail"}
@@ -65,16 +66,21 @@ async def test_jasmin_gets_no_ack_while_redis_is_down_and_its_retry_is_answered_
     assert call["to"] == ALI.lstrip("+") and row["provider_message_id"] in on_redis.jasmin.sent
 
 
-def _lock_store(path: str, seconds: float) -> threading.Thread:
-    """Another process's long write: the store's lock is held for `seconds` (longer than its busy timeout)."""
+async def _lock_store(path: str, seconds: float) -> threading.Thread:
+    """Another process's long write: the store's lock is held for `seconds` (longer than its busy timeout),
+    from the moment this returns."""
+    locked = threading.Event()
+
     def hold() -> None:
         conn = sqlite3.connect(path, isolation_level=None)
         conn.execute("BEGIN IMMEDIATE")
+        locked.set()
         time.sleep(seconds)
         conn.execute("COMMIT")
         conn.close()
     thread = threading.Thread(target=hold)
     thread.start()
+    assert await asyncio.to_thread(locked.wait, 5), "the store was never locked"
     return thread
 
 
@@ -82,8 +88,7 @@ async def test_a_text_answered_before_its_turn_failed_on_a_locked_store_is_still
         aiohttp_server, aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     rig = await start_rig(aiohttp_server, aiohttp_client, settings, reply_budget=0.2)
     assert "۱. خدمات" in await rig.reply_to("سلام")
-    holder = _lock_store(rig.gateway.db.path, 5.5)             # past the 5 s busy timeout: the turn's write fails
-    await asyncio.sleep(0.1)
+    holder = await _lock_store(rig.gateway.db.path, 5.5)       # past the 5 s busy timeout: the turn's write fails
     assert await rig.text("3", message_id="k-locked-1") == (200, "")   # acknowledged: Kannel will not send it again
     await asyncio.to_thread(holder.join)
     row = await _sent_reply(rig, "kannel", "k-locked-1")         # yet the reply goes out once the store is free
@@ -93,8 +98,7 @@ async def test_a_text_answered_before_its_turn_failed_on_a_locked_store_is_still
 
 async def test_with_the_default_budgets_a_text_on_a_locked_store_is_never_lost(rig: SmsRig) -> None:
     await rig.reply_to("سلام")
-    holder = _lock_store(rig.gateway.db.path, 5.5)
-    await asyncio.sleep(0.1)
+    holder = await _lock_store(rig.gateway.db.path, 5.5)
     status, _ = await rig.text("3", message_id="k-locked-2")
     if status == 503:   # the turn failed within the budget: Kannel sends the text again, as it is told to
         await asyncio.to_thread(holder.join)

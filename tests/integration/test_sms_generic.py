@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from aiohttp import web
-from fakes.sms_gateway import ALI, eventually, start_rig
+from fakes.sms_gateway import ALI, start_rig
+from waiting import eventually
 
 
 async def test_generic_json_in_out_and_reports(aiohttp_server, aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,8 @@ with UCS-2 content, delivery reports at level 1 and 2 in any order."""
 from __future__ import annotations
 
 from fakes.jasmin import ACK
-from fakes.sms_gateway import ALI, SmsRig, eventually, rig  # noqa: F401  (fixture)
+from fakes.sms_gateway import ALI, SmsRig
+from waiting import eventually
 
 from flows.tracking import verhoeff_check_digit
 

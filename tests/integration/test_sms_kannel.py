@@ -4,7 +4,8 @@ outbox, delivery reports back to our dlr-url; failures of every kind on the way.
 from __future__ import annotations
 
 import pytest
-from fakes.sms_gateway import ALI, KANNEL_SECRET, SmsRig, eventually, rig  # noqa: F401  (fixture)
+from fakes.sms_gateway import ALI, KANNEL_SECRET, SmsRig
+from waiting import eventually
 
 
 async def test_a_text_is_acknowledged_at_once_and_the_menu_goes_out_by_sendsms(rig: SmsRig) -> None:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from fakes.sms_gateway import ALI, eventually, start_rig
+from fakes.sms_gateway import ALI, start_rig
+from waiting import eventually
 
 
 async def test_replies_to_kannel_leave_at_its_rate(aiohttp_server, aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ import asyncio
 import shutil
 from pathlib import Path
 
-from fakes.bot_api import SECRET, TOKEN, Citizen, base_url_of, bot_api, with_bot  # noqa: F401  (fixtures)
+from fakes.bot_api import SECRET, TOKEN, Citizen, base_url_of, with_bot
 
 from gateway.app import GATEWAY, create_app
 from gateway.cli import main

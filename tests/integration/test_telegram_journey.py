@@ -3,7 +3,7 @@ phone with the contact button, and list requests including one made from the sam
 
 from __future__ import annotations
 
-from fakes.bot_api import Citizen, FakeBotApi, bot_api, post_update, tg  # noqa: F401  (fixtures)
+from fakes.bot_api import Citizen, FakeBotApi, post_update
 from ussd_citizen import PHONE, apply_by_ussd, tracking_code
 
 from gateway.app import GATEWAY

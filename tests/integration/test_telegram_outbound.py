@@ -4,11 +4,9 @@ bot falling back to SMS."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 from fakes.bot_api import TOKEN, FakeBotApi, base_url_of, with_bot
+from waiting import eventually
 
 from gateway.app import GATEWAY, create_app, open_gateway
 from gateway.outbox import message_from_row
@@ -34,14 +32,17 @@ async def tg(aiohttp_client, settings, bot_api):  # type: ignore[no-untyped-def]
 
 async def outbox_row(gateway, message_id: int, state: str, timeout: float = 5.0, attempts: int = 1) -> dict:  # type: ignore[no-untyped-def]
     """The outbox row once it reaches `state` after at least `attempts` attempts."""
-    deadline = time.monotonic() + timeout
-    while True:
-        row = await gateway.outbox.get(message_id)
-        if row["state"] == state and row["attempts"] >= attempts:
-            return row
-        assert time.monotonic() < deadline, f"outbox {message_id} is {row['state']} ({row['last_error']}), expected {state}"
+    last: dict = {}
+
+    async def reached() -> dict | None:
+        nonlocal last
+        last = await gateway.outbox.get(message_id)
+        if last["state"] == state and last["attempts"] >= attempts:
+            return last
         gateway.outbox.wake.set()
-        await asyncio.sleep(0.02)
+        return None
+
+    return await eventually(reached, timeout, lambda: f"outbox {message_id} is {last['state']} ({last['last_error']}), expected {state}")
 
 
 async def test_a_status_change_reaches_the_chat_through_the_bot(tg, bot_api) -> None:  # type: ignore[no-untyped-def]

@@ -3,10 +3,8 @@ answers (retried in the background, without webhook traffic), and a probe never 
 
 from __future__ import annotations
 
-import asyncio
-import time
-
-from fakes.bot_api import Citizen, base_url_of, bot_api, post_update, with_bot  # noqa: F401  (fixtures)
+from fakes.bot_api import Citizen, base_url_of, post_update, with_bot
+from waiting import eventually
 
 from gateway.app import create_app
 
@@ -43,10 +41,12 @@ async def test_a_bot_becomes_ready_once_its_bot_api_answers(aiohttp_client, sett
     client = await aiohttp_client(await create_app(with_bot(settings, base_url_of(bot_api), ready_retry=0.1, gates_readiness=True)))
     assert (await readyz(client))[0] == 503
     bot_api.down = False
-    deadline = time.monotonic() + 3
-    while (found := await readyz(client))[0] != 200:
-        assert time.monotonic() < deadline, found
-        await asyncio.sleep(0.05)
+
+    async def ready() -> tuple[int, dict] | None:
+        found = await readyz(client)
+        return found if found[0] == 200 else None
+
+    found = await eventually(ready, what="the bot never became ready", interval=0.05)
     assert found[1]["bot:main"] is True
     tries = len(bot_api.calls)
     await readyz(client)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fakes.bot_api import Citizen, bot_api, post_update, tg  # noqa: F401  (fixtures)
+from fakes.bot_api import Citizen, post_update
 
 from gateway.app import GATEWAY
 

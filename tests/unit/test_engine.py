@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from clock import ManualClock
 
 from flows.engine import ActionCall, ActionResult, Engine
 from flows.errors import FlowError
@@ -201,3 +202,13 @@ async def test_an_end_text_too_long_for_the_page_is_paged_and_ends_on_its_last_p
     assert all(TINY.fits(compose_reply(p)) for p in pages)  # type: ignore[misc]
     said = " ".join(p.body for p in pages)
     assert said == "Received, Fatemeh Hosseini-Khorasani. Tracking code 12345678901, due in ten working days."
+
+
+async def test_a_session_is_stamped_by_the_engines_clock() -> None:
+    clock = ManualClock(1_000.0)
+    e = engine(clock=clock)
+    session = await start(e, "en")
+    assert session.started_at == session.updated_at == 1_000.0
+    clock.advance(90)
+    await e.handle(session, "1", UNLIMITED)
+    assert (session.started_at, session.updated_at) == (1_000.0, 1_090.0)  # what a resume window is measured from

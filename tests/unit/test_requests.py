@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from clock import ManualClock
 
 from flows.normalise import to_persian_digits
 from flows.tracking import is_valid_tracking_code
@@ -57,6 +58,20 @@ async def submit(requests: RequestService, *, channel: str = "ussd", address: st
 
 async def outbox_rows(db: Database) -> list[dict]:
     return await db.fetchall("SELECT channel, address, kind, text, idempotency_key FROM outbox ORDER BY id")
+
+
+async def test_a_request_is_dated_by_the_services_clock(db: Database, settings) -> None:  # type: ignore[no-untyped-def]
+    catalogue = read_catalogue(settings, [])
+    await CatalogueStore(db).import_catalogue(catalogue)
+    calendar = build_calendar(CalendarSettings())
+    clock = ManualClock(calendar.start_of(datetime.date(2025, 5, 11)) + 1800.0)  # 00:30 on Sunday in Tehran, Saturday in UTC
+    requests = RequestService(SqliteRequestStore(db), Outbox(db), calendar, lambda: catalogue, clock=clock)
+    record = await submit(requests)
+    assert record.created_at == clock.now
+    assert record.due_date == calendar.add_working_days(datetime.date(2025, 5, 11), 30)  # counted from Tehran's date
+    clock.advance(3600)
+    moved = await requests.transition(record.tracking_code, "in_review", actor="clerk", reason=None)
+    assert moved.updated_at == clock.now
 
 
 async def test_a_submission_is_committed_with_a_checked_code_and_a_working_day_due_date(requests: RequestService, db: Database) -> None:
