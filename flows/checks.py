@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
 
 from flows import phrases
 from flows.errors import FlowError
-from flows.model import ActionNode, EndNode, FlowSet, InputNode, MenuNode, MessageNode, Node, SwitchNode, qualify
+from flows.model import ActionNode, EndNode, Flow, FlowSet, InputNode, MenuNode, MessageNode, Node, SwitchNode, qualify
 from flows.paging import PageFits, compose
 from flows.reply import Choice
 from flows.texts import LocalisedText, pick, substitute, variables_in
@@ -129,12 +129,20 @@ def _check_fit(node: Node, ctx: CheckContext, errors: list[FlowError]) -> None:
                 errors.append(FlowError(node.file, node.id, problem, "shorten it"))
 
 
-def check_flows(flows: FlowSet, ctx: CheckContext) -> list[FlowError]:
-    """Every problem in a set of flows; empty when they are ready to run."""
+def check_nodes(flows: Iterable[Flow], ctx: CheckContext) -> list[FlowError]:
+    """The problems of each node on its own (texts, languages, page fit): the same whatever else is in the set."""
+    errors: list[FlowError] = []
+    for flow in flows:
+        for node in flow.nodes.values():
+            _check_node(node, ctx, errors)
+    return errors
+
+
+def check_flows(flows: FlowSet, ctx: CheckContext, *, nodes_checked: Collection[str] = ()) -> list[FlowError]:
+    """Every problem in a set of flows; empty when they are ready to run. `nodes_checked`: flows whose
+    nodes `check_nodes` already passed (unchanged since), so only their links are checked again."""
     errors: list[FlowError] = []
     _check_links(flows, errors)
     _check_reachable(flows, errors)
-    for flow in flows.flows.values():
-        for node in flow.nodes.values():
-            _check_node(node, ctx, errors)
+    errors.extend(check_nodes((f for f in flows.flows.values() if f.id not in nodes_checked), ctx))
     return errors

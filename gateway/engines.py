@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flows.checks import check_nodes
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Action, Engine
 from flows.errors import FlowErrors
 from flows.model import Flow
 from gateway.catalogue import Catalogue
-from gateway.flowfiles import build_flowset, read_flow_dir
+from gateway.flowfiles import build_flowset, check_context, read_flow_dir
 from gateway.settings import Settings
 
 
@@ -40,13 +41,15 @@ class EngineBuilder:
         """Read the flow directory named in the settings; FlowErrors lists every broken file."""
         errors: list = []
         handwritten = read_flow_dir(settings, errors)
+        if not errors:  # each hand-written node on its own, once: an edit of the catalogue cannot change them
+            errors = check_nodes(handwritten.values(), check_context(settings, actions))
         if errors:
             raise FlowErrors(errors)
         return cls(settings, handwritten, dict(actions), clock)
 
     def build(self, catalogue: Catalogue) -> Engine:
         """A checked engine for these flows and this catalogue (FlowErrors if they are broken)."""
-        flows = build_flowset(self.settings, catalogue, self.actions, handwritten=self.handwritten)
+        flows = build_flowset(self.settings, catalogue, self.actions, handwritten=self.handwritten, nodes_checked=self.handwritten.keys())
         return Engine(
             flows,
             self.actions,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 import yaml
@@ -50,6 +50,15 @@ def read_catalogue(settings: Settings, errors: list[FlowError]) -> Catalogue:
     return parse_catalogue(data, str(path), errors, default_region=settings.flows.default_region)
 
 
+def check_context(settings: Settings, actions: Iterable[str]) -> CheckContext:
+    """What flows are checked against: the languages, the actions there are, a USSD page."""
+    return CheckContext(
+        languages=tuple(settings.flows.languages),
+        actions=frozenset(actions),
+        page_fits=ussd_surface(settings.ussd.gsm_limit, settings.ussd.ucs2_limit).fits,
+    )
+
+
 def read_flow_dir(settings: Settings, errors: list[FlowError], flow_dir: Path | None = None) -> dict[str, Flow]:
     """The hand-written flows of the configured flow directory (or `flow_dir`)."""
     paths = flow_paths(flow_dir or settings.path(settings.flows.dir))
@@ -63,9 +72,10 @@ def build_flowset(
     flow_dir: Path | None = None,
     *,
     handwritten: Mapping[str, Flow] | None = None,
+    nodes_checked: Collection[str] = (),
 ) -> FlowSet:
     """Hand-written flows (read from disk unless given) plus the catalogue's, checked; FlowErrors
-    lists everything wrong."""
+    lists everything wrong. `nodes_checked`: flows whose nodes passed `check_nodes` already."""
     errors: list[FlowError] = []
     region = settings.flows.default_region
     flows = dict(handwritten) if handwritten is not None else read_flow_dir(settings, errors, flow_dir)
@@ -75,12 +85,7 @@ def build_flowset(
         flows[generated.id] = generated
     flowset = FlowSet(flows=flows, entry=settings.flows.entry, home=settings.flows.home)
     if not errors:
-        ctx = CheckContext(
-            languages=languages,
-            actions=frozenset(actions),
-            page_fits=ussd_surface(settings.ussd.gsm_limit, settings.ussd.ucs2_limit).fits,
-        )
-        errors.extend(check_flows(flowset, ctx))
+        errors.extend(check_flows(flowset, check_context(settings, actions), nodes_checked=nodes_checked))
     if errors:
         raise FlowErrors(errors)
     return flowset
