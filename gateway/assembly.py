@@ -26,6 +26,7 @@ from gateway.requests.setup import build_requests, stored_catalogue
 from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
 from gateway.sessions import Sessions, SessionSettings
 from gateway.settings import Settings
+from gateway.sms.service import note_submission
 from gateway.sms.setup import build_sms
 from gateway.state import MemoryState, StateStore
 from gateway.state.redis import open_redis_state
@@ -78,6 +79,7 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
     sessions = Sessions(state, session_settings(settings))
     conversations = Conversations(engines.build(live.current), sessions, direct_dial_root=settings.ussd.direct_dial_root)
     ussd = UssdService(conversations, resume_window=settings.resume.window, clock=clock)
+    requests.on_submitted.append(note_submission)  # an SMS reply that is a receipt is keyed as one
     sms, sms_sender = build_sms(settings, db, state, outbox, lookups, conversations)
     closers.append(sms.close)
     bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)

@@ -72,6 +72,11 @@ class Settlement:
     """Why the provider gave no answer (down, unreachable): the payment was left as it was."""
 
 
+REPLY_FIRST = 2.0
+"""Seconds a payment link for an SMS or bot citizen waits before it may be sent, so the conversation's
+reply carrying the receipt (queued or sent just after the link is queued) goes first."""
+
+
 class PaymentService:
     """Fee payments for requests, with one configured provider."""
 
@@ -144,11 +149,13 @@ class PaymentService:
         meta = {"lang": record.lang, "tracking_code": record.tracking_code, "payment_id": payment.id, "url": url}
         if channel == "telegram":
             meta["url_label"] = texts.link_button(payment.amount, record.lang)
-        # After the receipt: the link's text names the tracking code the receipt introduces (a USSD
-        # citizen's receipt SMS; when there is none the link is not held).
+        # After the receipt: the link's text names the tracking code the receipt introduces. A USSD
+        # citizen's receipt SMS is queued before the link; an SMS or bot citizen's receipt is the
+        # conversation's reply, queued or sent once the action that queues this link has returned,
+        # so their link gives it a head start (and an SMS reply, keyed as the receipt, is waited for).
         await self.outbox.enqueue(channel, record.address, texts.link_message(payment.amount, record.tracking_code, url, hours, record.lang),
                                   kind="payment_link", meta=meta, idempotency_key=link_key(payment.id, token_hash(token)),
-                                  after=receipt_key(record.tracking_code))
+                                  after=receipt_key(record.tracking_code), delay=0.0 if record.channel == "ussd" else REPLY_FIRST)
         await self.store.mark_link_sent(payment.id, f"{channel} to {masked(record.address)}")
 
     async def _request(self, payment: Payment) -> RequestRecord:

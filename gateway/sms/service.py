@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
 
 import gateway.sms.texts as texts
@@ -36,6 +37,8 @@ from flows.session import Session
 from gateway.conversations import Conversations
 from gateway.outbox import Outbox
 from gateway.requests.lookup import Asker, Outcome, StatusLookup
+from gateway.requests.service import receipt_key
+from gateway.requests.store import RequestRecord
 from gateway.sessions import SessionKey
 from gateway.sms.claims import Claim, TextClaims
 from gateway.sms.delivery import DeliveryChange, DeliveryStore
@@ -83,6 +86,17 @@ class ReplyNotQueued(PishkhanError):
     def __init__(self, reply: SmsReply) -> None:
         self.reply = reply
         super().__init__("the reply could not be queued")
+
+
+SUBMITTED: ContextVar[list[str] | None] = ContextVar("sms_turn_submitted", default=None)
+"""Tracking codes of the requests the running SMS turn submitted (its reply is their receipt)."""
+
+
+async def note_submission(record: RequestRecord) -> None:
+    """A RequestService `on_submitted` hook: tell the SMS turn in progress, if any, what it submitted."""
+    codes = SUBMITTED.get()
+    if codes is not None:
+        codes.append(record.tracking_code)
 
 
 LATE_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0)
@@ -146,12 +160,20 @@ class SmsService:
         """Answer an accepted text and queue the reply (idempotent per provider message id); ReplyNotQueued
         when the turn ran but the outbox refused its reply. `computed`: a reply an earlier try made."""
         inbound = incoming.inbound
-        reply = computed or incoming.pending or await self.answer(inbound, incoming.number)
+        submitted: list[str] = []
+        marker = SUBMITTED.set(submitted)
+        try:
+            reply = computed or incoming.pending or await self.answer(inbound, incoming.number)
+        finally:
+            SUBMITTED.reset(marker)
+        # A reply that is a new request's receipt is keyed as that receipt, so its payment link waits for it.
+        key = receipt_key(submitted[-1]) if submitted else f"sms-reply:{inbound.provider}:{inbound.message_id}"
         try:
             await self.outbox.enqueue(
                 "sms", inbound.address, reply.text, kind="reply",
-                meta={"short_code": incoming.number.number if incoming.number else None, "lang": reply.lang, "provider": inbound.provider},
-                idempotency_key=f"sms-reply:{inbound.provider}:{inbound.message_id}",
+                meta={"short_code": incoming.number.number if incoming.number else None, "lang": reply.lang, "provider": inbound.provider,
+                      "message_id": inbound.message_id},
+                idempotency_key=key,
             )
         except Exception as exc:
             raise ReplyNotQueued(reply) from exc

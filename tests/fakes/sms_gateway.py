@@ -6,6 +6,7 @@ listens on a known port so the fakes can call its webhooks back, as real aggrega
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,11 @@ def sms_settings(settings: Settings, kannel_url: str, jasmin_url: str, public_ur
     return settings.updated({"server": {"public_base_url": public_url}, "sms": sms})
 
 
+APPLY_FA = ["1", "1", "1", "1", "1", "0499370899", "۱۳۷۵/۰۶/۲۱", "1"]
+"""By SMS in Persian: services, civil registry, smart ID card, first issue, apply, national code,
+birth date, confirm (a fee of 300,000 rials)."""
+
+
 @dataclass
 class SmsRig:
     """The running gateway and the fakes around it."""
@@ -68,6 +74,10 @@ class SmsRig:
         return await self.kannel.mo(self.kannel_get_url(), sender=sender, receiver=to, text=body, message_id=message_id,
                                     ucs2=not body.isascii())
 
+    async def reply_row(self, message_id: str, **where: Any) -> list[dict[str, Any]]:
+        """The outbox row of the reply to one incoming text (a receipt is keyed as the receipt, so by its meta)."""
+        return [r for r in await self.outbox(kind="reply", **where) if json.loads(r["meta"]).get("message_id") == message_id]
+
     async def outbox(self, **where: Any) -> list[dict[str, Any]]:
         """Outbox rows, oldest first, filtered by column values."""
         rows = await self.gateway.db.fetchall("SELECT * FROM outbox ORDER BY id")
@@ -83,7 +93,7 @@ class SmsRig:
         message_id = kwargs.pop("message_id", None) or f"k-{time.monotonic_ns()}"
         status, _ = await self.text(body, message_id=message_id, **kwargs)
         assert status == 200
-        [row] = await eventually(lambda: self.outbox(idempotency_key=f"sms-reply:kannel:{message_id}", state="sent"))
+        [row] = await eventually(lambda: self.reply_row(message_id, state="sent"))
         return self.sent_text(row["id"])
 
     def sent_text(self, outbox_id: int) -> str:

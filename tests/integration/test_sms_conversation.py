@@ -7,15 +7,12 @@ from __future__ import annotations
 import re
 
 from fakes.payer import apply_by_ussd
-from fakes.sms_gateway import ALI, SmsRig, start_rig
+from fakes.sms_gateway import ALI, APPLY_FA, SmsRig, start_rig
 from waiting import eventually
 
 from flows.gsm7 import sms_encoding
 from flows.normalise import normalise_input
 from flows.tracking import verhoeff_check_digit
-
-APPLY_FA = ["1", "1", "1", "1", "1", "0499370899", "۱۳۷۵/۰۶/۲۱", "1"]
-"""Services, civil registry, smart ID card, first issue, apply, national code, birth date, confirm."""
 
 
 async def _apply(rig: SmsRig) -> str:
