@@ -27,7 +27,7 @@ def _ok(description: str, schema: Json) -> Json:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_PAGE = {"type": "object", "required": ["items", "total", "limit", "offset"], "properties": {
+_PAGE: Json = {"type": "object", "required": ["items", "total", "limit", "offset"], "properties": {
     "total": {"type": "integer", "minimum": 0}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}}
 
 
