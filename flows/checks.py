@@ -50,7 +50,7 @@ def _targets(node: Node) -> Iterator[tuple[str, str]]:
 
 def _texts(node: Node) -> Iterator[tuple[str, LocalisedText]]:
     if hasattr(node, "text"):
-        yield "`text`", node.text  # type: ignore[attr-defined]
+        yield "`text`", node.text
     if isinstance(node, MenuNode):
         for number, option in enumerate(node.options, 1):
             yield f"option {number} label", option.label

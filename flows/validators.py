@@ -158,6 +158,7 @@ class MobileValidator:
     def example(self) -> str:
         """A mobile number as people in the region write it, for error messages."""
         number = phonenumbers.example_number_for_type(self.region, PhoneNumberType.MOBILE)
+        assert number is not None, "_build_mobile refuses regions without mobile numbers"
         return phonenumbers.format_number(number, PhoneNumberFormat.NATIONAL).replace(" ", "")
 
     def __call__(self, raw: str) -> Validated:
@@ -252,6 +253,9 @@ def _build_mobile(name: str, params: Mapping[str, Any], region: str) -> Validato
     region = _param(name, params, "region", str, region)
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"validator '{name}': unknown region {region!r}; use a code such as 'IR'")
+    if phonenumbers.example_number_for_type(region, PhoneNumberType.MOBILE) is None:
+        # the error messages quote an example number, and a region without mobiles has none to quote
+        raise ValueError(f"validator '{name}': region {region!r} has no mobile numbers")
     return MobileValidator(region)
 
 
@@ -278,6 +282,7 @@ def build_validator(spec: str | dict, *, default_region: str = "IR") -> Validato
 
     Raises ValueError naming the problem, which the flow loader reports as a flow error.
     """
+    name: object  # from YAML: anything until checked against the known types
     if isinstance(spec, str):
         name, params = spec, {}
     elif isinstance(spec, dict):
@@ -285,7 +290,7 @@ def build_validator(spec: str | dict, *, default_region: str = "IR") -> Validato
         name = spec.get("type")
     else:
         raise ValueError(f"a validator is a type name or a mapping with 'type', not {spec!r}")
-    if name not in _BUILDERS:
+    if not isinstance(name, str) or name not in _BUILDERS:
         raise ValueError(f"unknown validator {name!r}; known: {', '.join(VALIDATOR_TYPES)}")
     builder, known = _BUILDERS[name]
     unknown = sorted(set(params) - known)

@@ -15,7 +15,6 @@ import difflib
 import typing
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
-from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import ConfigDict, TypeAdapter, ValidationError, with_config
@@ -32,9 +31,17 @@ class SettingsError(PishkhanError):
     """The configuration cannot be used; the message says which key and why."""
 
 
-@cache
-def _adapter(cls: type[Any]) -> TypeAdapter[Any]:
-    return TypeAdapter(cls)
+_ADAPTERS: dict[type[Any], TypeAdapter[Any]] = {}
+
+
+def _adapter(cls: type[T]) -> TypeAdapter[T]:
+    """One adapter per section class, built once: building one compiles the class's validator.
+
+    A dict rather than functools.cache, whose typing wants Hashable arguments, which mypy
+    does not see a class object as."""
+    if cls not in _ADAPTERS:
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
 
 
 def _known_keys(cls: type[Any], path: tuple[Any, ...]) -> list[str]:
@@ -68,6 +75,6 @@ def section(cls: type[T], data: Mapping[str, Any] | None, name: str) -> T:
     if data is not None and not isinstance(data, Mapping):
         raise SettingsError(f"`{name}`: expected a mapping of keys, got {data!r}")
     try:
-        return typing.cast(T, _adapter(cls).validate_python(dict(data or {})))
+        return _adapter(cls).validate_python(dict(data or {}))
     except ValidationError as exc:
         raise SettingsError("; ".join(_describe(cls, name, e) for e in exc.errors())) from None

@@ -57,6 +57,7 @@ class Jasmin:
         required(fields, "id", "message_status")
         status = text_of(fields, "message_status").strip().upper()
         level = text_of(fields, "level")
+        state: str | None  # None: a status we do not track, acknowledged and ignored
         if status.startswith("ESME_"):
             state = "sent_to_smsc" if status == LEVEL1_OK else "failed"
         else:

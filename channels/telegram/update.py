@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
+from typing import TypedDict
 
 from telegram import Chat, ChatMember, Update
 
@@ -51,6 +52,15 @@ class BotUpdate:
     contact_phone: str | None = None
     contact_user_id: int | None = None
     language_code: str | None = None
+
+
+class _Sender(TypedDict):
+    """The fields every kind of private message fills the same way."""
+
+    update_id: int
+    chat_id: int
+    user_id: int
+    language_code: str | None
 
 
 def bot_address(bot: str, chat_id: int) -> str:
@@ -103,7 +113,7 @@ def read_update(update: Update, bot_username: str | None) -> BotUpdate:
     message = update.message
     if message is None or message.chat is None or message.chat.type != Chat.PRIVATE or message.from_user is None or message.from_user.is_bot:
         return BotUpdate(Kind.IGNORED, update.update_id)
-    base = {"update_id": update.update_id, "chat_id": message.chat.id, "user_id": message.from_user.id,
+    base: _Sender = {"update_id": update.update_id, "chat_id": message.chat.id, "user_id": message.from_user.id,
             "language_code": message.from_user.language_code}
     if message.contact is not None:
         return BotUpdate(Kind.CONTACT, contact_phone=message.contact.phone_number, contact_user_id=message.contact.user_id, **base)

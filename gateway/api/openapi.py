@@ -27,7 +27,7 @@ def _ok(description: str, schema: Json) -> Json:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-_PAGE = {"type": "object", "required": ["items", "total", "limit", "offset"], "properties": {
+_PAGE: Json = {"type": "object", "required": ["items", "total", "limit", "offset"], "properties": {
     "total": {"type": "integer", "minimum": 0}, "limit": {"type": "integer"}, "offset": {"type": "integer"}}}
 
 
@@ -131,7 +131,8 @@ def document(request: web.Request) -> Json:
         accepts = getattr(route.handler, ROUTE, None)
         if route.method == "HEAD" or accepts is None:  # HEAD is aiohttp's twin of GET; the document route itself is open
             continue
-        path = route.resource.canonical.removeprefix(prefix)  # type: ignore[union-attr]
+        assert route.resource is not None, "only aiohttp's system routes (match errors) have no resource"
+        path = route.resource.canonical.removeprefix(prefix)
         paths.setdefault(path, {})[route.method.lower()] = _operation(request, path, route.method.lower(), accepts)
     return {
         "openapi": "3.1.0",

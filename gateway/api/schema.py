@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sized
 from typing import Any
 
 Json = dict[str, Any]
@@ -125,7 +125,7 @@ def _bound(test: Any, words: str) -> Any:
     return rule
 
 
-def _size(kind: type, test: Any, words: str) -> Any:
+def _size(kind: type[Sized], test: Any, words: str) -> Any:
     def rule(limit: int, value: Any, path: str) -> None:
         if isinstance(value, kind) and not test(len(value), limit):
             raise SchemaError(path, f"must have {words} {limit} {'characters' if kind is str else 'entries'}")

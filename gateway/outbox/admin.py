@@ -164,7 +164,7 @@ class OutboxAdmin:
         now = self.outbox.clock()
         async with self.outbox.db.transaction() as conn:
             async with conn.execute(f"{_RETRY} WHERE state = 'dead' RETURNING id, last_error", (now, now)) as cursor:
-                rows = await cursor.fetchall()
+                rows = list(await cursor.fetchall())  # aiosqlite types it Iterable; it is a list
         self.outbox.wake.set()
         log.info("outbox: %d dead messages retried by %s", len(rows), actor)
         return sorted((Retried(r["id"], "dead", r["last_error"]) for r in rows), key=lambda r: r.id)

@@ -97,6 +97,8 @@ class OutboxStream:
         _, claimed, _ = await self.client.xautoclaim(self.key, self.group, consumer, int(min_idle * 1000), "0-0", count=count)
         if not claimed:
             streams = await self.client.xreadgroup(self.group, consumer, {self.key: ">"}, count=count, block=int(block * 1000) or None)
+            # redis-py types the answer for RESP2 and RESP3; connect() speaks RESP2 (its default): [[stream, entries]]
+            assert isinstance(streams, list)
             claimed = streams[0][1] if streams else []
         return [(entry_id, int(fields[b"id"])) for entry_id, fields in claimed if fields]
 
@@ -113,7 +115,10 @@ class OutboxStream:
     async def done(self, entry_id: bytes, outbox_id: int) -> None:
         """Acknowledge and drop an entry whose outcome is recorded in SQLite."""
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.xack(self.key, self.group, entry_id).xdel(self.key, entry_id).srem(self.queued, outbox_id)
+            # one call a line: redis-py types a queued command as an Awaitable, not as the pipeline it returns
+            pipe.xack(self.key, self.group, entry_id)
+            pipe.xdel(self.key, entry_id)
+            pipe.srem(self.queued, outbox_id)
             await pipe.execute()
 
 
@@ -171,7 +176,7 @@ def default_consumer() -> str:
 class StreamDispatcher(Dispatcher):
     """Sends what the stream hands this consumer; reconciles the stream with SQLite every few seconds."""
 
-    outbox: StreamOutbox  # type: ignore[assignment]
+    outbox: StreamOutbox
     consumer: str = field(default_factory=default_consumer)
     block: float = BLOCK
     reconcile_interval: float = 2.0

@@ -274,7 +274,8 @@ class PaymentStore:
 
     async def search(self, where: PaymentFilter) -> tuple[list[Payment], int]:
         """A page of payments, newest first, and how many match in all."""
-        clauses, params = [], []  # type: ignore[var-annotated]
+        clauses: list[str] = []
+        params: list[Any] = []
         for clause, value in (("state = ?", where.state), ("provider = ?", where.provider), ("request_id = ?", where.request_id),
                               ("created_at >= ?", where.created_from), ("created_at < ?", where.created_before)):
             if value is not None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 
@@ -25,6 +25,8 @@ from gateway.payments.settings import ZarinpalSettings
 PAID_CODES = frozenset({100, 101})
 AMOUNT_MISMATCH = -50
 NOT_PAID = -51
+_REFUSALS: dict[int, Literal["mismatch", "unpaid"]] = {AMOUNT_MISMATCH: "mismatch", NOT_PAID: "unpaid"}
+"""Refusal codes with an outcome of their own; any other is `rejected`."""
 MAX_RESPONSE = 64 * 1024
 
 
@@ -108,8 +110,8 @@ class Zarinpal:
             ref = data.get("ref_id")
             return Verification("paid", code, message, ref_id=str(ref) if ref is not None else None,
                                 card_pan=str(data["card_pan"])[:32] if data.get("card_pan") else None)
-        outcome = {AMOUNT_MISMATCH: "mismatch", NOT_PAID: "unpaid"}.get(code, "rejected")
-        return Verification(outcome, code, message[:200])  # type: ignore[arg-type]
+        outcome: Literal["mismatch", "unpaid", "rejected"] = _REFUSALS.get(code, "rejected")
+        return Verification(outcome, code, message[:200])
 
     async def close(self) -> None:
         """Close the HTTP session."""

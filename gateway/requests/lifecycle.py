@@ -6,6 +6,8 @@ cancelled from submitted, in_review or needs_info. A reason is required for reje
 
 from __future__ import annotations
 
+import datetime
+
 from flows.errors import PishkhanError
 
 STATUSES = ("submitted", "in_review", "needs_info", "approved", "rejected", "delivered", "cancelled")
@@ -69,6 +71,6 @@ def check_transition(code: str, current: str, to: str, reason: str | None) -> No
         raise ReasonRequired(f"a reason is required to mark a request {to}; the citizen reads it")
 
 
-def is_late(status: str, due: object, today: object) -> bool:
+def is_late(status: str, due: datetime.date, today: datetime.date) -> bool:
     """Still waiting for an answer after its due date."""
-    return status in OPEN and today > due  # type: ignore[operator]
+    return status in OPEN and today > due

@@ -134,7 +134,7 @@ class RequestStore(Protocol):
         """A page of requests matching the filter, newest first, and how many match in all."""
 
 
-def _record(row: Mapping[str, Any]) -> RequestRecord:
+def _record(row: Mapping[str, Any] | sqlite3.Row) -> RequestRecord:
     return RequestRecord(
         id=row["id"], tracking_code=row["tracking_code"], service_id=row["service_id"], status=row["status"],
         channel=row["channel"], address=row["address"], phone=row["phone"], national_code=row["national_code"],
@@ -175,7 +175,7 @@ class SqliteRequestStore:
                 "INSERT INTO request_events (request_id, at, actor, from_status, to_status, notified) VALUES (?, ?, 'citizen', NULL, 'submitted', ?)",
                 (request_id, new.at, 0 if new.notify else 1),
             )
-            event = RequestEvent(int(cursor.lastrowid), request_id, new.at, "citizen", None, "submitted", None, not new.notify)
+            event = RequestEvent(cursor.lastrowid or 0, request_id, new.at, "citizen", None, "submitted", None, not new.notify)
             record = await self._read(conn, request_id)
             for write in within:
                 await write(conn, record)
@@ -233,7 +233,7 @@ class SqliteRequestStore:
                 "INSERT INTO request_events (request_id, at, actor, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?)",
                 (current.id, at, actor, current.status, to, reason),
             )
-            event = RequestEvent(int(cursor.lastrowid), current.id, at, actor, current.status, to, reason, False)
+            event = RequestEvent(cursor.lastrowid or 0, current.id, at, actor, current.status, to, reason, False)
         updated = RequestRecord(**{**current.__dict__, "status": to, "updated_at": at})
         return updated, event
 
@@ -258,7 +258,8 @@ class SqliteRequestStore:
         await self.db.execute("UPDATE request_events SET notified = 1 WHERE id = ?", (event_id,))
 
     async def search(self, where: RequestFilter) -> tuple[list[RequestRecord], int]:
-        clauses, params = [], []  # type: ignore[var-annotated]
+        clauses: list[str] = []
+        params: list[Any] = []
         for clause, value in (
             ("status = ?", where.status),
             ("service_id = ?", where.service_id),

@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp import web
 
-from gateway.runtime import GATEWAY
+from gateway.runtime import GATEWAY, ReadyCheck
 
 READY_TIMEOUT = 1.0
 
@@ -16,7 +16,7 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-async def _check(check) -> bool:  # type: ignore[no-untyped-def]
+async def _check(check: ReadyCheck) -> bool:
     try:
         return bool(await asyncio.wait_for(check(), READY_TIMEOUT))
     except Exception:

@@ -8,7 +8,7 @@ dispatcher backs off and, after its last try, dead-letters), not retryable for o
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 from urllib.parse import quote, urlencode
@@ -53,18 +53,20 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-async def call(http: aiohttp.ClientSession, provider: str, method: str, url: str, timeout: float, **kwargs: object) -> tuple[int, str]:
+async def call(http: aiohttp.ClientSession, provider: str, method: str, url: str, timeout: float, *,
+               data: bytes | None = None, json: object = None, headers: Mapping[str, str] | None = None) -> tuple[int, str]:
     """One request; (status, body) for 2xx, ProviderError otherwise."""
     try:
-        async with http.request(method, url, timeout=aiohttp.ClientTimeout(total=timeout), **kwargs) as response:  # type: ignore[arg-type]
+        async with http.request(method, url, timeout=aiohttp.ClientTimeout(total=timeout), data=data, json=json,
+                                headers=headers) as response:
             body = await response.text(errors="replace")
-            status, headers = response.status, response.headers
+            status, answer_headers = response.status, response.headers
     except TimeoutError as exc:
         raise ProviderError(f"{provider}: no answer within {timeout:g} s", retryable=True) from exc
     except aiohttp.ClientError as exc:
         raise ProviderError(f"{provider}: cannot connect ({exc.__class__.__name__})", retryable=True) from exc
     if status >= 500 or status == 429:
-        raise ProviderError(f"{provider}: HTTP {status} {body[:ERROR_BODY_CHARS]!r}", retryable=True, retry_after=_retry_after(headers))
+        raise ProviderError(f"{provider}: HTTP {status} {body[:ERROR_BODY_CHARS]!r}", retryable=True, retry_after=_retry_after(answer_headers))
     if status >= 400:
         raise ProviderError(f"{provider}: refused with HTTP {status} {body[:ERROR_BODY_CHARS]!r}", retryable=False)
     return status, body
@@ -127,7 +129,7 @@ class GenericClient:
         return str(found) if found else sms.reference
 
 
-CLIENTS = {"kannel": KannelClient, "jasmin": JasminClient, "generic": GenericClient}
+CLIENTS: dict[str, Callable[[str, ProviderSettings], ProviderClient]] = {"kannel": KannelClient, "jasmin": JasminClient, "generic": GenericClient}
 
 
 def client_for(name: str, settings: ProviderSettings) -> ProviderClient:

@@ -217,7 +217,7 @@ class SmsService:
             outcome = "the provider is asked to send it again"
         except Exception as exc:
             outcome = f"its id could not be released ({_reason(exc)}), so the provider's next try will be dropped"
-        log.error("SMS %s from %s on %s: the turn failed before its reply was queued%s: %s; %s", inbound.message_id[:64],
+        log.error("SMS %s from %s on %s: the turn failed before its reply was queued%s: %s; %s", incoming.claim.message_id[:64],
                   masked(inbound.address), inbound.provider, " (the session is saved, the reply kept)" if reply else "",
                   _reason(cause), outcome, exc_info=cause if not isinstance(cause, PishkhanError) else None)
 
@@ -236,16 +236,16 @@ class SmsService:
         for delay in LATE_RETRY_DELAYS:
             computed = failure.reply if isinstance(failure, ReplyNotQueued) else None
             log.warning("SMS %s from %s: the turn failed after the provider was answered (%s); trying again in %.0f s",
-                        inbound.message_id[:64], masked(inbound.address), _reason(failure), delay)
+                        incoming.claim.message_id[:64], masked(inbound.address), _reason(failure), delay)
             await asyncio.sleep(delay)
             try:
                 await self.respond(incoming, computed)
-                log.info("SMS %s from %s: answered on a later try", inbound.message_id[:64], masked(inbound.address))
+                log.info("SMS %s from %s: answered on a later try", incoming.claim.message_id[:64], masked(inbound.address))
                 return
             except Exception as exc:
                 failure = exc
         log.error("SMS %s from %s: the turn kept failing after the provider was answered; the text is lost",
-                  inbound.message_id[:64], masked(inbound.address), exc_info=failure)
+                  incoming.claim.message_id[:64], masked(inbound.address), exc_info=failure)
 
     async def close(self) -> None:
         """Let turns still running finish (briefly) before the store closes; say which texts a stop cut short."""

@@ -21,7 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from gateway.state.base import Pace, StateStore
+from gateway.state.base import Pace, Reservation, StateStore
 from gateway.state.memory import MemoryState
 from gateway.state.resilient import StateUnavailable
 
@@ -44,12 +44,16 @@ class Throttle:
         """Return when a send may go through every pace, in order; the seconds waited."""
         waited = 0.0
         while paces:
-            reservation = await self._use(lambda store, left=paces: store.reserve(*left))
+            reservation = await self._reserve(paces)
             paces = paces[reservation.taken:]
             if reservation.wait > 0:
                 await self._sleep(reservation.wait)
                 waited += reservation.wait
         return waited
+
+    async def _reserve(self, paces: tuple[Pace, ...]) -> Reservation:
+        # out of wait()'s loop so the lambda closes over this call's paces, not a loop variable
+        return await self._use(lambda store: store.reserve(*paces))
 
     async def hold(self, key: str, seconds: float) -> None:
         """No slot of `key` for `seconds`, in every worker."""

@@ -27,7 +27,7 @@ from channels.telegram import (
     text_messages,
     to_inbound,
 )
-from channels.telegram.reply import persistent_keyboard
+from channels.telegram.reply import Markup, persistent_keyboard
 from channels.telegram.text import left_to_right
 from flows.errors import ChannelError
 from flows.masking import masked
@@ -143,7 +143,7 @@ class BotService:
             last = (await bot.send(chat_id, message, wait_limit=self.reply_wait_limit)).message_id
         return last
 
-    async def _say(self, bot: BotClient, event: BotUpdate, text: LocalisedText, lang: str, markup=None) -> None:  # type: ignore[no-untyped-def]
+    async def _say(self, bot: BotClient, event: BotUpdate, text: LocalisedText, lang: str, markup: Markup | None = None) -> None:
         assert event.chat_id is not None
         await self._send(bot, event.chat_id, text_messages(pick(text, lang), lang, markup))
 

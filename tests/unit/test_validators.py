@@ -204,8 +204,10 @@ def test_unknown_validator_names_the_known_ones():
         ("choice", "needs 'options'"),
         ({"type": "choice", "options": []}, "needs 'options'"),
         ({"type": "mobile", "region": "XX"}, "unknown region 'XX'"),
+        ({"type": "mobile", "region": "TA"}, "region 'TA' has no mobile numbers"),
         ({"type": "date", "past_only": "yes"}, "'past_only' must be bool"),
         (["national_code"], "type name or a mapping"),
+        ({"type": ["mobile"]}, r"unknown validator \['mobile'\]"),
     ],
 )
 def test_bad_params_raise_value_error_naming_the_problem(spec, message):
