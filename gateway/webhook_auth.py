@@ -43,15 +43,21 @@ class WebhookAuth:
             log.warning("%s webhooks are NOT authenticated: set a secret or allow_ips before going live", self.name)
 
     def allows(self, request: web.Request) -> bool:
-        """Constant-time secret comparison, then the address check."""
+        """Whether the request passes every configured check."""
+        return self.refusal(request) is None
+
+    def refusal(self, request: web.Request) -> str | None:
+        """Why the request is refused (for the log; never the secret), or None when it passes.
+        Constant-time secret comparison, then the address check."""
         if self.settings.secret:
             given = request.headers.get(self.settings.header) or request.query.get(self.settings.query_param, "")
             if not hmac.compare_digest(given.encode(), self.settings.secret.encode()):
-                return False
+                return "wrong or missing secret"
         if self.networks:
             try:
                 peer = ipaddress.ip_address(request.remote or "")
             except ValueError:
-                return False
-            return any(peer in network for network in self.networks)
-        return True
+                return f"unreadable peer address {request.remote!r}"
+            if not any(peer in network for network in self.networks):
+                return f"address {peer} is not in allow_ips"
+        return None

@@ -49,8 +49,9 @@ def _provider(request: web.Request) -> tuple[str, SmsDialect]:
     if found is None:
         raise web.HTTPNotFound(text="unknown SMS provider; configure it under sms.providers")
     dialect, auth = found
-    if not auth.allows(request):
-        log.warning("SMS webhook for %s refused: wrong or missing secret", name)
+    refusal = auth.refusal(request)
+    if refusal is not None:
+        log.warning("SMS webhook for %s refused: %s", name, refusal)
         raise web.HTTPUnauthorized(text="unauthorized")
     return name, dialect
 

@@ -4,7 +4,7 @@ outbox, delivery reports back to our dlr-url; failures of every kind on the way.
 from __future__ import annotations
 
 import pytest
-from fakes.sms_gateway import ALI, KANNEL_SECRET, SmsRig
+from fakes.sms_gateway import ALI, KANNEL_SECRET, SmsRig, start_rig
 from waiting import eventually
 
 
@@ -131,3 +131,10 @@ async def test_kannel_down_is_retried_then_dead_lettered(aiohttp_server, aiohttp
         await down.make_due()
     [row] = await eventually(lambda: down.outbox(state="dead"))
     assert row["attempts"] == attempts
+
+
+async def test_a_text_from_outside_allow_ips_is_refused_and_the_log_says_why(aiohttp_server, aiohttp_client, settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    rig = await start_rig(aiohttp_server, aiohttp_client, settings, providers={"kannel": {"secret": "", "allow_ips": ["10.9.8.0/24"]}})
+    status, _ = await rig.kannel.mo(rig.kannel_get_url(""), sender=ALI, receiver="4000", text="hi", message_id="ip-1")
+    assert status == 401 and await rig.outbox() == []
+    assert "SMS webhook for kannel refused: address 127.0.0.1 is not in allow_ips" in caplog.text
