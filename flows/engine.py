@@ -121,12 +121,15 @@ class Engine:
         for an ended session, its last words."""
         if session.ended and session.notice is not None:
             return self._finish(session, session.notice)
+        self._relocate(session)
         return self._show(session, self.flows.resolve(session.node), surface)
 
     async def handle(self, session: Session, raw: str, surface: Surface) -> Reply:
         """Feed one input to the session's current node; the session is updated in place."""
         text = normalise_input(raw)
         session.updated_at = self.clock()
+        if self._relocate(session):  # the input was meant for a screen that is gone: show where they are now
+            return self._show(session, self.flows.resolve(session.node), surface)
         node = self.flows.resolve(session.node)
         if text == "98" and session.page + 1 < len(self._pages(session, node, surface)):
             session.page += 1
@@ -170,10 +173,31 @@ class Engine:
 
     def _back(self, session: Session, surface: Surface) -> Reply:
         if session.stack and not isinstance(self.flows.resolve(session.node), EndNode):  # a receipt is not undone
-            session.node = session.stack.pop()
+            session.node = self._surviving(session.stack)
             session.page = 0
             session.retries = 0
         return self._show(session, self.flows.resolve(session.node), surface)
+
+    def _surviving(self, stack: list[str]) -> str:
+        """Pop `stack` to the nearest screen that still exists (an edit may have removed some); home if none."""
+        while stack:
+            previous = stack.pop()
+            if self.flows.find(previous) is not None:
+                return previous
+        return self.flows.home
+
+    def _relocate(self, session: Session) -> bool:
+        """Move a session whose node no longer exists (flows or catalogue changed under it) to the
+        nearest surviving screen it came through, else home, with a notice; whether it was moved."""
+        if self.flows.find(session.node) is not None:
+            return False
+        log.warning("session on %s, which no longer exists: moved to a surviving screen", session.node)
+        session.node = self._surviving(session.stack)
+        if session.node == self.flows.home:
+            session.stack.clear()
+        session.page, session.retries = 0, 0
+        session.notice = pick(phrases.MOVED, session.lang)
+        return True
 
     async def _go(self, session: Session, target: str, surface: Surface) -> Reply:
         if target == self.flows.home:

@@ -13,10 +13,11 @@ FIRST_ID_CARD_EN = ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1
 _CODE = re.compile(r"Tracking code:\s*([0-9]{11})")
 
 
-async def ussd_hops(client: Any, phone: str, texts: list[str]) -> list[str]:
+async def ussd_hops(client: Any, phone: str, texts: list[str], session: str | None = None) -> list[str]:
     """One session's hops as Africa's Talking sends them, each `text` the inputs so far joined by `*`
-    (the same text twice is the provider retrying a hop); the page answered to each."""
-    session, pages = uuid.uuid4().hex, []
+    (the same text twice is the provider retrying a hop); the page answered to each. `session`: go on
+    with a session already started (a new one by default)."""
+    session, pages = session or uuid.uuid4().hex, []
     for text in texts:
         form = {"sessionId": session, "serviceCode": "*4#", "phoneNumber": phone, "text": text}
         pages.append(await (await client.post("/ussd/africastalking", data=form)).text())
