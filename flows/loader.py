@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +25,28 @@ from flows.validators import build_validator
 NODE_TYPES = ("menu", "input", "message", "action", "switch", "end")
 
 
+NODE_KEYS: dict[str, frozenset[str]] = {
+    "menu": frozenset({"type", "text", "options"}),
+    "input": frozenset({"type", "text", "validator", "var", "next", "retries", "error"}),
+    "message": frozenset({"type", "text", "next"}),
+    "action": frozenset({"type", "action", "args", "next", "outcomes"}),
+    "switch": frozenset({"type", "var", "cases", "default"}),
+    "end": frozenset({"type", "text"}),
+}
+"""The keys each node type takes: any other (`retires:` for `retries:`) is an error, never ignored."""
+OPTION_KEYS = frozenset({"label", "goto", "set"})
+FLOW_KEYS = frozenset({"flow", "start", "nodes"})
+
+
+def unknown_keys(data: Mapping[str, Any], known: frozenset[str]) -> list[tuple[str, str | None]]:
+    """Each key of `data` that is not in `known`, with the closest known key when one is close."""
+    found = []
+    for key in sorted(str(k) for k in data if k not in known):
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        found.append((key, close[0] if close else None))
+    return found
+
+
 class _Reader:
     """Reads one node's fields, turning every problem into a FlowError instead of an exception."""
 
@@ -32,6 +55,12 @@ class _Reader:
 
     def fail(self, message: str, hint: str | None = None) -> None:
         self.errors.append(FlowError(self.file, self.node, message, hint))
+
+    def only(self, known: frozenset[str], data: Mapping[str, Any] | None = None, where: str = "") -> None:
+        """Record every key of `data` (the node's own by default) that `known` does not list."""
+        for key, close in unknown_keys(self.data if data is None else data, known):
+            hint = f"did you mean `{close}`?" if close else f"known keys: {', '.join(sorted(known))}"
+            self.fail(f"{where}unknown key `{key}`", hint)
 
     def text(self, key: str, required: bool = True) -> dict[str, str] | None:
         value = self.data.get(key)
@@ -84,6 +113,7 @@ def _options(reader: _Reader) -> tuple[Option, ...]:
             reader.fail(f"option {number} must be a mapping with `label` and `goto`")
             continue
         sub = _Reader(reader.file, reader.node, item, reader.errors)
+        sub.only(OPTION_KEYS, where=f"option {number}: ")
         label = sub.text("label")
         goto = item.get("goto")
         if not isinstance(goto, str) or not goto:
@@ -101,6 +131,8 @@ def parse_node(flow: str, file: str, node_id: str, data: Any, errors: list[FlowE
     reader = _Reader(file, node_id, data, errors)
     kind = data.get("type")
     common = {"id": node_id, "flow": flow, "file": file}
+    if isinstance(kind, str) and kind in NODE_KEYS:
+        reader.only(NODE_KEYS[kind])
     if kind == "menu":
         return MenuNode(**common, text=reader.text("text") or {}, options=_options(reader))
     if kind == "input":
@@ -157,6 +189,8 @@ def parse_flow(data: Any, file: str, errors: list[FlowError], *, default_region:
     if not isinstance(nodes_data, Mapping) or not nodes_data:
         errors.append(FlowError(file, None, "`nodes` is missing or empty", "add `nodes:` with at least one node"))
         return None
+    for key, close in unknown_keys(data, FLOW_KEYS):
+        errors.append(FlowError(file, None, f"unknown key `{key}`", f"did you mean `{close}`?" if close else "a flow has flow, start and nodes"))
     nodes = {}
     for node_id, node_data in nodes_data.items():
         node = parse_node(flow_id, file, str(node_id), node_data, errors, default_region=default_region)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flows.errors import FlowError
+from flows.loader import unknown_keys
 from flows.texts import LocalisedText
 from flows.validators import build_validator
 
@@ -128,6 +129,16 @@ class Catalogue:
                 and (channel is None or s.offered_on(channel))]
 
 
+SERVICE_KEYS = frozenset({
+    "id", "parent", "category", "title", "short", "type", "description", "documents", "days_to_deliver", "hours",
+    "visits", "fee", "account", "channels", "complaint", "steps", "inputs", "active",
+})
+"""The keys of an identity card: any other (`fees:` for `fee:`) is an error, never a silent default."""
+INPUT_KEYS = frozenset({"name", "validator", "prompt", "personal"})
+CATEGORY_KEYS = frozenset({"id", "title"})
+CATALOGUE_KEYS = frozenset({"categories", "services"})
+
+
 class _CardReader:
     """Reads one service mapping, recording problems as FlowErrors that name the service."""
 
@@ -135,7 +146,12 @@ class _CardReader:
         self.file, self.ident, self.data, self.errors = file, ident, data, errors
 
     def fail(self, message: str, hint: str | None = None) -> None:
-        self.errors.append(FlowError(self.file, f"service {self.ident}", message, hint))
+        self.errors.append(FlowError(self.file, self.ident, message, hint))
+
+    def only(self, known: frozenset[str], data: Mapping[str, Any] | None = None, where: str = "") -> None:
+        """Record every key of `data` (the card's own by default) that `known` does not list."""
+        for key, close in unknown_keys(self.data if data is None else data, known):
+            self.fail(f"{where}unknown key `{key}`", f"did you mean `{close}`?" if close else f"known keys: {', '.join(sorted(known))}")
 
     def text(self, key: str, required: bool = False) -> dict[str, str]:
         value = self.data.get(key)
@@ -173,6 +189,7 @@ def _inputs(reader: _CardReader, default_region: str) -> tuple[ServiceInput, ...
         if not isinstance(item, Mapping) or not str(item.get("name", "")).isidentifier():
             reader.fail("each input needs a `name` (a variable name)", "e.g. `name: national_code`")
             continue
+        reader.only(INPUT_KEYS, item, where=f"input `{item['name']}`: ")
         spec = item.get("validator", "text")
         try:
             build_validator(spec, default_region=default_region)
@@ -191,7 +208,8 @@ def _inputs(reader: _CardReader, default_region: str) -> tuple[ServiceInput, ...
 def parse_service(data: Any, file: str, errors: list[FlowError], *, default_region: str = "IR") -> Service | None:
     """One service card from its mapping; None (with errors recorded) when it is unusable."""
     ident = str(data.get("id", "?")) if isinstance(data, Mapping) else "?"
-    reader = _CardReader(file, ident, data if isinstance(data, Mapping) else {}, errors)
+    reader = _CardReader(file, f"service {ident}", data if isinstance(data, Mapping) else {}, errors)
+    reader.only(SERVICE_KEYS)
     if not SERVICE_ID.match(ident):
         reader.fail("`id` must be a 9-digit service id", "e.g. `id: \"121095000\"` (quote it)")
         return None
@@ -248,10 +266,14 @@ def parse_catalogue(data: Any, file: str, errors: list[FlowError], *, default_re
     if not isinstance(data, Mapping):
         errors.append(FlowError(file, None, "the catalogue must be a mapping with `categories` and `services`"))
         return Catalogue((), ())
-    categories = tuple(
-        Category(id=str(c.get("id")), title=_CardReader(file, f"category {c.get('id')}", c, errors).text("title", required=True))
-        for c in data.get("categories") or [] if isinstance(c, Mapping)
-    )
+    top = _CardReader(file, "", data, errors)
+    top.only(CATALOGUE_KEYS)
+    categories = []
+    for item in data.get("categories") or []:
+        if isinstance(item, Mapping):
+            reader = _CardReader(file, f"category {item.get('id')}", item, errors)
+            reader.only(CATEGORY_KEYS)
+            categories.append(Category(id=str(item.get("id")), title=reader.text("title", required=True)))
     services: list[Service] = []
     seen: set[str] = set()
     for item in data.get("services") or []:
@@ -268,4 +290,4 @@ def parse_catalogue(data: Any, file: str, errors: list[FlowError], *, default_re
     for service in services:
         if service.category not in known:
             errors.append(FlowError(file, f"service {service.id}", f"category {service.category!r} is not listed", f"use one of {sorted(known)}"))
-    return Catalogue(categories, tuple(s for s in services if s.category in known))
+    return Catalogue(tuple(categories), tuple(s for s in services if s.category in known))

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from flows.checks import CheckContext, check_flows
 from flows.errors import FlowError
 from flows.loader import parse_flow, parse_flow_text
@@ -96,3 +98,24 @@ def test_cli_validate_fails_on_a_broken_flow_and_passes_the_shipped_ones(tmp_pat
     bad = subprocess.run([sys.executable, "-m", "gateway", "flows", "validate", str(broken)], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1
     assert "node `home`: option 2 goes to `trak`, which does not exist (did you mean `track`?)" in bad.stderr
+
+
+@pytest.mark.parametrize("node, message", [
+    ({"type": "input", "text": {"fa": "کد", "en": "Code"}, "var": "code", "next": "home", "retires": 2},
+     "unknown key `retires` (did you mean `retries`?)"),
+    ({"type": "menu", "text": {"fa": "م", "en": "M"}, "options": [{"label": {"fa": "ا", "en": "A"}, "goto": "home", "got": "x"}]},
+     "option 1: unknown key `got` (did you mean `goto`?)"),
+    ({"type": "end", "text": {"fa": "پایان", "en": "End"}, "colour": "red"}, "unknown key `colour`"),
+])
+def test_an_unknown_key_in_a_node_is_an_error_naming_the_node_and_the_closest_key(node: dict, message: str) -> None:  # type: ignore[type-arg]
+    errors: list = []
+    parse_flow({"flow": "x", "start": "home", "nodes": {"home": {"type": "end", "text": {"fa": "خانه", "en": "Home"}}, "n": node}},
+               "flows/x.yaml", errors)
+    assert [str(e) for e in errors if message in str(e)], errors
+    assert all(e.node == "n" for e in errors)
+
+
+def test_an_unknown_key_at_the_top_of_a_flow_is_an_error() -> None:
+    errors: list = []
+    parse_flow({"flow": "x", "strat": "home", "nodes": {"home": {"type": "end", "text": {"fa": "خانه", "en": "Home"}}}}, "flows/x.yaml", errors)
+    assert len(errors) == 1 and "unknown key `strat` (did you mean `start`?)" in str(errors[0])
