@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from flows import phrases
@@ -28,6 +28,40 @@ class CheckContext:
     actions: frozenset[str] | None = None
     page_fits: PageFits | None = None
     surface_name: str = "USSD"
+    action_results: Mapping[str, frozenset[str]] | None = None
+    """The variables each action sets (`submit_request` -> tracking_code, …); None: not checked."""
+
+
+def _templates(node: Node) -> Iterator[str]:
+    """Every template a node renders: its texts in each language (`_texts`) and an action's arguments."""
+    for _, text in _texts(node):
+        yield from text.values()
+    if isinstance(node, ActionNode):
+        yield from (str(v) for v in node.args.values())
+
+
+def _set_by(node: Node, results: Mapping[str, frozenset[str]]) -> set[str]:
+    """The variables a node can set: an input's `var`, options' `set`, an action's results."""
+    if isinstance(node, InputNode):
+        return {node.var}
+    if isinstance(node, MenuNode):
+        return {name for option in node.options for name in option.set}
+    if isinstance(node, ActionNode):
+        return set(results.get(node.action, ()))
+    return set()
+
+
+def _check_variables(flows: FlowSet, ctx: CheckContext, errors: list[FlowError]) -> None:
+    """A `{variable}` no input, option or action ever sets would render as nothing: an error."""
+    if ctx.action_results is None:
+        return
+    nodes = [node for flow in flows.flows.values() for node in flow.nodes.values()]
+    known = {"lang", "channel"} | {name for node in nodes for name in _set_by(node, ctx.action_results)}
+    for node in nodes:
+        for name in sorted({name for text in _templates(node) for name in variables_in(text)} - known):
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"did you mean `{{{close[0]}}}`?" if close else "set it with an input's `var`, an option's `set` or an action"
+            errors.append(FlowError(node.file, node.id, f"`{{{name}}}` is never set", hint))
 
 
 def _targets(node: Node) -> Iterator[tuple[str, str]]:
@@ -144,5 +178,6 @@ def check_flows(flows: FlowSet, ctx: CheckContext, *, nodes_checked: Collection[
     errors: list[FlowError] = []
     _check_links(flows, errors)
     _check_reachable(flows, errors)
+    _check_variables(flows, ctx, errors)
     errors.extend(check_nodes((f for f in flows.flows.values() if f.id not in nodes_checked), ctx))
     return errors

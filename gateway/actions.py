@@ -17,6 +17,13 @@ async def not_yet_available(call: ActionCall) -> ActionResult:
     return ActionResult(outcome="unavailable")
 
 
+ACTION_RESULTS: dict[str, frozenset[str]] = {
+    "submit_request": frozenset({"tracking_code", "due_date", "fee_text"}),
+    "request_status": frozenset({"status_text"}),
+}
+"""The variables each action sets for the texts after it (checked: a flow may use only what is set)."""
+
+
 def base_actions() -> dict[str, Action]:
     """The actions every deployment has (their names are what `flows validate` checks against);
     `open_gateway` replaces them with the real ones."""

@@ -12,6 +12,7 @@ from flows.checks import CheckContext, check_flows
 from flows.errors import FlowError, FlowErrors
 from flows.loader import parse_flow, parse_flow_text
 from flows.model import Flow, FlowSet
+from gateway.actions import ACTION_RESULTS
 from gateway.catalogue import Catalogue, parse_catalogue
 from gateway.catalogue.flows import FILE as CATALOGUE_FLOW_FILE
 from gateway.catalogue.flows import catalogue_flow
@@ -56,6 +57,7 @@ def check_context(settings: Settings, actions: Iterable[str]) -> CheckContext:
         languages=tuple(settings.flows.languages),
         actions=frozenset(actions),
         page_fits=ussd_surface(settings.ussd.gsm_limit, settings.ussd.ucs2_limit).fits,
+        action_results=ACTION_RESULTS,
     )
 
 

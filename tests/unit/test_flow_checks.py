@@ -119,3 +119,24 @@ def test_an_unknown_key_at_the_top_of_a_flow_is_an_error() -> None:
     errors: list = []
     parse_flow({"flow": "x", "strat": "home", "nodes": {"home": {"type": "end", "text": {"fa": "خانه", "en": "Home"}}}}, "flows/x.yaml", errors)
     assert len(errors) == 1 and "unknown key `strat` (did you mean `start`?)" in str(errors[0])
+
+
+RESULTS = CheckContext(action_results={"submit_request": frozenset({"tracking_code"})}, actions=frozenset({"submit_request"}))
+
+
+def test_a_variable_nothing_sets_is_an_error_with_the_closest_one_that_is_set() -> None:
+    assert problems({
+        "home": {"type": "menu", "text": t("Home"), "options": [{"label": t("Apply"), "goto": "code"}]},
+        "code": {"type": "input", "text": t("Code"), "var": "national_code", "next": "submit"},
+        "submit": {"type": "action", "action": "submit_request", "next": "done"},
+        "done": {"type": "end", "text": t("Code {tracking_cod} for {national_code}")},
+    }, RESULTS) == ["flows/main.yaml: node `done`: `{tracking_cod}` is never set (did you mean `{tracking_code}`?)"]
+
+
+def test_variables_set_by_inputs_options_and_actions_pass() -> None:
+    assert problems({
+        "home": {"type": "menu", "text": t("Home"), "options": [{"label": t("Apply"), "goto": "code", "set": {"kind": "new"}}]},
+        "code": {"type": "input", "text": t("{kind} code"), "var": "national_code", "next": "submit"},
+        "submit": {"type": "action", "action": "submit_request", "args": {"who": "{national_code}"}, "next": "done"},
+        "done": {"type": "end", "text": t("{tracking_code} {lang}")},
+    }, RESULTS) == []
