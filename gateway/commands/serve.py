@@ -13,9 +13,12 @@ import asyncio
 import dataclasses
 import ipaddress
 import logging
+import multiprocessing
 import os
 import signal
 import time
+from collections.abc import Awaitable
+from multiprocessing.sharedctypes import Synchronized
 from types import FrameType
 
 from aiohttp import web
@@ -25,6 +28,7 @@ from gateway.app import create_app
 from gateway.assembly import open_gateway
 from gateway.commands.common import config_option, report, settings_of
 from gateway.read_timeout import server_options
+from gateway.routes.health import FAILED_STARTS
 from gateway.settings import Settings, SettingsError
 from gateway.telegram.polling import with_polling
 from gateway.webhook_auth import WebhookAuth
@@ -33,9 +37,10 @@ log = logging.getLogger(__name__)
 
 RESTART_DELAY = 1.0
 """Seconds before a dead worker is replaced, so a worker that crashes at start does not spin."""
-CRASH_LOOP = 5
-"""Workers dying within `QUICK_DEATH` seconds of starting, in a row, before the supervisor gives up."""
+MAX_RESTART_DELAY = 60.0
+"""The longest wait between tries when replacements keep dying at start (the delay doubles up to it)."""
 QUICK_DEATH = 5.0
+"""A worker that dies within this many seconds of starting failed to start (content, settings, a port)."""
 
 
 def use_uvloop() -> None:
@@ -47,11 +52,21 @@ def use_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-def run_worker(settings: Settings, *, reuse_port: bool, telegram_polling: bool = False) -> None:
+async def supervised(app: Awaitable[web.Application], failed_starts: Synchronized) -> web.Application:
+    """The worker's application, reporting its supervisor's failed restarts in /readyz."""
+    built = await app
+    built[FAILED_STARTS] = failed_starts
+    return built
+
+
+def run_worker(settings: Settings, *, reuse_port: bool, telegram_polling: bool = False,
+               failed_starts: Synchronized | None = None) -> None:
     """Serve until SIGINT/SIGTERM in this process (polling the bots' Bot APIs in development)."""
     use_uvloop()
     server = settings.server
     app = with_polling(create_app(settings)) if telegram_polling else create_app(settings)
+    if failed_starts is not None:
+        app = supervised(app, failed_starts)
     web.run_app(app, host=server.host, port=server.port, access_log=None, reuse_port=reuse_port,
                 print=lambda m: logging.info(m.strip()), **server_options(server.read_timeout))
 
@@ -118,7 +133,9 @@ class Supervisor:
         self.workers = workers
         self.children: dict[int, float] = {}
         self.stopping = False
-        self.quick_deaths = 0
+        self.failed_starts = multiprocessing.Value("i", 0)
+        """Replacements that died at start in a row; shared with the workers, whose /readyz reports it."""
+        self.last_failure = 0.0
 
     def spawn(self) -> None:
         pid = os.fork()
@@ -127,7 +144,7 @@ class Supervisor:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             code = 0
             try:
-                run_worker(self.settings, reuse_port=True)
+                run_worker(self.settings, reuse_port=True, failed_starts=self.failed_starts)
             except BaseException:
                 log.exception("worker %d failed", os.getpid())
                 code = 1
@@ -145,28 +162,40 @@ class Supervisor:
                 pass
 
     def run(self) -> int:
-        """Until every worker has exited after a stop signal, or workers keep crashing at start."""
+        """Until every worker has exited after a stop signal. Replacements that keep dying at start are
+        tried again ever more slowly (up to MAX_RESTART_DELAY), never by stopping the healthy workers;
+        the workers' /readyz reports `workers: false` meanwhile."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
         for _ in range(self.workers):
             self.spawn()
         server = self.settings.server
         log.info("%d workers on http://%s:%d (pids %s)", self.workers, server.host, server.port, sorted(self.children))
-        while self.children:
-            pid, status = os.wait()
+        missing, next_spawn = 0, 0.0
+        while self.children or (missing and not self.stopping):
+            pid, status = os.waitpid(-1, os.WNOHANG) if self.children else (0, 0)
+            now = time.monotonic()
+            if pid == 0:
+                if self.failed_starts.value and any(now - started >= QUICK_DEATH for started in self.children.values()
+                                                    if started >= self.last_failure):
+                    log.info("a replacement worker has started; %d serving", len(self.children))
+                    self.failed_starts.value = 0
+                if missing and not self.stopping and now >= next_spawn:
+                    self.spawn()
+                    missing -= 1
+                time.sleep(0.1)
+                continue
             started = self.children.pop(pid, None)
             if started is None or self.stopping:
                 continue
-            log.error("worker %d exited (%s); starting another", pid, describe(status))
-            self.quick_deaths = self.quick_deaths + 1 if time.monotonic() - started < QUICK_DEATH else 0
-            if self.quick_deaths >= CRASH_LOOP:
-                log.error("workers keep dying at start; stopping (see the errors above)")
-                self.stop(signal.SIGTERM, None)
-                continue
-            time.sleep(RESTART_DELAY)
-            if not self.stopping:
-                self.spawn()
-        return 1 if self.quick_deaths >= CRASH_LOOP else 0
+            if now - started < QUICK_DEATH:
+                self.failed_starts.value += 1
+                self.last_failure = now
+            delay = min(MAX_RESTART_DELAY, RESTART_DELAY * 2 ** max(0, self.failed_starts.value - 1))
+            log.error("worker %d exited (%s)%s; another in %.0f s, %d still serving", pid, describe(status),
+                      " at start" if now - started < QUICK_DEATH else "", delay, len(self.children))
+            missing, next_spawn = missing + 1, now + delay
+        return 0
 
 
 def describe(status: int) -> str:

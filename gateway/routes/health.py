@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from multiprocessing.sharedctypes import Synchronized
 
 from aiohttp import web
 
 from gateway.runtime import GATEWAY, ReadyCheck
 
 READY_TIMEOUT = 1.0
+FAILED_STARTS = web.AppKey("failed_starts", Synchronized)
+"""Under a supervisor: how many replacement workers in a row died at start (shared memory, 0 when well)."""
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -30,6 +33,9 @@ async def readyz(request: web.Request) -> web.Response:
     checks = gateway.readiness.checks
     results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))
     ready = all(ok for name, ok in results.items() if name not in gateway.readiness.advisory)
+    failed_starts = request.app.get(FAILED_STARTS)
+    if failed_starts is not None:  # under `serve --workers N`: reported, never taking this healthy worker out
+        results["workers"] = failed_starts.value == 0
     return web.json_response({"status": "ready" if ready else "not ready", "checks": results}, status=200 if ready else 503)
 
 

@@ -3,9 +3,12 @@ worker killed with SIGKILL is replaced while the others keep answering."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 import subprocess
+import time
 import urllib.parse
 import urllib.request
 import uuid
@@ -65,3 +68,32 @@ def test_two_workers_share_the_port_and_a_killed_one_is_replaced(tmp_path: Path,
         assert "Services" in hop(url, session, "2*1")
     finally:
         assert gateway.stop(signal.SIGTERM) == 0  # SIGTERM stops the workers and the supervisor cleanly
+
+
+def ready(url: str) -> dict:  # type: ignore[type-arg]
+    with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_a_replacement_that_cannot_start_never_stops_the_healthy_worker(tmp_path: Path, redis_server: RedisServer) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    gateway = GatewayProcess(tmp_path / "s.sqlite3", env={"PISHKHAN_REDIS_URL": redis_server.url},
+                             args=("--config", str(config), "--workers", "2"))
+    port, url = gateway.port, gateway.url
+    gateway.start(up=lambda: listeners(port) >= 2)
+    try:
+        assert gateway.process is not None
+        flow = config / "flows" / "main.yaml"
+        good = flow.read_text(encoding="utf-8")
+        flow.write_text("flow: main\nnodes: [\n", encoding="utf-8")        # an operator's broken edit on disk
+        os.kill(sorted(children(gateway.process.pid))[0], signal.SIGKILL)  # and one worker crashes
+        eventually_blocking(lambda: ready(url)["checks"].get("workers") is False, 20, "the failed restart reported")
+        assert ready(url)["status"] == "ready"                          # reported, not taking the healthy worker out
+        time.sleep(12)   # longer than the old supervisor took to give up and stop everything (5 quick deaths)
+        assert gateway.alive and "Language" in hop(url, uuid.uuid4().hex, "")
+        flow.write_text(good, encoding="utf-8")                          # fixed: the next try starts and stays up
+        eventually_blocking(lambda: listeners(port) >= 2, 40, "a replacement started once the flow was fixed")
+        eventually_blocking(lambda: ready(url)["checks"].get("workers") is True, 20, "the report cleared")
+    finally:
+        assert gateway.stop(signal.SIGTERM) == 0
