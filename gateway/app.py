@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
 from flows.clock import SYSTEM_CLOCK, Clock
+from flows.errors import FlowErrors
 from gateway.api import mount as api
 from gateway.assembly import open_gateway
 from gateway.payments.sweeper import Sweeper
@@ -31,6 +35,23 @@ async def json_errors(request: web.Request, handler: Callable[[web.Request], Awa
         return web.json_response({"error": {"code": "internal", "message": "internal error"}}, status=500)
 
 
+def reloads_on_sighup(gateway: Gateway) -> None:
+    """SIGHUP re-reads the hand-written flows (never stops the server); a broken set is logged and the
+    flows being served stay."""
+
+    def reload() -> None:
+        try:
+            engine = gateway.reload_flows()
+        except FlowErrors as errors:
+            log.error("SIGHUP: the flows on disk are broken; still serving the previous ones:\n%s", errors)
+            return
+        log.info("SIGHUP: flows reloaded (%d flows, %d nodes)", len(engine.flows.flows),
+                 sum(len(f.nodes) for f in engine.flows.flows.values()))
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread (tests' servers)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
+
+
 def build_app(gateway: Gateway) -> web.Application:
     """The aiohttp application with every route registered."""
     server = gateway.settings.server
@@ -40,6 +61,7 @@ def build_app(gateway: Gateway) -> web.Application:
         module.setup(app)
 
     async def background(_: web.Application) -> AsyncIterator[None]:
+        reloads_on_sighup(gateway)
         gateway.dispatcher.start()
         sweeper = Sweeper(gateway.payments, gateway.payments.settings.sweep_interval)
         sweeper.start()

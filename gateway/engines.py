@@ -27,9 +27,9 @@ class LiveCatalogue:
         self.current = current
 
 
-@dataclass(frozen=True)
+@dataclass
 class EngineBuilder:
-    """Builds checked engines from the hand-written flows (parsed once) and a catalogue."""
+    """Builds checked engines from the hand-written flows (parsed once, and again on a reload) and a catalogue."""
 
     settings: Settings
     handwritten: Mapping[str, Flow]

@@ -67,6 +67,15 @@ class Gateway:
         """A checked engine for the flows and this catalogue (FlowErrors if they are broken)."""
         return self.engines.build(catalogue)
 
+    def reload_flows(self) -> Engine:
+        """Read the hand-written flows from disk again and serve them with the catalogue in use; a
+        broken set raises FlowErrors and the flows being served stay as they are."""
+        fresh = EngineBuilder.from_disk(self.settings, self.engines.actions, self.engines.clock)
+        engine = fresh.build(self.live.current)
+        self.engines.handwritten = fresh.handwritten
+        self.conversations.engine = engine
+        return engine
+
     def use_catalogue(self, catalogue: Catalogue) -> None:
         """Swap in a changed catalogue; running conversations continue on the new menus."""
         engine = self.engines.build(catalogue)

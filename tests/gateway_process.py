@@ -91,9 +91,10 @@ class GatewayProcess:
 
 
 @contextmanager
-def serve(store: Path, *, port: int | None = None, env: Mapping[str, str] | None = None) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+def serve(store: Path, *, port: int | None = None, env: Mapping[str, str] | None = None,
+          args: Sequence[str] = ()) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A running gateway and its base URL; killed (by its own pid) when the block ends."""
-    gateway = GatewayProcess(store, port=port, env=env).start()
+    gateway = GatewayProcess(store, port=port, env=env, args=args).start()
     assert gateway.process is not None
     try:
         yield gateway.process, gateway.url

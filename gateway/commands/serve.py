@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import ipaddress
 import logging
@@ -142,6 +143,7 @@ class Supervisor:
         if pid == 0:  # the worker: default signal handling, then aiohttp installs its own
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the worker's loop takes it (a reload)
             code = 0
             try:
                 run_worker(self.settings, reuse_port=True, failed_starts=self.failed_starts)
@@ -152,6 +154,13 @@ class Supervisor:
                 logging.shutdown()
                 os._exit(code)
         self.children[pid] = time.monotonic()
+
+    def forward(self, signum: int, _frame: FrameType | None) -> None:
+        """SIGHUP to every worker (each re-reads the flows), never a stop."""
+        log.info("SIGHUP: asking %d workers to reload the flows", len(self.children))
+        for pid in self.children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
 
     def stop(self, signum: int, _frame: FrameType | None) -> None:
         self.stopping = True
@@ -167,6 +176,7 @@ class Supervisor:
         the workers' /readyz reports `workers: false` meanwhile."""
         signal.signal(signal.SIGTERM, self.stop)
         signal.signal(signal.SIGINT, self.stop)
+        signal.signal(signal.SIGHUP, self.forward)
         for _ in range(self.workers):
             self.spawn()
         server = self.settings.server

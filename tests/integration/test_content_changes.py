@@ -4,8 +4,17 @@ nearest surviving screen it came through (else home) with a short notice, never 
 from __future__ import annotations
 
 import dataclasses
+import os
+import shutil
+import signal
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
 
+from gateway_process import ROOT, serve
 from ussd_citizen import ussd_hops
+from waiting import eventually_blocking
 
 from gateway.runtime import GATEWAY
 
@@ -34,3 +43,26 @@ async def test_a_dropped_session_on_a_removed_node_resumes_somewhere_safe(client
     [offer, resumed] = await ussd_hops(client, "+989127772222", ["", "1"])
     assert "Continue where you left off?" in offer
     assert resumed.startswith("CON This menu has changed.\nNational smart ID card")
+
+
+def _home(url: str) -> str:
+    """The English home menu, as a new citizen reaches it (language menu, then 2)."""
+    phone = f"+98912{uuid.uuid4().int % 10**7:07d}"
+    form = urllib.parse.urlencode({"sessionId": uuid.uuid4().hex, "serviceCode": "*4#", "phoneNumber": phone, "text": "2"})
+    with urllib.request.urlopen(f"{url}/ussd/africastalking", data=form.encode(), timeout=5) as response:
+        return response.read().decode()
+
+
+def test_sighup_reloads_the_flows_and_never_stops_the_server(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(ROOT / "config", config)
+    flow = config / "flows" / "main.yaml"
+    with serve(tmp_path / "s.sqlite3", env={"PISHKHAN_SERVER_LOG_LEVEL": "INFO"}, args=("--config", str(config))) as (process, url):
+        assert "Government services" in _home(url)
+        flow.write_text(flow.read_text(encoding="utf-8").replace("Government services", "State services"), encoding="utf-8")
+        os.kill(process.pid, signal.SIGHUP)
+        eventually_blocking(lambda: "State services" in _home(url), what="the edited flow served after SIGHUP")
+        flow.write_text("flow: main\nnodes: [\n", encoding="utf-8")   # a broken edit: refused, the last good flows stay
+        os.kill(process.pid, signal.SIGHUP)
+        eventually_blocking(lambda: process.poll() is None and "State services" in _home(url), what="still serving")
+        assert process.poll() is None
