@@ -88,6 +88,7 @@ def test_a_replacement_that_cannot_start_never_stops_the_healthy_worker(tmp_path
         good = flow.read_text(encoding="utf-8")
         flow.write_text("flow: main\nnodes: [\n", encoding="utf-8")        # an operator's broken edit on disk
         os.kill(sorted(children(gateway.process.pid))[0], signal.SIGKILL)  # and one worker crashes
+        eventually_blocking(lambda: listeners(port) <= 1, what="the killed worker's socket closed")  # else the kernel may still route to it
         eventually_blocking(lambda: ready(url)["checks"].get("workers") is False, 20, "the failed restart reported")
         assert ready(url)["status"] == "ready"                          # reported, not taking the healthy worker out
         time.sleep(12)   # longer than the old supervisor took to give up and stop everything (5 quick deaths)
