@@ -96,6 +96,7 @@ class RequestService:
         languages: tuple[str, ...] = ("fa", "en"),
         region: str = "IR",
         clock: Clock = SYSTEM_CLOCK,
+        sms_max_segments: int | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -105,6 +106,8 @@ class RequestService:
         self.languages = languages
         self.region = region
         self.clock = clock  # submission and transition times, due dates
+        self.sms_max_segments = sms_max_segments
+        """The parts an SMS notification may take (`sms.max_segments`); None: not bounded."""
         self.with_request: list[Within] = []
         """Writes committed in the new request's own transaction (its fee's payment); one that fails
         fails the submission, so a request never exists without them."""
@@ -244,7 +247,8 @@ class RequestService:
                                               meta={"lang": record.lang, "tracking_code": record.tracking_code},
                                               idempotency_key=receipt_key(record.tracking_code))
             elif channel is not None:
-                text = texts.change_sms(record.tracking_code, event.to_status, event.reason, record.lang)
+                text = texts.change_sms(record.tracking_code, event.to_status, event.reason, record.lang,
+                                        self.sms_max_segments if channel == "sms" else None)
                 await self.outbox.enqueue(channel, record.address, text, kind="notification",
                                           meta={"lang": record.lang, "tracking_code": record.tracking_code, "status": event.to_status},
                                           idempotency_key=f"request-event:{event.id}")

@@ -36,4 +36,5 @@ def build_requests(
         languages=tuple(settings.flows.languages),
         region=settings.flows.default_region,
         clock=clock,
+        sms_max_segments=settings.sms.max_segments,
     )

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime
 
 from flows.dates import format_jalali
+from flows.graphemes import fitting_prefix
+from flows.gsm7 import sms_encoding
 from flows.normalise import to_persian_digits
 from flows.texts import LocalisedText, pick
 from gateway.catalogue.flows import money
@@ -85,13 +87,21 @@ def receipt_sms(code: str, service_title: str, due: datetime.date, fee: int, lan
     return _fa(text, lang)
 
 
-def change_sms(code: str, status: str, reason: str | None, lang: str) -> str:
-    """The notification of a status change, with the reason when there is one."""
-    note = f" {pick(_W['note'], lang)}: {reason}" if reason else ""
+def change_sms(code: str, status: str, reason: str | None, lang: str, max_segments: int | None = None) -> str:
+    """The notification of a status change, with the reason when there is one. Within `max_segments`
+    SMS parts (an aggregator sends no more: Kannel's `max-messages`) a long reason is shortened with
+    `…`; the whole of it stays a `STATUS <code>` away."""
     text = pick(CHANGE_SMS, lang)
     for key, value in (("code", code), ("status", pick(STATUS[status], lang)), ("next", pick(NEXT[status], lang))):
         text = text.replace("{" + key + "}", value)
-    return _fa(text.replace("{note}", note), lang)
+
+    def with_note(shown: str | None) -> str:
+        return _fa(text.replace("{note}", f" {pick(_W['note'], lang)}: {shown}" if shown else ""), lang)
+
+    if not reason or max_segments is None or sms_encoding(with_note(reason)).segments <= max_segments:
+        return with_note(reason)
+    keep = fitting_prefix(reason, lambda part: sms_encoding(with_note(part.rstrip() + "…")).segments <= max_segments)
+    return with_note(reason[:keep].rstrip() + "…")
 
 
 def status_lines(

@@ -47,6 +47,19 @@ async def test_a_status_change_reaches_the_citizen_through_kannel_with_its_deliv
     assert note["delivery"] == "delivered"
 
 
+async def test_a_long_reason_is_shortened_to_fit_the_parts_an_aggregator_sends_and_stays_whole_in_status(rig: SmsRig) -> None:
+    code = await _apply(rig)
+    reason = "لطفاً " + "عکس پرسنلی جدید با زمینه سفید و کیفیت مناسب بارگذاری کنید. " * 8   # ~480 characters
+    await rig.gateway.requests.transition(code, "in_review", actor="desk 3", reason=None)
+    await rig.gateway.requests.transition(code, "needs_info", actor="desk 3", reason=reason)
+    await eventually(lambda: len([c for c in rig.kannel.calls if "نیاز به اطلاعات بیشتر" in c["text"]]) == 1)
+    sent = [c["text"] for c in rig.kannel.calls if "نیاز به اطلاعات بیشتر" in c["text"]]
+    assert len(sent) == 1 and sms_encoding(sent[0]).segments <= 3     # Kannel's max-messages would cut a longer one
+    assert "…" in sent[0] and "عکس پرسنلی جدید" in sent[0]
+    shown = normalise_input(await rig.reply_to(f"STATUS {code}"))       # the whole reason, paged, a text away
+    assert "عکس پرسنلی" in shown
+
+
 async def test_a_wrong_check_digit_is_caught_before_any_lookup(rig: SmsRig) -> None:
     payload = "7194366871"
     wrong = payload + str((int(verhoeff_check_digit(payload)) + 1) % 10)
