@@ -17,11 +17,14 @@ log = logging.getLogger(__name__)
 @settings_section
 @dataclass(frozen=True)
 class WebhookAuthSettings:
+    """How a provider's calls prove who they are: a shared secret (header or query) and/or source addresses."""
+
     secret: str = ""
+    """Empty: no secret is asked for (allow_ips alone, or nothing: a warning at start, refused off loopback)."""
     header: str = "X-Pishkhan-Secret"
     query_param: str = "secret"
     allow_ips: list[str] = field(default_factory=list)
-
+    """Addresses or networks (CIDR) calls may come from; empty: any."""
 
 
 class WebhookAuth:
