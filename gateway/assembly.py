@@ -24,7 +24,7 @@ from gateway.payments.setup import build_payments
 from gateway.requests.lookup import StatusLookup
 from gateway.requests.setup import build_requests, stored_catalogue
 from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
-from gateway.sessions import Sessions, SessionSettings
+from gateway.sessions import SessionLifetimes, Sessions
 from gateway.settings import Settings
 from gateway.sms.service import note_submission
 from gateway.sms.setup import build_sms
@@ -37,10 +37,10 @@ from gateway.ussd.service import UssdService
 log = logging.getLogger(__name__)
 
 
-def session_settings(settings: Settings) -> SessionSettings:
+def session_lifetimes(settings: Settings) -> SessionLifetimes:
     """Session lifetimes from the settings."""
     s = settings.sessions
-    return SessionSettings(ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl}, language_ttl=s.language_ttl)
+    return SessionLifetimes(ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl}, language_ttl=s.language_ttl)
 
 
 async def open_gateway(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Gateway:
@@ -76,7 +76,7 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
     lookups = StatusLookup(requests, state)
     actions: dict[str, Action] = request_actions(requests, lookups, tuple(settings.flows.languages))
     engines = EngineBuilder.from_disk(settings, actions, clock)
-    sessions = Sessions(state, session_settings(settings))
+    sessions = Sessions(state, session_lifetimes(settings))
     conversations = Conversations(engines.build(live.current), sessions, direct_dial_root=settings.ussd.direct_dial_root)
     ussd = UssdService(conversations, resume_window=settings.resume.window, clock=clock)
     requests.on_submitted.append(note_submission)  # an SMS reply that is a receipt is keyed as one

@@ -38,7 +38,7 @@ def language_key(address: str) -> str:
 
 
 @dataclass(frozen=True)
-class SessionSettings:
+class SessionLifetimes:
     """How long things are kept, in seconds."""
 
     ttl: Mapping[str, float]
@@ -57,7 +57,7 @@ class Stored:
 class Sessions:
     """Sessions, remembered languages and per-conversation locks over a StateStore."""
 
-    def __init__(self, state: StateStore, settings: SessionSettings) -> None:
+    def __init__(self, state: StateStore, settings: SessionLifetimes) -> None:
         self.state = state
         self.settings = settings
         self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()

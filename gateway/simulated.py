@@ -33,7 +33,9 @@ class SimulatedCitizen:
         self.gateway, self.channel, self.msisdn = gateway, channel, msisdn
         self.view = channel_view(channel, gateway.settings)
         self.address = f"tel:{msisdn}" if channel != "telegram" else f"telegram:{data.get('chat', 1)}"
-        self.number = gateway.sms.numbers.for_receiver(str(data.get("short_number", "")))
+        short_number = str(data.get("short_number") or "")
+        numbers = gateway.sms.numbers  # the number texted (its flow and keywords), else the default, quietly
+        self.number = numbers.for_receiver(short_number) if short_number else numbers.for_message(None)
         self.session_id = uuid.uuid4().hex
         self.typed: str | None = None
         """USSD: the inputs of this session so far, joined by `*` (None before the first dial)."""
