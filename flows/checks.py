@@ -172,11 +172,23 @@ def check_nodes(flows: Iterable[Flow], ctx: CheckContext) -> list[FlowError]:
     return errors
 
 
+def _check_renames(flows: FlowSet, errors: list[FlowError]) -> None:
+    """A rename must lead to a node that exists, from one that no longer does (else it never applies)."""
+    for flow in flows.flows.values():
+        for old, target in flow.renames.items():
+            if flows.find(qualify(flow.id, old)) is not None:
+                errors.append(FlowError(flow.file, None, f"`renames`: {old} still exists, so the rename never applies",
+                                        f"remove `{old}` from `renames`"))
+            if flows.find(target) is None:
+                errors.append(FlowError(flow.file, None, f"`renames`: {old} leads to {target}, which does not exist", "name a node of this version"))
+
+
 def check_flows(flows: FlowSet, ctx: CheckContext, *, nodes_checked: Collection[str] = ()) -> list[FlowError]:
     """Every problem in a set of flows; empty when they are ready to run. `nodes_checked`: flows whose
     nodes `check_nodes` already passed (unchanged since), so only their links are checked again."""
     errors: list[FlowError] = []
     _check_links(flows, errors)
+    _check_renames(flows, errors)
     _check_reachable(flows, errors)
     _check_variables(flows, ctx, errors)
     errors.extend(check_nodes((f for f in flows.flows.values() if f.id not in nodes_checked), ctx))

@@ -76,8 +76,12 @@ class Engine:
         max_retries: int = 3,
         action_timeout: float = 3.0,
         clock: Clock = SYSTEM_CLOCK,
+        version: int = 0,
     ) -> None:
         self.flows = flows
+        self.version = version
+        """The content version these flows are; sessions remember it."""
+        self._renames = flows.renamed()
         self.actions = dict(actions)
         self.languages = languages
         self.max_retries = max_retries
@@ -106,6 +110,7 @@ class Engine:
             lang_chosen=lang is not None,
             started_at=now,
             updated_at=now,
+            version=self.version,
         )
 
     def _start_of(self, ref: str) -> str:
@@ -187,8 +192,17 @@ class Engine:
         return self.flows.home
 
     def _relocate(self, session: Session) -> bool:
-        """Move a session whose node no longer exists (flows or catalogue changed under it) to the
-        nearest surviving screen it came through, else home, with a notice; whether it was moved."""
+        """Bring a session shown by another content version onto this one: a renamed node is followed
+        quietly; a removed one moves the citizen to the nearest surviving screen they came through,
+        else home, with a notice. Whether the citizen was moved (their input was meant for a screen
+        that is gone)."""
+        if session.version == self.version:
+            return False
+        session.version = self.version
+        session.stack[:] = [self._renamed(ref) or ref for ref in session.stack]
+        renamed = self._renamed(session.node)
+        if renamed is not None:
+            session.node = renamed
         if self.flows.find(session.node) is not None:
             return False
         log.warning("session on %s, which no longer exists: moved to a surviving screen", session.node)
@@ -198,6 +212,15 @@ class Engine:
         session.page, session.retries = 0, 0
         session.notice = pick(phrases.MOVED, session.lang)
         return True
+
+    def _renamed(self, ref: str) -> str | None:
+        """Where a node renamed (once or several times over) now is; None when `ref` was not renamed."""
+        found = None
+        for _ in range(len(self._renames)):  # a chain a→b→c; bounded, as a typo could make a cycle
+            if ref not in self._renames or self.flows.find(ref) is not None:
+                break
+            found = ref = self._renames[ref]
+        return found
 
     async def _go(self, session: Session, target: str, surface: Surface) -> Reply:
         if target == self.flows.home:

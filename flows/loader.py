@@ -19,6 +19,7 @@ from flows.model import (
     Node,
     Option,
     SwitchNode,
+    qualify,
 )
 from flows.validators import build_validator
 
@@ -35,7 +36,7 @@ NODE_KEYS: dict[str, frozenset[str]] = {
 }
 """The keys each node type takes: any other (`retires:` for `retries:`) is an error, never ignored."""
 OPTION_KEYS = frozenset({"label", "goto", "set"})
-FLOW_KEYS = frozenset({"flow", "start", "nodes"})
+FLOW_KEYS = frozenset({"flow", "start", "nodes", "renames"})
 
 
 def unknown_keys(data: Mapping[str, Any], known: frozenset[str]) -> list[tuple[str, str | None]]:
@@ -190,7 +191,8 @@ def parse_flow(data: Any, file: str, errors: list[FlowError], *, default_region:
         errors.append(FlowError(file, None, "`nodes` is missing or empty", "add `nodes:` with at least one node"))
         return None
     for key, close in unknown_keys(data, FLOW_KEYS):
-        errors.append(FlowError(file, None, f"unknown key `{key}`", f"did you mean `{close}`?" if close else "a flow has flow, start and nodes"))
+        hint = f"did you mean `{close}`?" if close else "a flow has flow, start, nodes and renames"
+        errors.append(FlowError(file, None, f"unknown key `{key}`", hint))
     nodes = {}
     for node_id, node_data in nodes_data.items():
         node = parse_node(flow_id, file, str(node_id), node_data, errors, default_region=default_region)
@@ -199,16 +201,34 @@ def parse_flow(data: Any, file: str, errors: list[FlowError], *, default_region:
     start = data.get("start", next(iter(nodes_data)))
     if start not in nodes_data:
         errors.append(FlowError(file, None, f"start node {start!r} does not exist", "set `start:` to one of the nodes"))
-    return Flow(id=flow_id, file=file, start=str(start), nodes=nodes)
+    return Flow(id=flow_id, file=file, start=str(start), nodes=nodes, renames=_renames(flow_id, file, data.get("renames"), errors))
 
 
-def parse_flow_text(text: str, file: str, errors: list[FlowError], *, default_region: str = "IR") -> Flow | None:
-    """Parse YAML text; a YAML syntax error becomes a FlowError with its line."""
+def _renames(flow_id: str, file: str, data: Any, errors: list[FlowError]) -> dict[str, str]:
+    """`renames: {old: new}`: both node ids of this flow or `flow:node`; the targets are qualified here."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in data.items()):
+        errors.append(FlowError(file, None, "`renames` must map old node ids to new ones", "e.g. `renames: {track_old: track}`"))
+        return {}
+    return {old: qualify(flow_id, new) for old, new in data.items()}
+
+
+def load_yaml(text: str, file: str, errors: list[FlowError]) -> Any:
+    """YAML text as data; a syntax error becomes a FlowError with its line (and None)."""
     try:
-        data = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         errors.append(FlowError(file, None, f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", "check indentation and quotes"))
+        return None
+
+
+def parse_flow_text(text: str, file: str, errors: list[FlowError], *, default_region: str = "IR") -> Flow | None:
+    """Parse YAML text (tests and one-file checks; the gateway parses a content version's data)."""
+    before = len(errors)
+    data = load_yaml(text, file, errors)
+    if len(errors) > before:
         return None
     return parse_flow(data, file, errors, default_region=default_region)

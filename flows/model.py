@@ -94,6 +94,8 @@ class Flow:
     file: str
     start: str
     nodes: Mapping[str, Node]
+    renames: Mapping[str, str] = field(default_factory=dict)
+    """Old node id (of this flow, or `flow:node`) → where a citizen left on it continues (`flow:node`)."""
 
 
 def qualify(flow: str, target: str) -> str:
@@ -121,6 +123,10 @@ class FlowSet:
             return self.resolve(ref)
         except KeyError:
             return None
+
+    def renamed(self) -> dict[str, str]:
+        """Every rename of every flow, old `flow:node` → new `flow:node`."""
+        return {qualify(f.id, old): target for f in self.flows.values() for old, target in f.renames.items()}
 
     def with_flows(self, extra: Mapping[str, Flow]) -> FlowSet:
         """A new set with `extra` flows added or replaced (catalogue flows are rebuilt this way)."""

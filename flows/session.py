@@ -30,6 +30,8 @@ class Session:
     """The citizen picked (or was remembered with) this language, so it is worth remembering."""
     notice: str | None = None
     """A line (an error) shown above the screen until the citizen answers it; once ended, the last words."""
+    version: int = 0
+    """The content version the session was last shown (0: from before versions)."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for stores."""

@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from aiohttp import web
 
 from flows.clock import SYSTEM_CLOCK, Clock
-from flows.errors import FlowErrors
 from gateway.api import mount as api
 from gateway.assembly import open_gateway
 from gateway.payments.sweeper import Sweeper
@@ -35,21 +34,22 @@ async def json_errors(request: web.Request, handler: Callable[[web.Request], Awa
         return web.json_response({"error": {"code": "internal", "message": "internal error"}}, status=500)
 
 
-def reloads_on_sighup(gateway: Gateway) -> None:
-    """SIGHUP re-reads the hand-written flows (never stops the server); a broken set is logged and the
-    flows being served stay."""
+def follows_on_sighup(gateway: Gateway) -> None:
+    """SIGHUP looks at the live content version in the store at once (never stops the server): what an
+    operator's habit of `kill -HUP` should do when citizens are served from published versions."""
 
-    def reload() -> None:
-        try:
-            engine = gateway.reload_flows()
-        except FlowErrors as errors:
-            log.error("SIGHUP: the flows on disk are broken; still serving the previous ones:\n%s", errors)
-            return
-        log.info("SIGHUP: flows reloaded (%d flows, %d nodes)", len(engine.flows.flows),
-                 sum(len(f.nodes) for f in engine.flows.flows.values()))
+    def look() -> None:
+        log.info("SIGHUP: looking up the live content version (serving version %d)", gateway.content.number)
+        task = asyncio.get_running_loop().create_task(gateway.watcher.follow())
+        task.add_done_callback(_report)
 
     with contextlib.suppress(NotImplementedError, RuntimeError):  # no signals off the main thread (tests' servers)
-        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, reload)
+        asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, look)
+
+
+def _report(task: asyncio.Task[int]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("SIGHUP: could not look up the live content version: %s", task.exception())
 
 
 def build_app(gateway: Gateway) -> web.Application:
@@ -61,13 +61,15 @@ def build_app(gateway: Gateway) -> web.Application:
         module.setup(app)
 
     async def background(_: web.Application) -> AsyncIterator[None]:
-        reloads_on_sighup(gateway)
+        follows_on_sighup(gateway)
+        gateway.watcher.start()
         gateway.dispatcher.start()
         sweeper = Sweeper(gateway.payments, gateway.payments.settings.sweep_interval)
         sweeper.start()
         yield
         await sweeper.stop()
         await gateway.dispatcher.stop()
+        await gateway.watcher.stop()
         await gateway.close()
 
     app.cleanup_ctx.append(background)

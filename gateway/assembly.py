@@ -12,17 +12,19 @@ import logging
 
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Action
-from flows.errors import FlowErrors
 from gateway.actions import request_actions
 from gateway.catalogue import Catalogue
+from gateway.content.live import ContentWatcher, LiveContent
+from gateway.content.publish import Publisher
+from gateway.content.startup import served_at_start
+from gateway.content.store import ContentStore
 from gateway.conversations import Conversations
-from gateway.engines import EngineBuilder, LiveCatalogue
-from gateway.flowfiles import read_catalogue
+from gateway.engines import EngineBuilder
 from gateway.outbox import Outbox, Sender
 from gateway.outbox.stream import dispatcher_for, open_stream_outbox
 from gateway.payments.setup import build_payments
 from gateway.requests.lookup import StatusLookup
-from gateway.requests.setup import build_requests, stored_catalogue
+from gateway.requests.setup import build_requests
 from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
 from gateway.sessions import SessionLifetimes, Sessions
 from gateway.settings import Settings
@@ -37,6 +39,17 @@ from gateway.ussd.service import UssdService
 log = logging.getLogger(__name__)
 
 
+class CatalogueNow:
+    """The catalogue being served, for parts built before the content is loaded (requests, payments
+    read it on each call, so they follow every switch of version)."""
+
+    live: LiveContent | None = None
+
+    def __call__(self) -> Catalogue:
+        assert self.live is not None, "read before the content was loaded"
+        return self.live.catalogue
+
+
 def session_lifetimes(settings: Settings) -> SessionLifetimes:
     """Session lifetimes from the settings."""
     s = settings.sessions
@@ -47,20 +60,16 @@ async def open_gateway(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Ga
     """Open the store and state, read the catalogue and flows, check them, and build every service;
     raises FlowErrors on broken flows (after closing whatever was opened). Every part that decides
     by the time reads `clock` (tests pass one they move by hand)."""
-    errors: list = []
-    yaml_catalogue = read_catalogue(settings, errors)
-    if errors:
-        raise FlowErrors(errors)
     closers: list[Closer] = []
     try:
-        return await _build(settings, yaml_catalogue, closers, clock)
+        return await _build(settings, closers, clock)
     except BaseException:
         for closer in reversed(closers):
             await closer()
         raise
 
 
-async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Closer], clock: Clock) -> Gateway:
+async def _build(settings: Settings, closers: list[Closer], clock: Clock) -> Gateway:
     db = await Database.of(settings).open()
     closers.append(db.close)
     state: StateStore
@@ -71,20 +80,24 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
     else:
         state, outbox = MemoryState(), Outbox(db, clock=clock)
     closers.append(state.close)
-    live = LiveCatalogue(await stored_catalogue(db, settings, yaml_catalogue))
-    requests = build_requests(settings, db, outbox, lambda: live.current, clock)
+    sessions = Sessions(state, session_lifetimes(settings))
+    catalogue = CatalogueNow()
+    requests = build_requests(settings, db, outbox, catalogue, clock)
     lookups = StatusLookup(requests, state)
     actions: dict[str, Action] = request_actions(requests, lookups, tuple(settings.flows.languages))
-    engines = EngineBuilder.from_disk(settings, actions, clock)
-    sessions = Sessions(state, session_lifetimes(settings))
-    conversations = Conversations(engines.build(live.current), sessions, direct_dial_root=settings.ussd.direct_dial_root)
+    builder = EngineBuilder(settings, actions, clock)
+    publisher = Publisher(settings, ContentStore(db), actions, sessions)
+    served = await served_at_start(publisher, builder, db)
+    conversations = Conversations(served.engine, sessions, direct_dial_root=settings.ussd.direct_dial_root)
+    live = catalogue.live = LiveContent(served, conversations)
+    watcher = ContentWatcher(publisher.store, live, builder, sessions, settings.redis, settings.flows.live_check_interval)
     ussd = UssdService(conversations, resume_window=settings.resume.window, clock=clock)
     requests.on_submitted.append(note_submission)  # an SMS reply that is a receipt is keyed as one
     sms, sms_sender = build_sms(settings, db, state, outbox, lookups, conversations)
     closers.append(sms.close)
     bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)
     closers.append(bots.close)
-    payments = build_payments(settings.payments, db, requests, outbox, lambda: live.current, settings.server.public_base_url, clock)
+    payments = build_payments(settings.payments, db, requests, outbox, catalogue, settings.server.public_base_url, clock)
     closers.append(payments.provider.close)
     senders: dict[str, Sender] = {"telegram": bot_sender}
     if sms_sender is not None:
@@ -95,12 +108,13 @@ async def _build(settings: Settings, yaml_catalogue: Catalogue, closers: list[Cl
     await requests.resend_unnotified()
 
     async def catalogue_ready() -> bool:
-        return bool(live.current.services)
+        return bool(live.catalogue.services)
 
     checks: dict[str, ReadyCheck] = {"store": db.ping, "redis" if settings.redis.url else "state": state.ping, "catalogue": catalogue_ready}
     bot_ready, advisory = bot_checks(settings, bots)
     return Gateway(
-        settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, live=live, engines=engines,
+        settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, content=live, builder=builder,
+        publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots,
         readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), closers=tuple(closers),
     )

@@ -1,60 +1,64 @@
-"""The engine citizens talk to, rebuilt when the catalogue changes.
+"""The engine citizens talk to: built from one checked content version, swapped whole on a change.
 
-Hand-written flows are read from disk once, at start; a catalogue edit regenerates only the
-catalogue's own flow and checks the whole set again, so an edit costs no disk reads and little time
-on the event loop.
+A catalogue edit through the API regenerates only the catalogue's own flow and checks the set again
+(the hand-written flows' nodes were checked when their version was), so an edit costs little time on
+the event loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from flows.checks import check_nodes
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Action, Engine
-from flows.errors import FlowErrors
-from flows.model import Flow
+from flows.model import FlowSet
 from gateway.catalogue import Catalogue
-from gateway.flowfiles import build_flowset, check_context, read_flow_dir
+from gateway.content.model import Content, Version
+from gateway.flowfiles import CheckedContent, build_flowset
 from gateway.settings import Settings
 
 
-class LiveCatalogue:
-    """The catalogue in use now; swapped as a whole (never edited in place) when an operator changes it."""
+@dataclass(frozen=True)
+class Served:
+    """The version being served and everything made from it (never changed: replaced as a whole)."""
 
-    def __init__(self, current: Catalogue) -> None:
-        self.current = current
+    version: Version
+    checked: CheckedContent
+    engine: Engine
+
+    @property
+    def content(self) -> Content:
+        return self.checked.content
+
+    @property
+    def catalogue(self) -> Catalogue:
+        return self.checked.catalogue
 
 
 @dataclass
 class EngineBuilder:
-    """Builds checked engines from the hand-written flows (parsed once, and again on a reload) and a catalogue."""
+    """Builds engines for the gateway's actions and settings."""
 
     settings: Settings
-    handwritten: Mapping[str, Flow]
     actions: Mapping[str, Action]
     clock: Clock = SYSTEM_CLOCK
 
-    @classmethod
-    def from_disk(cls, settings: Settings, actions: Mapping[str, Action], clock: Clock = SYSTEM_CLOCK) -> EngineBuilder:
-        """Read the flow directory named in the settings; FlowErrors lists every broken file."""
-        errors: list = []
-        handwritten = read_flow_dir(settings, errors)
-        if not errors:  # each hand-written node on its own, once: an edit of the catalogue cannot change them
-            errors = check_nodes(handwritten.values(), check_context(settings, actions))
-        if errors:
-            raise FlowErrors(errors)
-        return cls(settings, handwritten, dict(actions), clock)
+    def engine(self, flowset: FlowSet, version: int) -> Engine:
+        """An engine running `flowset`, stamping sessions with `version`."""
+        flows = self.settings.flows
+        return Engine(flowset, self.actions, languages=tuple(flows.languages), max_retries=flows.max_retries,
+                      action_timeout=flows.action_timeout, clock=self.clock, version=version)
 
-    def build(self, catalogue: Catalogue) -> Engine:
-        """A checked engine for these flows and this catalogue (FlowErrors if they are broken)."""
-        flows = build_flowset(self.settings, catalogue, self.actions, handwritten=self.handwritten, nodes_checked=self.handwritten.keys())
-        return Engine(
-            flows,
-            self.actions,
-            languages=tuple(self.settings.flows.languages),
-            max_retries=self.settings.flows.max_retries,
-            action_timeout=self.settings.flows.action_timeout,
-            clock=self.clock,
-        )
+    def serve(self, version: Version, checked: CheckedContent) -> Served:
+        """What serving `version` takes."""
+        return Served(version, checked, self.engine(checked.flowset, version.number))
+
+    def with_catalogue(self, served: Served, catalogue: Catalogue) -> CheckedContent:
+        """`served`'s flows with another catalogue, checked (FlowErrors if the menus it makes are broken)."""
+        flowset = build_flowset(self.settings, catalogue, self.actions, served.checked.handwritten,
+                                nodes_checked=served.checked.handwritten.keys())
+        return CheckedContent(served.content.with_catalogue(catalogue), served.checked.handwritten, catalogue, flowset)
+
+    def action_names(self) -> Iterable[str]:
+        return self.actions.keys()

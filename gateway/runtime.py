@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from flows.engine import Engine
 from gateway.catalogue import Catalogue
+from gateway.content.live import ContentWatcher, LiveContent
+from gateway.content.publish import Publisher
 from gateway.conversations import Conversations
-from gateway.engines import EngineBuilder, LiveCatalogue
+from gateway.engines import EngineBuilder
 from gateway.outbox import Dispatcher, Outbox
 from gateway.payments import PaymentService
 from gateway.requests import RequestService
@@ -47,8 +48,10 @@ class Gateway:
     state: StateStore
     outbox: Outbox
     dispatcher: Dispatcher
-    live: LiveCatalogue
-    engines: EngineBuilder
+    content: LiveContent
+    builder: EngineBuilder
+    publisher: Publisher
+    watcher: ContentWatcher
     conversations: Conversations
     ussd: UssdService
     requests: RequestService
@@ -61,26 +64,7 @@ class Gateway:
     @property
     def catalogue(self) -> Catalogue:
         """The catalogue citizens see now."""
-        return self.live.current
-
-    def engine_for(self, catalogue: Catalogue) -> Engine:
-        """A checked engine for the flows and this catalogue (FlowErrors if they are broken)."""
-        return self.engines.build(catalogue)
-
-    def reload_flows(self) -> Engine:
-        """Read the hand-written flows from disk again and serve them with the catalogue in use; a
-        broken set raises FlowErrors and the flows being served stay as they are."""
-        fresh = EngineBuilder.from_disk(self.settings, self.engines.actions, self.engines.clock)
-        engine = fresh.build(self.live.current)
-        self.engines.handwritten = fresh.handwritten
-        self.conversations.engine = engine
-        return engine
-
-    def use_catalogue(self, catalogue: Catalogue) -> None:
-        """Swap in a changed catalogue; running conversations continue on the new menus."""
-        engine = self.engines.build(catalogue)
-        self.live.current = catalogue
-        self.conversations.engine = engine
+        return self.content.catalogue
 
     async def close(self) -> None:
         """Release everything in reverse order of opening."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,9 @@ from gateway.state import StateStore
 
 EXTRA = "extra"
 """The key under which a channel keeps its own data beside the session (USSD: the provider's hop)."""
+
+
+SESSION_PREFIX = "session:"
 
 
 @dataclass(frozen=True)
@@ -29,7 +32,7 @@ class SessionKey:
     @property
     def session(self) -> str:
         """Where the conversation's session is stored."""
-        return f"session:{self.channel}:{self.address}"
+        return f"{SESSION_PREFIX}{self.channel}:{self.address}"
 
 
 def language_key(address: str) -> str:
@@ -82,6 +85,13 @@ class Sessions:
         if not data:
             return None
         return Stored(Session.from_dict(data), dict(data.get(EXTRA) or {}))
+
+    async def count_on(self, nodes: Collection[str]) -> int:
+        """How many conversations still going sit on one of `nodes` (a scan: for operators, not hops)."""
+        count = 0
+        async for data in self.state.values(SESSION_PREFIX):
+            count += not data.get("ended") and data.get("node") in nodes
+        return count
 
     async def live(self, key: SessionKey) -> Session | None:
         """The session still going on, or None."""

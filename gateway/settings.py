@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import PositiveFloat
 
 from flows.errors import PishkhanError
 from gateway.api.settings import ApiSettings
@@ -90,6 +91,9 @@ class FlowSettings:
     default_region: str = "IR"
     max_retries: int = 3
     action_timeout: float = 3.0
+    live_check_interval: PositiveFloat = 1.0
+    """Seconds between two looks at which content version is live (with Redis, a publish also wakes
+    every worker at once)."""
 
 
 @settings_section

@@ -30,8 +30,9 @@ SETTINGS = web.AppKey("api_settings", ApiSettings)
 class ApiError(Exception):
     """An error answered as `{"error": {"code", "message"[, "field"]}}` with an HTTP status."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        self.status, self.code, self.message, self.field = status, code, message, field
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 details: Sequence[Mapping[str, Any]] = ()) -> None:
+        self.status, self.code, self.message, self.field, self.details = status, code, message, field, list(details)
         super().__init__(message)
 
     def response(self, headers: Mapping[str, str] | None = None) -> web.Response:
@@ -39,6 +40,8 @@ class ApiError(Exception):
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.field:
             body["field"] = self.field
+        if self.details:
+            body["details"] = self.details
         extra = {"WWW-Authenticate": 'Bearer realm="pishkhan"'} if self.status == 401 else {}
         return web.json_response({"error": body}, status=self.status, headers={**extra, **(headers or {})})
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from gateway.api.common import ROUTE, Route, first_item_links
+from gateway.api.flows import OPENAPI_PATHS as FLOW_PATHS
 from gateway.api.outbox import OPENAPI_PATHS as OUTBOX_PATHS
 from gateway.api.payments import OPENAPI_PATHS as PAYMENT_PATHS
 from gateway.api.requests import TRACKING_CODE
@@ -57,13 +58,16 @@ EVENT_SCHEMA: Json = {"type": "object", "required": ["at", "actor", "from", "to"
     "from": {"type": ["string", "null"]}, "to": {"type": "string"}, "reason": {"type": ["string", "null"]}}}
 
 ERROR_SCHEMA: Json = {"type": "object", "required": ["error"], "properties": {"error": {
-    "type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}}}
+    "type": "object", "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"},
+                   "details": {"type": "array", "description": "Every problem of a refused publish: file, node, message, hint",
+                               "items": {"type": "object"}}}}}}
 
 # What each route does and answers when it works; parameters, bodies and the errors every route shares are
 # added from the routes themselves (gateway.api.common.Route), so the document cannot say more or less than they accept.
 OPERATIONS: dict[str, dict[str, Json]] = {
     **PAYMENT_PATHS,  # kept beside their handlers in gateway.api.payments
     **OUTBOX_PATHS,  # and in gateway.api.outbox
+    **FLOW_PATHS,  # and in gateway.api.flows
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
             "200": _ok("Every service in catalogue order", {"type": "object", "required": ["items", "total"], "properties": {
@@ -82,6 +86,18 @@ OPERATIONS: dict[str, dict[str, Json]] = {
         "patch": {"summary": "Change some fields of a service (admin); the others stay as they are", "operationId": "updateService",
                   "description": "`id` may be given only as the path's. 422 also for the catalogue rules of createService.",
                   "responses": {"200": _ok("Changed", _ref("Service")), "404": _error("No such service")}},
+        "delete": {"summary": "Retire a service (admin): off every menu, kept for its requests' history and status lookups",
+                   "operationId": "retireService", "description": "Sets `active: false` in a new content version; PATCH `active: true` brings it back.",
+                   "responses": {"200": _ok("Retired", _ref("Service")), "404": _error("No such service"),
+                                 "409": _error("Another change was published meanwhile; send it again")}},
+    },
+    "/categories": {
+        "get": {"summary": "List categories in menu order", "operationId": "listCategories", "responses": {
+            "200": _ok("Every category with its count of active services", {"type": "object", "required": ["items", "total"], "properties": {
+                "items": {"type": "array", "items": {"type": "object", "required": ["id", "title", "services"], "properties": {
+                    "id": {"type": "string"}, "title": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "services": {"type": "integer", "minimum": 0}}}},
+                "total": {"type": "integer", "minimum": 0}}})}},
     },
     "/requests": {
         "get": {"summary": "List requests, newest first", "operationId": "listRequests",

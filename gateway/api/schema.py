@@ -137,11 +137,17 @@ def _unique(wanted: bool, value: Any, path: str) -> None:
         raise SchemaError(path, "must not repeat an entry")
 
 
+def _property_names(names: Json, value: Any, path: str) -> None:
+    if isinstance(value, dict):
+        for key in value:
+            check(key, names, _join(path, key))
+
+
 _CHECKS: dict[str, Any] = {
     "enum": _enum, "const": _const,
     "minimum": _bound(lambda v, limit: v >= limit, "at least"), "maximum": _bound(lambda v, limit: v <= limit, "at most"),
     "minLength": _size(str, lambda n, limit: n >= limit, "at least"), "maxLength": _size(str, lambda n, limit: n <= limit, "at most"),
     "minItems": _size(list, lambda n, limit: n >= limit, "at least"), "maxItems": _size(list, lambda n, limit: n <= limit, "at most"),
     "minProperties": _size(dict, lambda n, limit: n >= limit, "at least"), "maxProperties": _size(dict, lambda n, limit: n <= limit, "at most"),
-    "uniqueItems": _unique,
+    "uniqueItems": _unique, "propertyNames": _property_names,
 }

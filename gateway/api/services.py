@@ -1,8 +1,10 @@
-"""`/api/v1/services`: the catalogue for operators; admins create and change services.
+"""`/api/v1/services` and `/api/v1/categories`: the catalogue for operators; admins create, change
+and retire services.
 
 A change is checked like the YAML (card rules, then every generated menu and page against the USSD
-limits) before it is stored, and the engine is rebuilt at once: a service created here with inputs
-is on the USSD menus with the next hop.
+limits), stored as a new content version on top of the one served (409 if another change came
+first), and served at once: a service created here with inputs is on the USSD menus with the next
+hop, on every worker within a second.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ from gateway.api.common import ApiError, Call, invalid, matching, requires
 from gateway.api.schema import Json
 from gateway.catalogue import Catalogue, Service, parse_catalogue
 from gateway.catalogue.model import CHANNELS, SERVICE_ID, SERVICE_TYPES
-from gateway.catalogue.store import CatalogueStore
+from gateway.content.model import Version
+from gateway.content.store import StaleVersion
 from gateway.runtime import GATEWAY, Gateway
 
 EDITS = web.AppKey("service_edits", asyncio.Lock)
 SOURCE = "<api>"
+VERSION_HEADER = "Pishkhan-Content-Version"
+"""Answers to a change name the content version that holds it."""
 
 
 def _service(gateway: Gateway, service_id: str) -> Service:
@@ -56,7 +61,7 @@ def _missing_languages(service: Service, languages: tuple[str, ...]) -> list[Flo
 
 
 def _candidate(gateway: Gateway, card: dict[str, Any]) -> tuple[Catalogue, Service]:
-    """The catalogue with `card` added or replacing its id, checked as a whole; ApiError 422 if not valid."""
+    """The catalogue with `card` added or replacing its id, its card rules checked; ApiError 422 if not valid."""
     current = gateway.catalogue
     services = [card if s.id == card.get("id") else s.to_dict() for s in current.services]  # a change keeps its place
     if current.get(str(card.get("id"))) is None:
@@ -69,21 +74,37 @@ def _candidate(gateway: Gateway, card: dict[str, Any]) -> tuple[Catalogue, Servi
         errors.extend(_missing_languages(service, tuple(gateway.settings.flows.languages)))
     if errors:
         raise _problems(errors)
-    try:
-        gateway.engine_for(catalogue)
-    except FlowErrors as exc:
-        raise _problems(exc.errors) from exc
     assert service is not None
     return catalogue, service
 
 
-async def _save(request: web.Request, card: dict[str, Any], status: int) -> web.Response:
+async def publish_catalogue(gateway: Gateway, catalogue: Catalogue, *, author: str, note: str) -> Version:
+    """Check the menus `catalogue` makes with the flows served, store it as a new version and serve it."""
+    served = gateway.content.served
+    try:
+        checked = gateway.builder.with_catalogue(served, catalogue)
+    except FlowErrors as exc:
+        raise _problems(exc.errors) from exc
+    change = await gateway.publisher.prepare(checked, (served.version, served.checked))
+    try:
+        outcome = await gateway.publisher.publish(change, author=author, note=note)
+    except StaleVersion as exc:
+        raise ApiError(409, "conflict", f"{exc}; send the change again") from exc
+    await gateway.watcher.follow()
+    return outcome.version
+
+
+def token_author(call: Call) -> str:
+    """Who a change through the API is recorded under."""
+    return f"token {call.token.id} ({call.token.name})"
+
+
+async def _save(request: web.Request, call: Call, card: dict[str, Any], status: int, note: str) -> web.Response:
     gateway = request.app[GATEWAY]
     async with request.app[EDITS]:
         catalogue, service = _candidate(gateway, card)
-        await CatalogueStore(gateway.db, default_region=gateway.settings.flows.default_region).save_service(service)
-        gateway.use_catalogue(catalogue)
-    return web.json_response(service.to_dict(), status=status)
+        version = await publish_catalogue(gateway, catalogue, author=token_author(call), note=note)
+    return web.json_response(service.to_dict(), status=status, headers={VERSION_HEADER: str(version.number)})
 
 
 _ID_PATTERN = SERVICE_ID.pattern
@@ -188,7 +209,7 @@ async def create_service(request: web.Request, call: Call) -> web.Response:
     card = call.body
     if request.app[GATEWAY].catalogue.get(card["id"]) is not None:
         raise ApiError(409, "exists", f"service {card['id']} exists; change it with PUT or PATCH /services/{card['id']}")
-    return await _save(request, card, 201)
+    return await _save(request, call, card, 201, f"service {card['id']} created")
 
 
 def _same_id(call: Call) -> str:
@@ -203,7 +224,7 @@ async def replace_service(request: web.Request, call: Call) -> web.Response:
     """PUT: the body is the whole card, every field of it, so nothing is reset by being left out."""
     service_id = _same_id(call)
     _service(request.app[GATEWAY], service_id)
-    return await _save(request, {**call.body, "id": service_id}, 200)
+    return await _save(request, call, {**call.body, "id": service_id}, 200, f"service {service_id} replaced")
 
 
 @requires("admin", path=(SERVICE_ID_PARAM,), body=_some_fields)
@@ -211,7 +232,28 @@ async def update_service(request: web.Request, call: Call) -> web.Response:
     """PATCH: only the fields given change."""
     service_id = _same_id(call)
     existing = _service(request.app[GATEWAY], service_id)
-    return await _save(request, {**existing.to_dict(), **call.body, "id": service_id}, 200)
+    return await _save(request, call, {**existing.to_dict(), **call.body, "id": service_id}, 200,
+                       f"service {service_id}: {', '.join(sorted(call.body)) or 'nothing'} changed")
+
+
+@requires("admin", path=(SERVICE_ID_PARAM,))
+async def retire_service(request: web.Request, call: Call) -> web.Response:
+    """DELETE: the service leaves every menu (`active: false`) in a new version; it stays in the
+    catalogue and the store, so its old requests keep their titles and status lookups."""
+    service_id = call.path["id"]
+    existing = _service(request.app[GATEWAY], service_id)
+    if not existing.active:
+        return web.json_response(existing.to_dict(), headers={VERSION_HEADER: str(request.app[GATEWAY].content.number)})
+    return await _save(request, call, {**existing.to_dict(), "active": False}, 200, f"service {service_id} retired")
+
+
+@requires("viewer")
+async def list_categories(request: web.Request, call: Call) -> web.Response:
+    """Every category, in menu order, with how many active services each holds."""
+    catalogue = request.app[GATEWAY].catalogue
+    items = [{"id": c.id, "title": dict(c.title), "services": sum(1 for s in catalogue.services if s.category == c.id and s.active)}
+             for c in catalogue.categories]
+    return web.json_response({"items": items, "total": len(items)})
 
 
 def setup(api: web.Application) -> None:
@@ -222,3 +264,5 @@ def setup(api: web.Application) -> None:
     api.router.add_get("/services/{id}", get_service)
     api.router.add_put("/services/{id}", replace_service)
     api.router.add_patch("/services/{id}", update_service)
+    api.router.add_delete("/services/{id}", retire_service)
+    api.router.add_get("/categories", list_categories)

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import aiosqlite
+
 from flows.errors import FlowError, FlowErrors
 from gateway.catalogue import Catalogue, Service, parse_catalogue
 from gateway.store import Database
@@ -47,6 +49,21 @@ _UPSERT = (
 )
 
 
+async def record_services(conn: aiosqlite.Connection, catalogue: Catalogue) -> ImportCounts:
+    """Insert or update every category and service of `catalogue` inside the caller's transaction:
+    the tables keep every service ever published, which requests refer to."""
+    now = time.time()
+    # parents first, so a sub-service's foreign key always finds its parent
+    ordered = sorted(enumerate(catalogue.services), key=lambda item: item[1].parent is not None)
+    await conn.executemany(
+        "INSERT INTO categories (id, title, position) VALUES (?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET title = excluded.title, position = excluded.position",
+        [(c.id, json.dumps(dict(c.title), ensure_ascii=False), i) for i, c in enumerate(catalogue.categories)],
+    )
+    await conn.executemany(_UPSERT, [_service_row(s, i, now) for i, s in ordered])
+    return ImportCounts(len(catalogue.categories), len(catalogue.services))
+
+
 class CatalogueStore:
     """Categories and services in SQLite."""
 
@@ -60,17 +77,8 @@ class CatalogueStore:
 
     async def import_catalogue(self, catalogue: Catalogue) -> ImportCounts:
         """Insert or update every category and service of `catalogue`; services only in the store stay."""
-        now = time.time()
-        # parents first, so a sub-service's foreign key always finds its parent
-        ordered = sorted(enumerate(catalogue.services), key=lambda item: item[1].parent is not None)
         async with self.db.transaction() as conn:
-            await conn.executemany(
-                "INSERT INTO categories (id, title, position) VALUES (?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET title = excluded.title, position = excluded.position",
-                [(c.id, json.dumps(dict(c.title), ensure_ascii=False), i) for i, c in enumerate(catalogue.categories)],
-            )
-            await conn.executemany(_UPSERT, [_service_row(s, i, now) for i, s in ordered])
-        return ImportCounts(len(catalogue.categories), len(catalogue.services))
+            return await record_services(conn, catalogue)
 
     async def load(self) -> Catalogue:
         """The stored catalogue, checked like the YAML; FlowErrors if a row is unusable."""

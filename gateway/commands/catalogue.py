@@ -1,55 +1,62 @@
-"""`pishkhan catalogue import`: load config/catalogue.yaml into the store the gateway serves from.
+"""`pishkhan catalogue import`: bring config/catalogue.yaml's cards into a new content version.
 
-The gateway imports the YAML by itself only when the store has no services; after that the store
-(and the operator API) is the source, and this command brings YAML edits in.
+Cards are inserted or replaced by id; a service only in the live version (created through the API)
+stays. The version's diff says what the import overwrote, so an API edit is never lost unseen.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
+from pathlib import Path
 
-from flows.errors import FlowError, FlowErrors, PishkhanError
-from gateway.actions import base_actions
-from gateway.catalogue.store import CatalogueStore
-from gateway.commands.common import config_option, report, settings_of
-from gateway.flowfiles import build_flowset, read_catalogue
-from gateway.store import Database
+from flows.errors import FlowError, FlowErrors
+from gateway.catalogue import Catalogue
+from gateway.commands.common import config_option
+from gateway.commands.flows import cli_author, print_outcome, with_publisher
+from gateway.content.model import Content, configured_content, read_content
+from gateway.content.publish import Publisher
+from gateway.flowfiles import parse_content_catalogue
+from gateway.settings import Settings
 
 
-async def _import(args: argparse.Namespace) -> int:
-    settings = settings_of(args)
-    if args.file:
-        settings = settings.updated({"catalogue": {"file": args.file}})
-    errors: list[FlowError] = []
-    catalogue = read_catalogue(settings, errors)
-    if errors:
-        raise FlowErrors(errors)
-    build_flowset(settings, catalogue, base_actions())  # the menus it makes must be valid too
-    db = await Database.of(settings).open()
-    try:
-        store = CatalogueStore(db, default_region=settings.flows.default_region)
-        counts = await store.import_catalogue(catalogue)
-        stored = await store.load()
-    finally:
-        await db.close()
-    print(f"ok: imported {counts.categories} categories and {counts.services} services into {db.path} "
-          f"({len(stored.services)} services in the store); restart the gateway to serve them")
-    return 0
+def merged(live: Catalogue, incoming: Catalogue) -> Catalogue:
+    """`live` with every category and service of `incoming` inserted or replaced by id (new ones last)."""
+    def by_id(old: tuple, new: tuple) -> tuple:
+        fresh = {item.id: item for item in new}
+        kept = [fresh.pop(item.id, item) for item in old]
+        return (*kept, *fresh.values())
+
+    return Catalogue(by_id(live.categories, incoming.categories), by_id(live.services, incoming.services))
 
 
 def import_catalogue(args: argparse.Namespace) -> int:
-    """Import the catalogue; exit 1 listing every problem in the YAML."""
-    try:
-        return asyncio.run(_import(args))
-    except PishkhanError as error:
-        return report(error)
+    """Import the catalogue into a new version; exit 1 listing every problem in the YAML."""
+    async def work(settings: Settings, publisher: Publisher) -> int:
+        path = Path(args.file) if args.file else settings.path(settings.catalogue.file)
+        errors: list[FlowError] = []
+        incoming = parse_content_catalogue(read_content(None, path), settings, errors)
+        if errors:
+            raise FlowErrors(errors)
+        current = await publisher.current()
+        if current is not None and current[1] is None:
+            raise FlowErrors([FlowError(f"version {current[0].number}", None, "the live version fails this build's checks",
+                                        "publish a version that passes (`pishkhan flows publish`) before importing")])
+        live = current[1] if current is not None else None
+        if live is None:  # a new store: the first version is config/flows with these cards
+            content = Content(configured_content(settings).flows, {}).with_catalogue(incoming)
+        else:
+            content = Content(live.content.flows, {}).with_catalogue(merged(live.catalogue, incoming))
+        change = await publisher.prepare(await publisher.check(content), current)
+        print_outcome(await publisher.publish(change, author=cli_author(), note=args.note or f"catalogue import of {path.name}"), "published")
+        return 0
+    return with_publisher(args, work)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `catalogue import`."""
     catalogue = commands.add_parser("catalogue", help="the service catalogue").add_subparsers(dest="catalogue_command", required=True)
-    run = catalogue.add_parser("import", help="import the catalogue YAML into the store (insert or update by id)")
+    run = catalogue.add_parser("import", help="insert or replace the YAML's cards by id, as a new content version")
     config_option(run)
     run.add_argument("--file", help="a catalogue YAML (default: the one named in the settings)")
+    run.add_argument("--note", help="why: shown in `flows versions` and the audit trail")
     run.set_defaults(handler=import_catalogue)

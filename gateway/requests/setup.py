@@ -1,4 +1,4 @@
-"""Opening the request side of a gateway: the catalogue from the store and the request service."""
+"""Opening the request side of a gateway: the request service over the store."""
 
 from __future__ import annotations
 
@@ -7,20 +7,11 @@ from collections.abc import Callable
 from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.calendar import build_calendar
 from gateway.catalogue import Catalogue
-from gateway.catalogue.store import CatalogueStore
 from gateway.outbox import Outbox
 from gateway.requests.service import RequestService
 from gateway.requests.store import SqliteRequestStore
 from gateway.settings import Settings
 from gateway.store import Database
-
-
-async def stored_catalogue(db: Database, settings: Settings, from_yaml: Catalogue) -> Catalogue:
-    """The catalogue in the store; the YAML one is imported first when the store has none yet."""
-    store = CatalogueStore(db, default_region=settings.flows.default_region)
-    if await store.is_empty():
-        await store.import_catalogue(from_yaml)
-    return await store.load()
 
 
 def build_requests(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -49,6 +50,10 @@ class StateStore(Protocol):
 
     async def hold(self, key: str, seconds: float) -> None:
         """No slot of `key` before `seconds` from now, for every holder of the store (a 429's retry_after)."""
+
+    def values(self, prefix: str) -> AsyncIterator[dict[str, Any]]:
+        """Every live value whose key starts with `prefix`, in no order (rare, operator-side scans:
+        how many sessions sit on the nodes a publish removes)."""
 
     async def ping(self) -> bool:
         """Whether the backend answers (for /readyz)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
+from collections.abc import AsyncIterator
 from typing import Any
 
 from gateway.state.base import Pace, Reservation
@@ -40,6 +41,12 @@ class MemoryState:
     async def set(self, key: str, value: dict[str, Any], ttl: float) -> None:
         self._values[key] = (self._clock() + ttl, json.dumps(value, ensure_ascii=False))
         self._tick()
+
+    async def values(self, prefix: str) -> AsyncIterator[dict[str, Any]]:
+        now = self._clock()
+        for key, (expires, raw) in list(self._values.items()):
+            if key.startswith(prefix) and expires > now:
+                yield json.loads(raw)
 
     async def delete(self, key: str) -> None:
         self._values.pop(key, None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio import ConnectionPool, Redis
@@ -24,6 +25,9 @@ from gateway.state.settings import RedisSettings
 
 # Sliding window: drop events older than the window, count, add this one if under the limit.
 # Redis's own clock (TIME) keeps every worker on the same time line whatever the hosts' clocks say.
+SCAN_BATCH = 500
+"""Keys per SCAN step and MGET."""
+
 ALLOW = """
 local now = redis.call('TIME')
 local t = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
@@ -109,6 +113,21 @@ class RedisState:
 
     async def set(self, key: str, value: dict[str, Any], ttl: float) -> None:
         await self.client.set(self._key(key), json.dumps(value, ensure_ascii=False), px=_ms(ttl))
+
+    async def values(self, prefix: str) -> AsyncIterator[dict[str, Any]]:
+        """SCAN in batches (never KEYS, which blocks Redis), one MGET per batch; `prefix` is ours, no glob."""
+        batch: list[bytes] = []
+        async for key in self.client.scan_iter(match=self._key(prefix) + "*", count=SCAN_BATCH):
+            batch.append(key)
+            if len(batch) == SCAN_BATCH:
+                for value in await self._values_of(batch):
+                    yield value
+                batch = []
+        for value in await self._values_of(batch):
+            yield value
+
+    async def _values_of(self, keys: list[bytes]) -> list[dict[str, Any]]:
+        return [json.loads(raw) for raw in await self.client.mget(keys) if raw is not None] if keys else []
 
     async def delete(self, key: str) -> None:
         await self.client.delete(self._key(key))

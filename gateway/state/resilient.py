@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -79,6 +79,11 @@ class ResilientState:
 
     async def set(self, key: str, value: dict[str, Any], ttl: float) -> None:
         await self._call(lambda: self.inner.set(key, value, ttl))
+
+    async def values(self, prefix: str) -> AsyncIterator[dict[str, Any]]:
+        """Not bounded by the hop timeout: a scan is long by nature and never on a citizen's path."""
+        async for value in self.inner.values(prefix):
+            yield value
 
     async def delete(self, key: str) -> None:
         await self._call(lambda: self.inner.delete(key))

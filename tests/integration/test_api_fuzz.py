@@ -25,17 +25,19 @@ CONFIG = """
 enabled = true
 
 [[operations]]
-include-operation-id-regex = "^(createService|replaceService|updateService|transitionRequest)$"
+include-operation-id-regex = "^(createService|replaceService|updateService|retireService|transitionRequest|publishVersion|rollBack)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 
 # Every valid card rebuilds and checks all menus (about 40 ms): the coverage phase's hundreds of valid
 # cards alone took a minute, so it sends these operations only its invalid ones; fuzzing and stateful
 # testing still send valid cards.
 [[operations]]
-include-operation-id-regex = "^(createService|replaceService|updateService)$"
+include-operation-id-regex = "^(createService|replaceService|updateService|retireService|publishVersion)$"
 phases.coverage.generation.mode = "negative"
 """
 EXAMPLES = 20
+# `use_after_free` is left out: the API deletes nothing. DELETE /services/{id} retires a card (off the
+# menus, kept for the history and status lookups of its requests), so the card is still there to GET.
 SEED = 20261130
 
 
@@ -55,9 +57,10 @@ def test_the_api_answers_as_its_document_says(tmp_path: Path) -> None:
         token = _admin_token(store)
         run = subprocess.run(
             [sys.executable, "-m", "schemathesis.cli", "--config-file", str(config), "run", f"{base}/api/v1/openapi.json",
-             "--checks", "all", "--max-examples", str(EXAMPLES), "--seed", str(SEED), "--generation-database", "none",
+             "--checks", "all", "--exclude-checks", "use_after_free", "--max-examples", str(EXAMPLES), "--seed", str(SEED),
+             "--generation-database", "none",
              "--header", f"Authorization: Bearer {token}", "--no-color", "--request-timeout", "10",
              "--suppress-health-check", "all"],  # hypothesis's data-generation speed checks judge the machine, not the API
             cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-20000:] + run.stderr[-5000:]
-    assert "15/15" in run.stdout  # every operation was reached
+    assert "21/21" in run.stdout  # every operation was reached

@@ -1,12 +1,15 @@
-"""Citizens survive an operator's change: a session whose screen no longer exists is moved to the
-nearest surviving screen it came through (else home) with a short notice, never an error."""
+"""Operators change content safely: publish serves an edit live, a broken one is refused, rollback
+undoes; citizens on a screen that no longer exists are moved to the nearest surviving one they came
+through (else home) with a short notice, never an error."""
 
 from __future__ import annotations
 
-import dataclasses
 import os
+import re
 import shutil
 import signal
+import subprocess
+import sys
 import urllib.parse
 import urllib.request
 import uuid
@@ -16,33 +19,43 @@ from gateway_process import ROOT, serve
 from ussd_citizen import ussd_hops
 from waiting import eventually_blocking
 
-from gateway.runtime import GATEWAY
-
 FIRST_ISSUE = "121095100"
 """Civil registry > Smart ID card > First issue (a sub-service)."""
 
 
-async def test_a_citizen_on_a_removed_service_is_moved_to_its_menu_with_a_notice(client) -> None:  # type: ignore[no-untyped-def]
-    gateway = client.app[GATEWAY]
+async def test_a_citizen_on_a_retired_service_is_moved_to_its_menu_with_a_notice(client, tokens) -> None:  # type: ignore[no-untyped-def]
     hops = ["", "2", "2*1", "2*1*1", "2*1*1*1", "2*1*1*1*1"]          # English, services, civil registry, ID card, first issue
     pages = await ussd_hops(client, "+989127771111", hops, session="c1")
     assert pages[-1].startswith("CON First national ID card") and pages[-2].startswith("CON National smart ID card")
-    catalogue = gateway.catalogue
-    gateway.use_catalogue(dataclasses.replace(catalogue, services=tuple(s for s in catalogue.services if s.id != FIRST_ISSUE)))
+    retired = await client.delete(f"/api/v1/services/{FIRST_ISSUE}", headers=tokens["admin"])
+    assert retired.status == 200 and (await retired.json())["active"] is False
+    assert retired.headers["Pishkhan-Content-Version"] == "2"          # a new version, served at once
     [moved, after] = await ussd_hops(client, "+989127771111", ["2*1*1*1*1*1", "2*1*1*1*1*1*0"], session="c1")
     assert moved.startswith("CON This menu has changed.\nNational smart ID card") and "First issue" not in moved
     assert after == pages[-3]                                         # and 0 goes on back from there
 
 
-async def test_a_dropped_session_on_a_removed_node_resumes_somewhere_safe(client) -> None:  # type: ignore[no-untyped-def]
-    gateway = client.app[GATEWAY]
+async def test_a_dropped_session_on_a_removed_node_resumes_somewhere_safe(client, tokens) -> None:  # type: ignore[no-untyped-def]
     hops = ["", "2", "2*1", "2*1*1", "2*1*1*1", "2*1*1*1*1"]
     await ussd_hops(client, "+989127772222", hops)                   # dropped here (no END)
-    catalogue = gateway.catalogue
-    gateway.use_catalogue(dataclasses.replace(catalogue, services=tuple(s for s in catalogue.services if s.id != FIRST_ISSUE)))
+    assert (await client.delete(f"/api/v1/services/{FIRST_ISSUE}", headers=tokens["admin"])).status == 200
     [offer, resumed] = await ussd_hops(client, "+989127772222", ["", "1"])
     assert "Continue where you left off?" in offer
     assert resumed.startswith("CON This menu has changed.\nNational smart ID card")
+
+
+async def test_a_retired_service_keeps_its_requests_status(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    answers = ["", "2", "2*1", "2*1*1", "2*1*1*1", "2*1*1*1*1", "2*1*1*1*1*1", "2*1*1*1*1*1*0499370899",
+               "2*1*1*1*1*1*0499370899*1375/06/21", "2*1*1*1*1*1*0499370899*1375/06/21*1"]
+    receipt = (await ussd_hops(client, "+989127773333", answers))[-1]
+    found = re.search(r"Tracking code:\s*(\d+)", receipt)
+    assert found, receipt
+    code = found.group(1)
+    assert (await client.delete(f"/api/v1/services/{FIRST_ISSUE}", headers=tokens["admin"])).status == 200
+    looked_up = await client.get(f"/api/v1/requests/{code}", headers=tokens["viewer"])
+    assert looked_up.status == 200 and (await looked_up.json())["service_id"] == FIRST_ISSUE
+    card = await client.get(f"/api/v1/services/{FIRST_ISSUE}", headers=tokens["viewer"])
+    assert card.status == 200 and (await card.json())["active"] is False   # kept, off the menus
 
 
 def _home(url: str) -> str:
@@ -53,16 +66,45 @@ def _home(url: str) -> str:
         return response.read().decode()
 
 
-def test_sighup_reloads_the_flows_and_never_stops_the_server(tmp_path: Path) -> None:
-    config = tmp_path / "config"
+def _pishkhan(config: Path, store: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_REDIS_URL": ""}
+    return subprocess.run([sys.executable, "-m", "gateway", "--config", str(config), *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_publish_serves_an_edit_live_refuses_a_broken_one_and_rollback_undoes(tmp_path: Path) -> None:
+    config, store = tmp_path / "config", tmp_path / "s.sqlite3"
     shutil.copytree(ROOT / "config", config)
     flow = config / "flows" / "main.yaml"
-    with serve(tmp_path / "s.sqlite3", env={"PISHKHAN_SERVER_LOG_LEVEL": "INFO"}, args=("--config", str(config))) as (process, url):
+    with serve(store, args=("--config", str(config))) as (process, url):
         assert "Government services" in _home(url)
         flow.write_text(flow.read_text(encoding="utf-8").replace("Government services", "State services"), encoding="utf-8")
-        os.kill(process.pid, signal.SIGHUP)
-        eventually_blocking(lambda: "State services" in _home(url), what="the edited flow served after SIGHUP")
-        flow.write_text("flow: main\nnodes: [\n", encoding="utf-8")   # a broken edit: refused, the last good flows stay
-        os.kill(process.pid, signal.SIGHUP)
-        eventually_blocking(lambda: process.poll() is None and "State services" in _home(url), what="still serving")
+        assert "Government services" in _home(url)                   # an edit on disk is a draft: citizens see the live version
+        published = _pishkhan(config, store, "flows", "publish", "--note", "rename the home title")
+        assert published.returncode == 0 and "version 2 published (was 1)" in published.stdout, published.stderr
+        eventually_blocking(lambda: "State services" in _home(url), timeout=2.0, what="every worker serves a publish within 2 s")
+        flow.write_text("flow: main\nnodes: [\n", encoding="utf-8")  # a broken edit: refused, never stored, never served
+        broken = _pishkhan(config, store, "flows", "publish")
+        assert broken.returncode == 1 and "main.yaml: not valid YAML" in broken.stderr
+        os.kill(process.pid, signal.SIGHUP)                           # looks at the store again; never stops the server
+        assert process.poll() is None and "State services" in _home(url)
+        listed = _pishkhan(config, store, "flows", "versions").stdout.splitlines()
+        assert listed[0].startswith("* 2\t") and listed[0].endswith("rename the home title") and listed[1].startswith("  1\t")
+        back = _pishkhan(config, store, "flows", "rollback")
+        assert back.returncode == 0 and "version 1 is live again (was 2)" in back.stdout, back.stderr
+        eventually_blocking(lambda: "Government services" in _home(url), timeout=2.0, what="the rollback served within 2 s")
         assert process.poll() is None
+
+
+def test_export_writes_yaml_that_publishes_to_the_same_version(tmp_path: Path) -> None:
+    config, store, out = tmp_path / "config", tmp_path / "s.sqlite3", tmp_path / "exported"
+    shutil.copytree(ROOT / "config", config)
+    assert _pishkhan(config, store, "flows", "publish").returncode == 0
+    exported = _pishkhan(config, store, "flows", "export", str(out))
+    assert exported.returncode == 0 and "version 1 written" in exported.stdout, exported.stderr
+    assert sorted(p.name for p in (out / "flows").iterdir()) == sorted(p.name for p in (config / "flows").iterdir())
+    again = _pishkhan(config, store, "flows", "publish", "--from", str(out))
+    assert again.returncode == 0 and "nothing changed; version 1 is live" in again.stdout, again.stderr
+    (config / "flows" / "extra.yaml").write_text("flow: extra\nnodes: {bye: {type: end, text: {fa: خدا, en: Bye}}}\n")
+    refused = _pishkhan(config, store, "flows", "export", str(config))
+    assert refused.returncode == 1 and "extra.yaml" in refused.stderr and (config / "flows" / "extra.yaml").exists()

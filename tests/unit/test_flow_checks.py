@@ -91,11 +91,12 @@ def test_cli_validate_fails_on_a_broken_flow_and_passes_the_shipped_ones(tmp_pat
     ok = subprocess.run([sys.executable, "-m", "gateway", "flows", "validate"], cwd=ROOT, capture_output=True, text=True)
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("ok:")
-    broken = tmp_path / "flows"
-    shutil.copytree(ROOT / "config" / "flows", broken)
-    main = broken / "main.yaml"
+    draft = tmp_path / "draft"  # a draft folder: flows/ and catalogue.yaml, as `flows export` writes them
+    shutil.copytree(ROOT / "config" / "flows", draft / "flows")
+    shutil.copy(ROOT / "config" / "catalogue.yaml", draft / "catalogue.yaml")
+    main = draft / "flows" / "main.yaml"
     main.write_text(main.read_text(encoding="utf-8").replace("goto: track\n", "goto: trak\n"), encoding="utf-8")
-    bad = subprocess.run([sys.executable, "-m", "gateway", "flows", "validate", str(broken)], cwd=ROOT, capture_output=True, text=True)
+    bad = subprocess.run([sys.executable, "-m", "gateway", "flows", "validate", str(draft)], cwd=ROOT, capture_output=True, text=True)
     assert bad.returncode == 1
     assert "node `home`: option 2 goes to `trak`, which does not exist (did you mean `track`?)" in bad.stderr
 

@@ -25,7 +25,7 @@ def call(name: str, args: dict[str, str], *, vars: dict[str, str] | None = None,
 
 
 async def test_submit_sets_the_receipt_variables(gateway: Gateway) -> None:
-    result = await gateway.engines.actions["submit_request"](call("submit_request", {"service_id": "121095100"}, vars=ANSWERS))
+    result = await gateway.builder.actions["submit_request"](call("submit_request", {"service_id": "121095100"}, vars=ANSWERS))
     assert result.outcome == "ok"
     code = result.vars["tracking_code"]
     record = await gateway.requests.get(code)
@@ -36,7 +36,7 @@ async def test_submit_sets_the_receipt_variables(gateway: Gateway) -> None:
 
 
 async def test_a_replayed_confirm_makes_one_request(gateway: Gateway) -> None:
-    submit = gateway.engines.actions["submit_request"]
+    submit = gateway.builder.actions["submit_request"]
     first = await submit(call("submit_request", {"service_id": "121095100"}, vars=ANSWERS))
     again = await submit(call("submit_request", {"service_id": "121095100"}, vars=ANSWERS))
     assert first.vars["tracking_code"] == again.vars["tracking_code"]
@@ -44,14 +44,14 @@ async def test_a_replayed_confirm_makes_one_request(gateway: Gateway) -> None:
 
 
 async def test_submit_fails_politely(gateway: Gateway) -> None:
-    submit = gateway.engines.actions["submit_request"]
+    submit = gateway.builder.actions["submit_request"]
     assert (await submit(call("submit_request", {"service_id": "999999999"}))).outcome == "error"
     assert (await submit(call("submit_request", {"service_id": "121095100"}, vars={"national_code": "0499370899"}))).outcome == "error"
 
 
 async def test_status_lookups_are_found_missing_or_rate_limited(gateway: Gateway) -> None:
-    code = (await gateway.engines.actions["submit_request"](call("submit_request", {"service_id": "121095100"}, vars=ANSWERS))).vars["tracking_code"]
-    status = gateway.engines.actions["request_status"]
+    code = (await gateway.builder.actions["submit_request"](call("submit_request", {"service_id": "121095100"}, vars=ANSWERS))).vars["tracking_code"]
+    status = gateway.builder.actions["request_status"]
     found = await status(call("request_status", {"code": code}))
     assert found.outcome == "ok" and "Status: submitted" in found.vars["status_text"]
     assert (await status(call("request_status", {"code": "12345678902"}))).outcome == "not_found"
@@ -64,7 +64,7 @@ async def test_status_lookups_are_found_missing_or_rate_limited(gateway: Gateway
 async def test_the_lookup_limit_is_configurable(settings) -> None:  # type: ignore[no-untyped-def]
     gateway = await open_gateway(settings.updated({"requests": {"lookup_limit": 2, "lookup_window": 60}}))
     try:
-        status = gateway.engines.actions["request_status"]
+        status = gateway.builder.actions["request_status"]
         outcomes = [(await status(call("request_status", {"code": "12345678902"}))).outcome for _ in range(3)]
     finally:
         await gateway.close()
@@ -74,7 +74,7 @@ async def test_the_lookup_limit_is_configurable(settings) -> None:  # type: igno
 async def test_a_mistyped_code_is_caught_by_its_check_digit_before_any_lookup(settings) -> None:  # type: ignore[no-untyped-def]
     gateway = await open_gateway(settings.updated({"requests": {"lookup_limit": 2, "lookup_window": 60}}))
     try:
-        status = gateway.engines.actions["request_status"]
+        status = gateway.builder.actions["request_status"]
         mistyped = [(await status(call("request_status", {"code": "12345678901"}))).outcome for _ in range(5)]
         real = (await status(call("request_status", {"code": "۱۲۳ ۴۵۶ ۷۸۹ ۰۲"}))).outcome   # Persian digits, spaces
     finally:
@@ -88,7 +88,7 @@ async def test_the_flow_and_the_sms_keyword_share_one_lookup_budget(settings) ->
 
     gateway = await open_gateway(settings.updated({"requests": {"lookup_limit": 2, "lookup_window": 60}}))
     try:
-        status = gateway.engines.actions["request_status"]
+        status = gateway.builder.actions["request_status"]
         by_flow = [(await status(call("request_status", {"code": "12345678902"}))).outcome for _ in range(2)]
         texted = await gateway.sms.answer(Inbound("sms", ALI, "STATUS 12345678902", "kannel", message_id="m1", phone=ALI[4:]), None)
     finally:

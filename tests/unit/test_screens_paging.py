@@ -20,11 +20,12 @@ from flows.reply import Choice
 from flows.texts import pick, render
 from flows.tracking import verhoeff_check_digit
 from gateway.actions import base_actions
-from gateway.flowfiles import build_flowset, read_catalogue
+from gateway.content.model import configured_content
+from gateway.flowfiles import check_content
 from gateway.settings import load_settings
 
 SETTINGS = load_settings(Path(__file__).resolve().parents[2] / "config", environ={})
-FLOWS = build_flowset(SETTINGS, read_catalogue(SETTINGS, []), base_actions())
+FLOWS = check_content(configured_content(SETTINGS), SETTINGS, base_actions()).flowset
 SURFACES = {
     "ussd": ussd_surface(SETTINGS.ussd.gsm_limit, SETTINGS.ussd.ucs2_limit),
     "sms": sms_surface(SETTINGS.sms.max_segments),
