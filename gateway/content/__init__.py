@@ -1,0 +1,1 @@
+"""What citizens see — the hand-written flows and the catalogue — as numbered versions, published live."""
