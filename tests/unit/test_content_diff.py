@@ -170,3 +170,12 @@ def test_the_diff_as_data_is_json_with_each_pages_text_and_counter() -> None:
     assert ussd["after"]["pages"][0] == {"text": "CON Help: send your tracking code.\n0. Back  00. Home", "buttons": [],
                                          "used": 52, "limit": 182, "unit": "characters", "detail": ""}
     assert data["summary"] == "1 node changed"
+
+
+def test_a_flows_own_start_is_a_change_of_the_flow() -> None:
+    flow = yaml_of(MAIN)
+    flow["start"] = "help"
+    diff = _diff(flow)
+    assert [(c.id, c.change, [f.line() for f in c.fields]) for c in diff.flows] == [("main", "changed", ['start: "home" → "help"'])]
+    assert diff.nodes == ()
+    assert diff.lines() == ["1 flow changed", "flow main (changed)", '    start: "home" → "help"']
