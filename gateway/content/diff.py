@@ -17,7 +17,7 @@ from typing import Any
 from flows.model import Flow, FlowSet, Node
 from flows.texts import pick
 from gateway.catalogue import Catalogue, Service
-from gateway.content.preview import ChannelPreview, Previewer, describe
+from gateway.content.preview import CHANNELS, ChannelPreview, Previewer, describe
 from gateway.settings import Settings
 
 
@@ -222,7 +222,7 @@ class _Screens:
         channels = set(self.old.channels_reaching(ref) if in_old else ()) | set(self.new.channels_reaching(ref) if in_new else ())
         found = []
         for lang in self.languages:
-            for channel in (c for c in self.new.surfaces if c in channels):  # in CHANNELS order
+            for channel in (c for c in CHANNELS if c in channels):
                 before = self.old.node(ref, lang, channel) if in_old else None
                 after = self.new.node(ref, lang, channel) if in_new else None
                 if before != after and ((before and before.pages) or (after and after.pages)):
@@ -241,15 +241,11 @@ def _node_changes(old: FlowSet, new: FlowSet, screens: _Screens) -> Iterator[Nod
                 yield NodeChange(ref, "removed")
                 continue
             if before is None:
-                yield NodeChange(ref, "added", screens=screens.of(ref, False, True), behaviour=("", _behaviour(after)))
+                yield NodeChange(ref, "added", screens=screens.of(ref, False, True), behaviour=("", describe(after)))
                 continue
             changed = _field_changes(node_fields(before), node_fields(after))
             if changed:
-                yield NodeChange(ref, "changed", changed, screens.of(ref, True, True), (_behaviour(before), _behaviour(after)))
-
-
-def _behaviour(node: Node | None) -> str:
-    return describe(node) if node is not None else ""
+                yield NodeChange(ref, "changed", changed, screens.of(ref, True, True), (describe(before), describe(after)))
 
 
 def _flow_changes(old: FlowSet, new: FlowSet) -> Iterator[ItemChange]:
