@@ -129,6 +129,22 @@ class Engine:
         self._relocate(session)
         return self._show(session, self.flows.resolve(session.node), surface)
 
+    def preview(self, ref: str, lang: str, surface: Surface, variables: Mapping[str, Any] | None = None) -> list[Reply]:
+        """Every page of a node's screen as a citizen reaching it through the menus sees it (no
+        navigation on the entry and home menus, back and home elsewhere), for operators' previews:
+        drawn by the same code as a live hop, with no session kept. An action or switch has no page."""
+        node = self.flows.resolve(ref)
+        if isinstance(node, (ActionNode, SwitchNode)):
+            return []
+        root = any(node is self.flows.find(r) for r in (self.flows.entry, self.flows.home))
+        session = Session(surface.name, "preview", lang, qualify(node.flow, node.id), dict(variables or {}),
+                          stack=[] if root else [self.flows.home])
+        replies = []
+        for page in range(len(self._pages(session, node, surface))):
+            session.page = page
+            replies.append(self._show(session, node, surface))
+        return replies
+
     async def handle(self, session: Session, raw: str, surface: Surface) -> Reply:
         """Feed one input to the session's current node; the session is updated in place."""
         text = normalise_input(raw)
