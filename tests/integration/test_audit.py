@@ -80,7 +80,7 @@ async def test_tokens_made_and_revoked_in_a_shell_are_in_the_cli_and_the_api(cli
     assert secret not in json.dumps(await audit(client, tokens["admin"]))
 
 
-async def test_a_transition_is_recorded_under_the_token_with_from_to_and_reason(client, tokens) -> None:  # type: ignore[no-untyped-def]
+async def test_a_transition_is_recorded_under_the_token_with_from_to_and_reason(client, tokens, cli) -> None:  # type: ignore[no-untyped-def]
     code = await apply_by_ussd(client)
     url = f"/api/v1/requests/{code}/transition"
     assert (await client.post(url, json={"to": "in_review"}, headers=tokens["operator"])).status == 200
@@ -95,6 +95,11 @@ async def test_a_transition_is_recorded_under_the_token_with_from_to_and_reason(
     ]
     events = (await (await client.get(f"/api/v1/requests/{code}", headers=tokens["operator"])).json())["events"]
     assert [e["actor"] for e in events] == ["citizen", operator, operator]  # the request's own history names the same token
+    _, out, _ = await cli("audit", "--actor", "test operator")
+    *lines, footer = out.splitlines()
+    assert footer == "2 of 2 entries" and [line.split("\t")[1:] for line in lines] == [
+        [operator, "request.transitioned", code, "from=in_review to=needs_info reason=Photo unreadable"],
+        [operator, "request.transitioned", code, "from=submitted to=in_review"]]
 
 
 async def test_a_refused_transition_records_nothing(client, tokens) -> None:  # type: ignore[no-untyped-def]
