@@ -38,11 +38,11 @@ def _moment_of(text: str) -> Moment:
     day, clock = parse_date(found.group(0)[:10]), _CLOCK.fullmatch(found.group(0)[11:])
     if clock is None:
         return day
-    zone = clock.group(2)
+    time, zone = datetime.time.fromisoformat(clock.group(1)), clock.group(2)
     if zone is None:
-        return datetime.datetime.combine(day, datetime.time.fromisoformat(clock.group(1)))
-    offset = datetime.timedelta(0) if zone == "Z" else (-1 if zone[0] == "-" else 1) * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:]))
-    return datetime.datetime.combine(day, datetime.time.fromisoformat(clock.group(1)), datetime.timezone(offset))
+        return datetime.datetime.combine(day, time)
+    offset = datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:])) if zone != "Z" else datetime.timedelta(0)
+    return datetime.datetime.combine(day, time, datetime.timezone(-offset if zone[0] == "-" else offset))
 
 
 def moment(name: str, description: str) -> Param:
