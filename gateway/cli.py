@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "gateway.commands.payments",
     "gateway.commands.outbox",
     "gateway.commands.telegram",
+    "gateway.commands.audit",
 )
 
 

@@ -2,6 +2,7 @@
 
 Tokens carry 256 bits from `secrets`, so a plain SHA-256 is enough (no slow hash needed: nothing
 to brute-force). Roles are ordered viewer < operator < admin; a role can do what those below it can.
+Creating and revoking a token is recorded in the audit trail, in the same transaction.
 Each token's `last_used_at` is kept to the minute, so stale tokens can be found and revoked without
 a write on every API request.
 """
@@ -15,6 +16,7 @@ import time
 from dataclasses import dataclass
 
 from flows.errors import PishkhanError
+from gateway.audit import AuditLog
 from gateway.store import Database
 
 ROLES = ("viewer", "operator", "admin")
@@ -51,16 +53,18 @@ class TokenStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self.audit = AuditLog(db)
 
-    async def create(self, role: str, name: str) -> str:
-        """A new token for `role`; the only time the token itself is seen."""
+    async def create(self, role: str, name: str, *, actor: str) -> str:
+        """A new token for `role`, made by `actor` (audited); the only time the token itself is seen."""
         if role not in ROLES:
             raise TokenError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
         token = PREFIX + secrets.token_urlsafe(32)
-        await self.db.execute(
-            "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-            (name.strip() or role, role, token_hash(token), time.time()),
-        )
+        name = name.strip() or role
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                                        (name, role, token_hash(token), time.time()))
+            await self.audit.record(actor, "token.created", f"token {cursor.lastrowid}", {"name": name, "role": role}, conn=conn)
         return token
 
     async def verify(self, token: str) -> TokenInfo | None:
@@ -89,8 +93,13 @@ class TokenStore:
         """Every token's id, name, role and dates, last use included (never the hash)."""
         return await self.db.fetchall("SELECT id, name, role, created_at, last_used_at, revoked_at FROM api_tokens ORDER BY id")
 
-    async def revoke(self, token_id: int) -> bool:
-        """Stop a token working; False when there is no such active token."""
+    async def revoke(self, token_id: int, *, actor: str) -> bool:
+        """Stop a token working, by `actor` (audited); False when there is no such active token."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", (time.time(), token_id))
-            return cursor.rowcount == 1
+            async with conn.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name, role",
+                                    (time.time(), token_id)) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            await self.audit.record(actor, "token.revoked", f"token {token_id}", {"name": row["name"], "role": row["role"]}, conn=conn)
+            return True

@@ -11,12 +11,14 @@ from gateway.store import Database
 from gateway.tokens import TokenStore
 
 ROLES = ("viewer", "operator", "admin")
+ACTOR = "cli:test"
+"""Who made these tokens, in the audit trail."""
 
 
 async def role_headers(db: Database) -> dict[str, dict[str, str]]:
     """`Authorization` headers by role, for a gateway that is not the `client` fixture's."""
     store = TokenStore(db)
-    return {role: {"Authorization": f"Bearer {await store.create(role, f'test {role}')}"} for role in ROLES}
+    return {role: {"Authorization": f"Bearer {await store.create(role, f'test {role}', actor=ACTOR)}"} for role in ROLES}
 
 
 @pytest.fixture

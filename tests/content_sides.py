@@ -8,12 +8,10 @@ from typing import Any
 
 import yaml
 
-from flows.errors import FlowError, FlowErrors
-from flows.loader import parse_flow
 from gateway.actions import base_actions
-from gateway.catalogue import parse_catalogue
 from gateway.content.diff import Side
-from gateway.flowfiles import build_flowset, read_flow_dir
+from gateway.content.model import Content, configured_content
+from gateway.flowfiles import check_content
 from gateway.settings import Settings, load_settings
 
 CONFIG = Path(__file__).resolve().parent.parent / "config"
@@ -87,21 +85,14 @@ def yaml_of(text: str) -> Any:
 
 def side(settings: Settings, flows: list[Any] | None = None, catalogue: Any = None) -> Side:
     """A checked side from flow and catalogue data (default: the small ones above); FlowErrors when invalid."""
-    errors: list[FlowError] = []
-    parsed = [parse_flow(data, f"{data['flow']}.yaml", errors) for data in flows or [yaml_of(MAIN)]]
-    cards = parse_catalogue(yaml_of(CATALOGUE) if catalogue is None else catalogue, "catalogue.yaml", errors)
-    if errors:
-        raise FlowErrors(errors)
-    handwritten = {flow.id: flow for flow in parsed if flow is not None}
-    return Side(build_flowset(settings, cards, base_actions(), handwritten=handwritten), cards)
+    data = flows or [yaml_of(MAIN)]
+    content = Content({f"{flow['flow']}.yaml": flow for flow in data}, yaml_of(CATALOGUE) if catalogue is None else catalogue)
+    checked = check_content(content, settings, base_actions())
+    return Side(checked.flowset, checked.catalogue)
 
 
 def shipped_side(settings: Settings, catalogue: Any = None) -> Side:
     """The shipped flows with the shipped catalogue (or `catalogue` data in its place)."""
-    errors: list[FlowError] = []
-    handwritten = read_flow_dir(settings, errors)
-    data = catalogue if catalogue is not None else yaml_of((CONFIG / "catalogue.yaml").read_text(encoding="utf-8"))
-    cards = parse_catalogue(data, "catalogue.yaml", errors)
-    if errors:
-        raise FlowErrors(errors)
-    return Side(build_flowset(settings, cards, base_actions(), handwritten=handwritten), cards)
+    shipped = configured_content(settings)
+    checked = check_content(shipped if catalogue is None else Content(shipped.flows, catalogue), settings, base_actions())
+    return Side(checked.flowset, checked.catalogue)

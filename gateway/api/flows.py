@@ -13,7 +13,8 @@ from aiohttp import web
 from flows.errors import FlowErrors
 from gateway.api.common import MAX_ID, OFFSET, ApiError, Call, page_size, requires, whole
 from gateway.api.schema import Json
-from gateway.api.services import EDITS, token_author
+from gateway.api.services import EDITS
+from gateway.audit import token_actor
 from gateway.content.model import Content
 from gateway.content.publish import NothingToRollBack, Outcome
 from gateway.content.store import StaleVersion, UnknownVersion
@@ -81,7 +82,7 @@ async def publish(request: web.Request, call: Call) -> web.Response:
     async with request.app[EDITS]:
         try:
             change = await gateway.publisher.prepare_content(content)
-            outcome = await gateway.publisher.publish(change, author=token_author(call), note=call.body.get("note", ""))
+            outcome = await gateway.publisher.publish(change, author=token_actor(call.token), note=call.body.get("note", ""))
         except FlowErrors as errors:
             raise flow_problems(errors) from errors
         except StaleVersion as exc:
@@ -96,7 +97,7 @@ async def roll_back(request: web.Request, call: Call) -> web.Response:
     gateway = request.app[GATEWAY]
     async with request.app[EDITS]:
         try:
-            outcome = await gateway.publisher.roll_back(call.body.get("version"), by=token_author(call))
+            outcome = await gateway.publisher.roll_back(call.body.get("version"), by=token_actor(call.token))
         except UnknownVersion as exc:
             raise ApiError(404, "not_found", str(exc)) from exc
         except NothingToRollBack as exc:

@@ -15,6 +15,7 @@ from aiohttp import web
 from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone, masked
 from gateway.api.common import OFFSET, ApiError, Call, Param, day, invalid, matching, one_of, page_size, requires
+from gateway.audit import token_actor
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue.model import SERVICE_ID, Catalogue, Service
 from gateway.requests import (
@@ -125,7 +126,7 @@ async def transition(request: web.Request, call: Call) -> web.Response:
     requests = request.app[GATEWAY].requests
     token = call.token
     try:
-        record = await requests.transition(call.path["code"], call.body["to"], actor=f"{token.role}:{token.name}", reason=call.body.get("reason"))
+        record = await requests.transition(call.path["code"], call.body["to"], actor=token_actor(token), reason=call.body.get("reason"))
     except RequestNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from exc
     except TransitionNotAllowed as exc:

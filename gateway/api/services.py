@@ -20,6 +20,7 @@ from flows.errors import FlowError, FlowErrors
 from flows.validators import VALIDATOR_TYPES
 from gateway.api.common import ApiError, Call, invalid, matching, requires
 from gateway.api.schema import Json
+from gateway.audit import token_actor
 from gateway.catalogue import Catalogue, Service, parse_catalogue
 from gateway.catalogue.model import CHANNELS, SERVICE_ID, SERVICE_TYPES
 from gateway.content.model import Version
@@ -78,7 +79,7 @@ def _candidate(gateway: Gateway, card: dict[str, Any]) -> tuple[Catalogue, Servi
     return catalogue, service
 
 
-async def publish_catalogue(gateway: Gateway, catalogue: Catalogue, *, author: str, note: str) -> Version:
+async def publish_catalogue(gateway: Gateway, catalogue: Catalogue, *, author: str, note: str, action: str, subject: str) -> Version:
     """Check the menus `catalogue` makes with the flows served, store it as a new version and serve it."""
     served = gateway.content.served
     try:
@@ -87,23 +88,19 @@ async def publish_catalogue(gateway: Gateway, catalogue: Catalogue, *, author: s
         raise _problems(exc.errors) from exc
     change = await gateway.publisher.prepare(checked, (served.version, served.checked))
     try:
-        outcome = await gateway.publisher.publish(change, author=author, note=note)
+        outcome = await gateway.publisher.publish(change, author=author, note=note, action=action, subject=subject)
     except StaleVersion as exc:
         raise ApiError(409, "conflict", f"{exc}; send the change again") from exc
     await gateway.watcher.follow()
     return outcome.version
 
 
-def token_author(call: Call) -> str:
-    """Who a change through the API is recorded under."""
-    return f"token {call.token.id} ({call.token.name})"
-
-
-async def _save(request: web.Request, call: Call, card: dict[str, Any], status: int, note: str) -> web.Response:
+async def _save(request: web.Request, call: Call, card: dict[str, Any], status: int, note: str,
+                action: str = "service.changed") -> web.Response:
     gateway = request.app[GATEWAY]
     async with request.app[EDITS]:
         catalogue, service = _candidate(gateway, card)
-        version = await publish_catalogue(gateway, catalogue, author=token_author(call), note=note)
+        version = await publish_catalogue(gateway, catalogue, author=token_actor(call.token), note=note, action=action, subject=service.id)
     return web.json_response(service.to_dict(), status=status, headers={VERSION_HEADER: str(version.number)})
 
 
@@ -244,7 +241,7 @@ async def retire_service(request: web.Request, call: Call) -> web.Response:
     existing = _service(request.app[GATEWAY], service_id)
     if not existing.active:
         return web.json_response(existing.to_dict(), headers={VERSION_HEADER: str(request.app[GATEWAY].content.number)})
-    return await _save(request, call, {**existing.to_dict(), "active": False}, 200, f"service {service_id} retired")
+    return await _save(request, call, {**existing.to_dict(), "active": False}, 200, f"service {service_id} retired", "service.retired")
 
 
 @requires("viewer")

@@ -10,9 +10,10 @@ import argparse
 from pathlib import Path
 
 from flows.errors import FlowError, FlowErrors
+from gateway.audit import cli_actor
 from gateway.catalogue import Catalogue
 from gateway.commands.common import config_option
-from gateway.commands.flows import cli_author, print_outcome, with_publisher
+from gateway.commands.flows import print_outcome, with_publisher
 from gateway.content.model import Content, configured_content, read_content
 from gateway.content.publish import Publisher
 from gateway.flowfiles import parse_content_catalogue
@@ -47,7 +48,7 @@ def import_catalogue(args: argparse.Namespace) -> int:
         else:
             content = Content(live.content.flows, {}).with_catalogue(merged(live.catalogue, incoming))
         change = await publisher.prepare(await publisher.check(content), current)
-        print_outcome(await publisher.publish(change, author=cli_author(), note=args.note or f"catalogue import of {path.name}"), "published")
+        print_outcome(await publisher.publish(change, author=cli_actor(), note=args.note or f"catalogue import of {path.name}"), "published")
         return 0
     return with_publisher(args, work)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import getpass
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from pathlib import Path
 from flows.errors import PishkhanError
 from gateway.actions import base_actions
 from gateway.assembly import open_gateway, session_lifetimes
+from gateway.audit import cli_actor
 from gateway.catalogue.flows import catalogue_warnings
 from gateway.commands.common import config_option, report, settings_of
 from gateway.content.model import FLOWS_DIR, Content, configured_content
@@ -30,14 +30,6 @@ from gateway.settings import Settings
 from gateway.state.redis import open_redis_state
 from gateway.store import Database
 from gateway.transcripts import run_transcript, transcript_files
-
-
-def cli_author() -> str:
-    """Who a change made from this shell is recorded under."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # no name for this uid (a container)
-        return "cli"
 
 
 def draft_content(settings: Settings, folder: str | None) -> Content:
@@ -102,7 +94,7 @@ def publish(args: argparse.Namespace) -> int:
     """Check config/ (or `--from DIR`) and store it as the new live version."""
     async def work(settings: Settings, publisher: Publisher) -> int:
         change = await publisher.prepare_content(draft_content(settings, args.source))
-        print_outcome(await publisher.publish(change, author=cli_author(), note=args.note), "published")
+        print_outcome(await publisher.publish(change, author=cli_actor(), note=args.note), "published")
         return 0
     return with_publisher(args, work)
 
@@ -110,7 +102,7 @@ def publish(args: argparse.Namespace) -> int:
 def rollback(args: argparse.Namespace) -> int:
     """Serve an earlier version again."""
     async def work(settings: Settings, publisher: Publisher) -> int:
-        print_outcome(await publisher.roll_back(args.version, by=cli_author()), "is live again")
+        print_outcome(await publisher.roll_back(args.version, by=cli_actor()), "is live again")
         return 0
     return with_publisher(args, work)
 

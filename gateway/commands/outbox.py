@@ -8,13 +8,13 @@ reconciliation publishes it within seconds). Addresses are masked and texts neve
 from __future__ import annotations
 
 import argparse
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 
 from flows.errors import PishkhanError
 from gateway.api.common import whole
 from gateway.api.outbox import CHANNEL, KIND, MESSAGE_ID
+from gateway.audit import cli_actor
 from gateway.commands.common import argument, config_option, report, run_on_store
 from gateway.outbox import Outbox
 from gateway.outbox.admin import STATES, OutboxAdmin, OutboxFilter, Retried
@@ -47,17 +47,9 @@ def _retried_line(done: Retried) -> str:
     return f"retried {done.id} (was {done.previous_state}: {done.last_error or 'no error recorded'})"
 
 
-def _actor() -> str:
-    """Who retried, for the log: the shell user (a container may have no name for its uid)."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
-
-
 def retry(args: argparse.Namespace) -> int:
     """Put the given messages (or every dead one) back to pending; exit 1 if any could not be."""
-    actor = _actor()
+    actor = cli_actor()
 
     async def work(admin: OutboxAdmin) -> int:
         if args.all_dead:

@@ -1,4 +1,5 @@
-"""`pishkhan tokens create|list|revoke`: operator API tokens (only their hash is stored)."""
+"""`pishkhan tokens create|list|revoke`: operator API tokens (only their hash is stored); creating and revoking
+are audited under the shell user (`cli:<user>`)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from gateway.api.common import MAX_ID, whole
+from gateway.audit import cli_actor
 from gateway.commands.common import argument, config_option, run_on_store
 from gateway.tokens import ROLES, TokenStore
 
@@ -19,7 +21,7 @@ def _run(args: argparse.Namespace, work: Callable[[TokenStore], Awaitable[int]])
 def create(args: argparse.Namespace) -> int:
     """Print a new token once; it cannot be shown again."""
     async def work(tokens: TokenStore) -> int:
-        token = await tokens.create(args.role, args.name or args.role)
+        token = await tokens.create(args.role, args.name or args.role, actor=cli_actor())
         print(token)
         return 0
     return _run(args, work)
@@ -42,7 +44,7 @@ def list_tokens(args: argparse.Namespace) -> int:
 def revoke(args: argparse.Namespace) -> int:
     """Stop a token working at once."""
     async def work(tokens: TokenStore) -> int:
-        if await tokens.revoke(args.id):
+        if await tokens.revoke(args.id, actor=cli_actor()):
             print(f"revoked token {args.id}")
             return 0
         print(f"error: no active token has id {args.id} (see `pishkhan tokens list`)")

@@ -10,12 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
+
+import aiosqlite
 
 from flows.engine import Action
 from flows.errors import FlowErrors, PishkhanError
+from gateway.audit import AuditLog
+from gateway.content.diff import ContentDiff, Side, content_diff
 from gateway.content.live import announce, removed_nodes
 from gateway.content.model import Content, Version
-from gateway.content.store import ContentStore
+from gateway.content.store import AfterWrite, ContentStore
 from gateway.flowfiles import CheckedContent, check_content
 from gateway.sessions import Sessions
 from gateway.settings import Settings
@@ -32,6 +37,8 @@ class Change:
     """`flow:node` refs the live version has and this one removes."""
     conversations_moved: int | None
     """Live conversations on removed nodes (None: they are in a gateway's memory, uncounted here)."""
+    diff: ContentDiff | None
+    """What changes, node by node and page by page (None when there is no checked live version)."""
 
     @property
     def unchanged(self) -> bool:
@@ -75,19 +82,24 @@ class Publisher:
         moved: int | None = 0
         if removed:  # counted before the switch, so the operator knows how many citizens it moves
             moved = None if self.sessions is None else await self.sessions.count_on(removed)
-        return Change(checked, current[0] if current else None, previous, removed, moved)
+        diff = await asyncio.to_thread(content_diff, Side(previous.flowset, previous.catalogue),
+                                       Side(checked.flowset, checked.catalogue), self.settings) if previous else None
+        return Change(checked, current[0] if current else None, previous, removed, moved, diff)
 
     async def prepare_content(self, content: Content) -> Change:
         """Check `content` and compare it with the live version; FlowErrors if it cannot be served."""
         return await self.prepare(await self.check(content), await self.current())
 
-    async def publish(self, change: Change, *, author: str, note: str) -> Outcome:
-        """Store a prepared change as the new live version (unless it is the live content already)."""
+    async def publish(self, change: Change, *, author: str, note: str, action: str = "content.published",
+                      subject: str | None = None) -> Outcome:
+        """Store a prepared change as the new live version (unless it is the live content already),
+        recorded in the audit trail as `action` on `subject` (default: the version) with its diff."""
         if change.unchanged:
             assert change.live is not None
             return Outcome(change.live, change, created=False)
         based_on = change.live.number if change.live else None
-        version = await self.store.publish(change.checked.content, change.checked.catalogue, author=author, note=note, based_on=based_on)
+        version = await self.store.publish(change.checked.content, change.checked.catalogue, author=author, note=note, based_on=based_on,
+                                           after=self._audit(author, action, subject, change, note))
         await announce(self.settings.redis, version.number)
         return Outcome(version, change, created=True)
 
@@ -103,9 +115,19 @@ class Publisher:
         change = await self.prepare_content(content)
         if change.live is not None and change.live.number == target:
             return Outcome(change.live, change, created=False)
-        version = await self.store.make_live(target, change.checked.catalogue, by=by, based_on=live)
+        version = await self.store.make_live(target, change.checked.catalogue, by=by, based_on=live,
+                                             after=self._audit(by, "content.rolled_back", None, change, f"back from version {live}"))
         await announce(self.settings.redis, version.number)
         return Outcome(version, change, created=False)
+
+    def _audit(self, actor: str, action: str, subject: str | None, change: Change, note: str) -> AfterWrite:
+        async def record(conn: aiosqlite.Connection, version: Version) -> None:
+            detail: dict[str, Any] = {"version": version.number, "note": note,
+                                      "from": change.live.number if change.live else None}
+            if change.diff is not None:
+                detail.update(summary=change.diff.summary(), diff=change.diff.lines())
+            await AuditLog(self.store.db).record(actor, action, subject or f"version {version.number}", detail, conn=conn)
+        return record
 
 
 class NothingToRollBack(PishkhanError):

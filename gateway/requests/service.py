@@ -19,6 +19,7 @@ from flows.masking import mask_national_code, masked
 from flows.texts import pick
 from flows.tracking import new_tracking_code
 from flows.validators import build_validator
+from gateway.audit import AuditLog
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue import Catalogue, Service
 from gateway.outbox import Outbox
@@ -82,6 +83,13 @@ def submission_key(citizen: str, service_id: str, values: Mapping[str, str]) -> 
     return "submission:" + hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _audited(audit: AuditLog, actor: str, tracking_code: str, to: str, reason: str | None) -> Within:
+    """The audit entry of a status change, written in the change's transaction (`RequestStore.change_status`)."""
+    async def write(conn: Any, before: RequestRecord) -> None:
+        await audit.record(actor, "request.transitioned", tracking_code, {"from": before.status, "to": to, "reason": reason}, conn=conn)
+    return write
+
+
 class RequestService:
     """Requests for catalogue services, on every channel and for the operator API."""
 
@@ -97,6 +105,7 @@ class RequestService:
         region: str = "IR",
         clock: Clock = SYSTEM_CLOCK,
         sms_max_segments: int | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.store = store
         self.outbox = outbox
@@ -108,6 +117,8 @@ class RequestService:
         self.clock = clock  # submission and transition times, due dates
         self.sms_max_segments = sms_max_segments
         """The parts an SMS notification may take (`sms.max_segments`); None: not bounded."""
+        self.audit = audit
+        """Where status changes are recorded, each in the change's own transaction; None: not recorded (unit tests)."""
         self.with_request: list[Within] = []
         """Writes committed in the new request's own transaction (its fee's payment); one that fails
         fails the submission, so a request never exists without them."""
@@ -204,11 +215,14 @@ class RequestService:
         return await self.store.for_phone(phone_e164, self.settings.my_requests_limit)
 
     async def transition(self, tracking_code: str, to: str, *, actor: str, reason: str | None) -> RequestRecord:
-        """Move a request to `to` and tell the citizen; RequestError says why a change is refused."""
+        """Move a request to `to`, recorded in the audit trail under `actor`, and tell the citizen; RequestError says why
+        a change is refused (and nothing is recorded)."""
         reason = (reason or "").strip()[:MAX_REASON] or None
+
         changed = await self.store.change_status(
             tracking_code, to, actor, reason, self.clock(),
             lambda current: check_transition(tracking_code, current.status, to, reason),
+            (_audited(self.audit, actor, tracking_code, to, reason),) if self.audit else (),
         )
         if changed is None:
             raise RequestNotFound(f"no request has tracking code {tracking_code}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flows.clock import SYSTEM_CLOCK, Clock
+from gateway.audit import AuditLog
 from gateway.calendar import build_calendar
 from gateway.catalogue import Catalogue
 from gateway.outbox import Outbox
@@ -28,4 +29,5 @@ def build_requests(
         region=settings.flows.default_region,
         clock=clock,
         sms_max_segments=settings.sms.max_segments,
+        audit=AuditLog(db, clock),
     )

@@ -2,7 +2,7 @@
 
 The service logic (codes, due dates, notifications) talks only to `RequestStore`, so another engine
 can be added by implementing this protocol. Every write that a citizen is told about is one
-transaction: the request row and its `submitted` event, or the status change and its event.
+transaction: the request row and its `submitted` event, or the status change, its event and its audit entry.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ class RequestFilter:
 
 
 Within = Callable[[Any, "RequestRecord"], Awaitable[None]]
-"""A write that must commit together with a new request (its fee's payment), given the open
-transaction's connection and the request: a crash leaves both or neither."""
+"""A write that must commit together with a new request (its fee's payment) or a status change (its
+audit entry), given the open transaction's connection and the request: a crash leaves both or neither."""
 
 
 class RequestStore(Protocol):
@@ -114,9 +114,12 @@ class RequestStore(Protocol):
         """A phone number's requests, newest first."""
 
     async def change_status(
-        self, tracking_code: str, to: str, actor: str, reason: str | None, at: float, check: Callable[[RequestRecord], None]
+        self, tracking_code: str, to: str, actor: str, reason: str | None, at: float, check: Callable[[RequestRecord], None],
+        within: Sequence[Within] = (),
     ) -> tuple[RequestRecord, RequestEvent] | None:
-        """Run `check` on the current record (it raises to refuse), then change the status and add the event; None if not found."""
+        """Run `check` on the current record (it raises to refuse), then change the status, add the event and run
+        the `within` writes (the audit entry), each given the request as it was before, all in one transaction;
+        None if not found."""
 
     async def set_payment_state(self, request_id: int, state: str, at: float) -> bool:
         """Record the payment state; False when there is no such request."""
@@ -219,7 +222,8 @@ class SqliteRequestStore:
         return [_record(r) for r in rows]
 
     async def change_status(
-        self, tracking_code: str, to: str, actor: str, reason: str | None, at: float, check: Callable[[RequestRecord], None]
+        self, tracking_code: str, to: str, actor: str, reason: str | None, at: float, check: Callable[[RequestRecord], None],
+        within: Sequence[Within] = (),
     ) -> tuple[RequestRecord, RequestEvent] | None:
         async with self.db.transaction() as conn:
             async with conn.execute("SELECT * FROM requests WHERE tracking_code = ?", (tracking_code,)) as cursor:
@@ -234,6 +238,8 @@ class SqliteRequestStore:
                 (current.id, at, actor, current.status, to, reason),
             )
             event = RequestEvent(cursor.lastrowid or 0, current.id, at, actor, current.status, to, reason, False)
+            for write in within:
+                await write(conn, current)
         updated = RequestRecord(**{**current.__dict__, "status": to, "updated_at": at})
         return updated, event
 

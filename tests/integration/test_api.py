@@ -36,11 +36,11 @@ async def test_no_token_or_a_bad_one_is_401(client, headers) -> None:  # type: i
 
 async def test_a_revoked_token_stops_working(client) -> None:  # type: ignore[no-untyped-def]
     store = TokenStore(client.app[GATEWAY].db)
-    token = await store.create("admin", "leaver")
+    token = await store.create("admin", "leaver", actor="cli:test")
     headers = {"Authorization": f"Bearer {token}"}
     assert (await client.get("/api/v1/services", headers=headers)).status == 200
     [row] = [r for r in await store.list() if r["name"] == "leaver"]
-    assert await store.revoke(int(row["id"]))  # type: ignore[arg-type]
+    assert await store.revoke(int(row["id"]), actor="cli:test")  # type: ignore[arg-type]
     assert (await client.get("/api/v1/services", headers=headers)).status == 401
 
 
@@ -75,8 +75,8 @@ async def test_a_request_with_its_events_and_the_citizen_notified(client, tokens
     assert body["phone"] == ALI and body["national_code"] == "0499370899" and body["due_date"] and body["late"] is False
     assert [(e["from"], e["to"], e["actor"], e["reason"]) for e in body["events"]] == [
         (None, "submitted", "citizen", None),
-        ("submitted", "in_review", "operator:test operator", None),
-        ("in_review", "needs_info", "operator:test operator", "Photo unreadable"),
+        ("submitted", "in_review", "token 2 (test operator)", None),
+        ("in_review", "needs_info", "token 2 (test operator)", "Photo unreadable"),
     ]
     rows = await client.app[GATEWAY].db.fetchall(
         "SELECT channel, address, kind, text FROM outbox WHERE kind != 'payment_link' ORDER BY id")  # the fee's link is the payments tests' business
@@ -216,7 +216,7 @@ async def test_the_openapi_document_describes_every_route(client) -> None:  # ty
     assert response.status == 200 and doc["openapi"].startswith("3.1")
     routes = {(r.method.lower(), r.resource.canonical) for r in _api_routes(client.app)} - {("get", "/api/v1/openapi.json")}
     documented = {(method, "/api/v1" + path) for path, item in doc["paths"].items() for method in item if method != "parameters"}
-    assert len(routes) == 21 and routes == documented  # services, categories, flows, requests, payments, outbox
+    assert len(routes) == 22 and routes == documented  # services, categories, flows, requests, payments, outbox, audit
     parameters = [p for item in doc["paths"].values() for operation in item.values() for p in operation.get("parameters", ())]
     limit = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}  # an integer everywhere, as the server reads it
     assert {p["name"]: p["schema"] for p in parameters if p["name"] == "limit"} == {"limit": limit}

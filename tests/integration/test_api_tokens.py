@@ -21,9 +21,9 @@ async def test_last_use_is_written_once_a_minute_and_listed(client, settings: Se
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     db = client.app[GATEWAY].db
     tokens = TokenStore(db)
-    token = await tokens.create("viewer", "night audit")
+    token = await tokens.create("viewer", "night audit", actor="cli:test")
     headers = {"Authorization": f"Bearer {token}"}
-    await tokens.create("operator", "old desk")
+    await tokens.create("operator", "old desk", actor="cli:test")
 
     async def last_used() -> float | None:
         row = await db.fetchone("SELECT last_used_at FROM api_tokens WHERE name = 'night audit'")

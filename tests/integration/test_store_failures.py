@@ -74,12 +74,12 @@ def submit_over_ussd(base: str) -> str:
 
 
 def fill(path: Path) -> None:
-    """Write zeros to `path` until the file system is full."""
-    with path.open("wb") as filler:
+    """Write zeros to `path` until the file system is full. Unbuffered: a buffered file keeps what a short write
+    left over and fails again on close, depending only on how full the disk was."""
+    with path.open("wb", buffering=0) as filler:
         try:
             while True:
                 filler.write(b"\0" * 65536)
-                filler.flush()
         except OSError as exc:
             assert exc.errno == 28, exc   # ENOSPC
 

@@ -1,0 +1,138 @@
+"""The audit trail: who changed content, tokens or a request's status, when, and what.
+
+Each change writes one row in the same transaction as the change itself (`record(..., conn=conn)`),
+so a change and its record commit together or not at all. Rows are only ever added; `pishkhan audit`
+and `GET /api/v1/audit` (admin) list them, newest first.
+
+Actors: `token 3 (desk 3)` for an API token (`token_actor`; its id, since names need not be unique),
+`cli:<user>` for a shell command (`cli_actor`).
+
+Actions, their subjects and details:
+- `token.created`, `token.revoked`: subject `token <id>`; detail `{name, role}`.
+- `request.transitioned`: subject the tracking code; detail `{from, to, reason}`.
+- `content.published`, `content.rolled_back`: subject the content version; detail with a `diff`
+  (a list of text lines) of what changed.
+- `service.changed`, `service.retired`: subject the service id; detail with a `diff` of the card.
+
+A detail never holds a token secret, and phone numbers and national codes in its texts are masked
+(flows.masking), erring on the side of hiding: a tracking code in a reason that looks like a mobile
+number is masked too (the subject, never scrubbed, names the request).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import aiosqlite
+
+from flows.clock import SYSTEM_CLOCK, Clock
+from flows.dates import iso_utc
+from flows.masking import mask_national_code, mask_phone
+from flows.validators import is_valid_national_code
+from gateway.store import Database
+
+if TYPE_CHECKING:  # tokens record their own changes here, so this module cannot import them at run time
+    from gateway.tokens import TokenInfo
+
+ACTIONS = ("token.created", "token.revoked", "request.transitioned", "content.published", "content.rolled_back",
+           "service.changed", "service.retired")
+"""Every action an entry may record (see the module docstring); `record` refuses others."""
+
+_DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic: citizens and operators type all three
+_ASCII = str.maketrans({**{chr(0x06F0 + i): str(i) for i in range(10)}, **{chr(0x0660 + i): str(i) for i in range(10)}})
+_SECRET = re.compile(r"pk_[A-Za-z0-9_-]{8,}")
+_PHONE = re.compile(rf"\+{_DIGIT}{{8,15}}(?!{_DIGIT})|(?<!{_DIGIT})(?:0|\u06f0|\u0660)(?:9|\u06f9|\u0669){_DIGIT}{{9}}(?!{_DIGIT})")
+_TEN_DIGITS = re.compile(rf"(?<!{_DIGIT}){_DIGIT}{{10}}(?!{_DIGIT})")
+
+
+def _scrubbed_text(text: str) -> str:
+    """A text with token secrets hidden and phone numbers and national codes masked."""
+    text = _SECRET.sub("pk_***", text)
+    text = _PHONE.sub(lambda m: mask_phone(m.group(0)), text)
+    return _TEN_DIGITS.sub(lambda m: mask_national_code(m.group(0)) if is_valid_national_code(m.group(0).translate(_ASCII)) else m.group(0), text)
+
+
+def _scrubbed(value: Any) -> Any:
+    """A detail value with every text in it scrubbed, however deep."""
+    if isinstance(value, str):
+        return _scrubbed_text(value)
+    if isinstance(value, Mapping):
+        return {str(k): _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
+
+
+def token_actor(token: TokenInfo) -> str:
+    """How an API token is named as an actor: `token 3 (desk 3)`."""
+    return f"token {token.id} ({token.name})"
+
+
+def cli_actor() -> str:
+    """How a shell command is named as an actor: `cli:<user>`, or the uid where the system has no
+    name for it (a container started with `--user 1234`)."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return f"cli:uid {os.getuid()}" if hasattr(os, "getuid") else "cli"
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded change."""
+
+    id: int
+    at: float
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The entry as the API and `pishkhan audit --json` show it (time as ISO 8601 UTC)."""
+        return {"id": self.id, "at": iso_utc(self.at), "actor": self.actor, "action": self.action, "subject": self.subject,
+                "detail": self.detail}
+
+
+class AuditLog:
+    """Records changes and lists them."""
+
+    def __init__(self, db: Database, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def record(self, actor: str, action: str, subject: str, detail: Mapping[str, Any] | None = None, *,
+                     conn: aiosqlite.Connection | None = None) -> None:
+        """Add an entry; inside the caller's write transaction when `conn` is given (so it commits
+        or rolls back with the change), else in its own."""
+        if action not in ACTIONS:
+            raise ValueError(f"unknown audit action {action!r}; use one of {', '.join(ACTIONS)}")
+        row = (self.clock(), actor, action, subject, json.dumps(_scrubbed(detail or {}), ensure_ascii=False))
+        sql = "INSERT INTO audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)"
+        if conn is not None:
+            await conn.execute(sql, row)
+        else:
+            await self.db.execute(sql, row)
+
+    async def list(self, *, actor: str | None = None, action: str | None = None, subject: str | None = None,
+                   since: float | None = None, until: float | None = None, limit: int = 50,
+                   offset: int = 0) -> tuple[list[AuditEntry], int]:
+        """A page of entries, newest first, and how many match in all. `actor` matches any part of
+        the actor (`alice`, `token 3 `, `cli:`); `since` is inclusive, `until` exclusive (Unix times)."""
+        clauses, params = [], []
+        for clause, value in (("instr(actor, ?) > 0", actor), ("action = ?", action), ("subject = ?", subject),
+                              ("at >= ?", since), ("at < ?", until)):
+            if value is not None:
+                clauses.append(clause)
+                params.append(value)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        total = await self.db.fetchone(f"SELECT count(*) AS n FROM audit{where}", params)
+        rows = await self.db.fetchall(f"SELECT * FROM audit{where} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", [*params, limit, offset])
+        entries = [AuditEntry(r["id"], r["at"], r["actor"], r["action"], r["subject"], json.loads(r["detail"])) for r in rows]
+        return entries, int(total["n"]) if total else 0
