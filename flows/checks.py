@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from flows import phrases
 from flows.errors import FlowError
 from flows.model import ActionNode, EndNode, Flow, FlowSet, InputNode, MenuNode, MessageNode, Node, SwitchNode, qualify
-from flows.paging import PageFits, compose
+from flows.paging import compose
 from flows.reply import Choice
 from flows.texts import LocalisedText, pick, substitute, variables_in
 
 MAX_OPTIONS = 97
 """Options are numbered 1..n and 98 is `more`, so a menu holds at most 97."""
+
+PageBudget = Callable[[str], tuple[int, int]]
 
 _SAMPLE_VALUE = "0" * 12
 """What a `{variable}` is assumed to expand to when checking that a page fits."""
@@ -26,7 +28,8 @@ class CheckContext:
 
     languages: tuple[str, ...] = ("fa", "en")
     actions: frozenset[str] | None = None
-    page_fits: PageFits | None = None
+    page_budget: PageBudget | None = None
+    """(characters used, the limit that applies) of a composed page: USSD's 182 in GSM-7, 80 in UCS-2."""
     surface_name: str = "USSD"
     action_results: Mapping[str, frozenset[str]] | None = None
     """The variables each action sets (`submit_request` -> tracking_code, …); None: not checked."""
@@ -139,13 +142,13 @@ def _check_node(node: Node, ctx: CheckContext, errors: list[FlowError]) -> None:
         errors.append(FlowError(node.file, node.id, f"unknown action `{node.action}`", _suggest(node.action, sorted(ctx.actions))))
     if isinstance(node, SwitchNode) and not node.default:
         errors.append(FlowError(node.file, node.id, "a switch needs a `default`", "add `default: <node id>`"))
-    if ctx.page_fits is not None:
+    if ctx.page_budget is not None:
         _check_fit(node, ctx, errors)
 
 
 def _check_fit(node: Node, ctx: CheckContext, errors: list[FlowError]) -> None:
     """Texts that cannot be paged (prompts, goodbyes, a single option) must fit one page."""
-    assert ctx.page_fits is not None
+    assert ctx.page_budget is not None
     for lang in ctx.languages:
         nav = [Choice("0", pick(phrases.BACK, lang), nav=True), Choice("00", pick(phrases.HOME, lang), nav=True)]
         more = Choice("98", pick(phrases.MORE, lang), nav=True)
@@ -157,10 +160,10 @@ def _check_fit(node: Node, ctx: CheckContext, errors: list[FlowError]) -> None:
             for number, option in enumerate(node.options, 1):
                 checks.append((f"option {number} label", "", [Choice("97", pick(option.label, lang)), more, *nav]))
         for what, body, choices in checks:
-            if not ctx.page_fits(compose(body, choices, lang)):
-                size = len(compose(body, choices, lang))
-                problem = f"{what} ({lang}) cannot fit one {ctx.surface_name} page ({size} characters with navigation)"
-                errors.append(FlowError(node.file, node.id, problem, "shorten it"))
+            used, limit = ctx.page_budget(compose(body, choices, lang))
+            if used > limit:
+                problem = f"{what} ({lang}) cannot fit one {ctx.surface_name} page: {used} characters with navigation, the limit is {limit}"
+                errors.append(FlowError(node.file, node.id, problem, f"shorten it by {used - limit} characters"))
 
 
 def check_nodes(flows: Iterable[Flow], ctx: CheckContext) -> list[FlowError]:

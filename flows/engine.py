@@ -98,8 +98,10 @@ class Engine:
         phone: str | None = None,
         entry: str | None = None,
     ) -> Session:
-        """A fresh session: a citizen whose language is known skips the language menu."""
+        """A fresh session: a citizen whose language is known skips the language menu. An `entry` the
+        settings name (a short number's) follows renames, so renaming its node needs no settings change."""
         start = entry or (self.flows.home if lang else self.flows.entry)
+        start = self._renamed(start) or start
         now = self.clock()
         return Session(
             channel=channel,

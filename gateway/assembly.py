@@ -15,6 +15,7 @@ from flows.engine import Action
 from gateway.actions import request_actions
 from gateway.catalogue import Catalogue
 from gateway.content.live import ContentWatcher, LiveContent
+from gateway.content.model import Content
 from gateway.content.publish import Publisher
 from gateway.content.startup import served_at_start
 from gateway.content.store import ContentStore
@@ -56,20 +57,21 @@ def session_lifetimes(settings: Settings) -> SessionLifetimes:
     return SessionLifetimes(ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl}, language_ttl=s.language_ttl)
 
 
-async def open_gateway(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> Gateway:
+async def open_gateway(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, seed: Content | None = None) -> Gateway:
     """Open the store and state, read the catalogue and flows, check them, and build every service;
     raises FlowErrors on broken flows (after closing whatever was opened). Every part that decides
-    by the time reads `clock` (tests pass one they move by hand)."""
+    by the time reads `clock` (tests pass one they move by hand). `seed`: what a new store's first
+    version is instead of config/ (the simulator's `--version` and `--draft`)."""
     closers: list[Closer] = []
     try:
-        return await _build(settings, closers, clock)
+        return await _build(settings, closers, clock, seed)
     except BaseException:
         for closer in reversed(closers):
             await closer()
         raise
 
 
-async def _build(settings: Settings, closers: list[Closer], clock: Clock) -> Gateway:
+async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: Content | None) -> Gateway:
     db = await Database.of(settings).open()
     closers.append(db.close)
     state: StateStore
@@ -87,7 +89,7 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock) -> Gat
     actions: dict[str, Action] = request_actions(requests, lookups, tuple(settings.flows.languages))
     builder = EngineBuilder(settings, actions, clock)
     publisher = Publisher(settings, ContentStore(db), actions, sessions)
-    served = await served_at_start(publisher, builder, db)
+    served = await served_at_start(publisher, builder, db, seed)
     conversations = Conversations(served.engine, sessions, direct_dial_root=settings.ussd.direct_dial_root)
     live = catalogue.live = LiveContent(served, conversations)
     watcher = ContentWatcher(publisher.store, live, builder, sessions, settings.redis, settings.flows.live_check_interval)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from channels.ussd.base import ussd_surface
 from flows.checks import CheckContext, check_flows
 from flows.errors import FlowError, FlowErrors
+from flows.gsm7 import ussd_budget_used
 from flows.loader import parse_flow
 from flows.model import Flow, FlowSet
 from gateway.actions import ACTION_RESULTS
@@ -51,7 +51,7 @@ def check_context(settings: Settings, actions: Iterable[str]) -> CheckContext:
     return CheckContext(
         languages=tuple(settings.flows.languages),
         actions=frozenset(actions),
-        page_fits=ussd_surface(settings.ussd.gsm_limit, settings.ussd.ucs2_limit).fits,
+        page_budget=lambda page: ussd_budget_used("CON " + page, settings.ussd.gsm_limit, settings.ussd.ucs2_limit),
         action_results=ACTION_RESULTS,
     )
 
@@ -75,9 +75,19 @@ def build_flowset(
     flowset = FlowSet(flows=flows, entry=settings.flows.entry, home=settings.flows.home)
     if not errors:
         errors.extend(check_flows(flowset, check_context(settings, actions), nodes_checked=nodes_checked))
+        errors.extend(_entries_missing(settings, flowset))
     if errors:
         raise FlowErrors(errors)
     return flowset
+
+
+def _entries_missing(settings: Settings, flows: FlowSet) -> list[FlowError]:
+    """Nodes the settings open (a short number's entry) must exist, or be renamed to one that does: a
+    version removing one is refused."""
+    renamed = flows.renamed()
+    return [FlowError("settings.yaml", f"sms.short_numbers.{n.number}.entry", f"{n.entry!r} names no flow node",
+                      "keep that node, rename it with `renames:`, or point the number at another (flow:node, e.g. main:home)")
+            for n in settings.sms.short_numbers.values() if flows.find(n.entry) is None and flows.find(renamed.get(n.entry, "")) is None]
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,8 @@ def _parse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")  # Python's json would take NaN and Infinity; JSON has neither
 
 
-async def json_body(request: web.Request) -> Any:
-    """The request's JSON value, at most `max_body_bytes`; 413 or 400 otherwise."""
-    limit = request.app[SETTINGS].max_body_bytes
+async def json_body(request: web.Request, limit: int) -> Any:
+    """The request's JSON value, at most `limit` bytes; 413 or 400 otherwise."""
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, "too_large", f"the body is over {limit} bytes")
     raw = await request.content.read(limit + 1)
@@ -215,6 +214,8 @@ class Route:
     query: Params = ()
     path: Params = ()
     body: Json | Callable[[web.Request], Json] | None = None
+    whole_content: bool = False
+    """The body is a whole content version (flows and catalogue): `api.max_content_bytes`, not `max_body_bytes`."""
 
     def parameters(self, request: web.Request) -> list[Param]:
         """Path then query parameters as this app has them."""
@@ -249,7 +250,9 @@ class Route:
                 raise ApiError(422, "invalid", "this route takes no body")
             return None
         try:
-            return check(await json_body(request), schema)
+            settings = request.app[SETTINGS]
+            limit = settings.max_content_bytes if self.whole_content else settings.max_body_bytes
+            return check(await json_body(request, limit), schema)
         except SchemaError as error:
             raise ApiError(422, "invalid", str(error), error.field or None) from None
 

@@ -74,7 +74,7 @@ async def get_version(request: web.Request, call: Call) -> web.Response:
     return web.json_response({"version": version.to_dict(), "content": {"flows": dict(content.flows), "catalogue": content.catalogue}})
 
 
-@requires("admin", body=PUBLISH_BODY)
+@requires("admin", body=PUBLISH_BODY, whole_content=True)
 async def publish(request: web.Request, call: Call) -> web.Response:
     """Check and publish content as a new live version (200 with `unchanged` when it is the live one)."""
     gateway = request.app[GATEWAY]

@@ -145,7 +145,7 @@ def card_properties(languages: list[str], categories: list[str]) -> Json:
     text, nullable_id = _text(languages), {"anyOf": [{"type": "string", "pattern": _ID_PATTERN}, {"type": "null"}]}
     optional_text = {"anyOf": [text, {"type": "object", "maxProperties": 0, "description": "none"}]}
     return {
-        "id": {"type": "string", "pattern": _ID_PATTERN, "description": "9-digit service id; sub-services keep the parent's first 4 digits"},
+        "id": {"type": "string", "pattern": _ID_PATTERN, "description": "9-digit service id; sub-services keep the parent's first 6 digits"},
         "parent": {**nullable_id, "description": "The parent service's id"},
         "category": {"type": "string", "enum": categories, "description": "A category of the catalogue"},
         "title": text, "short": {"anyOf": [text, {"type": "null"}], "description": "Menu label"},

@@ -13,5 +13,7 @@ class ApiSettings:
     """`api:` in settings.yaml."""
 
     max_body_bytes: int = 16384
+    max_content_bytes: int = 2 * 1024 * 1024
+    """A publish through the API carries every flow and the whole catalogue."""
     default_page: int = 50
     max_page: int = 200

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from flows.errors import FlowError
+from flows.graphemes import clusters
 from flows.loader import unknown_keys
 from flows.texts import LocalisedText
 from flows.validators import build_validator
@@ -205,6 +206,29 @@ def _inputs(reader: _CardReader, default_region: str) -> tuple[ServiceInput, ...
     return tuple(inputs)
 
 
+TITLE_LIMITS = {"fa": 28}
+"""Characters of a title that fit a USSD menu line: 28 in Persian (a UCS-2 page holds 80), else `TITLE_LIMIT`."""
+TITLE_LIMIT = 32
+SHORT_LIMIT = 18
+"""A `short` menu label, in any language."""
+PREFIX = 6
+"""Digits a sub-service shares with its parent (121095000 -> 121095100)."""
+
+
+def _check_lengths(reader: _CardReader, key: str, text: Mapping[str, str], limit: Callable[[str], int]) -> None:
+    for lang, value in text.items():
+        if len(clusters(value)) > limit(lang):
+            reader.fail(f"`{key}.{lang}` is {len(clusters(value))} characters; at most {limit(lang)} fit a USSD menu line",
+                        "shorten it" + (", or give a `short` menu label" if key == "title" else ""))
+
+
+def _check_fee(reader: _CardReader, fee: int, account: str | None) -> None:
+    if fee > 0 and account is None:
+        reader.fail(f"`fee` is {fee} rials but there is no `account` to pay it into", "add `account: <treasury IBAN>`, or make the fee 0")
+    if fee == 0 and account is not None:
+        reader.fail("`account` is set but the service is free (`fee: 0`)", "remove `account`, or set the fee")
+
+
 def parse_service(data: Any, file: str, errors: list[FlowError], *, default_region: str = "IR") -> Service | None:
     """One service card from its mapping; None (with errors recorded) when it is unusable."""
     ident = str(data.get("id", "?")) if isinstance(data, Mapping) else "?"
@@ -221,20 +245,25 @@ def parse_service(data: Any, file: str, errors: list[FlowError], *, default_regi
     if unknown:
         reader.fail(f"unknown channels {unknown}", f"use any of {', '.join(CHANNELS)}")
     parent = reader.data.get("parent")
+    title, short = reader.text("title", required=True), reader.text("short") or None
+    _check_lengths(reader, "title", title, lambda lang: TITLE_LIMITS.get(lang, TITLE_LIMIT))
+    _check_lengths(reader, "short", short or {}, lambda lang: SHORT_LIMIT)
+    fee, account = reader.count("fee"), str(reader.data["account"]) if reader.data.get("account") else None
+    _check_fee(reader, fee, account)
     return Service(
         id=ident,
         parent=str(parent) if parent else None,
         category=str(reader.data.get("category") or ""),
-        title=reader.text("title", required=True),
-        short=reader.text("short") or None,
+        title=title,
+        short=short,
         type=str(kind),
         description=reader.text("description"),
         documents=reader.texts("documents"),
         days_to_deliver=reader.count("days_to_deliver"),
         hours=reader.text("hours"),
         visits=reader.count("visits"),
-        fee=reader.count("fee"),
-        account=str(reader.data["account"]) if reader.data.get("account") else None,
+        fee=fee,
+        account=account,
         channels=channels,
         complaint=reader.text("complaint"),
         steps=reader.texts("steps"),
@@ -253,9 +282,9 @@ def _inherit_categories(services: list[Service], file: str, errors: list[FlowErr
             if parent is None:
                 errors.append(FlowError(file, f"service {service.id}", f"parent {service.parent} does not exist", "add it or fix `parent`"))
                 continue
-            if service.id[:4] != parent.id[:4]:
-                errors.append(FlowError(file, f"service {service.id}", f"does not share its parent's prefix {parent.id[:4]}",
-                                        "sub-services keep the parent's id prefix"))
+            if service.id[:PREFIX] != parent.id[:PREFIX]:
+                errors.append(FlowError(file, f"service {service.id}", f"does not share its parent's first {PREFIX} digits {parent.id[:PREFIX]}",
+                                        f"a sub-service of {parent.id} has an id {parent.id[:PREFIX]}xxx"))
             service = Service(**{**service.__dict__, "category": service.category or parent.category})
         result.append(service)
     return result

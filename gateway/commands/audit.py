@@ -25,15 +25,13 @@ SUMMARY = 100
 
 
 def summary(detail: dict[str, Any]) -> str:
-    """A detail in one short line: `key=value` pairs (empty ones left out), a diff as its count of added and removed lines."""
+    """A detail in one short line: `key=value` pairs (empty ones left out), a diff as its length (`--full` prints it)."""
     parts = []
     for key, value in detail.items():
         if value is None:  # a transition without a reason
             continue
         if key == "diff" and isinstance(value, list):
-            added = sum(1 for line in value if str(line).startswith("+") and not str(line).startswith("+++"))
-            removed = sum(1 for line in value if str(line).startswith("-") and not str(line).startswith("---"))
-            parts.append(f"diff: +{added} -{removed}")
+            parts.append(f"diff: {len(value)} lines")
         else:
             parts.append(f"{key}={value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)}")
     line = " ".join(parts)

@@ -21,10 +21,11 @@ from gateway.assembly import open_gateway, session_lifetimes
 from gateway.audit import cli_actor
 from gateway.catalogue.flows import catalogue_warnings
 from gateway.commands.common import config_option, report, settings_of
+from gateway.content.diff import Side, content_diff
 from gateway.content.model import FLOWS_DIR, Content, configured_content
 from gateway.content.publish import Change, Outcome, Publisher
-from gateway.content.store import ContentStore
-from gateway.flowfiles import check_content
+from gateway.content.store import ContentStore, UnknownVersion
+from gateway.flowfiles import CheckedContent, check_content
 from gateway.sessions import Sessions
 from gateway.settings import Settings
 from gateway.state.redis import open_redis_state
@@ -147,6 +148,32 @@ def export(args: argparse.Namespace) -> int:
     return with_publisher(args, work)
 
 
+async def _side(settings: Settings, publisher: Publisher, ref: str | None) -> tuple[str, CheckedContent]:
+    """A version number, `live`, or a draft folder (default: config/), checked."""
+    if ref is None:
+        label, content = "config/", configured_content(settings)
+    elif ref == "live" or (ref.isascii() and ref.isdigit()):
+        number = await publisher.store.live_number() if ref == "live" else int(ref)
+        if number is None:
+            raise UnknownVersion("nothing is published yet: `pishkhan flows publish` stores config/ as version 1")
+        label, (_, content) = f"version {number}", await publisher.store.get(number)
+    else:
+        label, content = ref, configured_content(settings, Path(ref))
+    return label, await publisher.check(content)
+
+
+def diff(args: argparse.Namespace) -> int:
+    """What changes from A (default: the live version) to B (default: config/), node by node and page by page."""
+    async def work(settings: Settings, publisher: Publisher) -> int:
+        (old_label, old), (new_label, new) = await _side(settings, publisher, args.a or "live"), await _side(settings, publisher, args.b)
+        found = content_diff(Side(old.flowset, old.catalogue), Side(new.flowset, new.catalogue), settings)
+        print(f"--- {old_label}\n+++ {new_label}")
+        for line in found.lines():
+            print(line)
+        return 0
+    return with_publisher(args, work)
+
+
 async def _test(args: argparse.Namespace) -> int:
     settings = settings_of(args)
     with tempfile.TemporaryDirectory() as scratch:
@@ -217,3 +244,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     write.add_argument("--version", type=_positive, help="default: the live version")
     write.add_argument("--prune", action="store_true", help="delete flow files the version does not have")
     write.set_defaults(handler=export)
+    compare = flows.add_parser("diff", help="what changes from A to B, node by node and as each channel's pages")
+    config_option(compare)
+    compare.add_argument("a", nargs="?", help="a version number, `live` or a draft folder (default: live)")
+    compare.add_argument("b", nargs="?", help="a version number, `live` or a draft folder (default: config/)")
+    compare.set_defaults(handler=diff)

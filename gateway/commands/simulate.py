@@ -17,8 +17,12 @@ from flows.errors import PishkhanError
 from flows.gsm7 import sms_encoding, ussd_budget_used
 from gateway.assembly import open_gateway
 from gateway.commands.common import config_option, report, settings_of
+from gateway.commands.flows import draft_content
+from gateway.content.model import Content
+from gateway.content.store import ContentStore, UnknownVersion
 from gateway.settings import Settings
 from gateway.simulated import SimulatedCitizen
+from gateway.store import Database
 
 HELP = "Type what the citizen sends. On USSD, type the code to dial (e.g. *4# or *4*3*1#). Ctrl-D quits."
 
@@ -28,9 +32,25 @@ def isolated(settings: Settings, store: str) -> Settings:
     return settings.updated({"store": {"path": store}, "redis": {"url": ""}})
 
 
+async def _content(args: argparse.Namespace) -> Content:
+    """What to try: a published version (`--version`), a draft folder (`--draft`), else config/."""
+    settings = settings_of(args)
+    if args.version is None:
+        return draft_content(settings, args.draft)
+    db = await Database.of(settings).open()
+    try:
+        number = await ContentStore(db).live_number() if args.version == "live" else int(args.version)
+        if number is None:
+            raise UnknownVersion("nothing is published yet")
+        return (await ContentStore(db).get(number))[1]
+    finally:
+        await db.close()
+
+
 async def _chat(args: argparse.Namespace, store: str) -> int:
+    content = await _content(args)
     settings = isolated(settings_of(args), store)
-    gateway = await open_gateway(settings)
+    gateway = await open_gateway(settings, seed=content)
     citizen = SimulatedCitizen(gateway, args.channel, args.msisdn, {"chat": args.msisdn})
     print(HELP)
     dialling = args.channel == "ussd"
@@ -74,5 +94,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--channel", choices=("ussd", "sms", "telegram"), default="ussd")
     parser.add_argument("--msisdn", default="+989120000000", help="the citizen's number (E.164)")
     parser.add_argument("--store", help="SQLite file to keep what the chat submits (default: a throwaway store; "
-                                        "a later `serve` on this file sends its queued messages)")
+                                        "a later `serve` on this file sends its queued messages, and its live version is what is tried)")
+    tried = parser.add_mutually_exclusive_group()
+    tried.add_argument("--version", type=_version, help="a published version (a number, or `live`) instead of config/")
+    tried.add_argument("--draft", metavar="DIR", help="a draft folder (flows/, catalogue.yaml) instead of config/")
     parser.set_defaults(handler=simulate)
+
+
+def _version(raw: str) -> str:
+    if raw != "live" and not (raw.isascii() and raw.isdigit() and int(raw) > 0):
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a version: give a number or `live`")
+    return raw

@@ -23,9 +23,9 @@ log = logging.getLogger(__name__)
 FIRST_AUTHOR = "pishkhan (first start)"
 
 
-async def _first_version(publisher: Publisher, db: Database) -> None:
-    content = configured_content(publisher.settings)
-    note = "config/ as found at the first start"
+async def _first_version(publisher: Publisher, db: Database, seed: Content | None) -> None:
+    content = seed or configured_content(publisher.settings)
+    note = "config/ as found at the first start" if seed is None else "the content the gateway was opened with"
     legacy = CatalogueStore(db, default_region=publisher.settings.flows.default_region)
     if not await legacy.is_empty():  # a store from before versions: its catalogue (API edits included) wins
         content = content.with_catalogue(await legacy.load())
@@ -49,16 +49,20 @@ def _warn_on_drift(publisher: Publisher, version: Version, content: Content) -> 
                     "then `pishkhan flows publish` (or `pishkhan flows export` to bring the version into config/)", version.number)
 
 
-async def served_at_start(publisher: Publisher, builder: EngineBuilder, db: Database) -> Served:
-    """The live version, checked, ready to serve; FlowErrors when it (or a new store's config/) is broken."""
+async def served_at_start(publisher: Publisher, builder: EngineBuilder, db: Database, seed: Content | None = None) -> Served:
+    """The live version, checked, ready to serve; FlowErrors when it (or a new store's config/) is broken.
+    A new store's first version is `seed` when given, else config/."""
     if await publisher.store.live_number() is None:
-        await _first_version(publisher, db)
+        await _first_version(publisher, db, seed)
+    elif seed is not None:
+        log.warning("the store has versions already: serving its live version, not the content given")
     current = await publisher.current()
     assert current is not None
     version, checked = current
     if checked is None:  # the live version passed when published; this build refuses it: say which and why
         _, content = await publisher.store.get(version.number)
         checked = await publisher.check(content)
-    _warn_on_drift(publisher, version, checked.content)
+    if seed is None:
+        _warn_on_drift(publisher, version, checked.content)
     log.info("serving content version %d (%s, %s)", version.number, version.author, version.note or "no note")
     return builder.serve(version, checked)

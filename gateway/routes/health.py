@@ -28,7 +28,7 @@ async def _check(check: ReadyCheck) -> bool:
 
 async def readyz(request: web.Request) -> web.Response:
     """Every dependency answers; 503 naming the ones that do not. Advisory checks are reported
-    but do not make the worker unready."""
+    but do not make the worker unready. `content_version`: the version this worker serves."""
     gateway = request.app[GATEWAY]
     checks = gateway.readiness.checks
     results = dict(zip(checks, await asyncio.gather(*(_check(c) for c in checks.values()))))
@@ -36,7 +36,8 @@ async def readyz(request: web.Request) -> web.Response:
     failed_starts = request.app.get(FAILED_STARTS)
     if failed_starts is not None:  # under `serve --workers N`: reported, never taking this healthy worker out
         results["workers"] = failed_starts.value == 0
-    return web.json_response({"status": "ready" if ready else "not ready", "checks": results}, status=200 if ready else 503)
+    return web.json_response({"status": "ready" if ready else "not ready", "checks": results, "content_version": gateway.content.number},
+                             status=200 if ready else 503)
 
 
 def setup(app: web.Application) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import logging
 
-from flows.errors import FlowError, FlowErrors
-from flows.model import FlowSet
 from gateway.conversations import Conversations
 from gateway.outbox import Outbox
 from gateway.requests.lookup import StatusLookup
@@ -23,21 +21,12 @@ from gateway.store import Database
 log = logging.getLogger(__name__)
 
 
-def check_entries(settings: Settings, flows: FlowSet) -> None:
-    """Every short number opens a node that exists; FlowErrors names the number otherwise."""
-    broken = [n for n in settings.sms.short_numbers.values() if flows.find(n.entry) is None]
-    if broken:
-        raise FlowErrors([FlowError("settings.yaml", f"sms.short_numbers.{n.number}.entry",
-                                    f"{n.entry!r} names no flow node", "use flow:node, e.g. main:home") for n in broken])
-
-
 def build_sms(
     settings: Settings, db: Database, state: StateStore, outbox: Outbox, lookups: StatusLookup, conversations: Conversations,
 ) -> tuple[SmsService, SmsSender | None]:
     """The SMS service, and the `sms` outbox sender when a provider has a base_url (without one the
     outbox logs SMS instead of sending them, which is the embedded default)."""
     sms = settings.sms
-    check_entries(settings, conversations.engine.flows)
     deliveries, optouts = DeliveryStore(db), OptOuts(db)
     service = SmsService(
         sms, conversations=conversations, state=state, outbox=outbox, lookups=lookups,

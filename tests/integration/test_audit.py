@@ -192,7 +192,7 @@ async def test_the_cli_prints_a_diff_in_full_when_asked_or_following_one_subject
     await entries_on_three_days(client)
     code, out, _ = await cli("audit", "--action", "content.published", "--actor", "lead")
     assert code == 0 and out.splitlines()[0].split("\t") == [
-        "2026-01-12T12:00:00+00:00", "cli:lead", "content.published", "version 12", "version=12 diff: +1 -1"]
+        "2026-01-12T12:00:00+00:00", "cli:lead", "content.published", "version 12", "version=12 diff: 4 lines"]
     assert "title: New 12" not in out and out.endswith("3 of 3 entries\n")
     _, out, _ = await cli("audit", "--action", "content.published", "--actor", "lead", "--full", "--limit", "1")
     assert out.splitlines()[1:] == ["    --- a/flows/main.yaml", "    +++ b/flows/main.yaml", "    -  title: Old 12", "    +  title: New 12",

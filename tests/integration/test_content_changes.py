@@ -108,3 +108,30 @@ def test_export_writes_yaml_that_publishes_to_the_same_version(tmp_path: Path) -
     (config / "flows" / "extra.yaml").write_text("flow: extra\nnodes: {bye: {type: end, text: {fa: خدا, en: Bye}}}\n")
     refused = _pishkhan(config, store, "flows", "export", str(config))
     assert refused.returncode == 1 and "extra.yaml" in refused.stderr and (config / "flows" / "extra.yaml").exists()
+
+
+def test_diff_and_simulate_show_a_change_before_citizens_see_it(tmp_path: Path) -> None:
+    config, store = tmp_path / "config", tmp_path / "s.sqlite3"
+    shutil.copytree(ROOT / "config", config)
+    assert _pishkhan(config, store, "flows", "publish").returncode == 0                       # version 1: config/ as shipped
+    flow = config / "flows" / "main.yaml"
+    flow.write_text(flow.read_text(encoding="utf-8").replace("Government services", "State services"), encoding="utf-8")
+    shown = _pishkhan(config, store, "flows", "diff")
+    lines = shown.stdout.splitlines()
+    assert shown.returncode == 0 and lines[:2] == ["--- version 1", "+++ config/"] and lines[2].startswith("1 node changed")
+    assert "  ~ main:home (changed)" in lines and '      text[en]: "Government services" → "State services"' in lines
+    assert "        - CON Government services" in lines and "        + CON State services" in lines     # the USSD page itself
+    draft = _simulate(config, store, "*4*2#")
+    live = _simulate(config, store, "*4*2#", "--version", "live")
+    assert "CON State services" in draft and "CON Government services" in live                 # config/ is a draft until published
+    assert _pishkhan(config, store, "flows", "publish").returncode == 0
+    assert _pishkhan(config, store, "flows", "diff").stdout.splitlines()[2] == "no changes"
+    assert "CON Government services" in _simulate(config, store, "*4*2#", "--version", "1")
+    assert "there is no version 9" in _simulate(config, store, "*4*2#", "--version", "9")
+
+
+def _simulate(config: Path, store: Path, dial: str, *args: str) -> str:
+    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_REDIS_URL": ""}
+    done = subprocess.run([sys.executable, "-m", "gateway", "--config", str(config), "simulate", *args], cwd=ROOT, env=env,
+                          input=dial + "\n", capture_output=True, text=True, timeout=60)
+    return done.stdout + done.stderr

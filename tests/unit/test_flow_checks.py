@@ -11,6 +11,7 @@ import pytest
 
 from flows.checks import CheckContext, check_flows
 from flows.errors import FlowError
+from flows.gsm7 import ussd_budget_used
 from flows.loader import parse_flow, parse_flow_text
 from flows.model import FlowSet
 
@@ -77,8 +78,8 @@ def test_unknown_action_suggests_the_known_one() -> None:
 
 def test_a_goodbye_that_cannot_fit_a_ussd_page_is_reported() -> None:
     found = problems({"home": {"type": "end", "text": {"fa": "خداحافظ " * 20, "en": "Bye"}}},
-                     CheckContext(page_fits=lambda page: len(page) <= 76))
-    assert any("cannot fit one USSD page" in p and "(fa)" in p for p in found)
+                     CheckContext(page_budget=lambda page: ussd_budget_used("CON " + page)))
+    assert any("`text` (fa) cannot fit one USSD page" in p and "the limit is 80" in p for p in found)
 
 
 def test_yaml_syntax_error_gives_the_line() -> None:
@@ -141,3 +142,17 @@ def test_variables_set_by_inputs_options_and_actions_pass() -> None:
         "submit": {"type": "action", "action": "submit_request", "args": {"who": "{national_code}"}, "next": "done"},
         "done": {"type": "end", "text": t("{tracking_code} {lang}")},
     }, RESULTS) == []
+
+
+def test_renames_must_lead_from_a_gone_node_to_one_that_exists() -> None:
+    errors: list[FlowError] = []
+    flow = parse_flow({"flow": "main", "start": "home", "renames": {"home": "away", "old": "gone", "older": "home"},
+                       "nodes": {"home": {"type": "end", "text": t("Bye")}}}, "flows/main.yaml", errors)
+    assert flow is not None and not errors and flow.renames == {"home": "main:away", "old": "main:gone", "older": "main:home"}
+    found = [str(e) for e in check_flows(FlowSet({"main": flow}, entry="main:home", home="main:home"), CheckContext())]
+    assert "flows/main.yaml: `renames`: home still exists, so the rename never applies (remove `home` from `renames`)" in found
+    assert "flows/main.yaml: `renames`: old leads to main:gone, which does not exist (name a node of this version)" in found
+    assert len(found) == 3  # home → away is both: it still exists, and away does not
+    bad: list[FlowError] = []
+    parse_flow({"flow": "main", "renames": ["x"], "nodes": {"home": {"type": "end", "text": t("Bye")}}}, "flows/main.yaml", bad)
+    assert [str(e) for e in bad] == ["flows/main.yaml: `renames` must map old node ids to new ones (e.g. `renames: {track_old: track}`)"]
