@@ -139,7 +139,9 @@ def _check_node(node: Node, ctx: CheckContext, errors: list[FlowError]) -> None:
     if isinstance(node, MenuNode) and len(node.options) > MAX_OPTIONS:
         errors.append(FlowError(node.file, node.id, f"{len(node.options)} options; a menu holds at most {MAX_OPTIONS}", "split it into sub-menus"))
     if isinstance(node, ActionNode) and ctx.actions is not None and node.action not in ctx.actions:
-        errors.append(FlowError(node.file, node.id, f"unknown action `{node.action}`", _suggest(node.action, sorted(ctx.actions))))
+        close = difflib.get_close_matches(node.action, sorted(ctx.actions), n=1)
+        known = f"the actions are {', '.join(sorted(ctx.actions))}"
+        errors.append(FlowError(node.file, node.id, f"unknown action `{node.action}`", f"did you mean `{close[0]}`? ({known})" if close else known))
     if isinstance(node, SwitchNode) and not node.default:
         errors.append(FlowError(node.file, node.id, "a switch needs a `default`", "add `default: <node id>`"))
     if ctx.page_budget is not None:

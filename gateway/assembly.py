@@ -112,8 +112,13 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     async def catalogue_ready() -> bool:
         return bool(live.catalogue.services)
 
-    checks: dict[str, ReadyCheck] = {"store": db.ping, "redis" if settings.redis.url else "state": state.ping, "catalogue": catalogue_ready}
+    async def live_version_served() -> bool:  # false for a moment after a publish; for long when this build refuses it
+        return await publisher.store.live_number() == live.number
+
+    checks: dict[str, ReadyCheck] = {"store": db.ping, "redis" if settings.redis.url else "state": state.ping, "catalogue": catalogue_ready,
+                                     "content": live_version_served}
     bot_ready, advisory = bot_checks(settings, bots)
+    advisory.add("content")  # a worker on an older version still serves well: never out of the load balancer for it
     return Gateway(
         settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, content=live, builder=builder,
         publisher=publisher, watcher=watcher,

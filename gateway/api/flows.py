@@ -46,6 +46,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
     return {
         "version": outcome.version.to_dict(), "created": outcome.created, "unchanged": change.unchanged,
         "removed_nodes": sorted(change.removed), "conversations_moved": change.conversations_moved,
+        "summary": change.diff.summary() if change.diff is not None else None,
     }
 
 
@@ -126,7 +127,9 @@ _ERROR = _json("See the error's code and message", {"$ref": "#/components/schema
 _VERSION: Json = {"type": "object", "required": ["version", "digest", "author", "created_at", "note", "live"], "properties": {
     "version": {"type": "integer", "minimum": 1}, "digest": {"type": "string"}, "author": {"type": "string"},
     "created_at": {"type": "number"}, "note": {"type": "string"}, "live": {"type": "boolean"}}}
-_OUTCOME: Json = {"type": "object", "required": ["version", "created", "unchanged", "removed_nodes", "conversations_moved"], "properties": {
+_OUTCOME: Json = {"type": "object", "required": ["version", "created", "unchanged", "removed_nodes", "conversations_moved", "summary"],
+                  "properties": {
+    "summary": {"type": ["string", "null"], "description": "What changed, in one line (the audit trail has the whole diff)"},
     "version": _VERSION, "created": {"type": "boolean"}, "unchanged": {"type": "boolean"},
     "removed_nodes": {"type": "array", "items": {"type": "string"}, "description": "flow:node ids the live version had and this one removes"},
     "conversations_moved": {"type": ["integer", "null"], "description": "Live conversations on removed nodes (moved to a surviving screen)"}}}

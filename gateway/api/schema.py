@@ -8,6 +8,7 @@ document uses are understood; an unknown one is a programming error, not a silen
 
 from __future__ import annotations
 
+import difflib
 import json
 import math
 import re
@@ -96,8 +97,10 @@ def _object(value: dict[str, Any], schema: Json, path: str) -> dict[str, Any]:
     unknown = [k for k in value if k not in properties] if extra is False else []
     if unknown:
         known = ", ".join(properties) or "none"
+        close = difflib.get_close_matches(unknown[0], list(properties), n=1)
+        meant = f" (did you mean {close[0]}?)" if close else ""
         raise SchemaError(_join(path, unknown[0]), f"unknown field{'s' if len(unknown) > 1 else ''} "
-                                                   f"{', '.join(unknown)}; the fields are {known}")
+                                                   f"{', '.join(unknown)}{meant}; the fields are {known}")
     checked = {}
     for key, item in value.items():
         sub = properties.get(key, extra if isinstance(extra, dict) else None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import dataclasses
 import ipaddress
 import logging
@@ -126,6 +127,19 @@ async def prepare(settings: Settings) -> None:
     await gateway.close()
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with(parent: int) -> None:
+    """Have the kernel end this worker when its supervisor dies, even by SIGKILL: an orphaned worker
+    would go on answering on the shared port (SO_REUSEPORT) with whatever it last loaded, beside the
+    next `serve`. Linux only (prctl); elsewhere the supervisor's SIGTERM is the only stop."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the supervisor died before the request took effect
+        os._exit(0)
+
+
 class Supervisor:
     """Forks workers, forwards SIGTERM/SIGINT to them, and replaces any that dies unexpectedly."""
 
@@ -139,8 +153,10 @@ class Supervisor:
         self.last_failure = 0.0
 
     def spawn(self) -> None:
+        supervisor = os.getpid()
         pid = os.fork()
         if pid == 0:  # the worker: default signal handling, then aiohttp installs its own
+            die_with(supervisor)
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the worker's loop takes it (a reload)
@@ -156,8 +172,8 @@ class Supervisor:
         self.children[pid] = time.monotonic()
 
     def forward(self, signum: int, _frame: FrameType | None) -> None:
-        """SIGHUP to every worker (each re-reads the flows), never a stop."""
-        log.info("SIGHUP: asking %d workers to reload the flows", len(self.children))
+        """SIGHUP to every worker (each looks up the live content version at once), never a stop."""
+        log.info("SIGHUP: asking %d workers to look up the live content version", len(self.children))
         for pid in self.children:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signum)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Collection
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from flows.errors import FlowErrors
 from flows.model import FlowSet
@@ -23,6 +25,7 @@ from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder, Served
 from gateway.flowfiles import check_content
 from gateway.sessions import Sessions
+from gateway.state.resilient import StateUnavailable
 from gateway.state.settings import RedisSettings
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,18 @@ def removed_nodes(old: FlowSet, new: FlowSet) -> set[str]:
     return {ref for ref in refs(old) - refs(new) if ref not in renamed}
 
 
+async def conversations_on(sessions: Sessions | None, nodes: Collection[str]) -> int | None:
+    """Conversations on `nodes`; None when they cannot be counted here (in a gateway's memory, or
+    Redis not answering: a switch never waits for the count)."""
+    if sessions is None:
+        return None
+    try:
+        return await sessions.count_on(nodes)
+    except (StateUnavailable, RedisError, OSError) as exc:
+        log.warning("could not count the conversations on removed nodes (%s)", exc.__class__.__name__)
+        return None
+
+
 class ContentWatcher:
     """Keeps a worker on the live version: polls the store, listens on Redis, switches when it moves."""
 
@@ -89,10 +104,10 @@ class ContentWatcher:
                 return self.live.number
             served = self.builder.serve(version, checked)
             gone = removed_nodes(self.live.served.checked.flowset, checked.flowset)
-            moving = await self.sessions.count_on(gone) if gone else 0
+            moving = await conversations_on(self.sessions, gone) if gone else 0
             previous = self.live.number
             self.live.switch(served)
-            log.info("serving content version %d (was %d; %d nodes removed, %d conversations on them are moved)",
+            log.info("serving content version %d (was %d; %d nodes removed, %s conversations on them are moved)",
                      number, previous, len(gone), moving)
             return number
 

@@ -18,7 +18,7 @@ from flows.engine import Action
 from flows.errors import FlowErrors, PishkhanError
 from gateway.audit import AuditLog
 from gateway.content.diff import ContentDiff, Side, content_diff
-from gateway.content.live import announce, removed_nodes
+from gateway.content.live import announce, conversations_on, removed_nodes
 from gateway.content.model import Content, Version
 from gateway.content.store import AfterWrite, ContentStore
 from gateway.flowfiles import CheckedContent, check_content
@@ -81,7 +81,7 @@ class Publisher:
         removed = frozenset(removed_nodes(previous.flowset, checked.flowset)) if previous else frozenset()
         moved: int | None = 0
         if removed:  # counted before the switch, so the operator knows how many citizens it moves
-            moved = None if self.sessions is None else await self.sessions.count_on(removed)
+            moved = await conversations_on(self.sessions, removed)
         diff = await asyncio.to_thread(content_diff, Side(previous.flowset, previous.catalogue),
                                        Side(checked.flowset, checked.catalogue), self.settings) if previous else None
         return Change(checked, current[0] if current else None, previous, removed, moved, diff)

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 
-from flows.errors import FlowErrors
+from flows.errors import FlowError, FlowErrors
 from gateway.catalogue.store import CatalogueStore
 from gateway.content.model import Content, Version, configured_content
 from gateway.content.publish import Publisher
 from gateway.content.store import StaleVersion
 from gateway.engines import EngineBuilder, Served
+from gateway.flowfiles import CheckedContent
 from gateway.store import Database
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,28 @@ def _warn_on_drift(publisher: Publisher, version: Version, content: Content) -> 
                     "then `pishkhan flows publish` (or `pishkhan flows export` to bring the version into config/)", version.number)
 
 
+async def _newest_servable(publisher: Publisher) -> tuple[Version, CheckedContent]:
+    """The live version, or, when this build refuses it (an upgrade with stricter checks), the newest
+    earlier version it accepts: content never keeps a gateway from starting while one version can be
+    served. The store's live pointer is left as it is: the operator publishes a fixed version."""
+    live = await publisher.store.live_number()
+    assert live is not None
+    refusals: list[str] = []
+    for number in range(live, 0, -1):
+        version, content = await publisher.store.get(number)
+        try:
+            checked = await publisher.check(content)
+        except FlowErrors as errors:
+            refusals.append(f"version {number}:\n{errors}")
+            continue
+        if refusals:
+            log.error("this build refuses the live version %d; serving version %d until a version that passes is published "
+                      "(`pishkhan flows validate`, then `pishkhan flows publish`):\n%s", live, number, "\n".join(refusals))
+        return version, checked
+    raise FlowErrors([FlowError(f"version {live}", None, "no stored version passes this build's checks",
+                                "fix config/ until `pishkhan flows validate` passes, then `pishkhan flows publish`")])
+
+
 async def served_at_start(publisher: Publisher, builder: EngineBuilder, db: Database, seed: Content | None = None) -> Served:
     """The live version, checked, ready to serve; FlowErrors when it (or a new store's config/) is broken.
     A new store's first version is `seed` when given, else config/."""
@@ -56,12 +79,7 @@ async def served_at_start(publisher: Publisher, builder: EngineBuilder, db: Data
         await _first_version(publisher, db, seed)
     elif seed is not None:
         log.warning("the store has versions already: serving its live version, not the content given")
-    current = await publisher.current()
-    assert current is not None
-    version, checked = current
-    if checked is None:  # the live version passed when published; this build refuses it: say which and why
-        _, content = await publisher.store.get(version.number)
-        checked = await publisher.check(content)
+    version, checked = await _newest_servable(publisher)
     if seed is None:
         _warn_on_drift(publisher, version, checked.content)
     log.info("serving content version %d (%s, %s)", version.number, version.author, version.note or "no note")

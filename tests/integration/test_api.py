@@ -318,6 +318,8 @@ async def test_unknown_body_fields_are_refused_by_name(client, tokens, method) -
     inputs = [{**card["inputs"][0], "secret": True}]
     response = await client.patch("/api/v1/services/121095100", json={"inputs": inputs}, headers=admin)
     assert response.status == 422 and (await error_of(response))["field"] == "inputs[0].secret"
+    response = await client.patch("/api/v1/services/121095100", json={"fees": 160000}, headers=admin)
+    assert (await error_of(response))["message"].startswith("fees: unknown field fees (did you mean fee?); the fields are id, parent")
     assert await (await client.get("/api/v1/services/121095100", headers=admin)).json() == card
 
 

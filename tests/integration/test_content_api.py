@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 import sqlite3
 from typing import Any
 
 from ussd_citizen import ussd_hops
 
+from gateway.assembly import open_gateway
 from gateway.cli import main
 from gateway.runtime import GATEWAY
 
@@ -31,6 +33,7 @@ async def test_publish_serves_at_once_and_rollback_undoes(client, tokens) -> Non
     published = await client.post("/api/v1/flows", json={**with_home_title(content, "State services"), "note": "new title"}, headers=admin)
     body = await published.json()
     assert published.status == 201 and body["version"]["version"] == 2 and body["version"]["author"] == "token 3 (test admin)"
+    assert body["summary"] == "1 node changed"
     assert (await ussd_hops(client, "+989120001111", ["", "2"]))[-1].startswith("CON State services")
     assert (await (await client.get("/readyz")).json())["content_version"] == 2
     again = await client.post("/api/v1/flows", json=with_home_title(content, "State services"), headers=admin)
@@ -103,3 +106,21 @@ async def test_an_import_after_an_api_edit_is_a_version_whose_diff_shows_what_it
     assert entry["actor"].startswith("cli") and any("fee: 350000 → 300000" in line for line in entry["detail"]["diff"])
     with sqlite3.connect(store) as db:
         assert db.execute("SELECT fee FROM services WHERE id = '121095100'").fetchone() == (300000,)
+
+
+async def test_a_live_version_this_build_refuses_never_keeps_the_gateway_down(settings, caplog) -> None:  # type: ignore[no-untyped-def]
+    first = await open_gateway(settings)                                  # version 1: config/ as shipped
+    await first.close()
+    with sqlite3.connect(settings.path(settings.store.path)) as db:      # version 2, stored by a build with looser checks
+        content = json.loads(db.execute("SELECT content FROM content_versions WHERE number = 1").fetchone()[0])
+        content["catalogue"]["services"][0]["title"]["fa"] = "ت" * 40
+        db.execute("INSERT INTO content_versions (number, digest, content, author, created_at, note) VALUES (2, 'x', ?, 'old build', 0, '')",
+                   (json.dumps(content, ensure_ascii=False),))
+        db.execute("UPDATE content_live SET number = 2")
+    gateway = await open_gateway(settings)
+    try:
+        assert gateway.content.number == 1 and "this build refuses the live version 2; serving version 1" in caplog.text
+        assert "`title.fa` is 40 characters; at most 28" in caplog.text
+        assert await gateway.readiness.checks["content"]() is False and "content" in gateway.readiness.advisory
+    finally:
+        await gateway.close()

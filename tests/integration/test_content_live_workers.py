@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -101,4 +102,4 @@ def test_a_renamed_then_removed_node_strands_no_citizen_on_two_workers(tmp_path:
         assert "This menu has changed." in shown and "Government services" in shown
         assert "Enter your tracking code" in sms(url, store, "2")                  # and they go on from there
     finally:
-        gateway.stop()
+        assert gateway.stop(signal.SIGTERM) == 0  # SIGTERM: the supervisor stops its workers too

@@ -98,3 +98,15 @@ def test_a_replacement_that_cannot_start_never_stops_the_healthy_worker(tmp_path
         eventually_blocking(lambda: ready(url)["checks"].get("workers") is True, 20, "the report cleared")
     finally:
         assert gateway.stop(signal.SIGTERM) == 0
+
+
+def test_workers_end_with_a_supervisor_killed_by_sigkill(tmp_path: Path, redis_server: RedisServer) -> None:
+    gateway = GatewayProcess(tmp_path / "s.sqlite3", env={"PISHKHAN_REDIS_URL": redis_server.url}, args=("--workers", "2"))
+    port = gateway.port
+    gateway.start(up=lambda: listeners(port) >= 2)
+    assert gateway.process is not None
+    workers = children(gateway.process.pid)
+    assert len(workers) == 2
+    gateway.stop(signal.SIGKILL)                        # no chance to stop them itself
+    eventually_blocking(lambda: listeners(port) == 0 and not any(Path(f"/proc/{pid}").exists() for pid in workers), 10,
+                        "no orphaned worker left answering on the port")

@@ -86,11 +86,11 @@ def test_a_changed_validator_and_next_are_named_even_when_the_pages_stay_the_sam
 def test_a_catalogue_fee_change_shows_the_field_and_the_cards_new_pages() -> None:
     settings = shipped_settings()
     catalogue = yaml_of((settings.config_dir / "catalogue.yaml").read_text(encoding="utf-8"))
-    catalogue["services"][0]["fee"] = 160000
+    catalogue["services"][0].update(fee=160000, account="IR820170000000123456789001")  # a fee is paid into an account
     diff = content_diff(shipped_side(settings), shipped_side(settings, catalogue), settings)
     [service] = diff.services
     assert (service.id, service.change) == ("121095000", "changed")
-    assert [f.line() for f in service.fields] == ["fee: 0 → 160000"]
+    assert [f.line() for f in service.fields] == ["fee: 0 → 160000", 'account: (none) → "IR820170000000123456789001"']
     [card] = diff.nodes
     assert card.ref == "services:card_121095000"
     assert [f.line() for f in card.fields] == [

@@ -73,7 +73,10 @@ def test_unknown_action_suggests_the_known_one() -> None:
         "home": {"type": "action", "action": "submit_reqest", "next": "bye"},
         "bye": {"type": "end", "text": t("Bye")},
     }, CheckContext(actions=frozenset({"submit_request"})))
-    assert any("unknown action `submit_reqest` (did you mean `submit_request`?)" in p for p in found)
+    assert "flows/main.yaml: node `home`: unknown action `submit_reqest` (did you mean `submit_request`? (the actions are submit_request))" in found
+    other = problems({"home": {"type": "action", "action": "pay", "next": "bye"}, "bye": {"type": "end", "text": t("Bye")}},
+                     CheckContext(actions=frozenset({"submit_request", "request_status"})))
+    assert "flows/main.yaml: node `home`: unknown action `pay` (the actions are request_status, submit_request)" in other
 
 
 def test_a_goodbye_that_cannot_fit_a_ussd_page_is_reported() -> None:
