@@ -1,7 +1,8 @@
-"""The catalogue in the store: imported from YAML, edited over the operator API, read back for menus.
+"""The catalogue's rows in the store: every service ever published (requests refer to them).
 
-Rows are read back through the same parser as the YAML (`parse_catalogue`), so a service created
-over the API obeys exactly the rules of one written in `config/catalogue.yaml`.
+Content versions (gateway.content) are what citizens are served; each publish records its services
+here in the same transaction. A store from before versions is read back once (`load`, through the
+same parser as the YAML) to become its first version.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ async def record_services(conn: aiosqlite.Connection, catalogue: Catalogue) -> I
 
 
 class CatalogueStore:
-    """Categories and services in SQLite."""
+    """Categories and services in SQLite (tests and benches fill it directly; publishing records into it)."""
 
     def __init__(self, db: Database, *, default_region: str = "IR") -> None:
         self.db = db
@@ -93,13 +94,3 @@ class CatalogueStore:
         if errors:
             raise FlowErrors(errors)
         return catalogue
-
-    async def save_service(self, service: Service) -> None:
-        """Insert or replace one service; a new one goes to the end of the menus."""
-        existing = await self.db.fetchone("SELECT position FROM services WHERE id = ?", (service.id,))
-        if existing is None:
-            last = await self.db.fetchone("SELECT coalesce(max(position), -1) + 1 AS next FROM services")
-            position = int(last["next"]) if last else 0
-        else:
-            position = int(existing["position"])
-        await self.db.execute(_UPSERT, _service_row(service, position, time.time()))
