@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -76,25 +75,24 @@ def ready(url: str) -> dict:  # type: ignore[type-arg]
 
 
 def test_a_replacement_that_cannot_start_never_stops_the_healthy_worker(tmp_path: Path, redis_server: RedisServer) -> None:
-    config = tmp_path / "config"
-    shutil.copytree(ROOT / "config", config)
-    gateway = GatewayProcess(tmp_path / "s.sqlite3", env={"PISHKHAN_REDIS_URL": redis_server.url},
-                             args=("--config", str(config), "--workers", "2"))
+    store = tmp_path / "s.sqlite3"
+    gateway = GatewayProcess(store, env={"PISHKHAN_REDIS_URL": redis_server.url}, args=("--workers", "2"))
     port, url = gateway.port, gateway.url
     gateway.start(up=lambda: listeners(port) >= 2)
     try:
         assert gateway.process is not None
-        flow = config / "flows" / "main.yaml"
-        good = flow.read_text(encoding="utf-8")
-        flow.write_text("flow: main\nnodes: [\n", encoding="utf-8")        # an operator's broken edit on disk
+        store.rename(tmp_path / "moved.sqlite3")                         # the store moved away, a directory in its place:
+        store.mkdir()                                                    # a new worker cannot open it (the running ones keep theirs)
         os.kill(sorted(children(gateway.process.pid))[0], signal.SIGKILL)  # and one worker crashes
         eventually_blocking(lambda: listeners(port) <= 1, what="the killed worker's socket closed")  # else the kernel may still route to it
         eventually_blocking(lambda: ready(url)["checks"].get("workers") is False, 20, "the failed restart reported")
         assert ready(url)["status"] == "ready"                          # reported, not taking the healthy worker out
         time.sleep(12)   # longer than the old supervisor took to give up and stop everything (5 quick deaths)
         assert gateway.alive and "Language" in hop(url, uuid.uuid4().hex, "")
-        flow.write_text(good, encoding="utf-8")                          # fixed: the next try starts and stays up
-        eventually_blocking(lambda: listeners(port) >= 2, 40, "a replacement started once the flow was fixed")
+        assert listeners(port) == 1 and ready(url)["checks"]["workers"] is False  # replacements keep failing, reported
+        store.rmdir()                                                    # fixed: the next try starts and stays up
+        (tmp_path / "moved.sqlite3").rename(store)
+        eventually_blocking(lambda: listeners(port) >= 2, 40, "a replacement started once the store was back")
         eventually_blocking(lambda: ready(url)["checks"].get("workers") is True, 20, "the report cleared")
     finally:
         assert gateway.stop(signal.SIGTERM) == 0
