@@ -26,9 +26,10 @@ from types import FrameType
 from aiohttp import web
 
 from flows.errors import PishkhanError
+from gateway.api.common import whole
 from gateway.app import create_app
 from gateway.assembly import open_gateway
-from gateway.commands.common import config_option, report, settings_of
+from gateway.commands.common import argument, config_option, report, settings_of
 from gateway.read_timeout import server_options
 from gateway.routes.health import FAILED_STARTS
 from gateway.settings import Settings, SettingsError
@@ -59,6 +60,10 @@ async def supervised(app: Awaitable[web.Application], failed_starts: Synchronize
     built = await app
     built[FAILED_STARTS] = failed_starts
     return built
+
+
+PORT = whole("port", "TCP port", 1, 65535)
+"""ASCII digits only, 1-65535: int() would take "٨٠٨٠" or "8_080" and a port of 0 or 70000."""
 
 
 def run_worker(settings: Settings, *, reuse_port: bool, telegram_polling: bool = False,
@@ -282,7 +287,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("-h", "--help", action="store_true", help="show this help and the address in effect, and exit")
     config_option(parser)
     parser.add_argument("--host", help="address to listen on (default: server.host in settings.yaml, see below)")
-    parser.add_argument("--port", type=int, help="port to listen on (default: server.port in settings.yaml, see below)")
+    parser.add_argument("--port", type=argument(PORT), help="port to listen on (default: server.port in settings.yaml, see below)")
     parser.add_argument("--insecure", action="store_true",
                         help="serve on a non-loopback address even though a webhook is unauthenticated (server.insecure)")
     parser.add_argument("--workers", type=int, default=1,

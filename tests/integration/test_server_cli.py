@@ -78,3 +78,11 @@ def test_serve_help_shows_the_port_from_the_config_given_before_or_after_serve(t
     expected = f"In effect: http://127.0.0.1:8181 (the port from server.port in {settings}; PISHKHAN_SERVER_PORT or --port override it)."
     assert expected in serve_help(env, "--config", str(config), "serve", "--help")
     assert expected in serve_help(env, "serve", "--config", str(config), "--help")
+
+
+def test_a_port_that_is_not_one_is_refused_by_name(tmp_path: Path) -> None:
+    for port, message in (("70000", "port: must be at most 65535"), ("٨٠٨٠", "port: must be a whole number in the digits 0-9"),
+                          ("8_080", "port: must be a whole number in the digits 0-9")):
+        done = subprocess.run([sys.executable, "-m", "gateway", "serve", "--port", port], cwd=ROOT, env=gateway_env(tmp_path / "s.sqlite3"),
+                              capture_output=True, text=True, timeout=30)
+        assert done.returncode == 2 and f"argument --port: {message}" in done.stderr, (port, done.stderr)
