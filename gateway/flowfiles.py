@@ -13,6 +13,7 @@ from flows.model import Flow, FlowSet
 from gateway.actions import ACTION_RESULTS
 from gateway.catalogue import Catalogue, parse_catalogue
 from gateway.catalogue.flows import FILE as CATALOGUE_FLOW_FILE
+from gateway.catalogue.flows import FLOW_ID as CATALOGUE_FLOW_ID
 from gateway.catalogue.flows import catalogue_flow
 from gateway.content.model import Content, configured_content
 from gateway.settings import Settings
@@ -63,13 +64,16 @@ def build_flowset(
     handwritten: Mapping[str, Flow],
     *,
     nodes_checked: Collection[str] = (),
+    generated: Flow | None = None,
 ) -> FlowSet:
     """Hand-written flows plus the catalogue's, checked; FlowErrors lists everything wrong.
-    `nodes_checked`: flows whose nodes passed `check_nodes` already."""
+    `nodes_checked`: flows whose nodes passed `check_nodes` already; `generated`: the catalogue's flow,
+    when it was made before from the same catalogue."""
     errors: list[FlowError] = []
     flows = dict(handwritten)
-    generated = parse_flow(catalogue_flow(catalogue, tuple(settings.flows.languages)), CATALOGUE_FLOW_FILE, errors,
-                           default_region=settings.flows.default_region)
+    if generated is None:
+        generated = parse_flow(catalogue_flow(catalogue, tuple(settings.flows.languages)), CATALOGUE_FLOW_FILE, errors,
+                               default_region=settings.flows.default_region)
     if generated is not None:
         flows[generated.id] = generated
     flowset = FlowSet(flows=flows, entry=settings.flows.entry, home=settings.flows.home)
@@ -100,11 +104,23 @@ class CheckedContent:
     flowset: FlowSet
 
 
-def check_content(content: Content, settings: Settings, actions: Iterable[str]) -> CheckedContent:
-    """Parse and check everything `content` makes; FlowErrors lists every problem, with its file."""
+def check_content(content: Content, settings: Settings, actions: Iterable[str], *,
+                  unchanged_since: CheckedContent | None = None) -> CheckedContent:
+    """Parse and check everything `content` makes; FlowErrors lists every problem, with its file.
+    `unchanged_since`: content checked before with these settings (the version a worker serves):
+    a flow file or a catalogue that is the same in both is not checked node by node again, so a
+    worker's switch to a new version costs a fraction of a full check (links, reachability and
+    variables are always checked across the whole set)."""
     errors: list[FlowError] = []
     handwritten = parse_flows(content, settings, errors)
-    catalogue = parse_content_catalogue(content, settings, errors)
+    before = unchanged_since
+    same_catalogue = before is not None and before.content.catalogue == content.catalogue
+    catalogue = before.catalogue if before is not None and same_catalogue else parse_content_catalogue(content, settings, errors)
     if errors:
         raise FlowErrors(errors)
-    return CheckedContent(content, handwritten, catalogue, build_flowset(settings, catalogue, actions, handwritten))
+    same_files = {content.label(name) for name, data in content.flows.items() if before is not None and before.content.flows.get(name) == data}
+    checked = {flow.id for flow in handwritten.values() if flow.file in same_files}
+    generated = before.flowset.flows[CATALOGUE_FLOW_ID] if before is not None and same_catalogue else None
+    flowset = build_flowset(settings, catalogue, actions, handwritten, generated=generated,
+                            nodes_checked=checked | ({CATALOGUE_FLOW_ID} if generated is not None else set()))
+    return CheckedContent(content, handwritten, catalogue, flowset)

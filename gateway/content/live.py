@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Collection
+from functools import partial
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -97,7 +98,8 @@ class ContentWatcher:
                 return self.live.number
             version, content = await self.store.get(number)
             try:
-                checked = await asyncio.to_thread(check_content, content, self.builder.settings, self.builder.action_names())
+                checked = await asyncio.to_thread(partial(check_content, content, self.builder.settings, self.builder.action_names(),
+                                                          unchanged_since=self.live.served.checked))
             except FlowErrors as errors:  # published by a build with other actions or limits: keep serving
                 self._refused = number
                 log.error("version %d cannot be served by this build; still serving version %d:\n%s", number, self.live.number, errors)
