@@ -27,7 +27,7 @@ from gateway.payments.setup import build_payments
 from gateway.requests.lookup import StatusLookup
 from gateway.requests.setup import build_requests
 from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
-from gateway.sessions import SessionLifetimes, Sessions
+from gateway.sessions import Sessions, session_lifetimes
 from gateway.settings import Settings
 from gateway.sms.service import note_submission
 from gateway.sms.setup import build_sms
@@ -49,12 +49,6 @@ class CatalogueNow:
     def __call__(self) -> Catalogue:
         assert self.live is not None, "read before the content was loaded"
         return self.live.catalogue
-
-
-def session_lifetimes(settings: Settings) -> SessionLifetimes:
-    """Session lifetimes from the settings."""
-    s = settings.sessions
-    return SessionLifetimes(ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl}, language_ttl=s.language_ttl)
 
 
 async def open_gateway(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, seed: Content | None = None) -> Gateway:

@@ -10,10 +10,13 @@ import asyncio
 import weakref
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flows.session import Session
 from gateway.state import StateStore
+
+if TYPE_CHECKING:  # read for its lifetimes only: the settings need not be imported to keep sessions
+    from gateway.settings import Settings
 
 EXTRA = "extra"
 """The key under which a channel keeps its own data beside the session (USSD: the provider's hop)."""
@@ -55,6 +58,12 @@ class Stored:
 
     session: Session
     extra: Mapping[str, Any]
+
+
+def session_lifetimes(settings: Settings) -> SessionLifetimes:
+    """Session lifetimes from the settings' `sessions:` section."""
+    s = settings.sessions
+    return SessionLifetimes(ttl={"ussd": s.ussd_ttl, "sms": s.sms_ttl, "telegram": s.telegram_ttl}, language_ttl=s.language_ttl)
 
 
 class Sessions:

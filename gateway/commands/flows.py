@@ -17,7 +17,6 @@ from pathlib import Path
 
 from flows.errors import PishkhanError
 from gateway.actions import base_actions
-from gateway.assembly import open_gateway, session_lifetimes
 from gateway.audit import cli_actor
 from gateway.catalogue.flows import catalogue_warnings
 from gateway.commands.common import config_option, report, settings_of
@@ -26,11 +25,10 @@ from gateway.content.model import FLOWS_DIR, Content, configured_content
 from gateway.content.publish import Change, Outcome, Publisher
 from gateway.content.store import ContentStore, UnknownVersion
 from gateway.flowfiles import CheckedContent, check_content
-from gateway.sessions import Sessions
+from gateway.sessions import Sessions, session_lifetimes
 from gateway.settings import Settings
 from gateway.state.redis import open_redis_state
 from gateway.store import Database
-from gateway.transcripts import run_transcript, transcript_files
 
 
 def draft_content(settings: Settings, folder: str | None) -> Content:
@@ -175,6 +173,10 @@ def diff(args: argparse.Namespace) -> int:
 
 
 async def _test(args: argparse.Namespace) -> int:
+    # the whole gateway is loaded here only: publish, diff and the others start in half the time
+    from gateway.assembly import open_gateway
+    from gateway.transcripts import run_transcript, transcript_files
+
     settings = settings_of(args)
     with tempfile.TemporaryDirectory() as scratch:
         settings = _scratch_settings(settings, Path(scratch))

@@ -1,0 +1,25 @@
+"""`pishkhan <command>` loads only that command's module; anything else gets the full parser."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from gateway_process import ROOT
+
+from gateway.cli import chosen_command
+
+
+def test_the_command_is_found_past_the_config_option() -> None:
+    assert chosen_command(["--config", "flows", "audit", "--limit", "3"]) == "audit"   # a config folder named like a command
+    assert chosen_command(["flows", "publish", "--note", "serve"]) == "flows"
+    assert chosen_command(["--help"]) is None and chosen_command(["nonsense"]) is None and chosen_command([]) is None
+
+
+def test_a_content_command_does_not_load_the_server() -> None:
+    probe = "import sys; from gateway.cli import parser, chosen_command; parser(chosen_command(sys.argv[1:])); " \
+            "print('gateway.app' in sys.modules, 'gateway.assembly' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe, "flows", "publish"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert loaded.stdout.split() == ["False", "False"]
+    everything = subprocess.run([sys.executable, "-c", probe, "--help"], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert everything.stdout.split() == ["True", "True"]
