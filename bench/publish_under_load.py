@@ -104,8 +104,9 @@ def scratch_config(directory: Path) -> Iterator[tuple[Path, str, str]]:
 class Churn:
     """The operator's side: the real CLI publishing an edited label and rolling it back on a schedule."""
 
-    def __init__(self, config: Path, original: str, edited: str, env: dict[str, str]) -> None:
+    def __init__(self, config: Path, original: str, edited: str, env: dict[str, str], nice: int) -> None:
         self.config, self.original, self.edited, self.env = config, original, edited, env
+        self.nice = ["nice", "-n", str(nice)] if nice else []
         self.main = config / "flows" / "main.yaml"
         self.edited_live = False
 
@@ -113,7 +114,7 @@ class Churn:
         """One `pishkhan flows …` command; its failure is counted and shown, never raised."""
         began = time.perf_counter()
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "gateway", "flows", *words, "--config", str(self.config), cwd=ROOT, env=self.env,
+            *self.nice, sys.executable, "-m", "gateway", "flows", *words, "--config", str(self.config), cwd=ROOT, env=self.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
         try:
             out, _ = await asyncio.wait_for(proc.communicate(), CLI_TIMEOUT_S)
@@ -208,7 +209,7 @@ async def run(args: argparse.Namespace) -> list[Run]:
             procs.insert(0, gateway)
             await wait_healthy(url, gateway, f"gateway (log: {log.name})")
             await asyncio.sleep(1.0 if args.workers > 1 else 0.2)  # every worker listening, not just the first
-            runs = await measure(url, Churn(config, original, edited, gateway_env(args.workers, redis_url, directory)), args)
+            runs = await measure(url, Churn(config, original, edited, gateway_env(args.workers, redis_url, directory), args.cli_nice), args)
         finally:
             for proc in procs:
                 stop(proc)
@@ -239,8 +240,9 @@ def ratios(runs: list[Run], over: str, under: str) -> list[float]:
 def print_table(runs: list[Run], args: argparse.Namespace) -> None:
     """One row per run; the p99 ratios round by round; then the verdict against the issue's bar."""
     setup = f"{args.workers} worker{'s' if args.workers > 1 else ''}" + (" + Redis" if args.workers > 1 else " (embedded store)")
+    nice = f" (nice {args.cli_nice})" if args.cli_nice else ""
     print(f"{setup} | open loop: {args.rate:g} hops/s over {args.sessions} sessions x {args.duration:g} s per run | "
-          f"a CLI command every {args.every:g} s | path {','.join(args.path)} | {os.cpu_count()} cores shared by all")
+          f"a CLI command every {args.every:g} s{nice} | path {','.join(args.path)} | {os.cpu_count()} cores shared by all")
     print(f"{'round':>5} {'run':<10} {'hops':>6} {'failed':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'hops/s':>7} "
           f"{'publ':>4} {'rollb':>5} {'cli max ms':>10} {'pages old':>9} {'pages new':>9}")
     for r in runs:
@@ -267,6 +269,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--duration", type=float, default=20.0, help="seconds per run")
     p.add_argument("--every", type=float, default=2.0, help="seconds between a publish and the next rollback (and back)")
     p.add_argument("--rounds", type=int, default=2, help="rounds of one run of each kind (steady, control, publishing), order rotating")
+    p.add_argument("--cli-nice", type=int, default=0, choices=range(0, 20), metavar="0..19",
+                   help="run the CLI under `nice -n N`: on a machine with few cores, keeps its CPU (mostly imports) "
+                        "from delaying the workers and the load generator, so what is left is the switch itself")
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds of closed-loop load first")
     p.add_argument("--json", action="store_true", help="also print the runs as JSON")
     args = p.parse_args(argv)
