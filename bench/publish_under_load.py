@@ -145,9 +145,10 @@ class Churn:
         self.edited_live = False
 
     async def churn(self, run: Run, every: float, until: float, edit: bool) -> None:
-        """Publish, roll back, publish, … one command every `every` s (back to back if one overruns)."""
+        """Publish, roll back, publish, … one command every `every` s (back to back if one overruns),
+        none started after `until`: a command then would switch versions under no measured load."""
         at, publishing = time.monotonic(), True
-        while at < until:
+        while max(at, time.monotonic()) < until:
             await asyncio.sleep(max(0.0, at - time.monotonic()))
             await (self.publish(run, edit) if publishing else self.roll_back(run))
             at, publishing = at + every, not publishing
@@ -164,7 +165,7 @@ async def latency_run(http: ClientSession, url: str, walker: Walker, args: argpa
     side = None
     if run.kind != "steady":
         side = asyncio.create_task(churn.churn(run, args.every, time.monotonic() + args.duration, edit=run.kind == "publishing"))
-    lat, errors, achieved = await open_loop(http, url, walker, args.rate, args.sessions, args.duration, run.see)
+    lat, errors, achieved = await open_loop(http, url, walker, args.rate, args.sessions, args.duration, run.see, stagger=True)
     if side is not None:
         await side
     await churn.settle(run)

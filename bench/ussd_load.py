@@ -121,13 +121,15 @@ async def closed_loop(http: ClientSession, url: str, walker: Walker,
 
 
 async def open_loop(http: ClientSession, url: str, walker: Walker, rate: float,
-                    sessions: int, duration: float,
-                    on_page: Callable[[str], None] | None = None) -> tuple[list[float], int, float]:
+                    sessions: int, duration: float, on_page: Callable[[str], None] | None = None,
+                    stagger: bool = False) -> tuple[list[float], int, float]:
     """Latency: each slot sends hops on a fixed schedule; (latencies ms, errors, achieved hops/s).
 
     A USSD session is sequential (nobody types before the page shows), so a slot that falls
     behind sends late, and that lateness is part of the latency: it is measured from the plan.
-    `on_page` sees every good page (benches that check what citizens were shown).
+    `on_page` sees every good page (benches that check what citizens were shown). Slots start in step,
+    so every session is at the same screen at the same time; `stagger` makes slot i's first session
+    hang up after `len(path) + 1 - i % (len(path) + 1)` hops, so every screen is on show all the time.
     """
     texts = walker.texts()
     interval = sessions / rate  # each slot carries rate/sessions hops per second
@@ -140,6 +142,7 @@ async def open_loop(http: ClientSession, url: str, walker: Walker, rate: float,
         nonlocal errors
         planned = start + index * interval / sessions  # stagger slots evenly
         k = 0
+        walk = len(texts) - index % len(texts) if stagger else len(texts)
         sid, phone = walker.new_session()
         while planned < start + duration:
             if time.perf_counter() > hard_stop:  # a hung server must not keep us here
@@ -154,8 +157,8 @@ async def open_loop(http: ClientSession, url: str, walker: Walker, rate: float,
                 else:
                     errors += 1
             k += 1
-            if k == len(texts):
-                k = 0
+            if k == walk:
+                k, walk = 0, len(texts)
                 sid, phone = walker.new_session()
             planned += interval
 
