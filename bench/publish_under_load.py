@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -51,8 +51,9 @@ LABEL = "خدمات"
 EDITED = "خدمات نو"
 BASE_VERSION = 1
 """A scratch store's first version is config/ as found at the first start: what every rollback returns to."""
-FOLLOW_S = 2.0
-"""How long workers get to follow the live pointer (1 s poll) before a steady run starts."""
+FOLLOW_S = 3.0
+"""How long workers get to follow the live pointer before the next run (issue 13: within 2 s; pages
+of the next runs showing the edited label say when they took longer)."""
 CLI_TIMEOUT_S = 60.0
 KINDS = ("steady", "control", "publishing")
 """No CLI; the CLI publishing and rolling back unchanged content (its own cost: a Python process
@@ -77,6 +78,12 @@ class Run:
     cli_ms_max: float = 0.0
     pages_original: int = 0
     pages_edited: int = 0
+    switch_lag_ms_max: float = 0.0
+    """The slowest switch seen: from a command's exit to the first page showing what it published, or
+    the last page still showing what it rolled back (pages timed on arrival, so a hop's latency is in)."""
+    edited_at: list[float] = field(default_factory=list)
+    switches: list[tuple[float, float, bool]] = field(default_factory=list)
+    """(started, exited, edited label live after) of each command that switched versions."""
 
     def see(self, page: str) -> None:
         """Count the home page by the label its first option shows (`۱. خدمات` or `۱. خدمات نو`)."""
@@ -86,6 +93,21 @@ class Run:
                 self.pages_original += 1
             elif label == EDITED:
                 self.pages_edited += 1
+                self.edited_at.append(time.monotonic())
+
+    def switch_lags(self) -> list[float]:
+        """Seconds from each switching command's exit until the pages showed it (0 when they did before)."""
+        lags = []
+        for i, (began, exited, edited) in enumerate(self.switches):
+            until = self.switches[i + 1][0] if i + 1 < len(self.switches) else float("inf")
+            seen = [t for t in self.edited_at if began <= t < until]
+            if seen:  # a switch after the load ended shows on no page
+                lags.append(max(0.0, (seen[0] if edited else seen[-1]) - exited))
+        return lags
+
+    def summary(self) -> dict[str, object]:
+        """The figures, without the raw timeline."""
+        return {k: v for k, v in asdict(self).items() if k not in ("edited_at", "switches")}
 
 
 @contextmanager
@@ -110,9 +132,10 @@ class Churn:
         self.main = config / "flows" / "main.yaml"
         self.edited_live = False
 
-    async def cli(self, run: Run, *words: str) -> None:
-        """One `pishkhan flows …` command; its failure is counted and shown, never raised."""
-        began = time.perf_counter()
+    async def cli(self, run: Run, *words: str) -> tuple[float, float]:
+        """One `pishkhan flows …` command, (started, exited) on the monotonic clock; its failure is
+        counted and shown, never raised."""
+        began = time.monotonic()
         proc = await asyncio.create_subprocess_exec(
             *self.nice, sys.executable, "-m", "gateway", "flows", *words, "--config", str(self.config), cwd=ROOT, env=self.env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -121,10 +144,12 @@ class Churn:
         except TimeoutError:
             proc.kill()
             out = b"timed out"
-        run.cli_ms_max = max(run.cli_ms_max, (time.perf_counter() - began) * 1000)
+        exited = time.monotonic()
+        run.cli_ms_max = max(run.cli_ms_max, (exited - began) * 1000)
         if proc.returncode != 0:
             run.cli_failures += 1
             print(f"`pishkhan flows {' '.join(words)}` failed: {out.decode(errors='replace').strip()}", file=sys.stderr)
+        return began, exited
 
     async def publish(self, run: Run, edit: bool) -> None:
         """Publish the scratch config/ with the label edited (`edit`) or as it is (the CLI then finds
@@ -132,17 +157,21 @@ class Churn:
         if edit:
             self.main.write_text(self.edited, encoding="utf-8")
         try:
-            await self.cli(run, "publish", "--note", "bench: edited label")
+            began, exited = await self.cli(run, "publish", "--note", "bench: edited label")
         finally:
             self.main.write_text(self.original, encoding="utf-8")
         run.publishes += 1
-        self.edited_live = self.edited_live or edit
+        if edit and not self.edited_live:
+            run.switches.append((began, exited, True))
+            self.edited_live = True
 
     async def roll_back(self, run: Run) -> None:
         """Serve the first version (a no-op rollback when it is live already)."""
-        await self.cli(run, "rollback", str(BASE_VERSION))
+        began, exited = await self.cli(run, "rollback", str(BASE_VERSION))
         run.rollbacks += 1
-        self.edited_live = False
+        if self.edited_live:
+            run.switches.append((began, exited, False))
+            self.edited_live = False
 
     async def churn(self, run: Run, every: float, until: float, edit: bool) -> None:
         """Publish, roll back, publish, … one command every `every` s (back to back if one overruns),
@@ -173,6 +202,7 @@ async def latency_run(http: ClientSession, url: str, walker: Walker, args: argpa
     run.hops, run.failed, run.achieved_rate = len(lat) + errors, errors, round(achieved, 1)
     run.p50_ms, run.p99_ms = round(percentile(lat, 0.50), 2), round(percentile(lat, 0.99), 2)
     run.max_ms = round(lat[-1] if lat else 0.0, 2)
+    run.switch_lag_ms_max = round(max(run.switch_lags(), default=0.0) * 1000)
     return run
 
 
@@ -245,10 +275,11 @@ def print_table(runs: list[Run], args: argparse.Namespace) -> None:
     print(f"{setup} | open loop: {args.rate:g} hops/s over {args.sessions} sessions x {args.duration:g} s per run | "
           f"a CLI command every {args.every:g} s{nice} | path {','.join(args.path)} | {os.cpu_count()} cores shared by all")
     print(f"{'round':>5} {'run':<10} {'hops':>6} {'failed':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'hops/s':>7} "
-          f"{'publ':>4} {'rollb':>5} {'cli max ms':>10} {'pages old':>9} {'pages new':>9}")
+          f"{'publ':>4} {'rollb':>5} {'cli max ms':>10} {'pages old':>9} {'pages new':>9} {'lag max ms':>10}")
     for r in runs:
         print(f"{r.round:>5} {r.kind:<10} {r.hops:>6} {r.failed:>6} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.max_ms:>8.2f} "
-              f"{r.achieved_rate:>7.1f} {r.publishes:>4} {r.rollbacks:>5} {r.cli_ms_max:>10.0f} {r.pages_original:>9} {r.pages_edited:>9}")
+              f"{r.achieved_rate:>7.1f} {r.publishes:>4} {r.rollbacks:>5} {r.cli_ms_max:>10.0f} {r.pages_original:>9} {r.pages_edited:>9} "
+              f"{r.switch_lag_ms_max:>10.0f}")
     for over, under in (("publishing", "steady"), ("control", "steady"), ("publishing", "control")):
         found = ratios(runs, over, under)
         print(f"p99 {over}/{under}: {' '.join(f'{x:.2f}' for x in found)} (median {statistics.median(found) if found else 0.0:.2f})")
@@ -297,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
     runs = (uvloop.run if uvloop is not None else asyncio.run)(run(args))
     print_table(runs, args)
     if args.json:
-        print(json.dumps([asdict(r) for r in runs], indent=2))
+        print(json.dumps([r.summary() for r in runs], indent=2))
 
 
 if __name__ == "__main__":
