@@ -230,6 +230,8 @@ async def run(args: argparse.Namespace) -> list[Run]:
         # command compiles the gateway's modules again, a cost operators do not pay. Kept out of the repository.
         os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
         os.environ["PYTHONPYCACHEPREFIX"] = str(directory / "pycache")
+        if args.redis_url:  # someone else's Redis: keys and the content channel of our own
+            os.environ["PISHKHAN_REDIS_PREFIX"] = f"pishkhan-bench-{os.getpid()}:"
         procs = []
         try:
             redis_url = args.redis_url
