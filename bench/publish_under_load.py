@@ -32,7 +32,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -292,6 +292,52 @@ def print_table(runs: list[Run], args: argparse.Namespace) -> None:
           f"edited label seen in every publishing run: {'yes' if switched else 'NO'}; in the other runs: {leaked} pages")
 
 
+async def switch_stall(count: int) -> None:
+    """In one process, no load, no CLI: how long a worker's switch to a new version takes, and the
+    longest the event loop waited meanwhile (what every hop arriving then waits too)."""
+    from gateway.assembly import open_gateway
+    from gateway.content.model import configured_content
+    from gateway.settings import load_settings
+
+    async def loop_gap(work: Awaitable[object]) -> tuple[float, float]:
+        """(ms `work` took, longest ms between two 0.5 ms ticks of the loop meanwhile)."""
+        done, worst = False, 0.0
+
+        async def tick() -> None:
+            nonlocal worst
+            last = time.perf_counter()
+            while not done:
+                await asyncio.sleep(0.0005)
+                worst, last = max(worst, time.perf_counter() - last), time.perf_counter()
+
+        ticker = asyncio.create_task(tick())
+        await asyncio.sleep(0.05)
+        worst, began = 0.0, time.perf_counter()
+        await work
+        took = time.perf_counter() - began
+        done = True
+        await ticker
+        return took * 1000, worst * 1000
+
+    with tempfile.TemporaryDirectory(prefix="pishkhan-stall-") as tmp, scratch_config(Path(tmp)) as (config, original, _):
+        settings = load_settings(str(config)).updated({"store": {"path": str(Path(tmp) / "store.sqlite3")}})
+        gateway = await open_gateway(settings)
+        try:
+            idle, switch = [], []
+            for i in range(count):
+                (config / "flows" / "main.yaml").write_text(original.replace(f'fa: "{LABEL}"', f'fa: "{LABEL} {i}"', 1), encoding="utf-8")
+                change = await gateway.publisher.prepare_content(configured_content(settings))
+                await gateway.publisher.publish(change, author="bench", note="")
+                idle.append(await loop_gap(asyncio.sleep(0.03)))
+                switch.append(await loop_gap(gateway.watcher.follow()))
+        finally:
+            await gateway.close()
+    for what, found in (("idle 30 ms", idle), ("follow() switch", switch)):
+        took, gap = [t for t, _ in found], [g for _, g in found]
+        print(f"{what:<16} took ms: median {statistics.median(took):.1f}, max {max(took):.1f} | "
+              f"longest loop gap ms: median {statistics.median(gap):.1f}, max {max(gap):.1f}  ({count} switches)")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Load shape and churn; the same for every run."""
     p = argparse.ArgumentParser(description="USSD latency with and without publish/rollback churn, in one run.")
@@ -308,6 +354,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "from delaying the workers and the load generator, so what is left is the switch itself")
     p.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds of closed-loop load first")
     p.add_argument("--json", action="store_true", help="also print the runs as JSON")
+    p.add_argument("--switch-stall", type=int, default=0, metavar="N",
+                   help="instead: N switches in this process, no load, no CLI: each switch's time and the event loop's longest wait")
     args = p.parse_args(argv)
     args.path = [s.strip() for s in args.path.split(",") if s.strip()]
     if not (0 < args.duration <= 600 and 0 <= args.warmup <= 60 and 0.5 <= args.every <= args.duration):
@@ -323,6 +371,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
+    if args.switch_stall:
+        asyncio.run(switch_stall(args.switch_stall))
+        return
     try:
         import uvloop
     except ImportError:  # the bench still runs, with a slower client
