@@ -52,8 +52,8 @@ EDITED = "خدمات نو"
 BASE_VERSION = 1
 """A scratch store's first version is config/ as found at the first start: what every rollback returns to."""
 FOLLOW_S = 3.0
-"""How long workers get to follow the live pointer before the next run (issue 13: within 2 s; pages
-of the next runs showing the edited label say when they took longer)."""
+"""How long after the last switch workers get to follow it before the next run (issue 13: within 2 s;
+pages of the next runs showing the edited label say when they took longer)."""
 CLI_TIMEOUT_S = 60.0
 KINDS = ("steady", "control", "publishing")
 """No CLI; the CLI publishing and rolling back unchanged content (its own cost: a Python process
@@ -183,10 +183,12 @@ class Churn:
             at, publishing = at + every, not publishing
 
     async def settle(self, run: Run) -> None:
-        """Leave the first version live, and give every worker time to follow it."""
+        """Leave the first version live, and give every worker time to follow the last switch (which
+        may have ended after the load did)."""
         if self.edited_live:
             await self.roll_back(run)
-            await asyncio.sleep(FOLLOW_S)
+        if run.switches:
+            await asyncio.sleep(max(0.0, run.switches[-1][1] + FOLLOW_S - time.monotonic()))
 
 
 async def latency_run(http: ClientSession, url: str, walker: Walker, args: argparse.Namespace, run: Run, churn: Churn) -> Run:
