@@ -78,16 +78,21 @@ class Walker:
         return f"{self.prefix}-{self.count}", f"+98912{self.count % 10_000_000:07d}"
 
 
-async def hop(http: ClientSession, url: str, sid: str, phone: str, text: str) -> bool:
-    """Send one USSD hop; True when it is a 200 whose body is a CON/END page."""
+async def hop_page(http: ClientSession, url: str, sid: str, phone: str, text: str) -> str | None:
+    """Send one USSD hop; the page when it is a 200 whose body is a CON/END page, else None."""
     form = {"sessionId": sid, "serviceCode": "*4#", "phoneNumber": phone,
             "networkCode": "43211", "text": text}
     try:
         async with http.post(url + ENDPOINT, data=form) as resp:
             body = await resp.text()
-            return resp.status == 200 and body.startswith(("CON ", "END "))
+            return body if resp.status == 200 and body.startswith(("CON ", "END ")) else None
     except (TimeoutError, ClientError, OSError, UnicodeDecodeError):  # an error hop, not a crash
-        return False
+        return None
+
+
+async def hop(http: ClientSession, url: str, sid: str, phone: str, text: str) -> bool:
+    """Send one USSD hop; True when it is a 200 whose body is a CON/END page."""
+    return await hop_page(http, url, sid, phone, text) is not None
 
 
 async def closed_loop(http: ClientSession, url: str, walker: Walker,
@@ -116,11 +121,15 @@ async def closed_loop(http: ClientSession, url: str, walker: Walker,
 
 
 async def open_loop(http: ClientSession, url: str, walker: Walker, rate: float,
-                    sessions: int, duration: float) -> tuple[list[float], int, float]:
+                    sessions: int, duration: float, on_page: Callable[[str], None] | None = None,
+                    stagger: bool = False) -> tuple[list[float], int, float]:
     """Latency: each slot sends hops on a fixed schedule; (latencies ms, errors, achieved hops/s).
 
     A USSD session is sequential (nobody types before the page shows), so a slot that falls
     behind sends late, and that lateness is part of the latency: it is measured from the plan.
+    `on_page` sees every good page (benches that check what citizens were shown). Slots start in step,
+    so every session is at the same screen at the same time; `stagger` makes slot i's first session
+    hang up after `len(path) + 1 - i % (len(path) + 1)` hops, so every screen is on show all the time.
     """
     texts = walker.texts()
     interval = sessions / rate  # each slot carries rate/sessions hops per second
@@ -133,20 +142,23 @@ async def open_loop(http: ClientSession, url: str, walker: Walker, rate: float,
         nonlocal errors
         planned = start + index * interval / sessions  # stagger slots evenly
         k = 0
+        walk = len(texts) - index % len(texts) if stagger else len(texts)
         sid, phone = walker.new_session()
         while planned < start + duration:
             if time.perf_counter() > hard_stop:  # a hung server must not keep us here
                 errors += 1
             else:
                 await asyncio.sleep(max(0.0, planned - time.perf_counter()))
-                good = await hop(http, url, sid, phone, texts[k])
-                if good:
+                page = await hop_page(http, url, sid, phone, texts[k])
+                if page is not None:
                     latencies.append((time.perf_counter() - planned) * 1000)
+                    if on_page is not None:
+                        on_page(page)
                 else:
                     errors += 1
             k += 1
-            if k == len(texts):
-                k = 0
+            if k == walk:
+                k, walk = 0, len(texts)
                 sid, phone = walker.new_session()
             planned += interval
 

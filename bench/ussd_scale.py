@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -30,7 +31,7 @@ APOLOGY = "answered with an apology"
 """What a worker logs when it answered a hop with the polite END because Redis did not answer."""
 
 
-def start_redis(directory: Path, log) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no-untyped-def]
+def start_redis(directory: Path, log: IO[bytes]) -> tuple[subprocess.Popen[bytes], str]:
     """A throwaway redis-server without persistence."""
     binary = shutil.which("redis-server")
     if binary is None:
@@ -44,13 +45,20 @@ def start_redis(directory: Path, log) -> tuple[subprocess.Popen[bytes], str]:  #
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
-def start_gateway(workers: int, redis_url: str, directory: Path, log) -> tuple[subprocess.Popen[bytes], str]:  # type: ignore[no-untyped-def]
-    """`pishkhan serve` with its own scratch store; INFO logs off for both setups alike."""
+def gateway_env(workers: int, redis_url: str, directory: Path) -> dict[str, str]:
+    """The environment of `pishkhan serve` and of any CLI command run against it: its scratch store
+    and Redis; INFO logs off for every setup alike."""
+    return {**os.environ, "PISHKHAN_STORE_PATH": str(directory / f"store-{workers}.sqlite3"),
+            "PISHKHAN_REDIS_URL": redis_url, "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
+
+
+def start_gateway(workers: int, redis_url: str, directory: Path, log: IO[bytes],
+                  config: Path | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`pishkhan serve` with its own scratch store (and `config`, default the repository's config/)."""
     port = free_port()
-    env = {**os.environ, "PISHKHAN_STORE_PATH": str(directory / f"store-{workers}.sqlite3"),
-           "PISHKHAN_REDIS_URL": redis_url, "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(workers)],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    cmd = [sys.executable, "-m", "gateway", "serve", "--port", str(port), "--workers", str(workers)]
+    proc = subprocess.Popen(cmd + (["--config", str(config)] if config else []), cwd=ROOT,
+                            env=gateway_env(workers, redis_url, directory), stdout=log, stderr=subprocess.STDOUT)
     return proc, f"http://127.0.0.1:{port}"
 
 
