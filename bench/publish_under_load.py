@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiohttp import ClientSession, ClientTimeout, TCPConnector  # noqa: E402
 
-from bench.ussd_load import HOP_TIMEOUT_S, Walker, closed_loop, open_loop, percentile, stop, wait_healthy  # noqa: E402
+from bench.ussd_load import HOP_TIMEOUT_S, Walker, closed_loop, open_loop, percentile, run_client, stop, wait_healthy  # noqa: E402
 from bench.ussd_scale import gateway_env, start_gateway, start_redis  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -376,11 +376,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.switch_stall:
         asyncio.run(switch_stall(args.switch_stall))
         return
-    try:
-        import uvloop
-    except ImportError:  # the bench still runs, with a slower client
-        uvloop = None  # type: ignore[assignment]
-    runs = (uvloop.run if uvloop is not None else asyncio.run)(run(args))
+    runs = run_client(run(args))
     print_table(runs, args)
     if args.json:
         print(json.dumps([r.summary() for r in runs], indent=2))

@@ -24,7 +24,7 @@ from typing import IO
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ussd_load import Result, free_port, measure, stop, wait_healthy  # noqa: E402
+from bench.ussd_load import Result, free_port, measure, run_client, stop, wait_healthy  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 APOLOGY = "answered with an apology"
@@ -125,11 +125,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    try:
-        import uvloop
-    except ImportError:  # the bench still runs, with a slower client
-        uvloop = None  # type: ignore[assignment]
-    results = (uvloop.run if uvloop is not None else asyncio.run)(run(args))
+    results = run_client(run(args))
     print_table(results, args)
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
