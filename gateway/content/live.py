@@ -104,13 +104,14 @@ class ContentWatcher:
                 self._refused = number
                 log.error("version %d cannot be served by this build; still serving version %d:\n%s", number, self.live.number, errors)
                 return self.live.number
-            served = self.builder.serve(version, checked)
             gone = removed_nodes(self.live.served.checked.flowset, checked.flowset)
-            moving = await conversations_on(self.sessions, gone) if gone else 0
             previous = self.live.number
-            self.live.switch(served)
-            log.info("serving content version %d (was %d; %d nodes removed, %s conversations on them are moved)",
-                     number, previous, len(gone), moving)
+            self.live.switch(self.builder.serve(version, checked))
+            # counted after the switch, never delaying it; with Redis the publisher counted them already
+            # (one scan per publish, not one per worker)
+            moving = await conversations_on(self.sessions, gone) if gone and not self.redis.url else None
+            log.info("serving content version %d (was %d; %d nodes removed%s)", number, previous, len(gone),
+                     "" if moving is None else f", {moving} conversations on them are moved")
             return number
 
     def start(self) -> None:
