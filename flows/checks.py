@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from flows import phrases
 from flows.errors import FlowError
-from flows.model import ActionNode, EndNode, Flow, FlowSet, InputNode, MenuNode, MessageNode, Node, SwitchNode, qualify
+from flows.graph import reachable, targets
+from flows.model import ActionNode, EndNode, Flow, FlowSet, InputNode, MenuNode, Node, SwitchNode, qualify
 from flows.paging import compose
 from flows.reply import Choice
 from flows.texts import LocalisedText, pick, substitute, variables_in
@@ -67,24 +68,6 @@ def _check_variables(flows: FlowSet, ctx: CheckContext, errors: list[FlowError])
             errors.append(FlowError(node.file, node.id, f"`{{{name}}}` is never set", hint))
 
 
-def _targets(node: Node) -> Iterator[tuple[str, str]]:
-    """(what, target) for every link out of a node."""
-    if isinstance(node, MenuNode):
-        for number, option in enumerate(node.options, 1):
-            yield f"option {number}", option.goto
-    elif isinstance(node, (InputNode, ActionNode)):
-        yield "`next`", node.next
-        if isinstance(node, ActionNode):
-            for outcome, target in node.outcomes.items():
-                yield f"outcome `{outcome}`", target
-    elif isinstance(node, MessageNode) and node.next:
-        yield "`next`", node.next
-    elif isinstance(node, SwitchNode):
-        for case, target in node.cases.items():
-            yield f"case `{case}`", target
-        yield "`default`", node.default
-
-
 def _texts(node: Node) -> Iterator[tuple[str, LocalisedText]]:
     if hasattr(node, "text"):
         yield "`text`", node.text
@@ -104,7 +87,7 @@ def _check_links(flows: FlowSet, errors: list[FlowError]) -> None:
     everything = [f"{f.id}:{n}" for f in flows.flows.values() for n in f.nodes]
     for flow in flows.flows.values():
         for node in flow.nodes.values():
-            for what, target in _targets(node):
+            for what, target in targets(node):
                 ref = qualify(flow.id, target)
                 if flows.find(ref) is None:
                     local = [n for n in flow.nodes] if ":" not in target else everything
@@ -115,16 +98,7 @@ def _check_links(flows: FlowSet, errors: list[FlowError]) -> None:
 
 
 def _check_reachable(flows: FlowSet, errors: list[FlowError]) -> None:
-    roots = [flows.entry, flows.home, *(f"{f.id}:{f.start}" for f in flows.flows.values())]
-    seen: set[str] = set()
-    pending = [r if ":" in r else f"{r}:{flows.flows[r].start}" for r in roots if flows.find(r)]
-    while pending:
-        ref = pending.pop()
-        if ref in seen:
-            continue
-        seen.add(ref)
-        node = flows.resolve(ref)
-        pending.extend(q for _, t in _targets(node) if flows.find(q := qualify(node.flow, t)) and q not in seen)
+    seen = reachable(flows)
     for flow in flows.flows.values():
         for node_id in flow.nodes:
             if f"{flow.id}:{node_id}" not in seen:

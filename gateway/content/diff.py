@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from typing import Any
 
 from flows.model import Flow, FlowSet, Node
@@ -150,8 +150,11 @@ class ContentDiff:
     nodes: tuple[NodeChange, ...] = ()
     services: tuple[ItemChange, ...] = ()
     categories: tuple[ItemChange, ...] = ()
-    removed_nodes: frozenset[str] = field(default_factory=frozenset)
-    """`flow:node` refs the old content has and the new one does not: sessions on them will be moved."""
+    @property
+    def removed_nodes(self) -> frozenset[str]:
+        """`flow:node` refs the old content has and the new one does not (renames aside:
+        gateway.content.live.removed_nodes says which conversations a switch moves)."""
+        return frozenset(c.ref for c in self.nodes if c.change == "removed")
 
     @property
     def empty(self) -> bool:
@@ -198,13 +201,11 @@ def content_diff(old: Side, new: Side, settings: Settings, languages: Sequence[s
     ones, the default language first) on every channel that can reach the node."""
     langs = tuple(languages or settings.flows.languages)
     screens = _Screens(Previewer(old.flows, settings), Previewer(new.flows, settings), langs)
-    node_changes = list(_node_changes(old.flows, new.flows, screens))
     return ContentDiff(
         flows=tuple(_flow_changes(old.flows, new.flows)),
-        nodes=tuple(node_changes),
+        nodes=tuple(_node_changes(old.flows, new.flows, screens)),
         services=tuple(_service_changes(old.catalogue, new.catalogue, langs[0])),
         categories=tuple(_category_changes(old.catalogue, new.catalogue, langs[0])),
-        removed_nodes=frozenset(c.ref for c in node_changes if c.change == "removed"),
     )
 
 

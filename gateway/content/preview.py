@@ -10,7 +10,7 @@ described instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,8 +22,9 @@ from channels.telegram.callback import new_menu_token
 from channels.telegram.reply import render_reply
 from channels.telegram.text import TELEGRAM_LIMIT, utf16_len
 from flows.engine import Engine
+from flows.graph import reachable
 from flows.gsm7 import sms_encoding, ussd_budget_used
-from flows.model import ActionNode, FlowSet, InputNode, MenuNode, MessageNode, Node, SwitchNode, qualify
+from flows.model import ActionNode, FlowSet, MenuNode, Node, SwitchNode, qualify
 from flows.paging import Surface
 from flows.reply import Reply
 from flows.texts import pick, variables_in
@@ -121,38 +122,6 @@ def placeholders(node: Node, lang: str) -> dict[str, str]:
     if isinstance(node, MenuNode):
         texts.extend(pick(option.label, lang) for option in node.options)
     return {name: f"{{{name}}}" for text in texts for name in variables_in(text)}
-
-
-def _links(node: Node, channel: str) -> Iterator[str]:
-    """Where a citizen on `channel` can go from `node` (a switch on the channel takes one branch)."""
-    if isinstance(node, MenuNode):
-        targets: list[str | None] = [option.goto for option in node.options]
-    elif isinstance(node, (InputNode, MessageNode)):
-        targets = [node.next]
-    elif isinstance(node, ActionNode):
-        targets = [node.next, *node.outcomes.values()]
-    elif isinstance(node, SwitchNode):
-        targets = [node.cases.get(channel, node.default)] if node.var == "channel" else [*node.cases.values(), node.default]
-    else:
-        targets = []
-    yield from (qualify(node.flow, target) for target in targets if target)
-
-
-def reachable(flows: FlowSet, channel: str) -> frozenset[str]:
-    """The `flow:node` refs a citizen on `channel` can reach from the entry, home and every flow's start:
-    the catalogue's menus for one channel are not shown on the others."""
-    roots = [flows.entry, flows.home, *(f"{f.id}:{f.start}" for f in flows.flows.values())]
-    seen: set[str] = set()
-    pending = [qualify(node.flow, node.id) for node in map(flows.find, roots) if node is not None]
-    while pending:
-        ref = pending.pop()
-        if ref in seen:
-            continue
-        seen.add(ref)
-        node = flows.find(ref)
-        if node is not None:
-            pending.extend(link for link in _links(node, channel) if link not in seen)
-    return frozenset(seen)
 
 
 class Previewer:
