@@ -29,13 +29,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import aiosqlite
-
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone
 from flows.validators import is_valid_national_code
-from gateway.store import Database
+from gateway.store import Database, Transaction
 
 if TYPE_CHECKING:  # tokens record their own changes here, so this module cannot import them at run time
     from gateway.tokens import TokenInfo
@@ -108,7 +106,7 @@ class AuditLog:
         self.clock = clock
 
     async def record(self, actor: str, action: str, subject: str, detail: Mapping[str, Any] | None = None, *,
-                     conn: aiosqlite.Connection | None = None) -> None:
+                     conn: Transaction | None = None) -> None:
         """Add an entry; inside the caller's write transaction when `conn` is given (so it commits
         or rolls back with the change), else in its own."""
         if action not in ACTIONS:

@@ -30,7 +30,9 @@ from gateway.requests.settings import RequestSettings
 from gateway.settings_base import SettingsError, section, settings_section
 from gateway.sms.settings import SmsSettings, sms_settings
 from gateway.state.settings import RedisSettings
-from gateway.store.database import SYNCHRONOUS
+from gateway.store.base import StoreError
+from gateway.store.sqlite import SYNCHRONOUS
+from gateway.store.url import SQLITE, check_url, sqlite_path, sqlite_url
 from gateway.telegram.settings import TelegramSettings, telegram_settings
 from gateway.webhook_auth import WebhookAuthSettings
 
@@ -127,21 +129,41 @@ class CatalogueSettings:
     file: str = "catalogue.yaml"
 
 
+DEFAULT_STORE_PATH = "../var/pishkhan.sqlite3"
+
+
 @settings_section
 @dataclass(frozen=True)
 class StoreSettings:
-    path: str = "../var/pishkhan.sqlite3"
-    """SQLite file, relative to the config directory unless absolute."""
+    url: str = ""
+    """Where durable records live: `sqlite:///relative/file`, `sqlite:////absolute/file` or
+    `postgresql://user:password@host:5432/database`. Empty: the SQLite file `path`."""
+    path: str = DEFAULT_STORE_PATH
+    """SQLite file, relative to the config directory unless absolute (the embedded default)."""
     synchronous: str = "FULL"
     """SQLite `PRAGMA synchronous`: FULL makes an acknowledged write survive power loss."""
+    pool_size: int = 10
+    """PostgreSQL: connections per worker at most (each transaction holds one while it runs)."""
+    timeout: float = 5.0
+    """PostgreSQL: seconds to get a connection or finish a statement before the hop gives up politely."""
 
 
 def store_settings(raw: Mapping[str, Any] | None, name: str = "store") -> StoreSettings:
-    """The `store:` section; `synchronous` is one of SQLite's levels, in any case."""
+    """The `store:` section; `synchronous` is one of SQLite's levels, in any case; `url` and `path`
+    are two ways to say one thing, so only one may be given."""
     store = section(StoreSettings, raw, name)
     level = store.synchronous.upper()
     if level not in SYNCHRONOUS:
         raise SettingsError(f"`{name}.synchronous`: {store.synchronous!r} is not one of {', '.join(SYNCHRONOUS)}")
+    if store.url:
+        try:
+            check_url(store.url)
+        except StoreError as error:
+            raise SettingsError(f"`{name}.url`: {error}") from None
+        if store.path != DEFAULT_STORE_PATH:
+            raise SettingsError(f"`{name}.url` and `{name}.path` are both set: keep `url` (sqlite:///{store.path} says the same)")
+    if store.pool_size < 1 or store.timeout <= 0:
+        raise SettingsError(f"`{name}.pool_size` must be at least 1 and `{name}.timeout` above 0")
     return dataclasses.replace(store, synchronous=level)
 
 
@@ -197,6 +219,14 @@ class Settings:
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"
+
+    def store_url(self) -> str:
+        """`store.url` with a relative SQLite path made absolute, or the URL of `store.path`."""
+        if not self.store.url:
+            return sqlite_url(self.path(self.store.path))
+        if self.store.url.startswith(SQLITE):
+            return sqlite_url(sqlite_path(self.store.url, self.config_dir))
+        return self.store.url
 
     def path(self, relative: str) -> Path:
         """A path from the settings, relative to the config directory unless absolute."""

@@ -62,9 +62,9 @@ class TokenStore:
         token = PREFIX + secrets.token_urlsafe(32)
         name = name.strip() or role
         async with self.db.transaction() as conn:
-            cursor = await conn.execute("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
-                                        (name, role, token_hash(token), time.time()))
-            await self.audit.record(actor, "token.created", f"token {cursor.lastrowid}", {"name": name, "role": role}, conn=conn)
+            token_id = await conn.insert("INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (?, ?, ?, ?)",
+                                         (name, role, token_hash(token), time.time()))
+            await self.audit.record(actor, "token.created", f"token {token_id}", {"name": name, "role": role}, conn=conn)
         return token
 
     async def verify(self, token: str) -> TokenInfo | None:
@@ -96,9 +96,8 @@ class TokenStore:
     async def revoke(self, token_id: int, *, actor: str) -> bool:
         """Stop a token working, by `actor` (audited); False when there is no such active token."""
         async with self.db.transaction() as conn:
-            async with conn.execute("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name, role",
-                                    (time.time(), token_id)) as cursor:
-                row = await cursor.fetchone()
+            row = await conn.fetchone("UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL RETURNING name, role",
+                                      (time.time(), token_id))
             if row is None:
                 return False
             await self.audit.record(actor, "token.revoked", f"token {token_id}", {"name": row["name"], "role": row["role"]}, conn=conn)

@@ -13,11 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from flows.errors import FlowError, FlowErrors
 from gateway.catalogue import Catalogue, Service, parse_catalogue
-from gateway.store import Database
+from gateway.store import Database, Transaction
 
 SOURCE = "<store>"
 _JSON_FIELDS = ("title", "short", "description", "documents", "hours", "channels", "complaint", "steps", "inputs")
@@ -50,7 +48,7 @@ _UPSERT = (
 )
 
 
-async def record_services(conn: aiosqlite.Connection, catalogue: Catalogue) -> ImportCounts:
+async def record_services(conn: Transaction, catalogue: Catalogue) -> ImportCounts:
     """Insert or update every category and service of `catalogue` inside the caller's transaction:
     the tables keep every service ever published, which requests refer to."""
     now = time.time()

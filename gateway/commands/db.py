@@ -19,7 +19,7 @@ async def _migrate(args: argparse.Namespace) -> int:
         await db.close()
     for name in applied:
         print(f"applied {name}")
-    print(f"ok: {db.path} is up to date ({len(applied)} applied)")
+    print(f"ok: {db.where} is up to date ({len(applied)} applied)")
     return 0
 
 
@@ -33,7 +33,7 @@ def migrate(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add `db migrate`."""
-    db = commands.add_parser("db", help="the SQLite store").add_subparsers(dest="db_command", required=True)
+    db = commands.add_parser("db", help="the store (SQLite or PostgreSQL)").add_subparsers(dest="db_command", required=True)
     run = db.add_parser("migrate", help="apply pending migrations")
     config_option(run)
     run.set_defaults(handler=migrate)

@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from flows.engine import Action
 from flows.errors import FlowErrors, PishkhanError
 from gateway.audit import AuditLog
@@ -24,6 +22,7 @@ from gateway.content.store import AfterWrite, ContentStore
 from gateway.flowfiles import CheckedContent, check_content
 from gateway.sessions import Sessions
 from gateway.settings import Settings
+from gateway.store import Transaction
 
 
 @dataclass(frozen=True)
@@ -121,7 +120,7 @@ class Publisher:
         return Outcome(version, change, created=False)
 
     def _audit(self, actor: str, action: str, subject: str | None, change: Change, note: str) -> AfterWrite:
-        async def record(conn: aiosqlite.Connection, version: Version) -> None:
+        async def record(conn: Transaction, version: Version) -> None:
             detail: dict[str, Any] = {"version": version.number, "note": note,
                                       "from": change.live.number if change.live else None}
             if change.diff is not None:

@@ -12,15 +12,13 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import aiosqlite
-
 from flows.errors import PishkhanError
 from gateway.catalogue import Catalogue
 from gateway.catalogue.store import record_services
 from gateway.content.model import Content, Version
-from gateway.store import Database
+from gateway.store import Database, Transaction
 
-AfterWrite = Callable[[aiosqlite.Connection, Version], Awaitable[None]]
+AfterWrite = Callable[[Transaction, Version], Awaitable[None]]
 """Called inside the write transaction (the audit record commits with the change)."""
 
 
@@ -77,8 +75,8 @@ class ContentStore:
             if live != based_on:
                 raise StaleVersion(f"version {live} was published while this change was prepared on version {based_on}; "
                                    "prepare it again on the live version")
-            cursor = await conn.execute("SELECT coalesce(max(number), 0) + 1 FROM content_versions")
-            number = int(next(iter(await cursor.fetchall()))[0])
+            row = await conn.fetchone("SELECT coalesce(max(number), 0) + 1 AS next FROM content_versions")
+            number = int(row["next"]) if row else 1
             await conn.execute("INSERT INTO content_versions (number, digest, content, author, created_at, note) VALUES (?, ?, ?, ?, ?, ?)",
                                (number, content.digest, content.canonical(), author, now, note))
             version = Version(number, content.digest, author, now, note, live=True)
@@ -92,22 +90,23 @@ class ContentStore:
         async with self.db.transaction() as conn:
             if await _live_in(conn) != based_on:
                 raise StaleVersion("the live version changed meanwhile; look at `pishkhan flows versions` and try again")
-            cursor = await conn.execute("SELECT number, digest, author, created_at, note FROM content_versions WHERE number = ?", (number,))
-            row = await cursor.fetchone()
+            row = await conn.fetchone("SELECT number, digest, author, created_at, note FROM content_versions WHERE number = ?", (number,))
             if row is None:
                 raise UnknownVersion(f"there is no version {number}")
-            version = _version(dict(row), number)
+            version = _version(row, number)
             await _make_live(conn, version, catalogue, by, now, after)
         return version
 
 
-async def _live_in(conn: aiosqlite.Connection) -> int | None:
-    cursor = await conn.execute("SELECT number FROM content_live WHERE id = 1")
-    row = await cursor.fetchone()
-    return None if row is None else int(row[0])
+async def _live_in(conn: Transaction) -> int | None:
+    """The live version, read under the content lock: the compare of the compare-and-set holds
+    until the transaction's write (two publishes on two hosts: the second sees the first's)."""
+    await conn.lock("content_live")
+    row = await conn.fetchone("SELECT number FROM content_live WHERE id = 1")
+    return None if row is None else int(row["number"])
 
 
-async def _make_live(conn: aiosqlite.Connection, version: Version, catalogue: Catalogue, by: str, now: float,
+async def _make_live(conn: Transaction, version: Version, catalogue: Catalogue, by: str, now: float,
                      after: AfterWrite | None) -> None:
     await conn.execute("INSERT INTO content_live (id, number, since, by) VALUES (1, ?, ?, ?)"
                        " ON CONFLICT (id) DO UPDATE SET number = excluded.number, since = excluded.since, by = excluded.by",

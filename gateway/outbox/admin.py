@@ -148,8 +148,7 @@ class OutboxAdmin:
         MessageNotFound or NotRetryable otherwise (a sent message is never sent again). `actor` is logged."""
         now = self.outbox.clock()
         async with self.outbox.db.transaction() as conn:
-            async with conn.execute("SELECT state, last_error FROM outbox WHERE id = ?", (message_id,)) as cursor:
-                row = await cursor.fetchone()
+            row = await conn.fetchone("SELECT state, last_error FROM outbox WHERE id = ?", (message_id,))
             if row is None:
                 raise MessageNotFound(f"no outbox message has id {message_id}")
             if row["state"] not in RETRYABLE:
@@ -163,8 +162,7 @@ class OutboxAdmin:
         """Put every dead message back to pending at once; what was retried. `actor` is logged."""
         now = self.outbox.clock()
         async with self.outbox.db.transaction() as conn:
-            async with conn.execute(f"{_RETRY} WHERE state = 'dead' RETURNING id, last_error", (now, now)) as cursor:
-                rows = list(await cursor.fetchall())  # aiosqlite types it Iterable; it is a list
+            rows = await conn.fetchall(f"{_RETRY} WHERE state = 'dead' RETURNING id, last_error", (now, now))
         self.outbox.wake.set()
         log.info("outbox: %d dead messages retried by %s", len(rows), actor)
         return sorted((Retried(r["id"], "dead", r["last_error"]) for r in rows), key=lambda r: r.id)

@@ -129,27 +129,24 @@ class Outbox:
         payment link follows its receipt even when both are due at once."""
         now = self.clock()
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            row = await conn.fetchone(
                 "INSERT INTO outbox (channel, address, text, kind, meta, next_attempt_at, idempotency_key, after_key, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING",
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
                 (channel, address, text, kind, json.dumps(dict(meta or {}), ensure_ascii=False), now + delay, idempotency_key, after,
                  now, now),
             )
-            created = cursor.rowcount == 1
-            row_id = cursor.lastrowid
         self.wake.set()
-        return row_id if created else None
+        return None if row is None else int(row["id"])
 
     async def claim_due(self, limit: int) -> list[OutboxMessage]:
         """Lease up to `limit` due messages (pending, or `sending` under an expired lease) and return them."""
         now = self.clock()
         async with self.db.transaction() as conn:
-            async with conn.execute(
+            rows = await conn.fetchall(
                 f"SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? AND {NOT_HELD}"
-                " ORDER BY next_attempt_at LIMIT ?",
+                f" ORDER BY next_attempt_at LIMIT ?{conn.skip_locked}",
                 (now, limit),
-            ) as cursor:
-                rows = [dict(r) for r in await cursor.fetchall()]
+            )
             await conn.executemany(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ? WHERE id = ?",
                 [(now + self.settings.lease, now, r["id"]) for r in rows],

@@ -12,11 +12,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from gateway.payments.links import link_key
 from gateway.payments.models import CLOSED_REQUESTS, CURRENCY, Payment, PaymentEvent, sources_of
-from gateway.store import Database
+from gateway.store import Database, Transaction
 
 
 def payment_from_row(row: Mapping[str, Any]) -> Payment:
@@ -47,7 +45,7 @@ class PaymentFilter:
     offset: int = 0
 
 
-async def _add_event(conn: aiosqlite.Connection, payment_id: int, kind: str, at: float,
+async def _add_event(conn: Transaction, payment_id: int, kind: str, at: float,
                      from_state: str | None = None, to_state: str | None = None, detail: str | None = None) -> None:
     await conn.execute(
         "INSERT INTO payment_events (payment_id, at, kind, from_state, to_state, detail) VALUES (?, ?, ?, ?, ?, ?)",
@@ -75,13 +73,12 @@ class NewPayment:
     link_expires_at: float
 
 
-async def _insert(conn: aiosqlite.Connection, new: NewPayment, now: float, synced: str | None = None) -> int:
-    cursor = await conn.execute(
+async def _insert(conn: Transaction, new: NewPayment, now: float, synced: str | None = None) -> int:
+    payment_id = await conn.insert(
         "INSERT INTO payments (request_id, amount, currency, provider, token_hash, csrf, link_expires_at, synced_state, created_at,"
         " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (new.request_id, new.amount, CURRENCY, new.provider, new.token_hash, new.csrf, new.link_expires_at, synced, now, now),
     )
-    payment_id = int(cursor.lastrowid or 0)
     await _add_event(conn, payment_id, "created", now, None, "pending", f"{new.amount} {CURRENCY} via {new.provider}")
     return payment_id
 
@@ -93,7 +90,7 @@ class PaymentStore:
         self.db = db
 
     @staticmethod
-    async def open_with_request(conn: aiosqlite.Connection, new: NewPayment) -> None:
+    async def open_with_request(conn: Transaction, new: NewPayment) -> None:
         """A new request's payment, written in the request's own transaction so neither commits
         without the other; the request shows it pending at once (nothing left to sync)."""
         now = time.time()
@@ -105,10 +102,10 @@ class PaymentStore:
         With `renews`, the old payment is marked as replaced in the same transaction."""
         now = time.time()
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT 1 FROM payments WHERE request_id = ? AND state IN ('pending', 'paid')",
-                                    (new.request_id,)) as cur:
-                if await cur.fetchone() is not None:
-                    return None
+            await conn.lock(f"request:{new.request_id}")  # two renewals at once (two hosts): one link, not two
+            if await conn.fetchone("SELECT 1 FROM payments WHERE request_id = ? AND state IN ('pending', 'paid')",
+                                   (new.request_id,)) is not None:
+                return None
             payment_id = await _insert(conn, new, now)
             if renews is not None:
                 await conn.execute("UPDATE payments SET renewed_by = ?, updated_at = ? WHERE id = ?", (payment_id, now, renews))
@@ -141,11 +138,10 @@ class PaymentStore:
     async def claim_start(self, payment_id: int, now: float) -> bool:
         """Mark the link used (single use): only a pending, unexpired, never-started payment can be claimed."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            return await conn.execute(
                 "UPDATE payments SET started_at = ?, updated_at = ? WHERE id = ? AND state = 'pending' AND started_at IS NULL"
                 " AND link_expires_at > ?", (now, now, payment_id, now),
-            )
-            return cursor.rowcount == 1
+            ) == 1
 
     async def release_start(self, payment_id: int, why: str) -> None:
         """The provider could not open the payment: the link may be used again."""
@@ -179,28 +175,27 @@ class PaymentStore:
         sources = sources_of(to)
         marks = ", ".join("?" * len(sources))
         async with self.db.transaction() as conn:
-            async with conn.execute(f"SELECT state, request_id FROM payments WHERE id = ? AND state IN ({marks})",
-                                    (payment_id, *sources)) as cursor:
-                row = await cursor.fetchone()
+            await conn.lock(f"payment:{payment_id}")  # the state read here is the one the UPDATE replaces
+            row = await conn.fetchone(f"SELECT state, request_id FROM payments WHERE id = ? AND state IN ({marks})",
+                                      (payment_id, *sources))
             if row is None:
                 return None
             if to == "paid":
                 await self._expire_others(conn, payment_id, row["request_id"], now)
-            cursor = await conn.execute(
+            changed = await conn.execute(
                 f"UPDATE payments SET state = ?, reason = ?, ref_id = COALESCE(?, ref_id), card_pan = COALESCE(?, card_pan),"
                 f" updated_at = ? WHERE id = ? AND state IN ({marks})",
                 (to, reason, ref_id, card_pan, now, payment_id, *sources),
             )
-            if cursor.rowcount != 1:
+            if changed != 1:
                 return None
             await _add_event(conn, payment_id, to, now, row["state"], to, reason or (f"ref {ref_id}" if ref_id else None))
         return await self.get(payment_id)
 
     @staticmethod
-    async def _expire_others(conn: aiosqlite.Connection, payment_id: int, request_id: int, now: float) -> None:
-        async with conn.execute("SELECT id FROM payments WHERE request_id = ? AND id != ? AND state = 'pending'",
-                                (request_id, payment_id)) as cursor:
-            others = [r["id"] for r in await cursor.fetchall()]
+    async def _expire_others(conn: Transaction, payment_id: int, request_id: int, now: float) -> None:
+        others = [r["id"] for r in await conn.fetchall("SELECT id FROM payments WHERE request_id = ? AND id != ? AND state = 'pending'",
+                                                       (request_id, payment_id))]
         why = f"the request was paid by payment {payment_id}"
         for other in others:
             await conn.execute("UPDATE payments SET state = 'expired', reason = ?, updated_at = ? WHERE id = ?", (why, now, other))
@@ -211,10 +206,9 @@ class PaymentStore:
         if the row is as `payment` was read: of two sweepers (two workers) that read it, one wins and
         sends; the other's token would be dead on arrival, so it sends nothing."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            return await conn.execute(
                 "UPDATE payments SET token_hash = ?, updated_at = ? WHERE id = ? AND link_sent_at IS NULL AND updated_at = ?",
-                (token_hash, time.time(), payment.id, payment.updated_at))
-            return cursor.rowcount == 1
+                (token_hash, time.time(), payment.id, payment.updated_at)) == 1
 
     async def link_queued(self, payment_id: int) -> bool:
         """The message with the link of the payment's current token is in the outbox: queued just
@@ -253,7 +247,7 @@ class PaymentStore:
     async def unsynced(self, limit: int) -> list[Payment]:
         """Payments whose state the request and the citizen have not been told about."""
         rows = await self.db.fetchall(
-            "SELECT * FROM payments WHERE synced_state IS NOT state AND (state != 'pending' OR link_sent_at IS NOT NULL)"
+            "SELECT * FROM payments WHERE synced_state IS DISTINCT FROM state AND (state != 'pending' OR link_sent_at IS NOT NULL)"
             " ORDER BY id LIMIT ?", (limit,))
         return [payment_from_row(r) for r in rows]
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import datetime
 import json
-import sqlite3
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from gateway.requests.lifecycle import OPEN
-from gateway.store import Database
+from gateway.store import Database, Transaction
 
 MAX_CODE_ATTEMPTS = 8
 """New codes tried when one is taken; with 10^10 codes a second try is already rare."""
@@ -89,7 +88,7 @@ class RequestFilter:
     offset: int = 0
 
 
-Within = Callable[[Any, "RequestRecord"], Awaitable[None]]
+Within = Callable[[Transaction, "RequestRecord"], Awaitable[None]]
 """A write that must commit together with a new request (its fee's payment) or a status change (its
 audit entry), given the open transaction's connection and the request: a crash leaves both or neither."""
 
@@ -137,7 +136,7 @@ class RequestStore(Protocol):
         """A page of requests matching the filter, newest first, and how many match in all."""
 
 
-def _record(row: Mapping[str, Any] | sqlite3.Row) -> RequestRecord:
+def _record(row: Mapping[str, Any]) -> RequestRecord:
     return RequestRecord(
         id=row["id"], tracking_code=row["tracking_code"], service_id=row["service_id"], status=row["status"],
         channel=row["channel"], address=row["address"], phone=row["phone"], national_code=row["national_code"],
@@ -161,24 +160,23 @@ class SqliteRequestStore:
 
     async def create(self, new: NewRequest, new_code: Callable[[], str], reuse_since: float,
                      within: Sequence[Within] = ()) -> tuple[RequestRecord, RequestEvent | None]:
-        # BEGIN IMMEDIATE takes SQLite's write lock before the look-up: a second writer (this
-        # process or another) waits and then sees the first one's row.
+        # The lock is taken before the look-up: a second writer (this process, another worker or
+        # another host) with the same key waits and then sees the first one's row.
         async with self.db.transaction() as conn:
             if new.idempotency_key:
-                async with conn.execute(
+                await conn.lock(f"request_key:{new.idempotency_key}")
+                row = await conn.fetchone(
                     f"SELECT * FROM requests WHERE idempotency_key = ? AND created_at >= ? AND status IN ({', '.join('?' * len(OPEN))})"
                     " ORDER BY id DESC LIMIT 1",
                     (new.idempotency_key, reuse_since, *sorted(OPEN)),
-                ) as cursor:
-                    row = await cursor.fetchone()
+                )
                 if row is not None:
                     return _record(row), None
             request_id, code = await self._insert(conn, new, new_code)
-            cursor = await conn.execute(
-                "INSERT INTO request_events (request_id, at, actor, from_status, to_status, notified) VALUES (?, ?, 'citizen', NULL, 'submitted', ?)",
-                (request_id, new.at, 0 if new.notify else 1),
-            )
-            event = RequestEvent(cursor.lastrowid or 0, request_id, new.at, "citizen", None, "submitted", None, not new.notify)
+            event_id = await conn.insert(
+                "INSERT INTO request_events (request_id, at, actor, from_status, to_status, notified)"
+                " VALUES (?, ?, 'citizen', NULL, 'submitted', ?)", (request_id, new.at, 0 if new.notify else 1))
+            event = RequestEvent(event_id, request_id, new.at, "citizen", None, "submitted", None, not new.notify)
             record = await self._read(conn, request_id)
             for write in within:
                 await write(conn, record)
@@ -186,27 +184,27 @@ class SqliteRequestStore:
         return record, event
 
     @staticmethod
-    async def _read(conn: Any, request_id: int) -> RequestRecord:
-        async with conn.execute("SELECT * FROM requests WHERE id = ?", (request_id,)) as cursor:
-            return _record(await cursor.fetchone())
+    async def _read(conn: Transaction, request_id: int) -> RequestRecord:
+        row = await conn.fetchone("SELECT * FROM requests WHERE id = ?", (request_id,))
+        assert row is not None  # read inside the transaction that wrote it
+        return _record(row)
 
     @staticmethod
-    async def _insert(conn: Any, new: NewRequest, new_code: Callable[[], str]) -> tuple[int, str]:
+    async def _insert(conn: Transaction, new: NewRequest, new_code: Callable[[], str]) -> tuple[int, str]:
+        """Insert under a fresh tracking code; a code already taken (on any host) is skipped by the
+        unique index, without an error that would abort a PostgreSQL transaction."""
         for _ in range(MAX_CODE_ATTEMPTS):
             code = new_code()
-            try:
-                cursor = await conn.execute(
-                    "INSERT INTO requests (tracking_code, service_id, channel, address, phone, national_code, lang, inputs,"
-                    " fee, due_date, idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (code, new.service_id, new.channel, new.address, new.phone, new.national_code, new.lang,
-                     json.dumps(dict(new.inputs), ensure_ascii=False), new.fee, new.due_date.isoformat(),
-                     new.idempotency_key, new.at, new.at),
-                )
-            except sqlite3.IntegrityError as exc:
-                if "tracking_code" not in str(exc):
-                    raise
-                continue
-            return int(cursor.lastrowid), code
+            row = await conn.fetchone(
+                "INSERT INTO requests (tracking_code, service_id, channel, address, phone, national_code, lang, inputs,"
+                " fee, due_date, idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (tracking_code) DO NOTHING RETURNING id",
+                (code, new.service_id, new.channel, new.address, new.phone, new.national_code, new.lang,
+                 json.dumps(dict(new.inputs), ensure_ascii=False), new.fee, new.due_date.isoformat(),
+                 new.idempotency_key, new.at, new.at),
+            )
+            if row is not None:
+                return int(row["id"]), code
         raise RuntimeError(f"no free tracking code after {MAX_CODE_ATTEMPTS} tries; make codes longer")
 
     async def get(self, tracking_code: str) -> RequestRecord | None:
@@ -226,18 +224,17 @@ class SqliteRequestStore:
         within: Sequence[Within] = (),
     ) -> tuple[RequestRecord, RequestEvent] | None:
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT * FROM requests WHERE tracking_code = ?", (tracking_code,)) as cursor:
-                row = await cursor.fetchone()
+            await conn.lock(f"request:{tracking_code}")  # two operators moving it at once: the second sees the first's status
+            row = await conn.fetchone("SELECT * FROM requests WHERE tracking_code = ?", (tracking_code,))
             if row is None:
                 return None
             current = _record(row)
             check(current)
             await conn.execute("UPDATE requests SET status = ?, updated_at = ? WHERE id = ?", (to, at, current.id))
-            cursor = await conn.execute(
+            event_id = await conn.insert(
                 "INSERT INTO request_events (request_id, at, actor, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                (current.id, at, actor, current.status, to, reason),
-            )
-            event = RequestEvent(cursor.lastrowid or 0, current.id, at, actor, current.status, to, reason, False)
+                (current.id, at, actor, current.status, to, reason))
+            event = RequestEvent(event_id, current.id, at, actor, current.status, to, reason, False)
             for write in within:
                 await write(conn, current)
         updated = RequestRecord(**{**current.__dict__, "status": to, "updated_at": at})
@@ -245,8 +242,7 @@ class SqliteRequestStore:
 
     async def set_payment_state(self, request_id: int, state: str, at: float) -> bool:
         async with self.db.transaction() as conn:
-            cursor = await conn.execute("UPDATE requests SET payment_state = ?, updated_at = ? WHERE id = ?", (state, at, request_id))
-            return cursor.rowcount == 1
+            return await conn.execute("UPDATE requests SET payment_state = ?, updated_at = ? WHERE id = ?", (state, at, request_id)) == 1
 
     async def events(self, request_id: int) -> list[RequestEvent]:
         rows = await self.db.fetchall("SELECT * FROM request_events WHERE request_id = ? ORDER BY id", (request_id,))

@@ -63,10 +63,9 @@ class DeliveryStore:
                      detail: str | None = None, report: bool, coding: str | None = None, segments: int | None = None) -> DeliveryChange:
         now = time.time()
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT state, outbox_id, detail FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id)
-            ) as cursor:
-                row = await cursor.fetchone()
+            await conn.lock(f"sms_delivery:{provider}:{message_id}")  # a report racing the send's own record
+            row = await conn.fetchone(
+                "SELECT state, outbox_id, detail FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id))
             before = row["state"] if row else None
             after = merge(before, state)
             detail = _detail_after(row["detail"] if row else None, detail, moved=after != before, took=after == state)
@@ -76,8 +75,9 @@ class DeliveryStore:
                 " (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (provider, provider_message_id) DO UPDATE SET outbox_id = excluded.outbox_id, state = excluded.state,"
-                " detail = excluded.detail, reports = reports + excluded.reports,"
-                " coding = COALESCE(excluded.coding, coding), segments = COALESCE(excluded.segments, segments), updated_at = excluded.updated_at",
+                " detail = excluded.detail, reports = sms_deliveries.reports + excluded.reports,"
+                " coding = COALESCE(excluded.coding, sms_deliveries.coding), segments = COALESCE(excluded.segments, sms_deliveries.segments),"
+                " updated_at = excluded.updated_at",
                 (provider, message_id, linked, after, detail, int(report), coding, segments, now, now),
             )
             if linked is not None:

@@ -16,17 +16,15 @@ class OptOuts:
     async def opt_out(self, address: str, keyword: str) -> bool:
         """Record the opt-out; False when the number had already opted out."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
+            return await conn.execute(
                 "INSERT INTO sms_optouts (address, keyword, created_at) VALUES (?, ?, ?) ON CONFLICT (address) DO NOTHING",
                 (address, keyword[:40], time.time()),
-            )
-            return cursor.rowcount == 1
+            ) == 1
 
     async def opt_in(self, address: str) -> bool:
         """Forget the opt-out; False when there was none."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute("DELETE FROM sms_optouts WHERE address = ?", (address,))
-            return cursor.rowcount == 1
+            return await conn.execute("DELETE FROM sms_optouts WHERE address = ?", (address,)) == 1
 
     async def is_opted_out(self, address: str) -> bool:
         """Whether notifications to this number are suppressed."""

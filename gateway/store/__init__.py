@@ -1,5 +1,5 @@
-"""Durable records on SQLite (aiosqlite): requests, events, the outbox, tokens, payments."""
+"""Durable records (requests, events, the outbox, tokens, payments) on SQLite or PostgreSQL."""
 
-from gateway.store.database import Database
+from gateway.store.base import Database, Row, StoreError, Transaction
 
-__all__ = ["Database"]
+__all__ = ["Database", "Row", "StoreError", "Transaction"]

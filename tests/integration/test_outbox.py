@@ -13,6 +13,7 @@ from waiting import eventually
 from flows.errors import ProviderError
 from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, SendResult
 from gateway.store import Database
+from gateway.store.sqlite import SqliteDatabase
 
 ALI = "tel:+989121234567"
 
@@ -36,7 +37,7 @@ class FakeSender:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database(tmp_path / "outbox.sqlite3").open()
+    database = await SqliteDatabase(tmp_path / "outbox.sqlite3").open()
     yield database
     await database.close()
 
@@ -135,7 +136,7 @@ async def test_the_same_idempotency_key_is_queued_once(db: Database) -> None:
 
 async def test_messages_survive_a_restart_and_interrupted_sends_are_retried(tmp_path: Path) -> None:
     path = tmp_path / "restart.sqlite3"
-    first = await Database(path).open()
+    first = await SqliteDatabase(path).open()
     clock = ManualClock()
     outbox = Outbox(first, clock=clock)
     waiting = await outbox.enqueue("sms", ALI, "waiting")
@@ -143,7 +144,7 @@ async def test_messages_survive_a_restart_and_interrupted_sends_are_retried(tmp_
     await outbox.claim_due(1)   # `waiting` is now leased: the process dies here
     await first.close()
     clock.advance(outbox.settings.lease + 1)   # ... and its lease runs out
-    second = await Database(path).open()
+    second = await SqliteDatabase(path).open()
     try:
         sender = FakeSender()
         d = Dispatcher(Outbox(second, clock=clock), {"sms": sender})

@@ -20,7 +20,7 @@ from gateway.cli import main
 from gateway.outbox import Outbox, OutboxMessage, OutboxSettings, SendResult
 from gateway.outbox.admin import OutboxAdmin
 from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
-from gateway.store import Database
+from gateway.store.sqlite import SqliteDatabase
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config")
 SECRET_TEXT = "Pay here: https://gw.example/pay/tok_s3cret-link"
@@ -145,7 +145,7 @@ def test_the_cli_lists_and_retries(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("PISHKHAN_STORE_PATH", str(store))
 
     async def prepare() -> list[int]:
-        db = await Database(store).open()
+        db = await SqliteDatabase(store).open()
         try:
             outbox = Outbox(db, OutboxSettings(max_attempts=1))  # the first retryable failure dead-letters
             ids = [await outbox.enqueue("sms", f"tel:{ALI}", SECRET_TEXT, idempotency_key=f"m{n}") for n in range(3)]
@@ -174,7 +174,7 @@ def test_the_cli_lists_and_retries(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert capsys.readouterr().out.endswith(f"retried {second} (was dead: kannel answered HTTP 503)\n1 dead messages retried\n")
 
     async def states() -> list[tuple[str, int, float]]:
-        db = await Database(store).open()
+        db = await SqliteDatabase(store).open()
         try:
             rows = await db.fetchall("SELECT state, attempts, next_attempt_at FROM outbox ORDER BY id")
             return [(r["state"], r["attempts"], r["next_attempt_at"]) for r in rows]
@@ -201,7 +201,7 @@ class BusyThenOk:
 
 
 async def test_with_redis_a_row_retried_in_the_store_is_published_and_sent(tmp_path: Path, redis_server: RedisServer) -> None:
-    worker_db, cli_db = await Database(tmp_path / "o.sqlite3").open(), await Database(tmp_path / "o.sqlite3").open()
+    worker_db, cli_db = await SqliteDatabase(tmp_path / "o.sqlite3").open(), await SqliteDatabase(tmp_path / "o.sqlite3").open()
     client = Redis.from_url(redis_server.url, socket_timeout=1.0)
     sender = BusyThenOk()
     outbox = StreamOutbox(worker_db, OutboxStream(client, "t:"), OutboxSettings(max_attempts=1, poll_interval=0.05))

@@ -22,6 +22,7 @@ from gateway.outbox import OutboxMessage, OutboxSettings, SendResult
 from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
 from gateway.settings import Settings
 from gateway.store import Database
+from gateway.store.sqlite import SqliteDatabase
 
 ALI = "tel:+989121234567"
 LEASE = 2.0
@@ -66,7 +67,7 @@ async def databases(tmp_path: Path) -> AsyncIterator[Callable[[], Database]]:
     opened: list[Database] = []
 
     async def open_one() -> Database:
-        opened.append(await Database(tmp_path / "outbox.sqlite3").open())
+        opened.append(await SqliteDatabase(tmp_path / "outbox.sqlite3").open())
         return opened[-1]
 
     yield open_one  # type: ignore[misc]

@@ -20,6 +20,7 @@ from gateway.payments.reconcile import reconcile
 from gateway.requests.service import receipt_key
 from gateway.settings import Settings
 from gateway.store import Database
+from gateway.store.sqlite import SqliteDatabase
 
 PHONE = "+989121234567"
 ANSWERS = {"national_code": "0499370899", "birth_date": "1375/06/21"}
@@ -49,7 +50,7 @@ async def restarted(settings: Settings, copy: Path, scratch: Path) -> AsyncItera
     """A gateway started on a copy of a killed store, `LATER` seconds after the kill."""
     store = scratch / copy.name
     shutil.copy(copy, store)
-    aged = await Database(store).open()
+    aged = await SqliteDatabase(store).open()
     for table in ("requests", "payments"):
         await aged.execute(f"UPDATE {table} SET created_at = created_at - ?, updated_at = updated_at - ?", (LATER, LATER))
     await aged.close()

@@ -14,7 +14,7 @@ import pytest
 
 from gateway.settings import Settings, SettingsError
 from gateway.store import Database
-from gateway.store.database import WAL_LIMIT
+from gateway.store.sqlite import WAL_LIMIT, SqliteDatabase
 
 ROWS = 3500
 ROW = b"x" * 4000
@@ -49,7 +49,7 @@ def overlapping_readers(path: Path) -> Iterator[None]:
 
 async def test_the_wal_stays_bounded_while_other_workers_read(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite3"
-    db = await Database(path, synchronous="NORMAL").open()
+    db = await SqliteDatabase(path, synchronous="NORMAL").open()
     await db.execute("CREATE TABLE filler (data BLOB)")
     largest = 0
     with overlapping_readers(path):
@@ -84,7 +84,7 @@ def test_an_unknown_store_synchronous_names_the_setting(settings: Settings) -> N
 
 async def test_a_commit_that_fails_leaves_the_store_writable(tmp_path: Path) -> None:
     """As a COMMIT on a full disk may: SQLite keeps the transaction open after some failed COMMITs."""
-    db = await Database(tmp_path / "store.sqlite3").open()
+    db = await SqliteDatabase(tmp_path / "store.sqlite3").open()
     await db.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
     await db.execute("CREATE TABLE child (parent INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)")
     with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
@@ -99,7 +99,7 @@ async def test_a_write_cancelled_while_another_worker_writes_leaves_the_store_wr
     """/readyz gives its heartbeat write a second; cancelled while waiting for another worker's write
     transaction, it must not leave this connection inside a transaction of its own."""
     path = tmp_path / "store.sqlite3"
-    db = await Database(path).open()
+    db = await SqliteDatabase(path).open()
     other_worker = sqlite3.connect(path, isolation_level=None)
     other_worker.execute("BEGIN IMMEDIATE")
     probe = asyncio.create_task(db.ping())

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from gateway_process import ROOT, gateway_env, refused, serving
 
-from gateway.store.database import HEADROOM
+from gateway.store.sqlite import HEADROOM
 
 
 def test_a_store_that_is_not_a_database_stops_serve_with_one_line(tmp_path: Path) -> None:
@@ -24,8 +24,8 @@ def test_a_store_that_is_not_a_database_stops_serve_with_one_line(tmp_path: Path
     done = refused(gateway_env(store))   # used to hang with a traceback
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
-        f"error: store {store}: cannot be opened (file is not a database); point `store.path` (or PISHKHAN_STORE_PATH) "
-        "at a writable SQLite file, or move the broken file away"
+        f"error: store {store}: cannot be opened (file is not a database); point `store.url` (or PISHKHAN_STORE_URL) "
+        "at a writable SQLite file (sqlite:///path), or move the broken file away"
     ]
 
 
@@ -35,7 +35,7 @@ def test_a_store_under_a_file_stops_serve_with_one_line(tmp_path: Path) -> None:
     done = refused(gateway_env(store))
     assert done.returncode == 1
     [line] = done.stderr.splitlines()
-    assert line.startswith(f"error: store {store}: cannot be opened (") and "PISHKHAN_STORE_PATH" in line
+    assert line.startswith(f"error: store {store}: cannot be opened (") and "PISHKHAN_STORE_URL" in line
 
 
 def test_broken_flows_found_after_the_store_opened_stop_serve(tmp_path: Path) -> None:

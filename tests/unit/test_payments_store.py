@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from gateway.payments.store import NewPayment, PaymentStore
-from gateway.store import Database
+from gateway.store.sqlite import SqliteDatabase
 
 
 @pytest.fixture
 async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = await Database(tmp_path / "p.sqlite3").open()
+    db = await SqliteDatabase(tmp_path / "p.sqlite3").open()
     now = time.time()
     await db.execute("INSERT INTO categories (id, title, position) VALUES ('c', '{}', 1)")
     await db.execute("INSERT INTO services (id, category, type, title, position, updated_at) VALUES ('121095100', 'c', 'G2C', '{}', 1, ?)", (now,))

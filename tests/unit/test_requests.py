@@ -30,6 +30,7 @@ from gateway.requests import (
 )
 from gateway.requests.store import NewRequest
 from gateway.store import Database
+from gateway.store.sqlite import SqliteDatabase
 
 FIRST_ID = "121095100"        # 300,000 rials, 30 working days, national_code + birth_date
 INPUTS = {"national_code": "0499370899", "birth_date": "1375/06/21"}
@@ -38,7 +39,7 @@ ALI = "tel:+989121234567"
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database(tmp_path / "store.sqlite3").open()
+    database = await SqliteDatabase(tmp_path / "store.sqlite3").open()
     yield database
     await database.close()
 
@@ -112,7 +113,7 @@ async def test_a_repeat_after_the_window_or_of_a_closed_request_is_a_new_request
 
 
 async def test_concurrent_repeats_from_two_workers_make_one_request(requests: RequestService, db: Database) -> None:
-    other = await Database(db.path).open()   # a second worker: its own connection to the same file
+    other = await SqliteDatabase(db.path).open()   # a second worker: its own connection to the same file
     try:
         twin = RequestService(SqliteRequestStore(other), Outbox(other), requests.calendar, requests.catalogue)
         records = await asyncio.gather(*(submit(service) for service in (requests, twin, requests, twin)))

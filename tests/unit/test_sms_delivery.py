@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gateway.sms.delivery import DeliveryStore, merge
-from gateway.store import Database
+from gateway.store.sqlite import SqliteDatabase
 
 REPORTS = ["accepted", "sent_to_smsc", "delivered"]
 
@@ -33,7 +33,7 @@ def test_the_first_final_state_stays() -> None:
 
 
 async def test_the_store_counts_reports_and_mirrors_the_outbox_row(tmp_path: Path) -> None:
-    db = await Database(tmp_path / "d.sqlite3").open()
+    db = await SqliteDatabase(tmp_path / "d.sqlite3").open()
     try:
         store = DeliveryStore(db)
         first = await store.report("kannel", "9", "delivered", "1 stat:DELIVRD")   # before the send is recorded
@@ -53,7 +53,7 @@ async def test_the_store_counts_reports_and_mirrors_the_outbox_row(tmp_path: Pat
 
 async def test_a_late_or_repeated_report_leaves_the_final_states_detail(tmp_path: Path) -> None:
     reports = [("accepted", "4"), ("sent_to_smsc", "8 ACK/"), ("delivered", "1 stat:DELIVRD err:000")]
-    db = await Database(tmp_path / "d.sqlite3").open()
+    db = await SqliteDatabase(tmp_path / "d.sqlite3").open()
     try:
         store = DeliveryStore(db)
         for number, order in enumerate(itertools.permutations(reports)):   # Kannel sends 8 after 1 for a split message

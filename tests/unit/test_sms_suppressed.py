@@ -7,11 +7,11 @@ from pathlib import Path
 
 from gateway.outbox import Outbox
 from gateway.sms.sender import OPTED_OUT
-from gateway.store import Database
+from gateway.store.sqlite import SqliteDatabase
 
 
 async def test_the_migration_moves_opt_out_failures_only(tmp_path: Path) -> None:
-    db = await Database(tmp_path / "m.sqlite3").open()
+    db = await SqliteDatabase(tmp_path / "m.sqlite3").open()
     outbox = Outbox(db)
     opted = await outbox.enqueue("sms", "tel:+989121234567", "approved")
     refused = await outbox.enqueue("sms", "tel:+989121234568", "approved")

@@ -1,10 +1,8 @@
-"""One SQLite database: WAL, foreign keys, ordered migrations, and serialised write transactions.
+"""The embedded engine: one SQLite file, WAL, foreign keys, and serialised write transactions.
 
-Migrations are `migrations/NNNN_name.sql`, applied in number order, each in its own transaction
-and recorded in `schema_migrations`, so `pishkhan db migrate` and start-up are the same operation.
-Numbers are grouped by concern so parallel work cannot collide: 0001-0009 core and outbox,
-0010-0019 catalogue/requests/tokens, 0020-0029 SMS, 0030-0039 bots, 0040-0049 payments,
-0050-0059 scale-out.
+Every write transaction is `BEGIN IMMEDIATE`: it takes SQLite's one write lock before its first
+read, so a read-then-write is never raced by another worker on the same file, and `lock()` has
+nothing left to do.
 """
 
 from __future__ import annotations
@@ -12,23 +10,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiosqlite
 
-from flows.errors import PishkhanError
-
-if TYPE_CHECKING:  # the settings name the store; the store does not need them to exist
-    from gateway.settings import Settings
-
-MIGRATIONS = Path(__file__).parent / "migrations"
-_NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
+from gateway.store.base import Database, Row, StoreError, Transaction, migration_files
 
 SYNCHRONOUS = ("OFF", "NORMAL", "FULL", "EXTRA")
 WAL_LIMIT = 4 * 1024 * 1024
@@ -40,13 +31,7 @@ HEADROOM = 2 * WAL_LIMIT
 """Free bytes the store's disk must keep for /readyz to call it ready: a checkpoint moves up to
 WAL_LIMIT into the database file, and a commit must still find room in the WAL."""
 
-Row = dict[str, Any]
-
 log = logging.getLogger(__name__)
-
-
-class StoreError(PishkhanError):
-    """The store cannot be opened or migrated."""
 
 
 def free_bytes(path: str) -> int:
@@ -55,23 +40,32 @@ def free_bytes(path: str) -> int:
     return stat.f_bavail * stat.f_frsize
 
 
-def migration_files(folder: Path = MIGRATIONS) -> list[tuple[int, str, Path]]:
-    """(version, name, path) of every migration, in order."""
-    found = []
-    for path in folder.glob("*.sql"):
-        match = _NAME.match(path.name)
-        if match is None:
-            raise StoreError(f"{path.name}: migrations are named NNNN_name.sql")
-        found.append((int(match.group(1)), match.group(2), path))
-    found.sort()
-    versions = [v for v, _, _ in found]
-    if len(versions) != len(set(versions)):
-        raise StoreError(f"two migrations share a number: {versions}")
-    return found
+class SqliteTransaction(Transaction):
+    """A transaction on the one aiosqlite connection (the Database holds its write lock)."""
+
+    skip_locked = ""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self.conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cursor = await self.conn.execute(sql, params)
+        return cursor.rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        await self.conn.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return [dict(row) for row in await self.conn.execute_fetchall(sql, params)]
+
+    async def lock(self, key: str) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already holds the database's one write lock."""
 
 
-class Database:
+class SqliteDatabase(Database):
     """An aiosqlite connection with the project's pragmas; writes go one transaction at a time."""
+
+    engine = "sqlite"
 
     def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
         if synchronous not in SYNCHRONOUS:
@@ -83,10 +77,9 @@ class Database:
         self._commits = 0
         self._wal_over = False
 
-    @classmethod
-    def of(cls, settings: Settings) -> Database:
-        """The store the settings name (not yet open)."""
-        return cls(settings.path(settings.store.path), synchronous=settings.store.synchronous)
+    @property
+    def where(self) -> str:
+        return self.path
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -94,7 +87,7 @@ class Database:
             raise StoreError("the database is not open")
         return self._conn
 
-    async def open(self, *, migrate: bool = True) -> Database:
+    async def open(self, *, migrate: bool = True) -> SqliteDatabase:
         """Connect (creating the file and its folder) and apply pending migrations; a StoreError
         naming the file and the fix if it cannot be used."""
         try:
@@ -108,8 +101,8 @@ class Database:
         except (OSError, sqlite3.Error) as exc:
             await self.close()  # else the connection's thread keeps the process alive
             raise StoreError(
-                f"store {self.path}: cannot be opened ({exc}); point `store.path` (or PISHKHAN_STORE_PATH) "
-                "at a writable SQLite file, or move the broken file away"
+                f"store {self.path}: cannot be opened ({exc}); point `store.url` (or PISHKHAN_STORE_URL) "
+                "at a writable SQLite file (sqlite:///path), or move the broken file away"
             ) from exc
         if migrate:
             try:
@@ -136,7 +129,7 @@ class Database:
         """Apply pending migrations in order; the names applied."""
         applied = await self.applied_versions()
         done = []
-        for version, name, path in migration_files():
+        for version, name, path in migration_files(self.engine):
             if version in applied:
                 continue
             script = path.read_text(encoding="utf-8")
@@ -153,14 +146,14 @@ class Database:
         return done
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Transaction]:
         """A write transaction; committed when the block ends, rolled back on error."""
         async with self._write:
             try:
                 # BEGIN inside: a caller cancelled while BEGIN waits for another worker's write (a
                 # /readyz probe's timeout) must still roll back, or the connection stays in a transaction.
                 await self.conn.execute("BEGIN IMMEDIATE")
-                yield self.conn
+                yield SqliteTransaction(self.conn)
                 await self.conn.execute("COMMIT")
             except BaseException:
                 await self._rollback()
@@ -200,22 +193,6 @@ class Database:
             log.warning("store %s: WAL checkpoint failed (%s); trying again after the next commit", self.path, exc)
             return True
 
-    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
-        """One write statement in its own transaction; the new row id."""
-        async with self.transaction() as conn:
-            cursor = await conn.execute(sql, params)
-            return cursor.lastrowid or 0
-
-    async def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        """Many writes in one transaction."""
-        async with self.transaction() as conn:
-            await conn.executemany(sql, rows)
-
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """First row as a dict, or None (for queries that match at most a few rows)."""
-        rows = await self.fetchall(sql, params)
-        return rows[0] if rows else None
-
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """All rows as dicts.
 
@@ -230,5 +207,5 @@ class Database:
         commits. A read alone answers from the page cache on a full or read-only disk."""
         if self.path != ":memory:" and await asyncio.to_thread(free_bytes, self.path) < HEADROOM:
             return False
-        await self.execute("INSERT OR REPLACE INTO store_heartbeat (id, at) VALUES (1, ?)", (time.time(),))
+        await self.execute("INSERT INTO store_heartbeat (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at", (time.time(),))
         return True
