@@ -322,7 +322,7 @@ async def switch_stall(count: int) -> None:
         return took * 1000, worst * 1000
 
     with tempfile.TemporaryDirectory(prefix="pishkhan-stall-") as tmp, scratch_config(Path(tmp)) as (config, original, _):
-        settings = load_settings(str(config)).updated({"store": {"path": str(Path(tmp) / "store.sqlite3")}})
+        settings = load_settings(str(config)).with_sqlite_store(Path(tmp) / "store.sqlite3")
         gateway = await open_gateway(settings)
         try:
             idle, switch = [], []

@@ -25,7 +25,7 @@ from gateway.calendar import CalendarSettings, build_calendar  # noqa: E402
 from gateway.catalogue.store import CatalogueStore  # noqa: E402
 from gateway.flowfiles import read_catalogue  # noqa: E402
 from gateway.outbox import Outbox  # noqa: E402
-from gateway.requests import RequestService, SqliteRequestStore  # noqa: E402
+from gateway.requests import RequestService, SqlRequestStore  # noqa: E402
 from gateway.settings import load_settings  # noqa: E402
 from gateway.store import Database  # noqa: E402
 
@@ -41,7 +41,7 @@ async def submissions(path: Path, synchronous: str, count: int) -> dict[str, flo
     catalogue = read_catalogue(settings, [])
     db = await Database(path, synchronous=synchronous).open()
     await CatalogueStore(db).import_catalogue(catalogue)
-    service = RequestService(SqliteRequestStore(db), Outbox(db), build_calendar(CalendarSettings()), lambda: catalogue)
+    service = RequestService(SqlRequestStore(db), Outbox(db), build_calendar(CalendarSettings()), lambda: catalogue)
 
     async def submit(n: int) -> float:
         started = time.perf_counter()

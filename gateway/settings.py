@@ -228,6 +228,11 @@ class Settings:
             return sqlite_url(sqlite_path(self.store.url, self.config_dir))
         return self.store.url
 
+    def with_sqlite_store(self, file: Path, **others: Mapping[str, Any]) -> Settings:
+        """These settings writing to the SQLite `file` instead (a scratch store), whatever the store was;
+        `others`: more sections to change alike."""
+        return self.updated({"store": {"url": "", "path": str(file)}, **others})
+
     def path(self, relative: str) -> Path:
         """A path from the settings, relative to the config directory unless absolute."""
         candidate = Path(relative)

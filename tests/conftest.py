@@ -6,23 +6,34 @@ the helpers it calls.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from gateway.app import create_app
 from gateway.settings import Settings, load_settings
+from gateway.store import Database
+from gateway.store.url import database_at
 
-pytest_plugins = ["api_tokens", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server"]
+pytest_plugins = ["api_tokens", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server", "postgres_server"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """The shipped configuration, writing to a store in this test's temporary directory."""
-    return load_settings(CONFIG, environ={}).updated({"store": {"path": str(tmp_path / "pishkhan.sqlite3")}})
+def settings(store_url: str) -> Settings:
+    """The shipped configuration, writing to this test's own store (postgres_server.py: SQLite or PostgreSQL)."""
+    return load_settings(CONFIG, environ={}).updated({"store": {"url": store_url}})
+
+
+@pytest.fixture
+async def database(store_url: str) -> AsyncIterator[Database]:
+    """This test's store, open and migrated."""
+    db = await database_at(store_url).open()
+    yield db
+    await db.close()
 
 
 @pytest.fixture

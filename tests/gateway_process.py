@@ -27,25 +27,29 @@ def serve_command(port: int, *args: str) -> list[str]:
     return [sys.executable, "-m", "gateway", "serve", "--port", str(port), *args]
 
 
-def gateway_env(store: Path, **settings: str) -> dict[str, str]:
+def store_setting(store: Path | str) -> dict[str, str]:
+    """The environment naming a store: a SQLite file, or a store URL (the `store_url` fixture's)."""
+    return {"PISHKHAN_STORE_PATH": str(store)} if isinstance(store, Path) else {"PISHKHAN_STORE_URL": store}
+
+
+def gateway_env(store: Path | str, **settings: str) -> dict[str, str]:
     """This environment with a scratch store, quiet logs and no Redis, plus PISHKHAN_* overrides."""
-    return {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_REDIS_URL": "",
-            "PISHKHAN_SERVER_LOG_LEVEL": "WARNING", **settings}
+    return {**os.environ, **store_setting(store), "PISHKHAN_REDIS_URL": "", "PISHKHAN_SERVER_LOG_LEVEL": "WARNING", **settings}
 
 
 class GatewayProcess:
     """One `pishkhan serve` we own: `start()` waits until it answers, `stop()` signals it by its own pid;
     start it again to restart on the same port."""
 
-    def __init__(self, store: Path | None, *, port: int | None = None, env: Mapping[str, str] | None = None,
+    def __init__(self, store: Path | str | None, *, port: int | None = None, env: Mapping[str, str] | None = None,
                  args: Sequence[str] = (), prefix: Sequence[str] = ()) -> None:
-        """`store`: a scratch SQLite file (with quiet logs); None when `env` is the whole environment.
+        """`store`: a scratch SQLite file or a store URL (with quiet logs); None when `env` is the whole environment.
         `prefix`: a command the server runs under (e.g. `unshare` for a private file system)."""
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.args = tuple(args)
         self.prefix = tuple(prefix)
-        base = os.environ if store is None else {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
+        base = os.environ if store is None else {**os.environ, **store_setting(store), "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
         self.env = {**base, **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -91,7 +95,7 @@ class GatewayProcess:
 
 
 @contextmanager
-def serve(store: Path, *, port: int | None = None, env: Mapping[str, str] | None = None,
+def serve(store: Path | str, *, port: int | None = None, env: Mapping[str, str] | None = None,
           args: Sequence[str] = ()) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     """A running gateway and its base URL; killed (by its own pid) when the block ends."""
     gateway = GatewayProcess(store, port=port, env=env, args=args).start()

@@ -198,7 +198,7 @@ async def _test(args: argparse.Namespace) -> int:
 
 def _scratch_settings(settings: Settings, scratch: Path) -> Settings:
     """Transcripts write requests to a throw-away store, never the real one."""
-    return settings.updated({"store": {"path": str(scratch / "transcripts.sqlite3")}})
+    return settings.with_sqlite_store(scratch / "transcripts.sqlite3")
 
 
 def test(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ HELP = "Type what the citizen sends. On USSD, type the code to dial (e.g. *4# or
 
 def isolated(settings: Settings, store: str) -> Settings:
     """The settings with this store and without Redis (its streams feed the running workers' senders)."""
-    return settings.updated({"store": {"path": store}, "redis": {"url": ""}})
+    return settings.with_sqlite_store(Path(store), redis={"url": ""})
 
 
 async def _content(args: argparse.Namespace) -> Content:

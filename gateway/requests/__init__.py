@@ -14,10 +14,10 @@ from gateway.requests.lifecycle import (
     UnknownService,
 )
 from gateway.requests.service import RequestService, RequestSettings
-from gateway.requests.store import RequestEvent, RequestFilter, RequestRecord, RequestStore, SqliteRequestStore
+from gateway.requests.store import RequestEvent, RequestFilter, RequestRecord, RequestStore, SqlRequestStore
 
 __all__ = [
     "STATUSES", "InvalidInputs", "InvalidStatus", "ReasonRequired", "RequestError", "RequestNotFound",
     "TransitionNotAllowed", "UnknownService", "RequestService", "RequestSettings", "RequestEvent",
-    "RequestFilter", "RequestRecord", "RequestStore", "SqliteRequestStore",
+    "RequestFilter", "RequestRecord", "RequestStore", "SqlRequestStore",
 ]

@@ -10,7 +10,7 @@ from gateway.calendar import build_calendar
 from gateway.catalogue import Catalogue
 from gateway.outbox import Outbox
 from gateway.requests.service import RequestService
-from gateway.requests.store import SqliteRequestStore
+from gateway.requests.store import SqlRequestStore
 from gateway.settings import Settings
 from gateway.store import Database
 
@@ -20,7 +20,7 @@ def build_requests(
 ) -> RequestService:
     """The request service over the store, reading the catalogue in use through `catalogue`."""
     return RequestService(
-        SqliteRequestStore(db),
+        SqlRequestStore(db),
         outbox,
         build_calendar(settings.calendar),
         catalogue,

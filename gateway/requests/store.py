@@ -152,8 +152,8 @@ def _event(row: Mapping[str, Any]) -> RequestEvent:
     )
 
 
-class SqliteRequestStore:
-    """RequestStore on the gateway's SQLite database."""
+class SqlRequestStore:
+    """RequestStore on the gateway's store (SQLite or PostgreSQL)."""
 
     def __init__(self, db: Database) -> None:
         self.db = db

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+from postgres_server import query
 
 from gateway.cli import main
 from gateway.tokens import token_hash
@@ -14,36 +14,34 @@ CONFIG = str(Path(__file__).resolve().parents[2] / "config")
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "cli.sqlite3"
-    monkeypatch.setenv("PISHKHAN_STORE_PATH", str(path))
-    return path
+def store(empty_store_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("PISHKHAN_STORE_URL", empty_store_url)
+    return empty_store_url
 
 
-def test_migrate_then_import_the_catalogue(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_then_import_the_catalogue(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", CONFIG, "db", "migrate"]) == 0
     assert "applied 0011_requests" in capsys.readouterr().out
     assert main(["--config", CONFIG, "db", "migrate"]) == 0
     assert "(0 applied)" in capsys.readouterr().out
     assert main(["--config", CONFIG, "catalogue", "import"]) == 0
     assert "ok: version 1 published" in capsys.readouterr().out
-    with sqlite3.connect(store) as db:
-        assert db.execute("SELECT fee, days_to_deliver, parent FROM services WHERE id = '121095100'").fetchone() == (300000, 30, "121095000")
+    assert query(store, "SELECT fee, days_to_deliver, parent FROM services WHERE id = '121095100'") == [
+        {"fee": 300000, "days_to_deliver": 30, "parent": "121095000"}]
 
 
-def test_a_broken_catalogue_is_refused_with_every_problem(store: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_broken_catalogue_is_refused_with_every_problem(store: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("categories: [{id: a, title: {fa: الف, en: A}}]\nservices:\n  - {id: '12', type: G2C}\n", encoding="utf-8")
     assert main(["--config", CONFIG, "catalogue", "import", "--file", str(bad)]) == 1
     assert "9-digit service id" in capsys.readouterr().err
 
 
-def test_tokens_are_printed_once_and_stored_hashed(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_tokens_are_printed_once_and_stored_hashed(store: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--config", CONFIG, "tokens", "create", "--role", "operator", "--name", "desk 3"]) == 0
     token = capsys.readouterr().out.strip()
     assert token.startswith("pk_") and len(token) > 40
-    with sqlite3.connect(store) as db:
-        assert db.execute("SELECT name, role, token_hash FROM api_tokens").fetchall() == [("desk 3", "operator", token_hash(token))]
+    assert query(store, "SELECT name, role, token_hash FROM api_tokens") == [{"name": "desk 3", "role": "operator", "token_hash": token_hash(token)}]
     assert main(["--config", CONFIG, "tokens", "list"]) == 0
     listed = capsys.readouterr().out
     assert "operator\tdesk 3" in listed and token not in listed
@@ -57,7 +55,7 @@ def test_tokens_are_printed_once_and_stored_hashed(store: Path, capsys: pytest.C
     (["tokens", "revoke", "٣"], "id"), (["tokens", "revoke", "1_000"], "id"), (["outbox", "retry", "٣"], "id"),
     (["outbox", "list", "--limit", "²"], "limit"), (["outbox", "list", "--channel", "SMS!"], "channel"),
 ])
-def test_the_cli_reads_numbers_and_names_as_the_api_does(store: Path, capsys: pytest.CaptureFixture[str], argv: list[str], field: str) -> None:
+def test_the_cli_reads_numbers_and_names_as_the_api_does(store: str, capsys: pytest.CaptureFixture[str], argv: list[str], field: str) -> None:
     """int() takes "٣" and "1_000", so `tokens revoke ٣` revoked token 3; the API's ASCII rules apply in a shell too."""
     with pytest.raises(SystemExit) as stop:
         main(["--config", CONFIG, *argv])

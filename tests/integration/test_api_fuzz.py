@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from gateway_process import store_setting
 from test_kill9 import ROOT, serve, ussd
 
 # Valid by the document yet refused by catalogue rules no schema can state (a parent that does not
@@ -42,16 +43,16 @@ EXAMPLES = 20
 SEED = 20261130
 
 
-def _admin_token(store: Path) -> str:
+def _admin_token(store: str) -> str:
     """A token made the way an operator makes one."""
-    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store)}
+    env = {**os.environ, **store_setting(store)}
     done = subprocess.run([sys.executable, "-m", "gateway", "tokens", "create", "--role", "admin", "--name", "fuzz"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=30, check=True)
     return done.stdout.strip().splitlines()[-1]
 
 
-def test_the_api_answers_as_its_document_says(tmp_path: Path) -> None:
-    store, config = tmp_path / "pishkhan.sqlite3", tmp_path / "schemathesis.toml"
+def test_the_api_answers_as_its_document_says(tmp_path: Path, store_url: str) -> None:
+    store, config = store_url, tmp_path / "schemathesis.toml"
     config.write_text(CONFIG)
     with serve(store) as (_, base):
         ussd(base, ["2", "1", "1", "1", "1", "1", "0499370899", "1375/06/21", "1"])  # a request, a payment and outbox rows to list

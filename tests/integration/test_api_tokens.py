@@ -17,6 +17,7 @@ from gateway.tokens import TokenStore
 CONFIG = str(Path(__file__).resolve().parents[2] / "config")
 
 
+@pytest.mark.sqlite  # counts writes with SQLite's total_changes
 async def test_last_use_is_written_once_a_minute_and_listed(client, settings: Settings, monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     db = client.app[GATEWAY].db
@@ -43,7 +44,7 @@ async def test_last_use_is_written_once_a_minute_and_listed(client, settings: Se
     latest = await last_used()
     assert latest is not None and latest >= first and db.conn.total_changes == writes + 1  # one write: the SQL re-checks
 
-    monkeypatch.setenv("PISHKHAN_STORE_PATH", settings.store.path)
+    monkeypatch.setenv("PISHKHAN_STORE_URL", settings.store_url())
     assert await asyncio.to_thread(main, ["--config", CONFIG, "tokens", "list"]) == 0
     listed = capsys.readouterr().out
     stamp = datetime.datetime.fromtimestamp(latest).strftime("%Y-%m-%d %H:%M")

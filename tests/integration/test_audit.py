@@ -30,7 +30,7 @@ UTC = datetime.UTC
 @pytest.fixture
 def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Any:
     """Run `pishkhan` on the `client` fixture's store, in a thread (it runs its own event loop); (exit code, out, err)."""
-    monkeypatch.setenv("PISHKHAN_STORE_PATH", settings.store.path)
+    monkeypatch.setenv("PISHKHAN_STORE_URL", settings.store_url())
 
     async def run(*argv: str) -> tuple[int, str, str]:
         try:
@@ -115,6 +115,7 @@ async def test_a_refused_transition_records_nothing(client, tokens) -> None:  # 
     assert page["total"] == 1 and page["items"][0]["detail"]["to"] == "in_review"
 
 
+@pytest.mark.sqlite  # the failure is a SQLite trigger
 async def test_a_change_and_its_record_commit_together_or_not_at_all(client, tokens) -> None:  # type: ignore[no-untyped-def]
     """When the audit row cannot be written, the status change and the token are not made either."""
     gateway = client.app[GATEWAY]

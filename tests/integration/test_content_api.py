@@ -6,14 +6,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import sqlite3
 from typing import Any
 
+from postgres_server import query
 from ussd_citizen import ussd_hops
 
 from gateway.assembly import open_gateway
 from gateway.cli import main
 from gateway.runtime import GATEWAY
+from gateway.store.url import database_at
 
 
 async def live_content(client: Any, headers: dict[str, str]) -> dict[str, Any]:
@@ -97,26 +98,28 @@ async def test_an_import_after_an_api_edit_is_a_version_whose_diff_shows_what_it
         client, tokens, settings, capsys, monkeypatch) -> None:
     edited = await client.patch("/api/v1/services/121095100", json={"fee": 350000}, headers=tokens["admin"])
     assert edited.status == 200 and edited.headers["Pishkhan-Content-Version"] == "2"
-    store = str(settings.path(settings.store.path))
-    monkeypatch.setenv("PISHKHAN_STORE_PATH", store)
+    monkeypatch.setenv("PISHKHAN_STORE_URL", settings.store_url())
     assert await asyncio.to_thread(main, ["--config", str(settings.config_dir), "catalogue", "import"]) == 0  # as from a shell
     assert "version 3 published (was 2)" in capsys.readouterr().out
     audit = await (await client.get("/api/v1/audit?subject=version 3", headers=tokens["admin"])).json()
     [entry] = audit["items"]
     assert entry["actor"].startswith("cli") and any("fee: 350000 → 300000" in line for line in entry["detail"]["diff"])
-    with sqlite3.connect(store) as db:
-        assert db.execute("SELECT fee FROM services WHERE id = '121095100'").fetchone() == (300000,)
+    assert await asyncio.to_thread(query, settings.store_url(), "SELECT fee FROM services WHERE id = '121095100'") == [{"fee": 300000}]
 
 
 async def test_a_live_version_this_build_refuses_never_keeps_the_gateway_down(settings, caplog) -> None:  # type: ignore[no-untyped-def]
     first = await open_gateway(settings)                                  # version 1: config/ as shipped
     await first.close()
-    with sqlite3.connect(settings.path(settings.store.path)) as db:      # version 2, stored by a build with looser checks
-        content = json.loads(db.execute("SELECT content FROM content_versions WHERE number = 1").fetchone()[0])
+    db = await database_at(settings.store_url()).open()                  # version 2, stored by a build with looser checks
+    try:
+        stored = await db.fetchone("SELECT content FROM content_versions WHERE number = 1")
+        content = json.loads(stored["content"])  # type: ignore[index]
         content["catalogue"]["services"][0]["title"]["fa"] = "ت" * 40
-        db.execute("INSERT INTO content_versions (number, digest, content, author, created_at, note) VALUES (2, 'x', ?, 'old build', 0, '')",
-                   (json.dumps(content, ensure_ascii=False),))
-        db.execute("UPDATE content_live SET number = 2")
+        await db.execute("INSERT INTO content_versions (number, digest, content, author, created_at, note) VALUES (2, 'x', ?, 'old build', 0, '')",
+                         (json.dumps(content, ensure_ascii=False),))
+        await db.execute("UPDATE content_live SET number = 2")
+    finally:
+        await db.close()
     gateway = await open_gateway(settings)
     try:
         assert gateway.content.number == 1 and "this build refuses the live version 2; serving version 1" in caplog.text

@@ -15,7 +15,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from gateway_process import ROOT, serve
+from gateway_process import ROOT, serve, store_setting
 from ussd_citizen import ussd_hops
 from waiting import eventually_blocking
 
@@ -66,14 +66,14 @@ def _home(url: str) -> str:
         return response.read().decode()
 
 
-def _pishkhan(config: Path, store: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_REDIS_URL": ""}
+def _pishkhan(config: Path, store: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **store_setting(store), "PISHKHAN_REDIS_URL": ""}
     return subprocess.run([sys.executable, "-m", "gateway", "--config", str(config), *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=60)
 
 
-def test_publish_serves_an_edit_live_refuses_a_broken_one_and_rollback_undoes(tmp_path: Path) -> None:
-    config, store = tmp_path / "config", tmp_path / "s.sqlite3"
+def test_publish_serves_an_edit_live_refuses_a_broken_one_and_rollback_undoes(tmp_path: Path, store_url: str) -> None:
+    config, store = tmp_path / "config", store_url
     shutil.copytree(ROOT / "config", config)
     flow = config / "flows" / "main.yaml"
     with serve(store, args=("--config", str(config))) as (process, url):
@@ -96,8 +96,8 @@ def test_publish_serves_an_edit_live_refuses_a_broken_one_and_rollback_undoes(tm
         assert process.poll() is None
 
 
-def test_export_writes_yaml_that_publishes_to_the_same_version(tmp_path: Path) -> None:
-    config, store, out = tmp_path / "config", tmp_path / "s.sqlite3", tmp_path / "exported"
+def test_export_writes_yaml_that_publishes_to_the_same_version(tmp_path: Path, store_url: str) -> None:
+    config, store, out = tmp_path / "config", store_url, tmp_path / "exported"
     shutil.copytree(ROOT / "config", config)
     assert _pishkhan(config, store, "flows", "publish").returncode == 0
     exported = _pishkhan(config, store, "flows", "export", str(out))
@@ -110,8 +110,8 @@ def test_export_writes_yaml_that_publishes_to_the_same_version(tmp_path: Path) -
     assert refused.returncode == 1 and "extra.yaml" in refused.stderr and (config / "flows" / "extra.yaml").exists()
 
 
-def test_diff_and_simulate_show_a_change_before_citizens_see_it(tmp_path: Path) -> None:
-    config, store = tmp_path / "config", tmp_path / "s.sqlite3"
+def test_diff_and_simulate_show_a_change_before_citizens_see_it(tmp_path: Path, store_url: str) -> None:
+    config, store = tmp_path / "config", store_url
     shutil.copytree(ROOT / "config", config)
     assert _pishkhan(config, store, "flows", "publish").returncode == 0                       # version 1: config/ as shipped
     flow = config / "flows" / "main.yaml"
@@ -130,8 +130,8 @@ def test_diff_and_simulate_show_a_change_before_citizens_see_it(tmp_path: Path) 
     assert "there is no version 9" in _simulate(config, store, "*4*2#", "--version", "9")
 
 
-def _simulate(config: Path, store: Path, dial: str, *args: str) -> str:
-    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_REDIS_URL": ""}
+def _simulate(config: Path, store: str, dial: str, *args: str) -> str:
+    env = {**os.environ, **store_setting(store), "PISHKHAN_REDIS_URL": ""}
     done = subprocess.run([sys.executable, "-m", "gateway", "--config", str(config), "simulate", *args], cwd=ROOT, env=env,
                           input=dial + "\n", capture_output=True, text=True, timeout=60)
     return done.stdout + done.stderr

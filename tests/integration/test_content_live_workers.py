@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -15,7 +14,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from gateway_process import ROOT, GatewayProcess
+from gateway_process import ROOT, GatewayProcess, store_setting
+from postgres_server import query
 from redis_server import RedisServer
 from test_redis_serve_workers import listeners
 from waiting import eventually_blocking
@@ -29,17 +29,16 @@ def ussd(url: str, session: str, text: str, phone: str = USSD_PHONE) -> str:
         return response.read().decode()
 
 
-def sms(url: str, store: Path, text: str) -> str:
+def sms(url: str, store: str, text: str) -> str:
     """Text the short number through the Kannel endpoint; the reply the gateway queued for it."""
     message_id = uuid.uuid4().hex
-    query = urllib.parse.urlencode({"id": message_id, "sender": SMS_PHONE, "receiver": "4000", "text": text, "coding": "0", "charset": "UTF-8"})
-    with urllib.request.urlopen(f"{url}/sms/inbound/kannel?{query}", timeout=5) as response:
+    form = urllib.parse.urlencode({"id": message_id, "sender": SMS_PHONE, "receiver": "4000", "text": text, "coding": "0", "charset": "UTF-8"})
+    with urllib.request.urlopen(f"{url}/sms/inbound/kannel?{form}", timeout=5) as response:
         assert response.status == 200
 
     def reply() -> str | None:
-        with sqlite3.connect(store) as db:
-            rows = db.execute("SELECT text, meta FROM outbox WHERE kind = 'reply' ORDER BY id DESC LIMIT 20").fetchall()
-        return next((text for text, meta in rows if json.loads(meta).get("message_id") == message_id), None)
+        rows = query(store, "SELECT text, meta FROM outbox WHERE kind = 'reply' ORDER BY id DESC LIMIT 20")
+        return next((str(r["text"]) for r in rows if json.loads(str(r["meta"])).get("message_id") == message_id), None)
 
     return eventually_blocking(reply, what="the SMS reply queued")
 
@@ -62,11 +61,11 @@ def renamed_track(main: Path) -> None:
     main.write_text(text + "\nrenames:\n  track: track_code\n", encoding="utf-8")
 
 
-def test_a_renamed_then_removed_node_strands_no_citizen_on_two_workers(tmp_path: Path, redis_server: RedisServer) -> None:
-    config, store = tmp_path / "config", tmp_path / "s.sqlite3"
+def test_a_renamed_then_removed_node_strands_no_citizen_on_two_workers(tmp_path: Path, redis_server: RedisServer, store_url: str) -> None:
+    config, store = tmp_path / "config", store_url
     shutil.copytree(ROOT / "config", config)
     gateway = GatewayProcess(store, env={"PISHKHAN_REDIS_URL": redis_server.url}, args=("--config", str(config), "--workers", "2"))
-    env = {**os.environ, "PISHKHAN_STORE_PATH": str(store), "PISHKHAN_REDIS_URL": redis_server.url}
+    env = {**os.environ, **store_setting(store), "PISHKHAN_REDIS_URL": redis_server.url}
     gateway.start(up=lambda: listeners(gateway.port) >= 2)
     try:
         url, session = gateway.url, uuid.uuid4().hex

@@ -3,9 +3,6 @@ dead letters, refusals, crashes and restarts."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 from clock import ManualClock
 from waiting import eventually
@@ -13,7 +10,7 @@ from waiting import eventually
 from flows.errors import ProviderError
 from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, SendResult
 from gateway.store import Database
-from gateway.store.sqlite import SqliteDatabase
+from gateway.store.url import database_at
 
 ALI = "tel:+989121234567"
 
@@ -36,10 +33,8 @@ class FakeSender:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await SqliteDatabase(tmp_path / "outbox.sqlite3").open()
-    yield database
-    await database.close()
+def db(database: Database) -> Database:
+    return database
 
 
 def dispatcher(db: Database, sender: FakeSender, max_attempts: int = 3) -> Dispatcher:
@@ -134,9 +129,8 @@ async def test_the_same_idempotency_key_is_queued_once(db: Database) -> None:
     assert (await db.fetchone("SELECT count(*) AS n FROM outbox"))["n"] == 1  # type: ignore[index]
 
 
-async def test_messages_survive_a_restart_and_interrupted_sends_are_retried(tmp_path: Path) -> None:
-    path = tmp_path / "restart.sqlite3"
-    first = await SqliteDatabase(path).open()
+async def test_messages_survive_a_restart_and_interrupted_sends_are_retried(store_url: str) -> None:
+    first = await database_at(store_url).open()
     clock = ManualClock()
     outbox = Outbox(first, clock=clock)
     waiting = await outbox.enqueue("sms", ALI, "waiting")
@@ -144,7 +138,7 @@ async def test_messages_survive_a_restart_and_interrupted_sends_are_retried(tmp_
     await outbox.claim_due(1)   # `waiting` is now leased: the process dies here
     await first.close()
     clock.advance(outbox.settings.lease + 1)   # ... and its lease runs out
-    second = await SqliteDatabase(path).open()
+    second = await database_at(store_url).open()
     try:
         sender = FakeSender()
         d = Dispatcher(Outbox(second, clock=clock), {"sms": sender})

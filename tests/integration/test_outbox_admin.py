@@ -20,7 +20,7 @@ from gateway.cli import main
 from gateway.outbox import Outbox, OutboxMessage, OutboxSettings, SendResult
 from gateway.outbox.admin import OutboxAdmin
 from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
-from gateway.store.sqlite import SqliteDatabase
+from gateway.store.url import database_at
 
 CONFIG = str(Path(__file__).resolve().parents[2] / "config")
 SECRET_TEXT = "Pay here: https://gw.example/pay/tok_s3cret-link"
@@ -140,12 +140,12 @@ async def test_filters_pages_and_bad_parameters(client, tokens) -> None:  # type
         assert response.status == 422 and (await response.json())["error"]["field"] == field, query
 
 
-def test_the_cli_lists_and_retries(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    store = tmp_path / "cli.sqlite3"
-    monkeypatch.setenv("PISHKHAN_STORE_PATH", str(store))
+def test_the_cli_lists_and_retries(store_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    store = store_url
+    monkeypatch.setenv("PISHKHAN_STORE_URL", store)
 
     async def prepare() -> list[int]:
-        db = await SqliteDatabase(store).open()
+        db = await database_at(store).open()
         try:
             outbox = Outbox(db, OutboxSettings(max_attempts=1))  # the first retryable failure dead-letters
             ids = [await outbox.enqueue("sms", f"tel:{ALI}", SECRET_TEXT, idempotency_key=f"m{n}") for n in range(3)]
@@ -174,7 +174,7 @@ def test_the_cli_lists_and_retries(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert capsys.readouterr().out.endswith(f"retried {second} (was dead: kannel answered HTTP 503)\n1 dead messages retried\n")
 
     async def states() -> list[tuple[str, int, float]]:
-        db = await SqliteDatabase(store).open()
+        db = await database_at(store).open()
         try:
             rows = await db.fetchall("SELECT state, attempts, next_attempt_at FROM outbox ORDER BY id")
             return [(r["state"], r["attempts"], r["next_attempt_at"]) for r in rows]
@@ -200,8 +200,8 @@ class BusyThenOk:
         return SendResult(provider="fake")
 
 
-async def test_with_redis_a_row_retried_in_the_store_is_published_and_sent(tmp_path: Path, redis_server: RedisServer) -> None:
-    worker_db, cli_db = await SqliteDatabase(tmp_path / "o.sqlite3").open(), await SqliteDatabase(tmp_path / "o.sqlite3").open()
+async def test_with_redis_a_row_retried_in_the_store_is_published_and_sent(store_url: str, redis_server: RedisServer) -> None:
+    worker_db, cli_db = await database_at(store_url).open(), await database_at(store_url).open()
     client = Redis.from_url(redis_server.url, socket_timeout=1.0)
     sender = BusyThenOk()
     outbox = StreamOutbox(worker_db, OutboxStream(client, "t:"), OutboxSettings(max_attempts=1, poll_interval=0.05))

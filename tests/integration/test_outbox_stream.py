@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 
 import pytest
 from clock import ManualClock
@@ -22,7 +21,7 @@ from gateway.outbox import OutboxMessage, OutboxSettings, SendResult
 from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
 from gateway.settings import Settings
 from gateway.store import Database
-from gateway.store.sqlite import SqliteDatabase
+from gateway.store.url import database_at
 
 ALI = "tel:+989121234567"
 LEASE = 2.0
@@ -62,12 +61,12 @@ async def clients(redis_server: RedisServer) -> AsyncIterator[list[Redis]]:
 
 
 @pytest.fixture
-async def databases(tmp_path: Path) -> AsyncIterator[Callable[[], Database]]:
-    """Opens connections to one SQLite file, as separate processes would, and closes them after."""
+async def databases(store_url: str) -> AsyncIterator[Callable[[], Database]]:
+    """Opens connections to this test's store, as separate processes (or hosts) would, and closes them after."""
     opened: list[Database] = []
 
     async def open_one() -> Database:
-        opened.append(await SqliteDatabase(tmp_path / "outbox.sqlite3").open())
+        opened.append(await database_at(store_url).open())
         return opened[-1]
 
     yield open_one  # type: ignore[misc]

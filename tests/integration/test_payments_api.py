@@ -51,12 +51,12 @@ async def test_payments_api_errors(client, viewer) -> None:  # type: ignore[no-u
     assert (await client.get("/api/v1/payments/x1", headers=viewer)).status == 422
 
 
-def test_reconcile_lists_pending_mismatched_and_orphaned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    store = tmp_path / "cli.sqlite3"
-    monkeypatch.setenv("PISHKHAN_STORE_PATH", str(store))
+def test_reconcile_lists_pending_mismatched_and_orphaned(store_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("PISHKHAN_STORE_URL", store_url)
 
     async def prepare() -> None:
-        gateway = await open_gateway(load_settings(CONFIG, environ={}).updated({"store": {"path": str(store)}}))
+        gateway = await open_gateway(load_settings(CONFIG, environ={}).updated({"store": {"url": store_url}}))
         try:
             records = []
             for phone in ("tel:+989121111111", "tel:+989122222222", "tel:+989123333333"):

@@ -15,6 +15,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+
 from gateway.app import Gateway, open_gateway
 from gateway.payments.reconcile import reconcile
 from gateway.requests.service import receipt_key
@@ -54,13 +56,14 @@ async def restarted(settings: Settings, copy: Path, scratch: Path) -> AsyncItera
     for table in ("requests", "payments"):
         await aged.execute(f"UPDATE {table} SET created_at = created_at - ?, updated_at = updated_at - ?", (LATER, LATER))
     await aged.close()
-    gateway = await open_gateway(settings.updated({"store": {"path": str(store)}}))
+    gateway = await open_gateway(settings.with_sqlite_store(store))
     try:
         yield gateway
     finally:
         await gateway.close()
 
 
+@pytest.mark.sqlite  # copies the SQLite file after each commit (VACUUM INTO)
 async def test_every_crash_after_the_commit_is_repaired_by_the_sweeper(settings: Settings, tmp_path: Path) -> None:
     (tmp_path / "copies").mkdir()
     (tmp_path / "restarts").mkdir()

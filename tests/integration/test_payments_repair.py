@@ -29,7 +29,7 @@ PAID, TAMPERED, IDLE, BROWSING = "+989121111111", "+989122222222", "+98912333333
 @pytest.fixture
 def cli_env(settings: Settings, fake, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     """The command line sees the test's store and pays through the fake Zarinpal, like the test's app."""
-    for name, value in (("STORE_PATH", settings.store.path), ("PAYMENTS_PROVIDER", "zarinpal"),
+    for name, value in (("STORE_URL", settings.store_url()), ("PAYMENTS_PROVIDER", "zarinpal"),
                         ("PAYMENTS_ZARINPAL_BASE_URL", fake[1]), ("PAYMENTS_ZARINPAL_MERCHANT_ID", MERCHANT)):
         monkeypatch.setenv(f"PISHKHAN_{name}", value)
 

@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 
+import pytest
 from fakes.jasmin import ACK
 from fakes.sms_gateway import ALI, SmsRig, start_rig
 from redis_server import RedisServer
@@ -84,6 +85,7 @@ async def _lock_store(path: str, seconds: float) -> threading.Thread:
     return thread
 
 
+@pytest.mark.sqlite  # locks the SQLite file from outside
 async def test_a_text_answered_before_its_turn_failed_on_a_locked_store_is_still_replied_to(
         aiohttp_server, aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     rig = await start_rig(aiohttp_server, aiohttp_client, settings, reply_budget=0.2)
@@ -96,6 +98,7 @@ async def test_a_text_answered_before_its_turn_failed_on_a_locked_store_is_still
     assert len(await rig.outbox(kind="reply")) == 2
 
 
+@pytest.mark.sqlite  # locks the SQLite file from outside
 async def test_with_the_default_budgets_a_text_on_a_locked_store_is_never_lost(rig: SmsRig) -> None:
     await rig.reply_to("سلام")
     holder = await _lock_store(rig.gateway.db.path, 5.5)

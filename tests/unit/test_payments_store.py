@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
 
 import pytest
 
 from gateway.payments.store import NewPayment, PaymentStore
-from gateway.store.sqlite import SqliteDatabase
+from gateway.store import Database
 
 
 @pytest.fixture
-async def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = await SqliteDatabase(tmp_path / "p.sqlite3").open()
+async def store(database: Database) -> PaymentStore:
+    db = database
     now = time.time()
     await db.execute("INSERT INTO categories (id, title, position) VALUES ('c', '{}', 1)")
     await db.execute("INSERT INTO services (id, category, type, title, position, updated_at) VALUES ('121095100', 'c', 'G2C', '{}', 1, ?)", (now,))
     await db.execute("INSERT INTO requests (tracking_code, service_id, channel, address, lang, fee, due_date, created_at, updated_at)"
                      " VALUES ('1', '121095100', 'ussd', 'tel:+1', 'en', 5000, '2030-01-01', ?, ?)", (now, now))
-    yield PaymentStore(db)
-    await db.close()
+    return PaymentStore(db)
 
 
 async def test_many_racing_paid_transitions_make_one(store: PaymentStore) -> None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from clock import ManualClock
@@ -24,13 +21,13 @@ from gateway.requests import (
     RequestNotFound,
     RequestRecord,
     RequestService,
-    SqliteRequestStore,
+    SqlRequestStore,
     TransitionNotAllowed,
     UnknownService,
 )
 from gateway.requests.store import NewRequest
 from gateway.store import Database
-from gateway.store.sqlite import SqliteDatabase
+from gateway.store.url import database_at
 
 FIRST_ID = "121095100"        # 300,000 rials, 30 working days, national_code + birth_date
 INPUTS = {"national_code": "0499370899", "birth_date": "1375/06/21"}
@@ -38,17 +35,15 @@ ALI = "tel:+989121234567"
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await SqliteDatabase(tmp_path / "store.sqlite3").open()
-    yield database
-    await database.close()
+def db(database: Database) -> Database:
+    return database
 
 
 @pytest.fixture
 async def requests(db: Database, settings) -> RequestService:  # type: ignore[no-untyped-def]
     catalogue = read_catalogue(settings, [])
     await CatalogueStore(db).import_catalogue(catalogue)
-    return RequestService(SqliteRequestStore(db), Outbox(db), build_calendar(CalendarSettings()), lambda: catalogue)
+    return RequestService(SqlRequestStore(db), Outbox(db), build_calendar(CalendarSettings()), lambda: catalogue)
 
 
 async def submit(requests: RequestService, *, channel: str = "ussd", address: str = ALI, phone: str | None = None,
@@ -66,7 +61,7 @@ async def test_a_request_is_dated_by_the_services_clock(db: Database, settings) 
     await CatalogueStore(db).import_catalogue(catalogue)
     calendar = build_calendar(CalendarSettings())
     clock = ManualClock(calendar.start_of(datetime.date(2025, 5, 11)) + 1800.0)  # 00:30 on Sunday in Tehran, Saturday in UTC
-    requests = RequestService(SqliteRequestStore(db), Outbox(db), calendar, lambda: catalogue, clock=clock)
+    requests = RequestService(SqlRequestStore(db), Outbox(db), calendar, lambda: catalogue, clock=clock)
     record = await submit(requests)
     assert record.created_at == clock.now
     assert record.due_date == calendar.add_working_days(datetime.date(2025, 5, 11), 30)  # counted from Tehran's date
@@ -75,7 +70,7 @@ async def test_a_request_is_dated_by_the_services_clock(db: Database, settings) 
     assert moved.updated_at == clock.now
 
 
-async def test_a_submission_is_committed_with_a_checked_code_and_a_working_day_due_date(requests: RequestService, db: Database) -> None:
+async def test_a_submission_is_committed_with_a_checked_code_and_a_working_day_due_date(requests: RequestService, store_url: str) -> None:
     record = await submit(requests)
     assert len(record.tracking_code) == 11 and is_valid_tracking_code(record.tracking_code)
     assert record.status == "submitted" and record.fee == 300000 and record.payment_state == "none"
@@ -84,8 +79,11 @@ async def test_a_submission_is_committed_with_a_checked_code_and_a_working_day_d
     assert record.due_date > today + datetime.timedelta(days=30)   # Fridays do not count
     assert record.national_code == "0499370899"
     assert record.inputs == {"national_code": "0499370899", "birth_date": "1996-09-11"}   # stored in canonical form
-    with sqlite3.connect(db.path) as other:   # another connection sees it: committed
-        assert other.execute("SELECT status FROM requests WHERE tracking_code = ?", (record.tracking_code,)).fetchone() == ("submitted",)
+    other = await database_at(store_url).open(migrate=False)   # another connection sees it: committed
+    try:
+        assert await other.fetchone("SELECT status FROM requests WHERE tracking_code = ?", (record.tracking_code,)) == {"status": "submitted"}
+    finally:
+        await other.close()
     assert await requests.get(record.tracking_code) == record
 
 
@@ -112,10 +110,10 @@ async def test_a_repeat_after_the_window_or_of_a_closed_request_is_a_new_request
     assert (await submit(requests)).id not in (first.id, second.id)
 
 
-async def test_concurrent_repeats_from_two_workers_make_one_request(requests: RequestService, db: Database) -> None:
-    other = await SqliteDatabase(db.path).open()   # a second worker: its own connection to the same file
+async def test_concurrent_repeats_from_two_workers_make_one_request(requests: RequestService, db: Database, store_url: str) -> None:
+    other = await database_at(store_url).open()   # a second worker (or host): its own connection to the same store
     try:
-        twin = RequestService(SqliteRequestStore(other), Outbox(other), requests.calendar, requests.catalogue)
+        twin = RequestService(SqlRequestStore(other), Outbox(other), requests.calendar, requests.catalogue)
         records = await asyncio.gather(*(submit(service) for service in (requests, twin, requests, twin)))
     finally:
         await other.close()
@@ -133,7 +131,7 @@ async def test_codes_are_random_not_sequential(requests: RequestService) -> None
 async def test_a_taken_code_is_replaced(db: Database, requests: RequestService) -> None:
     taken = (await submit(requests)).tracking_code
     candidates = iter([taken, taken, "12345678902"])
-    store = SqliteRequestStore(db)
+    store = SqlRequestStore(db)
     new = NewRequest(FIRST_ID, "sms", ALI, None, None, "en", {}, 0, datetime.date(2030, 1, 1), None, 0.0, False)
     record, event = await store.create(new, lambda: next(candidates), 0.0)
     assert record.tracking_code == "12345678902" and event is not None

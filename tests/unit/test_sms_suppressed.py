@@ -3,15 +3,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from gateway.outbox import Outbox
 from gateway.sms.sender import OPTED_OUT
-from gateway.store.sqlite import SqliteDatabase
+from gateway.store import Database
 
 
-async def test_the_migration_moves_opt_out_failures_only(tmp_path: Path) -> None:
-    db = await SqliteDatabase(tmp_path / "m.sqlite3").open()
+async def test_the_migration_moves_opt_out_failures_only(database: Database) -> None:
+    db = database
     outbox = Outbox(db)
     opted = await outbox.enqueue("sms", "tel:+989121234567", "approved")
     refused = await outbox.enqueue("sms", "tel:+989121234568", "approved")
@@ -21,4 +19,3 @@ async def test_the_migration_moves_opt_out_failures_only(tmp_path: Path) -> None
     assert await db.migrate() == ["0022_outbox_suppressed"]
     states = {r["id"]: (r["state"], r["last_error"]) for r in await db.fetchall("SELECT id, state, last_error FROM outbox")}
     assert states == {opted: ("suppressed", OPTED_OUT), refused: ("failed", "HTTP 400: Missing receiver number, rejected")}
-    await db.close()
