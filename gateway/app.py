@@ -64,7 +64,7 @@ def build_app(gateway: Gateway) -> web.Application:
         follows_on_sighup(gateway)
         gateway.watcher.start()
         gateway.dispatcher.start()
-        sweeper = Sweeper(gateway.payments, gateway.payments.settings.sweep_interval)
+        sweeper = Sweeper(gateway.payments, gateway.db, gateway.payments.settings.sweep_interval)
         sweeper.start()
         yield
         await sweeper.stop()

@@ -6,7 +6,7 @@ the helpers it calls.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -40,3 +40,17 @@ async def database(store_url: str) -> AsyncIterator[Database]:
 async def client(aiohttp_client, settings: Settings):  # type: ignore[no-untyped-def]
     """A test client for the gateway on the embedded default."""
     return await aiohttp_client(await create_app(settings))
+
+
+@pytest.fixture
+async def connections(store_url: str) -> AsyncIterator[Callable[[], Database]]:
+    """Opens separate connections to this test's store, as workers on one host or several hold them."""
+    opened: list[Database] = []
+
+    async def open_one() -> Database:
+        opened.append(await database_at(store_url).open())
+        return opened[-1]
+
+    yield open_one  # type: ignore[misc]
+    for db in opened:
+        await db.close()

@@ -22,8 +22,10 @@ import pwd
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -41,11 +43,19 @@ POSTGRES_PASS = ADMIN_URL.startswith(("postgresql://", "postgres://"))
 TEMPLATE = "pishkhan_template"
 STORE_FIXTURES = {"store_url", "empty_store_url"}
 _numbers = itertools.count()
+T = TypeVar("T")
 
 
 def with_database(url: str, name: str) -> str:
     """`url` pointing at database `name` on the same server."""
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+def _own_loop(run: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run a coroutine to the end on a loop of its own, in a thread: sync fixtures and helpers are
+    called from async tests too, whose loop is already running."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, run()).result()
 
 
 def _admin(url: str, *statements: str) -> None:
@@ -56,7 +66,7 @@ def _admin(url: str, *statements: str) -> None:
                 await conn.execute(statement)
         finally:
             await conn.close()
-    asyncio.run(run())
+    _own_loop(run)
 
 
 class PostgresServer:
@@ -73,7 +83,7 @@ class PostgresServer:
 
         async def migrate() -> None:
             await (await PostgresDatabase(with_database(self.admin_url, TEMPLATE)).open()).close()
-        asyncio.run(migrate())
+        _own_loop(migrate)
         self._template_ready = True
 
     def database(self, *, migrated: bool = True) -> str:
@@ -197,4 +207,4 @@ def query(url: str, sql: str, params: tuple[object, ...] = ()) -> list[dict[str,
                 return await tx.fetchall(sql, params)
         finally:
             await db.close()
-    return asyncio.run(run())
+    return _own_loop(run)

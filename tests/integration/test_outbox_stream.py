@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 import pytest
 from clock import ManualClock
@@ -20,8 +20,6 @@ from gateway.app import open_gateway
 from gateway.outbox import OutboxMessage, OutboxSettings, SendResult
 from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
 from gateway.settings import Settings
-from gateway.store import Database
-from gateway.store.url import database_at
 
 ALI = "tel:+989121234567"
 LEASE = 2.0
@@ -60,25 +58,11 @@ async def clients(redis_server: RedisServer) -> AsyncIterator[list[Redis]]:
         await client.aclose()
 
 
-@pytest.fixture
-async def databases(store_url: str) -> AsyncIterator[Callable[[], Database]]:
-    """Opens connections to this test's store, as separate processes (or hosts) would, and closes them after."""
-    opened: list[Database] = []
-
-    async def open_one() -> Database:
-        opened.append(await database_at(store_url).open())
-        return opened[-1]
-
-    yield open_one  # type: ignore[misc]
-    for db in opened:
-        await db.close()
-
-
-async def worker(databases, clients: list[Redis], server: RedisServer, sender: FakeSender, consumer: str,  # type: ignore[no-untyped-def]
+async def worker(connections, clients: list[Redis], server: RedisServer, sender: FakeSender, consumer: str,  # type: ignore[no-untyped-def]
                  clock: Clock = time.monotonic) -> StreamDispatcher:
     """One gateway process's outbox and dispatcher: its own SQLite connection and Redis client."""
     clients.append(Redis.from_url(server.url, socket_timeout=1.0, socket_connect_timeout=0.2))
-    outbox = StreamOutbox(await databases(), OutboxStream(clients[-1], "t:"), FAST)
+    outbox = StreamOutbox(await connections(), OutboxStream(clients[-1], "t:"), FAST)
     return StreamDispatcher(outbox, {"sms": sender}, consumer=consumer, block=0.05, reconcile_interval=0.05, clock=clock)
 
 
@@ -93,9 +77,9 @@ async def unacknowledged(d: StreamDispatcher) -> int:
     return int((await stream.client.xpending(stream.key, stream.group))["pending"])
 
 
-async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis_server: RedisServer) -> None:
+async def test_a_message_is_sent_once_and_acknowledged(connections, clients, redis_server: RedisServer) -> None:
     sender = FakeSender("m-1")
-    d = await worker(databases, clients, redis_server, sender, "a")
+    d = await worker(connections, clients, redis_server, sender, "a")
     await d.outbox.stream.ensure_group()
     message_id = await d.outbox.enqueue("sms", ALI, "Your code is 12345678901")
     assert message_id is not None
@@ -108,9 +92,9 @@ async def test_a_message_is_sent_once_and_acknowledged(databases, clients, redis
     assert await d.outbox.stream.client.xlen(d.outbox.stream.key) == 0
 
 
-async def test_two_consumers_send_each_message_exactly_once(databases, clients, redis_server: RedisServer) -> None:
+async def test_two_consumers_send_each_message_exactly_once(connections, clients, redis_server: RedisServer) -> None:
     senders = [FakeSender(), FakeSender()]
-    a, b = [await worker(databases, clients, redis_server, s, name) for s, name in zip(senders, "ab")]
+    a, b = [await worker(connections, clients, redis_server, s, name) for s, name in zip(senders, "ab")]
     await a.reconcile()
     ids = [await (a if i % 2 else b).outbox.enqueue("sms", ALI, f"message {i}") for i in range(40)]
     await a.outbox.stream.publish([i for i in ids if i])  # a second entry for each, as a reconciliation race would make
@@ -127,10 +111,10 @@ async def all_sent_and_acknowledged(d: StreamDispatcher, ids: list[int | None]) 
     return sent and await unacknowledged(d) == 0
 
 
-async def test_a_dead_consumers_message_is_taken_over_after_the_lease(databases, clients, redis_server: RedisServer) -> None:
+async def test_a_dead_consumers_message_is_taken_over_after_the_lease(connections, clients, redis_server: RedisServer) -> None:
     dying, survivor = FakeSender("hang"), FakeSender("m-2")
-    a = await worker(databases, clients, redis_server, dying, "a")
-    b = await worker(databases, clients, redis_server, survivor, "b")
+    a = await worker(connections, clients, redis_server, dying, "a")
+    b = await worker(connections, clients, redis_server, survivor, "b")
     await a.reconcile()
     message_id = await a.outbox.enqueue("sms", ALI, "Receipt")
     assert message_id is not None
@@ -152,9 +136,9 @@ async def is_sent(d: StreamDispatcher, message_id: int) -> bool:
     return await state_of(d, message_id) == "sent"
 
 
-async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(databases, clients, redis_server: RedisServer) -> None:
+async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(connections, clients, redis_server: RedisServer) -> None:
     sender = FakeSender("m-3")
-    d = await worker(databases, clients, redis_server, sender, "a")
+    d = await worker(connections, clients, redis_server, sender, "a")
     redis_server.stop()
     message_id = await d.outbox.enqueue("sms", ALI, "Your request was received")
     assert message_id is not None and await state_of(d, message_id) == "pending"
@@ -168,9 +152,9 @@ async def test_a_message_enqueued_while_redis_is_down_is_sent_when_it_returns(da
     assert [m.id for m in sender.seen] == [message_id]
 
 
-async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clients, redis_server: RedisServer) -> None:
+async def test_a_retryable_refusal_is_retried_after_the_backoff(connections, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("aggregator busy (503)", retryable=True), "m-4")
-    d = await worker(databases, clients, redis_server, sender, "a")
+    d = await worker(connections, clients, redis_server, sender, "a")
     await d.reconcile()
     message_id = await d.outbox.enqueue("sms", ALI, "Your payment link")
     assert message_id is not None
@@ -188,10 +172,10 @@ async def test_a_retryable_refusal_is_retried_after_the_backoff(databases, clien
     assert await unacknowledged(d) == 0
 
 
-async def test_a_final_refusal_fails_the_message_and_acknowledges_it(databases, clients, redis_server: RedisServer) -> None:
+async def test_a_final_refusal_fails_the_message_and_acknowledges_it(connections, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("invalid destination number (400)", retryable=False))
     clock = ManualClock()
-    d = await worker(databases, clients, redis_server, sender, "a", clock)
+    d = await worker(connections, clients, redis_server, sender, "a", clock)
     await d.reconcile()
     message_id = await d.outbox.enqueue("sms", ALI, "Hello")
     assert message_id is not None
@@ -220,10 +204,10 @@ async def test_the_gateway_dispatches_on_the_stream_when_redis_is_configured(set
         await gateway.close()
 
 
-async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pending(databases, clients, redis_server: RedisServer) -> None:
+async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pending(connections, clients, redis_server: RedisServer) -> None:
     gone, hung, live = FakeSender(), FakeSender("hang"), FakeSender()
-    old = await worker(databases, clients, redis_server, gone, "old")
-    stuck = await worker(databases, clients, redis_server, hung, "stuck")
+    old = await worker(connections, clients, redis_server, gone, "old")
+    stuck = await worker(connections, clients, redis_server, hung, "stuck")
     await old.reconcile()
     await old.outbox.enqueue("sms", ALI, "first")
     await old.run_once()  # sent and acknowledged: "old" has nothing pending
@@ -231,7 +215,7 @@ async def test_consumers_of_workers_long_gone_are_dropped_once_nothing_is_pendin
     stuck.start()
     await eventually(lambda: hung.seen)
     await stuck.stop()  # died mid-send: "stuck" keeps one pending entry
-    current = await worker(databases, clients, redis_server, live, "current")
+    current = await worker(connections, clients, redis_server, live, "current")
     current.prune_idle = 0.1
     await asyncio.sleep(0.15)
     await current.reconcile()
@@ -252,9 +236,9 @@ async def taken_over_and_pruned(d: StreamDispatcher) -> bool:
     return await consumer_names(d) == ["current"]
 
 
-async def test_a_held_message_leaves_after_the_one_it_waits_for(databases, clients, redis_server: RedisServer) -> None:
+async def test_a_held_message_leaves_after_the_one_it_waits_for(connections, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("HTTP 503", retryable=True))
-    d = await worker(databases, clients, redis_server, sender, "a")
+    d = await worker(connections, clients, redis_server, sender, "a")
     await d.outbox.stream.ensure_group()
     receipt = await d.outbox.enqueue("sms", ALI, "Your code is 12345678901", idempotency_key="receipt:12345678901")
     link = await d.outbox.enqueue("sms", ALI, "Pay for 12345678901", after="receipt:12345678901")
