@@ -18,17 +18,23 @@ from gateway.read_timeout import body_deadline
 from gateway.routes import health, payments, sms, telegram, ussd
 from gateway.runtime import GATEWAY, Gateway
 from gateway.settings import Settings
+from gateway.store import StoreError
 
 log = logging.getLogger(__name__)
 
 
 @web.middleware
 async def json_errors(request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
-    """Unexpected errors become a JSON 500 without a traceback; HTTP errors pass through."""
+    """Unexpected errors become a JSON 500 without a traceback; HTTP errors pass through; a store
+    that cannot be reached (PostgreSQL restarting) is a 503 the caller may retry."""
     try:
         return await handler(request)
     except web.HTTPException:
         raise
+    except StoreError as error:
+        log.warning("store unavailable on %s %s: %s", request.method, request.path, error)
+        return web.json_response({"error": {"code": "store_unavailable", "message": "the store is unavailable; try again shortly"}},
+                                 status=503, headers={"Retry-After": "5"})
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         return web.json_response({"error": {"code": "internal", "message": "internal error"}}, status=500)

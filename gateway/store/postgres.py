@@ -25,9 +25,10 @@ log = logging.getLogger(__name__)
 MIGRATION_LOCK = 0x70697368  # "pish": the session-level advisory lock migrations are applied under
 """Several hosts starting together: the first applies the migrations, the others wait, then find none pending."""
 
-CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
+CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.OperatorInterventionError,
                      TimeoutError)
-"""What a PostgreSQL that is down, restarting or unreachable raises; the store says so as a StoreError."""
+"""What a PostgreSQL that is down, restarting (admin or crash shutdown, "cannot connect now") or
+unreachable raises; the store says so as a StoreError, which callers answer politely."""
 
 
 @functools.lru_cache(maxsize=1024)
