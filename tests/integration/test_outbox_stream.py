@@ -238,7 +238,8 @@ async def taken_over_and_pruned(d: StreamDispatcher) -> bool:
 
 async def test_a_held_message_leaves_after_the_one_it_waits_for(connections, clients, redis_server: RedisServer) -> None:
     sender = FakeSender(ProviderError("HTTP 503", retryable=True))
-    d = await worker(connections, clients, redis_server, sender, "a")
+    clock = ManualClock()   # the receipt's backoff lasts until the test says so, however slow the store
+    d = await worker(connections, clients, redis_server, sender, "a", clock=clock)
     await d.outbox.stream.ensure_group()
     receipt = await d.outbox.enqueue("sms", ALI, "Your code is 12345678901", idempotency_key="receipt:12345678901")
     link = await d.outbox.enqueue("sms", ALI, "Pay for 12345678901", after="receipt:12345678901")
@@ -249,6 +250,7 @@ async def test_a_held_message_leaves_after_the_one_it_waits_for(connections, cli
 
 
     async def link_sent() -> bool:
+        clock.advance(FAST.base_delay)
         await d.run_once()   # reconciliation publishes the receipt's retry, then the link once it is free
         return await state_of(d, link) == "sent"
 

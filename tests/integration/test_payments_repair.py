@@ -54,7 +54,7 @@ async def snapshot(client: Any) -> dict[str, list[dict[str, Any]]]:
         return await db.fetchone("SELECT 1 FROM outbox WHERE state IN ('pending', 'sending')") is None
 
     await eventually(drained)
-    return {table: await db.fetchall(f"SELECT * FROM {table} ORDER BY rowid") for table in ("payments", "payment_events", "outbox", "requests")}
+    return {table: await db.fetchall(f"SELECT * FROM {table} ORDER BY id") for table in ("payments", "payment_events", "outbox", "requests")}
 
 
 async def test_repair_settles_missed_callbacks_and_a_second_run_changes_nothing(zclient, fake, cli_env, capsys, caplog) -> None:  # type: ignore[no-untyped-def]

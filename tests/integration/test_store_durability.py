@@ -61,6 +61,7 @@ async def test_the_wal_stays_bounded_while_other_workers_read(tmp_path: Path) ->
     assert largest < 2 * WAL_LIMIT
 
 
+@pytest.mark.sqlite  # reads SQLite's PRAGMA synchronous
 async def test_commits_are_synchronous_full_by_default(settings: Settings) -> None:
     db = await Database.of(settings).open()
     try:
@@ -69,6 +70,7 @@ async def test_commits_are_synchronous_full_by_default(settings: Settings) -> No
         await db.close()
 
 
+@pytest.mark.sqlite  # reads SQLite's PRAGMA synchronous
 async def test_a_store_synchronous_setting_is_applied(settings: Settings) -> None:
     db = await Database.of(settings.updated({"store": {"synchronous": "normal"}})).open()
     try:
