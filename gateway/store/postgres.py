@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 MIGRATION_LOCK = 0x70697368  # "pish": the session-level advisory lock migrations are applied under
 """Several hosts starting together: the first applies the migrations, the others wait, then find none pending."""
+MIGRATION_TIMEOUT = 3600.0
+"""Seconds one migration may take (an index on a national table), far past `store.timeout`, which is a hop's."""
 
 CONNECTION_ERRORS = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.OperatorInterventionError,
                      TimeoutError)
@@ -137,7 +139,7 @@ class PostgresDatabase(Database):
     async def migrate(self) -> list[str]:
         done = []
         async with self._connection() as conn:
-            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK)
+            await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK, timeout=MIGRATION_TIMEOUT)  # another host migrating
             try:
                 await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations"
                                    " (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at DOUBLE PRECISION NOT NULL)")
@@ -147,7 +149,7 @@ class PostgresDatabase(Database):
                         continue
                     try:
                         async with conn.transaction():
-                            await conn.execute(path.read_text(encoding="utf-8"))
+                            await conn.execute(path.read_text(encoding="utf-8"), timeout=MIGRATION_TIMEOUT)
                             await conn.execute("INSERT INTO schema_migrations VALUES ($1, $2, $3)", version, name, time.time())
                     except asyncpg.PostgresError as exc:
                         raise StoreError(f"migration {path.name} failed: {exc}") from exc
