@@ -69,6 +69,29 @@ def apply_env(data: dict[str, Any], environ: Mapping[str, str], prefix: str = "P
     return result
 
 
+def env_names(data: Mapping[str, Any], prefix: str = "PISHKHAN") -> set[str]:
+    """The environment variable of every leaf of `data` (what `apply_env` reads)."""
+    names: set[str] = set()
+    for key, value in data.items():
+        name = f"{prefix}_{key}".upper()
+        names |= env_names(value, name) if isinstance(value, dict) else {name}
+    return names
+
+
+def check_env(data: Mapping[str, Any], environ: Mapping[str, str], prefix: str = "PISHKHAN") -> None:
+    """A `PISHKHAN_<SECTION>_…` variable that names no key of that section is an error, not ignored:
+    `PISHKHAN_STORE_URLL=postgresql://…` would otherwise leave a host quietly on its SQLite file.
+    Variables outside the sections (PISHKHAN_TEST_…) are not the settings' business."""
+    known = env_names(data, prefix)
+    sections = tuple(f"{prefix}_{section}_".upper() for section in data)
+    unknown = sorted(name for name in environ if name.startswith(sections) and name not in known)
+    if unknown:
+        hints = [f"{name} (did you mean {close[0]}?)" if (close := difflib.get_close_matches(name, known, 1)) else name
+                 for name in unknown]
+        raise SettingsError(f"unknown setting in the environment: {', '.join(hints)}; "
+                            "only keys listed in settings.yaml can be overridden")
+
+
 @settings_section
 @dataclass(frozen=True)
 class ServerSettings:
@@ -281,5 +304,7 @@ def load_settings(config_dir: str | Path = "config", environ: Mapping[str, str] 
         raise SettingsError(f"{file}: not valid YAML: {exc}") from exc
     if data is not None and not isinstance(data, dict):
         raise SettingsError(f"{file}: expected sections (server:, flows:, …) at the top level")
-    data = apply_env(data or {}, os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    check_env(data or {}, environ)
+    data = apply_env(data or {}, environ)
     return build_settings(config_dir, data, str(file))

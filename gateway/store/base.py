@@ -44,6 +44,8 @@ def migration_files(engine: str, folder: Path = MIGRATIONS) -> list[tuple[int, s
         if match is None:
             raise StoreError(f"{path.name}: migrations are named NNNN_name.sql")
         found.append((int(match.group(1)), match.group(2), path))
+    if not found:  # an install without its data files would start on a store with no tables
+        raise StoreError(f"no migrations in {folder / engine}: the installation is incomplete; reinstall Pishkhan")
     found.sort()
     versions = [v for v, _, _ in found]
     if len(versions) != len(set(versions)):

@@ -41,6 +41,12 @@ def test_operator_cap_only_lowers_the_limit() -> None:
     assert ussd.limits("other") == (182, 80)
 
 
+def test_a_misspelt_override_in_the_environment_is_an_error_with_the_right_name() -> None:
+    with pytest.raises(SettingsError, match=r"PISHKHAN_STORE_URLL \(did you mean PISHKHAN_STORE_URL\?\)"):
+        load_settings(CONFIG, environ={"PISHKHAN_STORE_URLL": "postgresql://db/pishkhan"})
+    assert load_settings(CONFIG, environ={"PISHKHAN_TEST_POSTGRES_URL": "x"}).store.url == ""   # not a section: not ours
+
+
 def test_bad_number_in_the_environment_names_the_variable() -> None:
     with pytest.raises(SettingsError, match="PISHKHAN_SERVER_PORT"):
         load_settings(CONFIG, environ={"PISHKHAN_SERVER_PORT": "eighty"})
