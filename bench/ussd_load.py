@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import socket
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -78,24 +79,40 @@ class Walker:
         return f"{self.prefix}-{self.count}", f"+98912{self.count % 10_000_000:07d}"
 
 
-async def hop_page(http: ClientSession, url: str, sid: str, phone: str, text: str) -> str | None:
+class RoundRobin:
+    """Several gateways behind one address, as a load balancer spreads hops: each hop goes to the
+    next one, so a session's hops land on different hosts (which Redis-shared sessions allow)."""
+
+    def __init__(self, urls: Sequence[str]) -> None:
+        self.urls = list(urls)
+        self._next = itertools.cycle(self.urls).__next__
+
+    def __call__(self) -> str:
+        return self._next()
+
+
+Url = str | RoundRobin
+"""One gateway, or several taken in turn."""
+
+
+async def hop_page(http: ClientSession, url: Url, sid: str, phone: str, text: str) -> str | None:
     """Send one USSD hop; the page when it is a 200 whose body is a CON/END page, else None."""
     form = {"sessionId": sid, "serviceCode": "*4#", "phoneNumber": phone,
             "networkCode": "43211", "text": text}
     try:
-        async with http.post(url + ENDPOINT, data=form) as resp:
+        async with http.post((url if isinstance(url, str) else url()) + ENDPOINT, data=form) as resp:
             body = await resp.text()
             return body if resp.status == 200 and body.startswith(("CON ", "END ")) else None
     except (TimeoutError, ClientError, OSError, UnicodeDecodeError):  # an error hop, not a crash
         return None
 
 
-async def hop(http: ClientSession, url: str, sid: str, phone: str, text: str) -> bool:
+async def hop(http: ClientSession, url: Url, sid: str, phone: str, text: str) -> bool:
     """Send one USSD hop; True when it is a 200 whose body is a CON/END page."""
     return await hop_page(http, url, sid, phone, text) is not None
 
 
-async def closed_loop(http: ClientSession, url: str, walker: Walker,
+async def closed_loop(http: ClientSession, url: Url, walker: Walker,
                       concurrency: int, duration: float) -> tuple[float, int, int]:
     """Throughput: every worker walks sessions back to back until the deadline; (hops/s, hops, errors)."""
     texts = walker.texts()
@@ -120,7 +137,7 @@ async def closed_loop(http: ClientSession, url: str, walker: Walker,
     return ok / elapsed, ok + bad, bad
 
 
-async def open_loop(http: ClientSession, url: str, walker: Walker, rate: float,
+async def open_loop(http: ClientSession, url: Url, walker: Walker, rate: float,
                     sessions: int, duration: float, on_page: Callable[[str], None] | None = None,
                     stagger: bool = False) -> tuple[list[float], int, float]:
     """Latency: each slot sends hops on a fixed schedule; (latencies ms, errors, achieved hops/s).
@@ -173,7 +190,7 @@ def percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, max(0, round(q * len(sorted_ms)) - 1))]
 
 
-async def measure(target: str, url: str, args: argparse.Namespace) -> Result:
+async def measure(target: str, url: Url, args: argparse.Namespace) -> Result:
     """Warm up, then run throughput and latency against one target with one client session."""
     walker = Walker(args.path)
     limit = max(args.concurrency, args.sessions) + 10
