@@ -15,6 +15,7 @@ from gateway.api import mount as api
 from gateway.assembly import open_gateway
 from gateway.payments.sweeper import Sweeper
 from gateway.read_timeout import body_deadline
+from gateway.requests.repair import NotifyRepair
 from gateway.routes import health, payments, sms, telegram, ussd
 from gateway.runtime import GATEWAY, Gateway
 from gateway.settings import Settings
@@ -72,7 +73,10 @@ def build_app(gateway: Gateway) -> web.Application:
         gateway.dispatcher.start()
         sweeper = Sweeper(gateway.payments, gateway.db, gateway.payments.settings.sweep_interval)
         sweeper.start()
+        repair = NotifyRepair(gateway.requests)
+        repair.start()
         yield
+        await repair.stop()
         await sweeper.stop()
         await gateway.dispatcher.stop()
         await gateway.watcher.stop()

@@ -9,11 +9,13 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import urllib.request
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from redis_server import free_port
 from waiting import eventually_blocking
@@ -52,11 +54,15 @@ class GatewayProcess:
         base = os.environ if store is None else {**os.environ, **store_setting(store), "PISHKHAN_SERVER_LOG_LEVEL": "WARNING"}
         self.env = {**base, **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
 
     def start(self, up: Callable[[], bool] | None = None) -> GatewayProcess:
-        """Start and wait until `up()` (by default: /healthz answers); AssertionError with its stderr if it never does."""
+        """Start and wait until `up()` (by default: /healthz answers); AssertionError with its stderr if it never does.
+        Its stderr goes to a temporary file, not a pipe: a server logging under load (a traceback per
+        failed hop while the store is down) would fill a pipe nobody reads and block on its next log line."""
+        self._stderr = tempfile.TemporaryFile()
         process = self.process = subprocess.Popen([*self.prefix, *serve_command(self.port, *self.args)], cwd=ROOT, env=self.env,
-                                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                                  stdout=subprocess.DEVNULL, stderr=self._stderr)
 
         def started() -> bool:
             assert process.poll() is None, f"the gateway exited: {self._stderr_tail()}"
@@ -76,8 +82,9 @@ class GatewayProcess:
         if self.process.poll() is None:
             os.kill(self.process.pid, sig)
         code = self.process.wait(10)
-        self.process.stderr.close()  # type: ignore[union-attr]
         self.process = None
+        if self._stderr is not None:
+            self._stderr.close()
         return code
 
     def _answers(self) -> bool:
@@ -88,10 +95,12 @@ class GatewayProcess:
             return False
 
     def _stderr_tail(self) -> str:
-        assert self.process is not None
+        assert self.process is not None and self._stderr is not None
         if self.process.poll() is None:
-            self.process.kill()  # its stderr ends only when it does
-        return self.process.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            self.process.kill()  # it did not start: it goes, and writes no more to the file read here
+            self.process.wait(10)
+        self._stderr.seek(0)
+        return self._stderr.read().decode(errors="replace")[-2000:]
 
 
 @contextmanager

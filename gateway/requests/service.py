@@ -2,7 +2,8 @@
 
 A request is committed before the citizen is told its code. Every event that the citizen should
 hear about (a USSD receipt, a status change) is marked `notified` only once its message is in the
-outbox, so a crash between the two is repaired by `resend_unnotified` at the next start.
+outbox, so a crash or a store failure between the two is repaired by `resend_unnotified`, at start
+and every few seconds after (gateway/requests/repair.py).
 """
 
 from __future__ import annotations
@@ -243,7 +244,7 @@ class RequestService:
         return await self.store.search(where)
 
     async def resend_unnotified(self, limit: int = 500) -> int:
-        """Put the messages of events a crash left unsent into the outbox; how many."""
+        """Put the messages of events a crash or a store failure left unsent into the outbox; how many."""
         pending = await self.store.unnotified(limit)
         for record, event in pending:
             await self._notify(record, event)
@@ -267,5 +268,5 @@ class RequestService:
                                           meta={"lang": record.lang, "tracking_code": record.tracking_code, "status": event.to_status},
                                           idempotency_key=f"request-event:{event.id}")
             await self.store.mark_notified(event.id)
-        except Exception:  # the event stays unnotified and is resent at the next start
+        except Exception:  # the event stays unnotified and is queued by the repair (gateway/requests/repair.py)
             log.exception("request %s: could not queue the citizen's message", record.tracking_code)
