@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from flows.errors import PishkhanError
 from gateway.store.base import Database, Row, StoreError, Transaction, migration_files
 from gateway.store.sqlite import SqliteDatabase
 from gateway.store.url import database_at
@@ -218,7 +219,13 @@ async def copy_store(source: Database, target: Database) -> int:
     copied = 0
     async with target.transaction() as tx:
         for table in TABLES:
-            copied += await _copy_table(source, tx, table)
+            try:
+                copied += await _copy_table(source, tx, table)
+            except PishkhanError:
+                raise
+            except Exception as exc:  # the engine's own (sqlite3.Error, asyncpg.PostgresError): a row the target refuses
+                raise StoreError(f"copying {table.name} into {target.where} failed, so nothing was copied: "
+                                 f"{type(exc).__name__}: {exc}") from exc
         if target.engine == "postgresql":
             await _advance_identities(tx)
     return copied

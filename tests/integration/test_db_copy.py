@@ -207,3 +207,13 @@ async def test_every_table_is_copied_or_skipped_for_a_reason_in_foreign_key_orde
                     assert order.index(fk["parent"]) < order.index(table.name), f"{table.name} is listed before {fk['parent']}"
     finally:
         await store.close()
+
+
+async def test_a_row_the_target_refuses_is_named_and_nothing_is_copied(new_store, capsys) -> None:  # type: ignore[no-untyped-def]
+    source, target = new_store("sqlite"), new_store("postgresql")
+    await _migrate(source)
+    query(source, "INSERT INTO categories (id, title, position) VALUES ('identity', '{}', 1)")
+    query(source, "INSERT INTO sms_optouts (address, keyword, created_at) VALUES ('tel:+989120000000', 'STOP' || char(0), 1)")
+    assert await db("copy", "--from", source, "--to", target) == 1  # PostgreSQL's text cannot hold a NUL; SQLite's can
+    assert f"error: copying sms_optouts into {target} failed, so nothing was copied: " in capsys.readouterr().err
+    assert set(counts(target).values()) == {0}
