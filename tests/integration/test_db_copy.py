@@ -217,3 +217,11 @@ async def test_a_row_the_target_refuses_is_named_and_nothing_is_copied(new_store
     assert await db("copy", "--from", source, "--to", target) == 1  # PostgreSQL's text cannot hold a NUL; SQLite's can
     assert f"error: copying sms_optouts into {target} failed, so nothing was copied: " in capsys.readouterr().err
     assert set(counts(target).values()) == {0}
+
+
+async def test_a_value_the_check_cannot_compare_is_named(new_store, capsys) -> None:  # type: ignore[no-untyped-def]
+    source, target = new_store("sqlite"), new_store("sqlite")
+    await _migrate(source)
+    query(source, "INSERT INTO sms_optouts (address, keyword, created_at) VALUES ('tel:+989120000000', X'00ff', 1)")  # SQLite takes a blob anywhere
+    assert await db("copy", "--from", source, "--to", target) == 1
+    assert "error: sms_optouts: Object of type bytes is not JSON serializable, which the copy's check cannot compare" in capsys.readouterr().err
