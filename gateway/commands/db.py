@@ -78,6 +78,8 @@ async def _compare(args: argparse.Namespace) -> int:
     try:
         target = await open_source(store_url(args.target, args.config))
         try:
+            await check_source(source)
+            await check_source(target, "target")  # both at this build: the same tables and columns to compare
             print(f"comparing {source.where} with {target.where}")
             return print_report(await compare(source, target))
         finally:

@@ -126,16 +126,16 @@ def _named(versions: set[int], engine: str) -> str:
     return ", ".join(names.get(version, f"{version:04d}") for version in sorted(versions))
 
 
-async def check_source(db: Database) -> None:
+async def check_source(db: Database, role: str = "source") -> None:
     """A StoreError unless the store has exactly this build's migrations: its tables are then the
     ones TABLES lists, with the columns the target will have."""
     have = await applied(db)
     known = {version for version, _, _ in migration_files(db.engine)}
     if have - known:
-        raise StoreError(f"source {db.where} has migrations this build does not know ({_named(have - known, db.engine)}): "
-                         "copy with the build that applied them")
+        raise StoreError(f"{role} {db.where} has migrations this build does not know ({_named(have - known, db.engine)}): "
+                         "use the build that applied them")
     if known - have:
-        raise StoreError(f"source {db.where} lacks migrations {_named(known - have, db.engine)}: "
+        raise StoreError(f"{role} {db.where} lacks migrations {_named(known - have, db.engine)}: "
                          "run `pishkhan db migrate` against it first (PISHKHAN_STORE_URL=<its URL> pishkhan db migrate)")
 
 
