@@ -236,3 +236,13 @@ def test_relative_sqlite_urls_are_under_the_config_directory_as_store_url(tmp_pa
     asyncio.run(_migrate(f"sqlite:///{tmp_path / 'config' / 'pilot.sqlite3'}"))
     assert main(["--config", str(tmp_path / "config"), "db", "copy", "--from", "sqlite:///pilot.sqlite3", "--to", "sqlite:///../prod.sqlite3"]) == 0
     assert "categories" in asyncio.run(_tables(f"sqlite:///{tmp_path / 'prod.sqlite3'}"))
+
+
+async def test_a_value_that_does_not_survive_the_copy_fails_the_check(new_store, capsys) -> None:  # type: ignore[no-untyped-def]
+    source, target = new_store("postgresql"), new_store("sqlite")
+    await _migrate(source)
+    query(source, "INSERT INTO api_tokens (name, role, token_hash, created_at, revoked_at) VALUES ('desk', 'viewer', 'h', 1, 'NaN')")
+    assert await db("copy", "--from", source, "--to", target) == 1  # SQLite stores a NaN as NULL
+    out, err = capsys.readouterr()
+    assert line("api_tokens", 1, "DIFFERS: same count, different rows") in out.splitlines()
+    assert "error: the target differs from the source in api_tokens; the copy is committed, but do not serve from it" in err
