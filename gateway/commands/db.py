@@ -37,8 +37,13 @@ def store_url(url: str, config: str) -> str:
     return sqlite_url(sqlite_path(url, Path(config))) if url.startswith(SQLITE) else url
 
 
+AFTER_COPY = ("; the copy is committed, but do not serve from it: if the pilot was still running, stop it "
+              "and copy again into a new database")
+
+
 def print_report(compared: list[Comparison], seconds: float | None = None) -> int:
-    """One line per table and a total; exit 1 naming the tables whose count or checksum differ."""
+    """One line per table and a total; exit 1 naming the tables whose count or checksum differ
+    (after a copy, `seconds` long, saying what to do)."""
     for c in compared:
         if c.same:
             verdict = "ok"
@@ -52,7 +57,8 @@ def print_report(compared: list[Comparison], seconds: float | None = None) -> in
     timing = f", copied in {seconds:.1f} s ({rows / max(seconds, 1e-6):,.0f} rows/s)" if seconds is not None else ""
     print(f"{'total':<22}{rows:>12,} rows  {'ok' if not differ else 'DIFFERS'} ({len(compared)} tables{timing})")
     if differ:
-        return report(StoreError(f"the target differs from the source in {', '.join(differ)}"))
+        after = AFTER_COPY if seconds is not None else ""
+        return report(StoreError(f"the target differs from the source in {', '.join(differ)}{after}"))
     return 0
 
 
@@ -78,6 +84,8 @@ async def _compare(args: argparse.Namespace) -> int:
     try:
         target = await open_source(store_url(args.target, args.config))
         try:
+            await check_source(source)
+            await check_source(target, "target")  # both at this build: the same tables and columns to compare
             print(f"comparing {source.where} with {target.where}")
             return print_report(await compare(source, target))
         finally:

@@ -133,6 +133,10 @@ async def test_compare_names_a_table_that_differs(aiohttp_client, store_url: str
     assert line("audit", audit, f"DIFFERS: {audit - 1:,} rows in the target") in out.splitlines()
     assert "error: the target differs from the source in audit, requests" in err
 
+    query(target, "DELETE FROM schema_migrations WHERE version = 50")
+    assert await db("compare", "--from", store_url, "--to", target) == 1
+    assert f"error: target {target} lacks migrations 0050_leases: run `pishkhan db migrate` against it first" in capsys.readouterr().err
+
 
 def behind(url: str) -> str:
     """`url` migrated by the build before this one (the last migration not applied)."""
@@ -217,3 +221,28 @@ async def test_a_row_the_target_refuses_is_named_and_nothing_is_copied(new_store
     assert await db("copy", "--from", source, "--to", target) == 1  # PostgreSQL's text cannot hold a NUL; SQLite's can
     assert f"error: copying sms_optouts into {target} failed, so nothing was copied: " in capsys.readouterr().err
     assert set(counts(target).values()) == {0}
+
+
+async def test_a_value_the_check_cannot_compare_is_named(new_store, capsys) -> None:  # type: ignore[no-untyped-def]
+    source, target = new_store("sqlite"), new_store("sqlite")
+    await _migrate(source)
+    query(source, "INSERT INTO sms_optouts (address, keyword, created_at) VALUES ('tel:+989120000000', X'00ff', 1)")  # SQLite takes a blob anywhere
+    assert await db("copy", "--from", source, "--to", target) == 1
+    assert "error: sms_optouts: Object of type bytes is not JSON serializable, which the copy's check cannot compare" in capsys.readouterr().err
+
+
+def test_relative_sqlite_urls_are_under_the_config_directory_as_store_url(tmp_path: Path) -> None:
+    (tmp_path / "config").mkdir()
+    asyncio.run(_migrate(f"sqlite:///{tmp_path / 'config' / 'pilot.sqlite3'}"))
+    assert main(["--config", str(tmp_path / "config"), "db", "copy", "--from", "sqlite:///pilot.sqlite3", "--to", "sqlite:///../prod.sqlite3"]) == 0
+    assert "categories" in asyncio.run(_tables(f"sqlite:///{tmp_path / 'prod.sqlite3'}"))
+
+
+async def test_a_value_that_does_not_survive_the_copy_fails_the_check(new_store, capsys) -> None:  # type: ignore[no-untyped-def]
+    source, target = new_store("postgresql"), new_store("sqlite")
+    await _migrate(source)
+    query(source, "INSERT INTO api_tokens (name, role, token_hash, created_at, revoked_at) VALUES ('desk', 'viewer', 'h', 1, 'NaN')")
+    assert await db("copy", "--from", source, "--to", target) == 1  # SQLite stores a NaN as NULL
+    out, err = capsys.readouterr()
+    assert line("api_tokens", 1, "DIFFERS: same count, different rows") in out.splitlines()
+    assert "error: the target differs from the source in api_tokens; the copy is committed, but do not serve from it" in err
