@@ -248,7 +248,8 @@ async def test_a_host_killed_mid_load_loses_no_acknowledged_request(hosts: Hosts
     assert balancer.down == {a.url}
     hops = [hop for s in sessions for hop in s.hops]
     assert {hop.host for hop in hops if hop.ended < killed} == {a.url, b.url}  # round robin, until the kill
-    assert {hop.host for hop in hops if hop.started > killed} == {b.url}
+    # after it, only B answers (a hop sent to A on a keep-alive connection opened before the kill gets a 502, and is repeated)
+    assert {hop.host for hop in hops if hop.started > killed and hop.status == 200} == {b.url}
     assert [s.last.page for s in sessions if not s.code] == []  # a hop cut by the kill was repeated and answered
     assert [hop for hop in hops if hop.status not in (200, 502)] == []
     stored_once(hosts.store, sessions)
@@ -316,10 +317,6 @@ async def test_postgresql_restarted_mid_load_costs_polite_pages_then_recovers(ho
     polite = [s for s in sessions if s.last.page.startswith(POLITE)]
     first_polite = min(s.last.started for s in polite)
     recovered = min(s.last.ended for s in sessions if s.code and s.last.ended > restarting)
-    print(f"\nPostgreSQL stop -m {mode}: {recovered - first_polite:.2f} s of polite pages "
-          f"(PostgreSQL down from stop to answering again {up - down:.2f} s); first stored submission "
-          f"{recovered - up:+.2f} s from pg_ctl start returning ({up - restarting:.2f} s after it was called); "
-          f"{len(polite)} polite, {sum(1 for s in sessions if s.code)} receipts")
     assert all(s.code or s.last.page.startswith(POLITE) for s in sessions), [s.last.page for s in sessions if not s.code]
     assert recovered - up < 5.0
     assert [hop for s in sessions for hop in s.hops if hop.status != 200 or hop.ended - hop.started > HOP_BUDGET] == []
@@ -327,6 +324,12 @@ async def test_postgresql_restarted_mid_load_costs_polite_pages_then_recovers(ho
     assert [s.phone for s in sessions if [hop.page for hop in s.hops[:-1]] != walk] == []  # menus were served throughout
     assert acknowledged_before and all(s.code for s in acknowledged_before)
     stored_once(hosts.store, [reference, *sessions])
+    stored = {row["phone"] for row in query(hosts.store, "SELECT phone FROM requests")}
+    print(f"\nPostgreSQL stop -m {mode}: {recovered - first_polite:.2f} s of polite pages "
+          f"(PostgreSQL down from stop to answering again {up - down:.2f} s); first stored submission "
+          f"{recovered - up:+.2f} s from pg_ctl start returning ({up - restarting:.2f} s after it was called); "
+          f"{len(polite)} polite pages ({sum(1 for s in polite if s.phone in stored)} of them on a request stored all the same: "
+          f"its COMMIT went through, its answer did not), {sum(1 for s in sessions if s.code)} receipts")
 
 
 async def test_the_outbox_on_two_hosts_sends_each_message_once(cluster: Hosts, aiohttp_server: Any) -> None:
@@ -345,7 +348,8 @@ async def test_the_outbox_on_two_hosts_sends_each_message_once(cluster: Hosts, a
         for gateway in gateways:  # in a thread: the fake Kannel answers on this loop meanwhile
             await asyncio.to_thread(gateway.start)
         async with http() as client:
-            sessions = await asyncio.gather(*(submit(Balancer(client, [g.url for g in gateways])) for _ in range(SENT_SUBMISSIONS)))
+            balancer = Balancer(client, [g.url for g in gateways])
+            sessions = await asyncio.gather(*(submit(balancer) for _ in range(SENT_SUBMISSIONS)))
         assert all(s.code for s in sessions)
 
         def all_sent() -> bool:
