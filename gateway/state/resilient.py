@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,7 +18,7 @@ from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from flows.errors import PishkhanError
-from gateway.state.base import Pace, Reservation, StateStore
+from gateway.state.base import Op, Pace, Reservation, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +90,9 @@ class ResilientState:
 
     async def claim(self, key: str, ttl: float) -> bool:
         return await self._call(lambda: self.inner.claim(key, ttl))
+
+    async def batch(self, ops: Sequence[Op]) -> list[Any]:
+        return await self._call(lambda: self.inner.batch(ops))
 
     async def allow(self, key: str, limit: int, window: float) -> bool:
         return await self._call(lambda: self.inner.allow(key, limit, window))

@@ -1,0 +1,80 @@
+"""Commands that concurrent hops send to Redis within one turn of the event loop go as one pipeline.
+
+Measured on redis-py's asyncio client, a command sent on its own costs ~150 µs of worker CPU (a
+connection taken from the pool and given back, the command packed, the socket written and read,
+each through several layers), while Redis itself spends a few µs on it; a pipeline of 200 commands
+from 100 hops costs about a quarter of that per command. So each hop still makes one round trip to
+read and one to write, but shares it with the other hops in flight: the busier the worker, the
+fuller each pipeline (automatic pipelining, as in node-redis, Lettuce or coredis, which redis-py
+lacks).
+
+A pipeline here is not a transaction: another client's command may come between two of a caller's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+
+Command = tuple[Any, ...]
+"""A Redis command and its arguments, as `execute_command` takes them: ("GET", key)."""
+
+
+class Pipelining:
+    """Queues each caller's commands and sends everything queued in one pipeline at the next turn of
+    the loop; each caller gets its own replies, or the error that any of them (or the pipeline) met."""
+
+    def __init__(self, client: Redis) -> None:
+        self.client = client
+        self._queued: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]] = []
+        self._sending: set[asyncio.Task[None]] = set()
+
+    async def run(self, *commands: Command) -> list[Any]:
+        """The replies to `commands`, in order; they reach Redis back to back in one round trip."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[list[Any]] = loop.create_future()
+        if not self._queued:
+            loop.call_soon(self._flush)
+        self._queued.append((commands, future))
+        return await future
+
+    def _flush(self) -> None:
+        queued, self._queued = self._queued, []
+        task = asyncio.ensure_future(self._send(queued))
+        self._sending.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._sending.discard)
+
+    async def _send(self, queued: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]]) -> None:
+        waiting = [(commands, future) for commands, future in queued if not future.done()]  # done: its caller gave up
+        if not waiting:
+            return
+        pipe = self.client.pipeline(transaction=False)
+        for commands, _ in waiting:
+            for command in commands:
+                pipe.execute_command(*command)
+        try:
+            replies = await pipe.execute(raise_on_error=False)
+        except Exception as exc:  # the connection failed: every caller in the pipeline meets it
+            for _, future in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+            return
+        start = 0
+        for commands, future in waiting:
+            mine = replies[start:start + len(commands)]
+            start += len(commands)
+            if future.done():
+                continue
+            error = next((reply for reply in mine if isinstance(reply, Exception)), None)
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(mine)
+
+    async def close(self) -> None:
+        """Let the pipelines in flight end (their callers are owed an answer)."""
+        if self._sending:
+            await asyncio.gather(*self._sending, return_exceptions=True)
