@@ -13,7 +13,7 @@ import pytest
 from gateway.app import create_app
 from gateway.settings import Settings, load_settings
 
-pytest_plugins = ["api_tokens", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server"]
+pytest_plugins = ["api_tokens", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server", "redis_sentinel"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

@@ -14,11 +14,11 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from gateway.state.base import Delete, Get, Op, Pace, Put, Reservation, Take
+from gateway.state.connection import redis_client
 from gateway.state.memory import micros
 from gateway.state.pipelining import Command, Pipelining
 from gateway.state.resilient import ResilientState
@@ -91,14 +91,13 @@ class RedisState:
         # its budget; reconnecting happens on the next call.
         # redis-py's blocking pool wakes every waiter on each release, which collapses under a few
         # hundred concurrent hops; a plain pool sized for the worst burst costs Redis little.
-        pool = ConnectionPool.from_url(
-            settings.url,
+        self.client = redis_client(
+            settings,
             max_connections=settings.max_connections,
             socket_timeout=settings.timeout,
             socket_connect_timeout=settings.connect_timeout,
             retry=Retry(NoBackoff(), 0),
         )
-        self.client = Redis(connection_pool=pool)
         self.pipelining = Pipelining(self.client)
         self._allow = self.client.register_script(ALLOW)
         self._reserve = self.client.register_script(RESERVE)
