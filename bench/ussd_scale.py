@@ -6,6 +6,7 @@ Uses bench/ussd_load.py's load generator (closed loop for hops/s, open loop from
 latency). Everything runs on this machine: the client, the workers and Redis share its cores.
 
     python bench/ussd_scale.py                      # 8 s per measurement, 500 open-loop sessions
+    python bench/ussd_scale.py --rounds 3           # every target three times, interleaved: medians and spread
     python bench/ussd_scale.py --duration 5 --json
 """
 from __future__ import annotations
@@ -15,6 +16,7 @@ import asyncio
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -85,49 +87,65 @@ GOALS = {"1 worker + redis": 0.80, "2 workers + redis": 1.5}
 """Throughput against the baseline that issue 14 asks for, by target name."""
 
 
-async def run(args: argparse.Namespace) -> list[Result]:
-    """Each target in turn: started, measured and stopped (its Redis too) before the next."""
-    results = []
+async def run(args: argparse.Namespace) -> list[list[Result]]:
+    """Every target in turn, `--rounds` times over (interleaved, so what else the machine does
+    weighs on every target alike); each started, measured and stopped (its Redis too) before the next."""
+    rounds = []
     with tempfile.TemporaryDirectory(prefix="pishkhan-scale-") as tmp, \
             tempfile.NamedTemporaryFile(prefix="pishkhan-scale-", suffix=".log", delete=False) as log:
-        directory = Path(tmp)
-        for target in TARGETS:
-            procs = []
-            try:
-                redis_url = ""
-                if target.redis:
-                    redis, redis_url = start_redis(directory, log)
-                    procs.append(redis)
-                gateway, url = start_gateway(target.workers, redis_url, directory, log, name=target.name)
-                procs.insert(0, gateway)
-                await wait_healthy(url, gateway, f"{target.name} (log: {log.name})")
-                await asyncio.sleep(1.0 if target.workers > 1 else 0.2)  # every worker listening, not just the first
-                seen = Path(log.name).read_text(errors="replace").count(APOLOGY)
-                results.append(await measure(target.name, url, args))
-                log.flush()
-                apologies = Path(log.name).read_text(errors="replace").count(APOLOGY) - seen
-                if apologies:
-                    print(f"{target.name}: {apologies} hops answered with the store-unavailable apology (counted as hops)")
-            finally:
-                for proc in procs:
-                    stop(proc)
-    return results
+        for number in range(1, args.rounds + 1):
+            rounds.append([await measure_target(target, Path(tmp), log, args) for target in TARGETS])
+            if args.rounds > 1:
+                print(f"round {number}: " + ", ".join(f"{r.target} {r.hops_per_s:.0f} hops/s" for r in rounds[-1]), flush=True)
+    return rounds
 
 
-def print_table(results: list[Result], args: argparse.Namespace) -> None:
-    """One row per target, with its throughput against the first, then the goals met or missed."""
+async def measure_target(target: Target, directory: Path, log: IO[bytes], args: argparse.Namespace) -> Result:
+    """Start the target's processes, measure it, stop them."""
+    procs = []
+    try:
+        redis_url = ""
+        if target.redis:
+            redis, redis_url = start_redis(directory, log)
+            procs.append(redis)
+        gateway, url = start_gateway(target.workers, redis_url, directory, log, name=target.name)
+        procs.insert(0, gateway)
+        await wait_healthy(url, gateway, f"{target.name} (log: {log.name})")
+        await asyncio.sleep(1.0 if target.workers > 1 else 0.2)  # every worker listening, not just the first
+        seen = Path(log.name).read_text(errors="replace").count(APOLOGY)
+        result = await measure(target.name, url, args)
+        log.flush()
+        apologies = Path(log.name).read_text(errors="replace").count(APOLOGY) - seen
+        if apologies:
+            print(f"{target.name}: {apologies} hops answered with the store-unavailable apology (counted as hops)")
+        return result
+    finally:
+        for proc in procs:
+            stop(proc)
+
+
+def print_table(rounds: list[list[Result]], args: argparse.Namespace) -> None:
+    """One row per target (with several rounds: the round whose throughput is the target's median,
+    and the spread), its throughput against the first target, then the goals met or missed."""
     print(f"closed loop: {args.concurrency} sessions x {args.duration:g} s | open loop: {args.rate:g} hops/s over "
-          f"{args.sessions} sessions x {args.duration:g} s | path {','.join(args.path)} | "
+          f"{args.sessions} sessions x {args.duration:g} s | path {','.join(args.path)} | {len(rounds)} round(s) | "
           f"{os.cpu_count()} cores shared by client, workers and Redis")
-    base = results[0]
-    print(f"{'setup':<20} {'hops/s':>9} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'achieved/s':>10} {'errors':>7}")
-    for r in results:
-        print(f"{r.target:<20} {r.hops_per_s:>9.1f} {ratio(r, base):>6.2f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
+    columns = list(zip(*rounds, strict=True))  # per target, its result in each round
+    typical = [sorted(column, key=lambda r: r.hops_per_s)[len(column) // 2] for column in columns]
+    base = typical[0]
+    print(f"{'setup':<20} {'hops/s':>9} {'spread':>11} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
+          f"{'achieved/s':>10} {'errors':>7}")
+    for r, column in zip(typical, columns, strict=True):
+        spread = f"{min(c.hops_per_s for c in column):.0f}-{max(c.hops_per_s for c in column):.0f}"
+        print(f"{r.target:<20} {r.hops_per_s:>9.1f} {spread:>11} {ratio(r, base):>6.2f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
               f"{r.max_ms:>8.2f} {r.achieved_rate:>10.1f} {r.errors:>7}")
-    for r in results:
+    for index, r in enumerate(typical):
         if r.target in GOALS:
-            met = "met" if ratio(r, base) >= GOALS[r.target] else "missed"
-            print(f"{r.target} / {base.target} hops/s: {ratio(r, base):.2f} (target >= {GOALS[r.target]:g}: {met})")
+            each = sorted(ratio(results[index], results[0]) for results in rounds)
+            median = statistics.median(each)
+            met = "met" if median >= GOALS[r.target] else "missed"
+            print(f"{r.target} / {base.target} hops/s: {median:.2f}, median of the rounds' "
+                  f"{', '.join(f'{e:.2f}' for e in each)} (target >= {GOALS[r.target]:g}: {met})")
 
 
 def ratio(result: Result, base: Result) -> float:
@@ -144,20 +162,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--sessions", type=int, default=500, help="open-loop concurrent sessions")
     p.add_argument("--duration", type=float, default=8.0, help="seconds per measurement")
     p.add_argument("--warmup", type=float, default=1.0, help="unmeasured seconds before each setup")
+    p.add_argument("--rounds", type=int, default=1, help="measure every target this many times, interleaved; medians")
     p.add_argument("--json", action="store_true", help="also print the results as JSON")
     args = p.parse_args(argv)
     args.path = [s.strip() for s in args.path.split(",") if s.strip()]
-    if not (0 < args.duration <= 600 and 0 <= args.warmup <= 60) or min(args.concurrency, args.sessions) < 1 or args.rate <= 0:
-        p.error("--duration in (0, 600], --warmup in [0, 60], positive --concurrency, --sessions and --rate")
+    if not (0 < args.duration <= 600 and 0 <= args.warmup <= 60) or min(args.concurrency, args.sessions, args.rounds) < 1 or args.rate <= 0:
+        p.error("--duration in (0, 600], --warmup in [0, 60], positive --concurrency, --sessions, --rounds and --rate")
     return args
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    results = run_client(run(args))
-    print_table(results, args)
+    rounds = run_client(run(args))
+    print_table(rounds, args)
     if args.json:
-        print(json.dumps([asdict(r) for r in results], indent=2))
+        print(json.dumps([[asdict(r) for r in results] for results in rounds], indent=2))
 
 
 if __name__ == "__main__":

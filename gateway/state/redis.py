@@ -98,10 +98,7 @@ class RedisState:
             socket_connect_timeout=settings.connect_timeout,
             retry=Retry(NoBackoff(), 0),
         )
-        self.pipelining = Pipelining(self.client)
-        self._allow = self.client.register_script(ALLOW)
-        self._reserve = self.client.register_script(RESERVE)
-        self._hold = self.client.register_script(HOLD)
+        self.pipelining = Pipelining(self.client, settings.timeout)
         self._members = itertools.count()
         self._origin = f"{os.getpid()}-{id(self):x}"
 
@@ -156,18 +153,25 @@ class RedisState:
 
     async def allow(self, key: str, limit: int, window: float) -> bool:
         member = f"{self._origin}-{next(self._members)}"  # unique, so two events in one ms both count
-        return bool(await self._allow(keys=[self._key(key)], args=[limit, _ms(window), member]))
+        return bool(await self._eval(ALLOW, [key], [limit, _ms(window), member]))
 
     async def reserve(self, *paces: Pace) -> Reservation:
         args = [n for p in paces for n in (micros(p.interval), (p.burst - 1) * micros(p.interval))]
-        wait, taken = await self._reserve(keys=[self._key(p.key) for p in paces], args=args)
+        wait, taken = await self._eval(RESERVE, [p.key for p in paces], args)
         return Reservation(int(wait) / 1e6, int(taken))
 
     async def hold(self, key: str, seconds: float) -> None:
-        await self._hold(keys=[self._key(key)], args=[micros(seconds)])
+        await self._eval(HOLD, [key], [micros(seconds)])
+
+    async def _eval(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """Run a script on our keys. EVAL rather than EVALSHA: the script is short, Redis keeps it
+        compiled, and a newly promoted or restarted Redis that never saw it needs no second try."""
+        (reply,) = await self.pipelining.run(("EVAL", script, len(keys), *(self._key(k) for k in keys), *args))
+        return reply
 
     async def ping(self) -> bool:
-        return bool(await self.client.ping())
+        (reply,) = await self.pipelining.run(("PING",))
+        return bool(reply)
 
     async def close(self) -> None:
         await self.pipelining.close()
@@ -185,5 +189,6 @@ def _result(op: Op, reply: Any) -> Any:
 
 def open_redis_state(settings: RedisSettings) -> ResilientState:
     """The shared store as the gateway uses it: Redis behind the fail-fast, self-healing wrapper.
-    Connecting is lazy, so a gateway started while Redis is down starts (not ready) and recovers."""
-    return ResilientState(RedisState(settings), timeout=settings.timeout, retry_after=settings.retry_after)
+    Connecting is lazy, so a gateway started while Redis is down starts (not ready) and recovers.
+    Every call but the operators' scan is one pipeline exchange, bounded by `settings.timeout`."""
+    return ResilientState(RedisState(settings), retry_after=settings.retry_after)
