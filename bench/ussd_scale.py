@@ -48,6 +48,19 @@ def start_redis(directory: Path, log: IO[bytes]) -> tuple[subprocess.Popen[bytes
     return proc, f"redis://127.0.0.1:{port}/0"
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its live descendants (the workers), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:  # it exited meanwhile
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS + sum(tree_cpu(int(child)) for child in children)
+
+
 def gateway_env(workers: int, redis_url: str, directory: Path, name: str = "") -> dict[str, str]:
     """The environment of `pishkhan serve` and of any CLI command run against it: its scratch store
     and Redis; INFO logs off for every setup alike."""
@@ -113,7 +126,7 @@ async def measure_target(target: Target, directory: Path, log: IO[bytes], args: 
         await wait_healthy(url, gateway, f"{target.name} (log: {log.name})")
         await asyncio.sleep(1.0 if target.workers > 1 else 0.2)  # every worker listening, not just the first
         seen = Path(log.name).read_text(errors="replace").count(APOLOGY)
-        result = await measure(target.name, url, args)
+        result = await measure(target.name, url, args, cpu=lambda: tree_cpu(gateway.pid))
         log.flush()
         apologies = Path(log.name).read_text(errors="replace").count(APOLOGY) - seen
         if apologies:
@@ -134,18 +147,22 @@ def print_table(rounds: list[list[Result]], args: argparse.Namespace) -> None:
     typical = [sorted(column, key=lambda r: r.hops_per_s)[len(column) // 2] for column in columns]
     base = typical[0]
     print(f"{'setup':<20} {'hops/s':>9} {'spread':>11} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} "
-          f"{'achieved/s':>10} {'errors':>7}")
+          f"{'achieved/s':>10} {'errors':>7} {'cpu us/hop':>10}")
     for r, column in zip(typical, columns, strict=True):
         spread = f"{min(c.hops_per_s for c in column):.0f}-{max(c.hops_per_s for c in column):.0f}"
+        cpu = statistics.median(c.cpu_us_per_hop for c in column)
         print(f"{r.target:<20} {r.hops_per_s:>9.1f} {spread:>11} {ratio(r, base):>6.2f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f} "
-              f"{r.max_ms:>8.2f} {r.achieved_rate:>10.1f} {r.errors:>7}")
+              f"{r.max_ms:>8.2f} {r.achieved_rate:>10.1f} {r.errors:>7} {cpu:>10.0f}")
+    print("cpu us/hop: the gateway's processes (not the client, not Redis) per closed-loop hop, median of the rounds")
+    cpus = [statistics.median(c.cpu_us_per_hop for c in column) for column in columns]
     for index, r in enumerate(typical):
         if r.target in GOALS:
             each = sorted(ratio(results[index], results[0]) for results in rounds)
             median = statistics.median(each)
             met = "met" if median >= GOALS[r.target] else "missed"
             print(f"{r.target} / {base.target} hops/s: {median:.2f}, median of the rounds' "
-                  f"{', '.join(f'{e:.2f}' for e in each)} (target >= {GOALS[r.target]:g}: {met})")
+                  f"{', '.join(f'{e:.2f}' for e in each)} (target >= {GOALS[r.target]:g}: {met}); "
+                  f"per worker by CPU per hop, as with a core per worker: {cpus[0] / cpus[index] if cpus[index] else 0:.2f}")
 
 
 def ratio(result: Result, base: Result) -> float:
