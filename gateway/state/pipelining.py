@@ -21,6 +21,11 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+IN_FLIGHT = 1
+"""Exchanges under way at once; what callers ask meanwhile waits for the next, so the busier the
+worker the fuller each exchange (each costs a pooled connection taken and given back, a write and
+a read, whatever it carries)."""
+
 Command = tuple[Any, ...]
 """A Redis command and its arguments, as `execute_command` takes them: ("GET", key)."""
 
@@ -40,16 +45,22 @@ class Pipelining:
         """The replies to `commands`, in order; they reach Redis back to back in one round trip."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[Any]] = loop.create_future()
-        if not self._queued:
-            loop.call_soon(self._flush)
+        if not self._queued and len(self._sending) < IN_FLIGHT:
+            loop.call_soon(self._flush)  # else the exchange that ends next sends it
         self._queued.append((commands, future))
         return await future
 
     def _flush(self) -> None:
+        if not self._queued or len(self._sending) >= IN_FLIGHT:
+            return
         queued, self._queued = self._queued, []
         task = asyncio.ensure_future(self._send(queued))
         self._sending.add(task)  # the loop keeps only a weak reference to a task
-        task.add_done_callback(self._sending.discard)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        self._flush()  # what was asked meanwhile
 
     async def _send(self, queued: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]]) -> None:
         waiting = [(commands, future) for commands, future in queued if not future.done()]  # done: its caller gave up
