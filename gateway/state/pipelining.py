@@ -1,4 +1,4 @@
-"""Commands that concurrent hops send to Redis within one turn of the event loop go as one pipeline.
+"""Commands that concurrent hops send to Redis go together, as one pipeline per exchange.
 
 Measured on redis-py's asyncio client, a command sent on its own costs ~150 µs of worker CPU (a
 connection taken from the pool and given back, the command packed, the socket written and read,
@@ -32,7 +32,8 @@ Command = tuple[Any, ...]
 
 class Pipelining:
     """Queues each caller's commands and sends everything queued in one pipeline at the next turn of
-    the loop; each caller gets its own replies, or the error that any of them (or the pipeline) met."""
+    the loop, or when the exchange under way ends; each caller gets its own replies, or the error
+    that any of them (or the exchange) met."""
 
     def __init__(self, client: Redis, timeout: float) -> None:
         self.client = client
