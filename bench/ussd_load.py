@@ -59,6 +59,8 @@ class Result:
     errors: int = 0
     hops: int = 0
     latency_hops: int = 0
+    cpu_us_per_hop: float = 0.0
+    """CPU the server's processes spent per closed-loop hop, where the caller measured it."""
 
 
 @dataclass
@@ -190,20 +192,25 @@ def percentile(sorted_ms: list[float], q: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, max(0, round(q * len(sorted_ms)) - 1))]
 
 
-async def measure(target: str, url: Url, args: argparse.Namespace) -> Result:
-    """Warm up, then run throughput and latency against one target with one client session."""
+async def measure(target: str, url: Url, args: argparse.Namespace, cpu: Callable[[], float] | None = None) -> Result:
+    """Warm up, then run throughput and latency against one target with one client session.
+    `cpu`: the server's CPU seconds so far, read around the closed loop (its cost per hop moves far
+    less with what else the machine runs than its throughput does)."""
     walker = Walker(args.path)
     limit = max(args.concurrency, args.sessions) + 10
     async with ClientSession(connector=TCPConnector(limit=limit),
                              timeout=ClientTimeout(total=HOP_TIMEOUT_S)) as http:
         if args.warmup > 0:
             await closed_loop(http, url, walker, args.concurrency, args.warmup)
+        spent = cpu() if cpu else 0.0
         hps, hops, err_t = await closed_loop(http, url, walker, args.concurrency, args.duration)
+        spent = cpu() - spent if cpu else 0.0
         lat, err_l, achieved = await open_loop(http, url, walker, args.rate, args.sessions, args.duration)
     lat.sort()
     return Result(target, round(hps, 1), round(percentile(lat, 0.50), 2),
                   round(percentile(lat, 0.99), 2), round(lat[-1] if lat else 0.0, 2),
-                  args.rate, round(achieved, 1), err_t + err_l, hops, len(lat) + err_l)
+                  args.rate, round(achieved, 1), err_t + err_l, hops, len(lat) + err_l,
+                  round(spent / hops * 1e6, 1) if hops else 0.0)
 
 
 def free_port() -> int:

@@ -70,7 +70,7 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     closers.append(db.close)
     state: StateStore
     outbox: Outbox
-    if settings.redis.url:
+    if settings.redis.enabled:
         state = open_redis_state(settings.redis)
         outbox = open_stream_outbox(db, settings.redis, clock)  # the outbox queue on a Redis Stream
     else:
@@ -109,7 +109,7 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     async def live_version_served() -> bool:  # false for a moment after a publish; for long when this build refuses it
         return await publisher.store.live_number() == live.number
 
-    checks: dict[str, ReadyCheck] = {"store": db.ping, "redis" if settings.redis.url else "state": state.ping, "catalogue": catalogue_ready,
+    checks: dict[str, ReadyCheck] = {"store": db.ping, "redis" if settings.redis.enabled else "state": state.ping, "catalogue": catalogue_ready,
                                      "content": live_version_served}
     bot_ready, advisory = bot_checks(settings, bots)
     advisory.add("content")  # a worker on an older version still serves well: never out of the load balancer for it

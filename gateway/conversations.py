@@ -17,7 +17,7 @@ from flows.masking import masked
 from flows.paging import Surface
 from flows.reply import Reply
 from flows.session import Session
-from gateway.sessions import SessionKey, Sessions
+from gateway.sessions import Loaded, SessionKey, Sessions
 from gateway.state.resilient import StateUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,14 +38,17 @@ class Conversations:
         self.sessions = sessions
         self.direct_dial_root = direct_dial_root
 
-    async def turn(self, inbound: Inbound, surface: Surface) -> Reply:
-        """Answer one message: the session's next screen, or the first screen of a new conversation."""
+    async def turn(self, inbound: Inbound, surface: Surface, loaded: Loaded | None = None) -> Reply:
+        """Answer one message: the session's next screen, or the first screen of a new conversation.
+        `loaded`: the conversation as the caller read it (with its own ops), used while still fresh."""
         key = SessionKey(inbound.channel, inbound.address)
         async with self.sessions.lock(key):
             try:
-                session = None if inbound.new_session else await self.sessions.live(key)
+                if loaded is None or not loaded.fresh:
+                    loaded = await self.sessions.read(key)
+                session = None if inbound.new_session else loaded.live
                 if session is None:
-                    session, reply, _ = await self.start(inbound, surface)
+                    session, reply, _ = await self.start(inbound, surface, remembered=loaded.lang)
                     known = None
                 else:
                     known = session.lang if session.lang_chosen else None
@@ -55,15 +58,15 @@ class Conversations:
             except StateUnavailable as exc:
                 return apologise(inbound, exc)
 
-    async def start(self, inbound: Inbound, surface: Surface, path: tuple[str, ...] = (), *,
+    async def start(self, inbound: Inbound, surface: Surface, path: tuple[str, ...] = (), *, remembered: str | None,
                     from_entry: bool = False) -> tuple[Session, Reply, bool]:
-        """A new session in the citizen's remembered language: at the inbound's entry, then through the
+        """A new session in the citizen's `remembered` language (read with the session, see
+        `Sessions.read`): at the inbound's entry, then through the
         menu choices of a dial (`path`; from the direct-dial root unless `from_entry`), or answering a
         first text that came with the message. The walk stops at the first choice its screen refuses,
         which is shown without counting as a wrong try; the flag says whether every choice was taken."""
-        lang = await self.sessions.language(inbound.address)
         entry = inbound.entry or (self.direct_dial_root if path and not from_entry else None)
-        session = self.engine.new_session(inbound.channel, inbound.address, lang=lang, phone=inbound.phone, entry=entry)
+        session = self.engine.new_session(inbound.channel, inbound.address, lang=remembered, phone=inbound.phone, entry=entry)
         reply = await self.engine.open(session, surface)
         walked = True
         for choice in path:
@@ -94,10 +97,9 @@ class Conversations:
 
     async def save(self, session: Session, known_lang: str | None, extra: Mapping[str, Any] | None = None,
                    *, ttl: float | None = None) -> None:
-        """Save the session (see `Sessions.save`) and remember a language the citizen just chose."""
-        if session.lang_chosen and session.lang != known_lang:
-            await self.sessions.remember_language(session.address, session.lang)
-        await self.sessions.save(session, extra, ttl=ttl)
+        """Save the session (see `Sessions.save`) and remember a language the citizen just chose, in one write."""
+        chosen = session.lang if session.lang_chosen and session.lang != known_lang else None
+        await self.sessions.save(session, extra, ttl=ttl, lang=chosen)
 
 
 def apologise(inbound: Inbound, exc: Exception) -> Reply:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import weakref
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from flows.session import Session
-from gateway.state import StateStore
+from gateway.state import Delete, Get, Op, Put, StateStore
 
 if TYPE_CHECKING:  # read for its lifetimes only: the settings need not be imported to keep sessions
     from gateway.settings import Settings
@@ -60,6 +60,55 @@ class Stored:
     extra: Mapping[str, Any]
 
 
+class ConversationLock(asyncio.Lock):
+    """A conversation's lock, counting this process's saves of it: a read made before the lock was
+    taken is still good under it when no save came in between."""
+
+    saves = 0
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A read of a conversation that a caller sends in a batch with its own ops (an SMS claims the
+    text's id in the same round trip); stamped before it is sent."""
+
+    key: SessionKey
+    lock: ConversationLock
+    saves: int
+
+    @property
+    def ops(self) -> list[Op]:
+        """The session and the remembered language, in that order."""
+        return [Get(self.key.session), Get(language_key(self.key.address))]
+
+    def loaded(self, results: Sequence[Any]) -> Loaded:
+        """What the ops' results say."""
+        data, remembered = results
+        stored = Stored(Session.from_dict(data), dict(data.get(EXTRA) or {})) if data else None
+        return Loaded(stored, _lang(remembered), self)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What one read of a conversation brings: its stored session, if any, and the language the
+    citizen chose before (read together, as a new conversation starts in it)."""
+
+    stored: Stored | None
+    lang: str | None
+    reading: Reading
+
+    @property
+    def live(self) -> Session | None:
+        """The session still going on, or None."""
+        return None if self.stored is None or self.stored.session.ended else self.stored.session
+
+    @property
+    def fresh(self) -> bool:
+        """No save of the conversation in this process since the read (other processes take a
+        citizen's messages one after another anyway)."""
+        return self.reading.lock.saves == self.reading.saves
+
+
 def session_lifetimes(settings: Settings) -> SessionLifetimes:
     """Session lifetimes from the settings' `sessions:` section."""
     s = settings.sessions
@@ -72,15 +121,15 @@ class Sessions:
     def __init__(self, state: StateStore, settings: SessionLifetimes) -> None:
         self.state = state
         self.settings = settings
-        self._locks: weakref.WeakValueDictionary[SessionKey, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks: weakref.WeakValueDictionary[SessionKey, ConversationLock] = weakref.WeakValueDictionary()
 
-    def lock(self, key: SessionKey) -> asyncio.Lock:
+    def lock(self, key: SessionKey) -> ConversationLock:
         """Held while a conversation's session is read, changed and written, so two messages of one
         citizen in this process are taken one at a time (across processes a citizen's messages are
         sequential anyway, and effects are idempotent)."""
         lock = self._locks.get(key)
         if lock is None:
-            lock = asyncio.Lock()
+            lock = ConversationLock()
             self._locks[key] = lock
         return lock
 
@@ -88,12 +137,16 @@ class Sessions:
         """How long a conversation on `channel` is kept between messages."""
         return self.settings.ttl.get(channel, 600)
 
-    async def load(self, key: SessionKey) -> Stored | None:
-        """The stored session (ended ones included: a retried last hop needs them)."""
-        data = await self.state.get(key.session)
-        if not data:
-            return None
-        return Stored(Session.from_dict(data), dict(data.get(EXTRA) or {}))
+    async def read(self, key: SessionKey) -> Loaded:
+        """The stored session (ended ones included: a retried last hop needs them) and the remembered
+        language, in one round trip."""
+        reading = self.reading(key)
+        return reading.loaded(await self.state.batch(reading.ops))
+
+    def reading(self, key: SessionKey) -> Reading:
+        """A read of the conversation for a batch of the caller's (see `read`)."""
+        lock = self.lock(key)
+        return Reading(key, lock, lock.saves)
 
     async def count_on(self, nodes: Collection[str]) -> int:
         """How many conversations still going sit on one of `nodes` (a scan: for operators, not hops)."""
@@ -104,35 +157,39 @@ class Sessions:
 
     async def live(self, key: SessionKey) -> Session | None:
         """The session still going on, or None."""
-        stored = await self.load(key)
-        return None if stored is None or stored.session.ended else stored.session
+        return (await self.read(key)).live
 
-    async def save(self, session: Session, extra: Mapping[str, Any] | None = None, *, ttl: float | None = None) -> None:
+    async def save(self, session: Session, extra: Mapping[str, Any] | None = None, *, ttl: float | None = None,
+                   lang: str | None = None) -> None:
         """Keep `session` for `ttl` seconds (default: its channel's); an ended one is forgotten unless
-        a `ttl` says how long to keep it."""
+        a `ttl` says how long to keep it. `lang`: a language the citizen just chose, remembered for
+        their next conversation on any channel, in the same round trip."""
         key = SessionKey(session.channel, session.address)
+        self.lock(key).saves += 1  # before the write: a read racing it is not taken as fresh
         if session.ended and ttl is None:
-            await self.state.delete(key.session)
-            return
-        data = session.to_dict()
-        if extra:
-            data[EXTRA] = dict(extra)
-        await self.state.set(key.session, data, self.ttl(session.channel) if ttl is None else ttl)
+            ops: list[Put | Delete] = [Delete(key.session)]
+        else:
+            data = session.to_dict()
+            if extra:
+                data[EXTRA] = dict(extra)
+            ops = [Put(key.session, data, self.ttl(session.channel) if ttl is None else ttl)]
+        if lang:
+            ops.append(Put(language_key(session.address), {"lang": lang}, self.settings.language_ttl))
+        await self.state.batch(ops)
 
     async def language(self, address: str) -> str | None:
         """The language this citizen chose on any channel, if remembered."""
-        remembered = await self.state.get(language_key(address))
-        lang = remembered.get("lang") if remembered else None
-        return str(lang) if lang else None
-
-    async def remember_language(self, address: str, lang: str) -> None:
-        """Remember a chosen language for the citizen's next conversation, on any channel."""
-        await self.state.set(language_key(address), {"lang": lang}, self.settings.language_ttl)
+        return _lang(await self.state.get(language_key(address)))
 
     async def attach_phone(self, key: SessionKey, phone: str) -> None:
         """A conversation already going gets a verified number, so a request submitted in it carries it."""
         async with self.lock(key):
-            stored = await self.load(key)
+            stored = (await self.read(key)).stored
             if stored is not None and not stored.session.ended:
                 stored.session.phone = phone
                 await self.save(stored.session, stored.extra)
+
+
+def _lang(remembered: Mapping[str, Any] | None) -> str | None:
+    lang = remembered.get("lang") if remembered else None
+    return str(lang) if lang else None

@@ -29,7 +29,7 @@ from gateway.payments.settings import PaymentSettings, payment_settings
 from gateway.requests.settings import RequestSettings
 from gateway.settings_base import SettingsError, section, settings_section
 from gateway.sms.settings import SmsSettings, sms_settings
-from gateway.state.settings import RedisSettings
+from gateway.state.settings import RedisSettings, redis_settings
 from gateway.store.base import StoreError
 from gateway.store.sqlite import SYNCHRONOUS
 from gateway.store.url import SQLITE, check_url, sqlite_path, sqlite_url
@@ -208,7 +208,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "ussd": _plain(UssdSettings),
     "catalogue": _plain(CatalogueSettings),
     "store": store_settings,
-    "redis": _plain(RedisSettings),
+    "redis": redis_settings,
     "resume": _plain(ResumeSettings),
     "requests": _plain(RequestSettings),
     "calendar": calendar_settings,

@@ -37,13 +37,15 @@ def _answers(port: int) -> bool:
 class RedisServer:
     """One redis-server process we own; `stop()` and `start()` again keep the port and URL."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *args: str) -> None:
+        """`args`: more of redis-server's options (`--replicaof host port`)."""
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed: `apt-get install redis-server` (or run .ci/run, which does)")
         self.binary = binary
         self.directory = directory
         self.port = free_port()
+        self.args = args
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -54,7 +56,7 @@ class RedisServer:
         """Start and wait until it answers PING."""
         self.process = subprocess.Popen(
             [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
+             "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log"), *self.args],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         process = self.process
@@ -69,6 +71,13 @@ class RedisServer:
     def _log_tail(self) -> str:
         log = self.directory / "redis.log"
         return log.read_text()[-1000:] if log.exists() else "no log"
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashed host: no shutdown, no goodbye to replicas or clients."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(5)
+        self.process = None
 
     def stop(self) -> None:
         """Stop it (SIGTERM, then SIGKILL) and wait until the port is closed."""

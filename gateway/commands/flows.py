@@ -55,7 +55,7 @@ def with_publisher(args: argparse.Namespace, work: Callable[[Settings, Publisher
     async def go() -> int:
         settings = settings_of(args)
         db = await Database.of(settings).open()
-        state = open_redis_state(settings.redis) if settings.redis.url else None
+        state = open_redis_state(settings.redis) if settings.redis.enabled else None
         sessions = Sessions(state, session_lifetimes(settings)) if state is not None else None
         try:
             return await work(settings, Publisher(settings, ContentStore(db), base_actions(), sessions))

@@ -117,11 +117,11 @@ def check_workers(settings: Settings, workers: int) -> None:
     """Several workers need a shared store for conversations; refuse rather than split them."""
     if workers < 1:
         raise SettingsError(f"--workers {workers}: give 1 or more")
-    if workers > 1 and not settings.redis.url:
+    if workers > 1 and not settings.redis.enabled:
         raise SettingsError(
             f"--workers {workers} needs Redis: each worker would keep its own sessions, so a citizen's next hop "
             "landing on another worker would start over. Set PISHKHAN_REDIS_URL=redis://host:6379/0 "
-            "(or `redis.url` in settings.yaml), or run one worker."
+            "(or `redis.url`, or `redis.sentinels` and `redis.service_name`, in settings.yaml), or run one worker."
         )
 
 
@@ -291,7 +291,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--insecure", action="store_true",
                         help="serve on a non-loopback address even though a webhook is unauthenticated (server.insecure)")
     parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes sharing the port (default 1; more than 1 needs redis.url)")
+                        help="worker processes sharing the port (default 1; more than 1 needs redis.url or redis.sentinels)")
     parser.add_argument("--telegram-polling", action="store_true",
                         help="development: long-poll the Bot API of every configured bot instead of its webhook")
     parser.set_defaults(handler=serve, parser=parser)

@@ -14,7 +14,6 @@ import logging
 from collections.abc import Collection
 from functools import partial
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from flows.errors import FlowErrors
@@ -26,6 +25,7 @@ from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder, Served
 from gateway.flowfiles import check_content
 from gateway.sessions import Sessions
+from gateway.state.connection import redis_client
 from gateway.state.resilient import StateUnavailable
 from gateway.state.settings import RedisSettings
 
@@ -109,7 +109,7 @@ class ContentWatcher:
             self.live.switch(self.builder.serve(version, checked))
             # counted after the switch, never delaying it; with Redis the publisher counted them already
             # (one scan per publish, not one per worker)
-            moving = await conversations_on(self.sessions, gone) if gone and not self.redis.url else None
+            moving = await conversations_on(self.sessions, gone) if gone and not self.redis.enabled else None
             log.info("serving content version %d (was %d; %d nodes removed%s)", number, previous, len(gone),
                      "" if moving is None else f", {moving} conversations on them are moved")
             return number
@@ -117,7 +117,7 @@ class ContentWatcher:
     def start(self) -> None:
         """Run the poll loop (and the Redis listener when Redis is configured)."""
         self._tasks.append(asyncio.create_task(self._poll(), name="content-poll"))
-        if self.redis.url:
+        if self.redis.enabled:
             self._tasks.append(asyncio.create_task(self._listen(), name="content-listen"))
 
     async def stop(self) -> None:
@@ -138,7 +138,7 @@ class ContentWatcher:
     async def _listen(self) -> None:
         """Wake the poll loop when a publish announces a version; reconnect after a Redis outage."""
         while True:
-            client = Redis.from_url(self.redis.url, socket_connect_timeout=self.redis.connect_timeout)
+            client = redis_client(self.redis, socket_connect_timeout=self.redis.connect_timeout)
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(self.redis.prefix + CHANNEL)
@@ -154,9 +154,9 @@ class ContentWatcher:
 
 async def announce(redis: RedisSettings, number: int) -> None:
     """Tell every worker listening that `number` is live (best effort: they poll anyway)."""
-    if not redis.url:
+    if not redis.enabled:
         return
-    client = Redis.from_url(redis.url, socket_connect_timeout=redis.connect_timeout, socket_timeout=redis.timeout)
+    client = redis_client(redis, socket_connect_timeout=redis.connect_timeout, socket_timeout=redis.timeout)
     try:
         await client.publish(redis.prefix + CHANNEL, str(number))
     except Exception as exc:

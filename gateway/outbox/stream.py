@@ -28,6 +28,7 @@ from redis.exceptions import ResponseError
 from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.outbox import Dispatcher, Outbox, OutboxMessage, OutboxSettings, Sender, message_from_row
 from gateway.outbox.queue import NOT_HELD
+from gateway.state.connection import redis_client
 from gateway.state.redis import RedisSettings
 from gateway.state.resilient import OUTAGE_ERRORS
 from gateway.store import Database
@@ -58,8 +59,8 @@ class OutboxStream:
     def connect(cls, settings: RedisSettings, block: float) -> OutboxStream:
         """A client of its own: a blocking read must not hit the state store's short timeout. No
         client-side retries: an enqueue while Redis is down must not hold up the webhook."""
-        client = Redis.from_url(
-            settings.url, socket_timeout=settings.timeout + block, socket_connect_timeout=settings.connect_timeout, retry=Retry(NoBackoff(), 0),
+        client = redis_client(
+            settings, socket_timeout=settings.timeout + block, socket_connect_timeout=settings.connect_timeout, retry=Retry(NoBackoff(), 0),
         )
         return cls(client, settings.prefix)
 

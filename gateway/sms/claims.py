@@ -8,18 +8,19 @@ and finds in the mark whatever the failed try left for it (the reply it had alre
 
 Claims are never deleted (StateStore.delete forgets values; the in-process store keeps claims
 apart), hence numbered attempts rather than a freed key; the first try of every text, the common
-case, stays one round trip. A mark that cannot be written, because the store itself is down, leaves the id claimed:
-the provider's next try is then dropped, unless the store lost its keys meanwhile (a restarted
-Redis without persistence), in which case that try is simply a first one.
+case, stays one round trip, which also reads the conversation the text belongs to. A mark that
+cannot be written, because the store itself is down, leaves the id claimed: the provider's next
+try is then dropped, unless the store lost its keys meanwhile (a restarted Redis without
+persistence), in which case that try is simply a first one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.state import StateStore
+from gateway.state import Op, StateStore, Take
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Claim:
     attempt: int = 0
     left: Mapping[str, Any] = field(default_factory=dict)
     """What a failed earlier try left for this one; empty on a first try."""
+    read: Sequence[Any] = ()
+    """The results of the ops read with the claim (see `TextClaims.take`)."""
 
 
 def claim_key(provider: str, message_id: str) -> str:
@@ -50,15 +53,18 @@ class TextClaims:
         self.state = state
         self.ttl = ttl
 
-    async def take(self, provider: str, message_id: str) -> Claim | None:
-        """The claim on this try, or None for a duplicate (answered, or being answered, by another try)."""
+    async def take(self, provider: str, message_id: str, *reads: Op) -> Claim | None:
+        """The claim on this try, or None for a duplicate (answered, or being answered, by another try).
+        `reads`: ops sent in the same round trip as the claim (the conversation's session and language),
+        whose results the claim carries."""
         key = claim_key(provider, message_id)
-        if await self.state.claim(key, self.ttl):
-            return Claim(provider, message_id)
+        taken, *read = await self.state.batch([Take(key, self.ttl), *reads])
+        if taken:
+            return Claim(provider, message_id, read=read)
         mark = await self.state.get(mark_key(provider, message_id))
         if mark is None or not await self.state.claim(f"{key}#{mark['attempt']}", self.ttl):
             return None
-        return Claim(provider, message_id, int(mark["attempt"]), dict(mark.get("left") or {}))
+        return Claim(provider, message_id, int(mark["attempt"]), dict(mark.get("left") or {}), read)
 
     async def release(self, claim: Claim, left: Mapping[str, Any] | None = None) -> None:
         """Let the provider's next try of this id run, handing it `left`; raises when the store is down."""

@@ -39,7 +39,7 @@ from gateway.outbox import Outbox
 from gateway.requests.lookup import Asker, Outcome, StatusLookup
 from gateway.requests.service import receipt_key
 from gateway.requests.store import RequestRecord
-from gateway.sessions import SessionKey
+from gateway.sessions import Loaded, SessionKey
 from gateway.sms.claims import Claim, TextClaims
 from gateway.sms.delivery import DeliveryChange, DeliveryStore
 from gateway.sms.optout import OptOuts
@@ -68,6 +68,8 @@ class Incoming:
     inbound: Inbound
     number: ShortNumber | None
     claim: Claim
+    loaded: Loaded
+    """The conversation, read in the claim's round trip."""
 
     @property
     def pending(self) -> SmsReply | None:
@@ -143,14 +145,15 @@ class SmsService:
         if len(mo.text) > self.settings.max_text_chars:
             raise ChannelError(f"text longer than {self.settings.max_text_chars} characters", status=413)
         phone = to_e164(mo.sender, self.region)
-        claim = await self.claims.take(provider, mo.message_id)
+        reading = self.conversations.sessions.reading(SessionKey("sms", f"tel:{phone}"))
+        claim = await self.claims.take(provider, mo.message_id, *reading.ops)
         if claim is None:
             log.info("SMS %s from %s on %s is a duplicate; dropped", mo.message_id[:64], masked(f"tel:{phone}"), provider)
             return None
         number = self.numbers.for_receiver(mo.receiver)
         inbound = Inbound("sms", f"tel:{phone}", mo.text, provider, message_id=mo.message_id, phone=phone,
                           entry=number.entry if number else None)
-        incoming = Incoming(inbound, number, claim)
+        incoming = Incoming(inbound, number, claim, reading.loaded(claim.read))
         if claim.attempt:
             log.info("SMS %s from %s on %s: try %d after a failed turn%s", mo.message_id[:64], masked(inbound.address), provider,
                      claim.attempt + 1, "; queuing the reply that turn computed" if incoming.pending else "")
@@ -163,7 +166,7 @@ class SmsService:
         submitted: list[str] = []
         marker = SUBMITTED.set(submitted)
         try:
-            reply = computed or incoming.pending or await self.answer(inbound, incoming.number)
+            reply = computed or incoming.pending or await self.answer(inbound, incoming.number, incoming.loaded)
         finally:
             SUBMITTED.reset(marker)
         # A reply that is a new request's receipt is keyed as that receipt, so its payment link waits for it.
@@ -256,17 +259,20 @@ class SmsService:
             if cut:
                 log.error("SMS: stopping with %d answered texts not yet replied to; they are lost", len(cut))
 
-    async def answer(self, inbound: Inbound, number: ShortNumber | None) -> SmsReply:
-        """The reply to one text: a keyword's answer or the conversation's next screen."""
+    async def answer(self, inbound: Inbound, number: ShortNumber | None, loaded: Loaded | None = None) -> SmsReply:
+        """The reply to one text: a keyword's answer or the conversation's next screen. `loaded`: the
+        conversation as read with the text's claim (else it is read here)."""
         if number is not None and inbound.entry is None:
             inbound = replace(inbound, entry=number.entry)
-        session = await self._live_session(inbound.address)
+        if loaded is None or not loaded.fresh:
+            loaded = await self.conversations.sessions.read(SessionKey("sms", inbound.address))
+        session = loaded.live
         match = self.keywords.match(inbound.text)
         if match is not None and match.numeric and self._flow_takes(session, int(match.word)):
             match = None  # `11` on a menu with 11 options is option 11
         if match is None or match.kind == "more":
-            return await self._converse(inbound, "98" if match else inbound.text, session)
-        lang = await self._lang(inbound.address, session, match)
+            return await self._converse(inbound, "98" if match else inbound.text, loaded)
+        lang = self._lang(loaded, match)
         if match.kind == "help":
             return SmsReply(texts.say(texts.HELP, lang, number=number.number if number else ""), lang)
         if match.kind == "stop":
@@ -279,9 +285,6 @@ class SmsService:
             return SmsReply(texts.say(texts.STARTED, lang), lang)
         return SmsReply(await self._status(inbound, match.argument, lang), lang)
 
-    async def _live_session(self, address: str) -> Session | None:
-        return await self.conversations.sessions.live(SessionKey("sms", address))
-
     def _flow_takes(self, session: Session | None, number: int) -> bool:
         """Whether the screen the citizen is on takes this number as an answer."""
         if session is None:
@@ -289,26 +292,26 @@ class SmsService:
         node = self.conversations.engine.flows.find(session.node)
         return isinstance(node, InputNode) or (isinstance(node, MenuNode) and len(node.options) >= number)
 
-    async def _lang(self, address: str, session: Session | None, match: KeywordMatch) -> str:
+    def _lang(self, loaded: Loaded, match: KeywordMatch) -> str:
         """The citizen's chosen language, else the keyword's, else the default."""
+        session = loaded.live
         if session is not None and session.lang_chosen:
             return session.lang
-        remembered = await self.conversations.sessions.language(address)
-        if remembered in self.languages:
-            return str(remembered)
+        if loaded.lang in self.languages:
+            return str(loaded.lang)
         return match.lang if match.lang in self.languages else self.languages[0]
 
-    async def _converse(self, inbound: Inbound, text: str, session: Session | None) -> SmsReply:
-        if session is None and not await self._opens_with(inbound, text):
+    async def _converse(self, inbound: Inbound, text: str, loaded: Loaded) -> SmsReply:
+        if loaded.live is None and not self._opens_with(inbound, text, loaded.lang):
             text = ""  # a greeting opens the menu instead of being refused by it
-        reply = await self.conversations.turn(replace(inbound, text=text), self.surface)
+        reply = await self.conversations.turn(replace(inbound, text=text), self.surface, loaded)
         return SmsReply(render_sms(reply), reply.lang, reply.end)
 
-    async def _opens_with(self, inbound: Inbound, text: str) -> bool:
+    def _opens_with(self, inbound: Inbound, text: str, remembered: str | None) -> bool:
         """Whether a first text answers the screen the session opens on: an option number of its menu,
         or a valid answer to its question."""
         flows = self.conversations.engine.flows
-        ref = inbound.entry or (flows.home if await self.conversations.sessions.language(inbound.address) else flows.entry)
+        ref = inbound.entry or (flows.home if remembered else flows.entry)
         node = flows.find(ref)
         choice = normalise_input(text)
         if isinstance(node, InputNode):

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,41 @@ class Reservation:
     taken: int
 
 
+@dataclass(frozen=True)
+class Get:
+    """In a batch: the value under `key` (a dict), or None."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Put:
+    """In a batch: store `value` under `key` for `ttl` seconds (result None)."""
+
+    key: str
+    value: dict[str, Any]
+    ttl: float
+
+
+@dataclass(frozen=True)
+class Delete:
+    """In a batch: forget `key` (result None)."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class Take:
+    """In a batch: claim `key` for `ttl` seconds (result: True the first time, as `claim`)."""
+
+    key: str
+    ttl: float
+
+
+Op: TypeAlias = Get | Put | Delete | Take
+"""One step of a batch: what a hop reads together, or writes together."""
+
+
 class StateStore(Protocol):
     """Keyed JSON values with expiry, set-once claims, sliding-window rate limits and send slots."""
 
@@ -39,6 +74,12 @@ class StateStore(Protocol):
 
     async def claim(self, key: str, ttl: float) -> bool:
         """True the first time `key` is claimed within `ttl`; how duplicate provider ids are dropped."""
+
+    async def batch(self, ops: Sequence[Op]) -> list[Any]:
+        """Each op's result, in order, for one round trip to the backend: a hop reads its session,
+        language (and claim) in one batch and writes them in another, since with Redis a round trip,
+        not the work in Redis, is what a hop costs. In order but not atomic (another client's
+        command may run between two ops)."""
 
     async def allow(self, key: str, limit: int, window: float) -> bool:
         """Count one event for `key`; False when more than `limit` fell within the last `window` seconds."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from gateway.state.base import Pace, Reservation
+from gateway.state.base import Delete, Get, Op, Pace, Put, Reservation, Take
 
 SWEEP_EVERY = 1024
 """Writes between sweeps of expired keys, so memory stays bounded without a timer task."""
@@ -29,18 +29,10 @@ class MemoryState:
         self._writes = 0
 
     async def get(self, key: str) -> dict[str, Any] | None:
-        item = self._values.get(key)
-        if item is None:
-            return None
-        expires, value = item
-        if expires <= self._clock():
-            del self._values[key]
-            return None
-        return json.loads(value)
+        return self._get(key)
 
     async def set(self, key: str, value: dict[str, Any], ttl: float) -> None:
-        self._values[key] = (self._clock() + ttl, json.dumps(value, ensure_ascii=False))
-        self._tick()
+        self._set(key, value, ttl)
 
     async def values(self, prefix: str) -> AsyncIterator[dict[str, Any]]:
         now = self._clock()
@@ -52,6 +44,38 @@ class MemoryState:
         self._values.pop(key, None)
 
     async def claim(self, key: str, ttl: float) -> bool:
+        return self._claim(key, ttl)
+
+    async def batch(self, ops: Sequence[Op]) -> list[Any]:
+        # No await inside: the batch is one step of the event loop, atomic as well as in order.
+        return [self._apply(op) for op in ops]
+
+    def _apply(self, op: Op) -> Any:
+        if isinstance(op, Get):
+            return self._get(op.key)
+        if isinstance(op, Put):
+            return self._set(op.key, op.value, op.ttl)
+        if isinstance(op, Take):
+            return self._claim(op.key, op.ttl)
+        assert isinstance(op, Delete)
+        self._values.pop(op.key, None)
+        return None
+
+    def _get(self, key: str) -> dict[str, Any] | None:
+        item = self._values.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if expires <= self._clock():
+            del self._values[key]
+            return None
+        return json.loads(value)
+
+    def _set(self, key: str, value: dict[str, Any], ttl: float) -> None:
+        self._values[key] = (self._clock() + ttl, json.dumps(value, ensure_ascii=False))
+        self._tick()
+
+    def _claim(self, key: str, ttl: float) -> bool:
         now = self._clock()
         expires = self._claims.get(key)
         if expires is not None and expires > now:

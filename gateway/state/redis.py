@@ -2,8 +2,8 @@
 sessions, duplicate ids, rate limits and send slots. Same behaviour as MemoryState; values are
 JSON strings.
 
-Every call is one round trip: a hop costs a GET and a SET, which is what limits a worker's
-throughput once the store is remote, so nothing here adds a second one.
+Every call is one round trip, shared with the calls of other hops made at the same time (see
+`gateway.state.pipelining`): a hop reads in one batch and writes in another.
 """
 
 from __future__ import annotations
@@ -11,15 +11,16 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
-from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
-from gateway.state.base import Pace, Reservation
+from gateway.state.base import Delete, Get, Op, Pace, Put, Reservation, Take
+from gateway.state.connection import redis_client
 from gateway.state.memory import micros
+from gateway.state.pipelining import Command, Pipelining
 from gateway.state.resilient import ResilientState
 from gateway.state.settings import RedisSettings
 
@@ -90,17 +91,14 @@ class RedisState:
         # its budget; reconnecting happens on the next call.
         # redis-py's blocking pool wakes every waiter on each release, which collapses under a few
         # hundred concurrent hops; a plain pool sized for the worst burst costs Redis little.
-        pool = ConnectionPool.from_url(
-            settings.url,
+        self.client = redis_client(
+            settings,
             max_connections=settings.max_connections,
             socket_timeout=settings.timeout,
             socket_connect_timeout=settings.connect_timeout,
             retry=Retry(NoBackoff(), 0),
         )
-        self.client = Redis(connection_pool=pool)
-        self._allow = self.client.register_script(ALLOW)
-        self._reserve = self.client.register_script(RESERVE)
-        self._hold = self.client.register_script(HOLD)
+        self.pipelining = Pipelining(self.client, settings.timeout)
         self._members = itertools.count()
         self._origin = f"{os.getpid()}-{id(self):x}"
 
@@ -108,11 +106,28 @@ class RedisState:
         return self.prefix + key
 
     async def get(self, key: str) -> dict[str, Any] | None:
-        raw = await self.client.get(self._key(key))
-        return None if raw is None else json.loads(raw)
+        value: dict[str, Any] | None = (await self.batch([Get(key)]))[0]
+        return value
 
     async def set(self, key: str, value: dict[str, Any], ttl: float) -> None:
-        await self.client.set(self._key(key), json.dumps(value, ensure_ascii=False), px=_ms(ttl))
+        await self.batch([Put(key, value, ttl)])
+
+    async def batch(self, ops: Sequence[Op]) -> list[Any]:
+        if len(ops) > 1 and all(isinstance(op, Get) for op in ops):  # a hop's read: one MGET, not a GET per key
+            (values,) = await self.pipelining.run(("MGET", *(self._key(op.key) for op in ops)))
+            return [_result(op, value) for op, value in zip(ops, values, strict=True)]
+        replies = await self.pipelining.run(*(self._command(op) for op in ops))
+        return [_result(op, reply) for op, reply in zip(ops, replies, strict=True)]
+
+    def _command(self, op: Op) -> Command:
+        key = self._key(op.key)
+        if isinstance(op, Get):
+            return ("GET", key)
+        if isinstance(op, Put):
+            return ("SET", key, json.dumps(op.value, ensure_ascii=False), "PX", _ms(op.ttl))
+        if isinstance(op, Take):
+            return ("SET", key, b"1", "PX", _ms(op.ttl), "NX")
+        return ("DEL", key)
 
     async def values(self, prefix: str) -> AsyncIterator[dict[str, Any]]:
         """SCAN in batches (never KEYS, which blocks Redis), one MGET per batch; `prefix` is ours, no glob."""
@@ -130,31 +145,50 @@ class RedisState:
         return [json.loads(raw) for raw in await self.client.mget(keys) if raw is not None] if keys else []
 
     async def delete(self, key: str) -> None:
-        await self.client.delete(self._key(key))
+        await self.batch([Delete(key)])
 
     async def claim(self, key: str, ttl: float) -> bool:
-        return bool(await self.client.set(self._key(key), b"1", px=_ms(ttl), nx=True))
+        taken: bool = (await self.batch([Take(key, ttl)]))[0]
+        return taken
 
     async def allow(self, key: str, limit: int, window: float) -> bool:
         member = f"{self._origin}-{next(self._members)}"  # unique, so two events in one ms both count
-        return bool(await self._allow(keys=[self._key(key)], args=[limit, _ms(window), member]))
+        return bool(await self._eval(ALLOW, [key], [limit, _ms(window), member]))
 
     async def reserve(self, *paces: Pace) -> Reservation:
         args = [n for p in paces for n in (micros(p.interval), (p.burst - 1) * micros(p.interval))]
-        wait, taken = await self._reserve(keys=[self._key(p.key) for p in paces], args=args)
+        wait, taken = await self._eval(RESERVE, [p.key for p in paces], args)
         return Reservation(int(wait) / 1e6, int(taken))
 
     async def hold(self, key: str, seconds: float) -> None:
-        await self._hold(keys=[self._key(key)], args=[micros(seconds)])
+        await self._eval(HOLD, [key], [micros(seconds)])
+
+    async def _eval(self, script: str, keys: list[str], args: list[Any]) -> Any:
+        """Run a script on our keys. EVAL rather than EVALSHA: the script is short, Redis keeps it
+        compiled, and a newly promoted or restarted Redis that never saw it needs no second try."""
+        (reply,) = await self.pipelining.run(("EVAL", script, len(keys), *(self._key(k) for k in keys), *args))
+        return reply
 
     async def ping(self) -> bool:
-        return bool(await self.client.ping())
+        (reply,) = await self.pipelining.run(("PING",))
+        return bool(reply)
 
     async def close(self) -> None:
+        await self.pipelining.close()
         await self.client.aclose()
+
+
+def _result(op: Op, reply: Any) -> Any:
+    """What the StateStore protocol returns for `op`, from Redis's reply."""
+    if isinstance(op, Get):
+        return None if reply is None else json.loads(reply)
+    if isinstance(op, Take):
+        return bool(reply)
+    return None
 
 
 def open_redis_state(settings: RedisSettings) -> ResilientState:
     """The shared store as the gateway uses it: Redis behind the fail-fast, self-healing wrapper.
-    Connecting is lazy, so a gateway started while Redis is down starts (not ready) and recovers."""
-    return ResilientState(RedisState(settings), timeout=settings.timeout, retry_after=settings.retry_after)
+    Connecting is lazy, so a gateway started while Redis is down starts (not ready) and recovers.
+    Every call but the operators' scan is one pipeline exchange, bounded by `settings.timeout`."""
+    return ResilientState(RedisState(settings), retry_after=settings.retry_after)

@@ -1,16 +1,16 @@
 """A remote state store that fails fast instead of hanging, and comes back by itself.
 
 When Redis is down a USSD hop must still answer within its budget. Each call is bounded by a
-short timeout; after a failure, calls fail at once for `retry_after` seconds (so a burst of hops
+short timeout, the inner store's own (RedisState bounds each exchange with Redis: a timer per call
+here would cost a hop more than its round trip does); after a failure, calls fail at once for `retry_after` seconds (so a burst of hops
 does not queue up behind a dead connection), then the next call, or the /readyz ping, tries again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -18,7 +18,7 @@ from redis.exceptions import ReadOnlyError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from flows.errors import PishkhanError
-from gateway.state.base import Pace, Reservation, StateStore
+from gateway.state.base import Op, Pace, Reservation, StateStore
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +33,17 @@ class StateUnavailable(PishkhanError):
 
 
 class ResilientState:
-    """Wraps a StateStore: bounded calls, fail-fast while down, automatic recovery."""
+    """Wraps a StateStore whose calls are bounded: fail-fast while down, automatic recovery."""
 
     def __init__(
         self,
         inner: StateStore,
         *,
-        timeout: float,
         retry_after: float,
         name: str = "redis",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.inner = inner
-        self.timeout = timeout
         self.retry_after = retry_after
         self.name = name
         self._clock = clock
@@ -61,8 +59,7 @@ class ResilientState:
         if self._down and self._clock() < self._down_until:
             raise StateUnavailable(f"{self.name} is unavailable; retrying in under {self.retry_after:g} s")
         try:
-            async with asyncio.timeout(self.timeout):
-                result = await call()
+            result = await call()
         except OUTAGE_ERRORS as exc:
             self._down_until = self._clock() + self.retry_after
             if not self._down:
@@ -90,6 +87,9 @@ class ResilientState:
 
     async def claim(self, key: str, ttl: float) -> bool:
         return await self._call(lambda: self.inner.claim(key, ttl))
+
+    async def batch(self, ops: Sequence[Op]) -> list[Any]:
+        return await self._call(lambda: self.inner.batch(ops))
 
     async def allow(self, key: str, limit: int, window: float) -> bool:
         return await self._call(lambda: self.inner.allow(key, limit, window))

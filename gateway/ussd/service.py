@@ -100,11 +100,12 @@ class UssdService:
                 return apologise(inbound, exc)
 
     async def _hop(self, key: SessionKey, inbound: Inbound, surface: Surface) -> Reply:
-        stored = await self.sessions.load(key)
+        loaded = await self.sessions.read(key)  # the hop's one read; `_save` is its one write
+        stored = loaded.stored
         session, hop = (stored.session, stored.extra) if stored else (None, {})
         if session is not None and hop.get(OFFER):
             if hop.get("provider_session") == inbound.session_id and not inbound.new_session:
-                return await self._answer_offer(session, hop, inbound, surface)
+                return await self._answer_offer(session, hop, inbound, surface, loaded.lang)
             hop = {}  # dropped again on the offer: the old session still waits
         if session is not None and self._is_retry_of_end(session, hop, inbound):
             return dataclasses.replace(self.engine.current(session, surface), choices=(), expects_input=False, end=True)
@@ -112,7 +113,7 @@ class UssdService:
             if session is not None and self._resumable(session, inbound):
                 return await self._offer(session, inbound)
             known_lang = None
-            session, reply = await self._start(inbound, surface)
+            session, reply = await self._start(inbound, surface, loaded.lang)
         else:
             assert session is not None
             known_lang = session.lang if session.lang_chosen else None
@@ -120,7 +121,7 @@ class UssdService:
         await self._save(session, reply, inbound, known_lang)
         return reply
 
-    async def _start(self, inbound: Inbound, surface: Surface) -> tuple[Session, Reply]:
+    async def _start(self, inbound: Inbound, surface: Surface, remembered: str | None) -> tuple[Session, Reply]:
         """A new session walked through the choices the hop carries. Accumulated text we have no session
         for is either a first hop with the dial's choices (`*4*3*1#`) or a hop of a session this gateway
         lost (a restart of an in-process store): when the citizen's language is not known, it is
@@ -128,11 +129,11 @@ class UssdService:
         English; where that walk is refused, as a dial's choices from the direct-dial root."""
         fresh = dataclasses.replace(inbound, text="")
         path = dialled(inbound)
-        if path and not inbound.dial_path and await self.sessions.language(inbound.address) is None:
-            session, reply, walked = await self.conversations.start(fresh, surface, path, from_entry=True)
+        if path and not inbound.dial_path and remembered is None:
+            session, reply, walked = await self.conversations.start(fresh, surface, path, remembered=None, from_entry=True)
             if walked:
                 return session, reply
-        session, reply, _ = await self.conversations.start(fresh, surface, path)
+        session, reply, _ = await self.conversations.start(fresh, surface, path, remembered=remembered)
         return session, reply
 
     @staticmethod
@@ -160,7 +161,8 @@ class UssdService:
         log.info("ussd %s offered to resume at %s", masked(inbound.address), session.node)
         return resume_question(session.lang)
 
-    async def _answer_offer(self, dropped: Session, offer: Mapping[str, Any], inbound: Inbound, surface: Surface) -> Reply:
+    async def _answer_offer(self, dropped: Session, offer: Mapping[str, Any], inbound: Inbound, surface: Surface,
+                            remembered: str | None) -> Reply:
         previous = str(offer.get("last_text", ""))
         if inbound.accumulated_text is not None and inbound.accumulated_text == previous:
             return resume_question(dropped.lang)  # the provider retried the offer
@@ -170,7 +172,7 @@ class UssdService:
             session, reply, known_lang = dropped, self.engine.current(dropped, surface), dropped.lang if dropped.lang_chosen else None
             log.info("ussd %s resumed at %s", masked(inbound.address), session.node)
         elif choice == "2":
-            session, reply, _ = await self.conversations.start(dataclasses.replace(inbound, text=""), surface)
+            session, reply, _ = await self.conversations.start(dataclasses.replace(inbound, text=""), surface, remembered=remembered)
             known_lang = None
         else:
             await self.sessions.save(dropped, _hop(inbound, **{OFFER: True}), ttl=self._ttl())

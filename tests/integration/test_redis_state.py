@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 from redis_server import RedisServer
 
-from gateway.state import MemoryState, StateStore
+from gateway.state import Delete, Get, MemoryState, Put, StateStore, Take
 from gateway.state.redis import RedisSettings, RedisState, open_redis_state
 from gateway.state.resilient import StateUnavailable
 
@@ -43,6 +43,13 @@ async def test_a_value_comes_back_as_stored_and_is_a_copy(store: StateStore) -> 
     assert got is not None
     got["vars"]["name"] = "changed"
     assert (await store.get("session:a")) == value
+
+
+async def test_a_batch_answers_each_op_in_order(store: StateStore) -> None:
+    assert await store.batch([Put("session:a", {"n": 1}, 10), Take("dedupe:x", 10), Take("dedupe:x", 10),
+                              Get("session:a"), Get("lang:a")]) == [None, True, False, {"n": 1}, None]
+    assert await store.batch([Get("session:a"), Get("lang:a")]) == [{"n": 1}, None]
+    assert await store.batch([Delete("session:a"), Get("session:a")]) == [None, None]
 
 
 async def test_values_expire_and_can_be_deleted(store: StateStore) -> None:
