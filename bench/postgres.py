@@ -9,7 +9,9 @@ from __future__ import annotations
 import glob
 import os
 import pwd
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -19,7 +21,8 @@ START_TIMEOUT_S = 30.0
 class Postgres:
     """One PostgreSQL cluster we own, stopped (immediately: it is thrown away) by `stop()`."""
 
-    def __init__(self, directory: Path, port: int, log: IO[bytes], *, fsync: bool = True) -> None:
+    def __init__(self, port: int, log: IO[bytes], *, fsync: bool = True) -> None:
+        directory = Path(tempfile.mkdtemp(prefix="pishkhan-bench-pg-"))  # its own: `nobody` cannot enter the caller's
         found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
         if not found:
             raise SystemExit("PostgreSQL is not installed: `apt-get install postgresql`")
@@ -63,3 +66,4 @@ class Postgres:
             self._run(str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         except subprocess.CalledProcessError:
             pass  # already down
+        shutil.rmtree(self.socket_dir, ignore_errors=True)
