@@ -148,6 +148,7 @@ class OutboxAdmin:
         MessageNotFound or NotRetryable otherwise (a sent message is never sent again). `actor` is logged."""
         now = self.outbox.clock()
         async with self.outbox.db.transaction() as conn:
+            await conn.lock(f"outbox:{message_id}")  # two operators at once: the second sees the first's retry
             row = await conn.fetchone("SELECT state, last_error FROM outbox WHERE id = ?", (message_id,))
             if row is None:
                 raise MessageNotFound(f"no outbox message has id {message_id}")
