@@ -29,7 +29,8 @@ HELP = "Type what the citizen sends. On USSD, type the code to dial (e.g. *4# or
 
 def isolated(settings: Settings, store: str) -> Settings:
     """The settings with this store and without Redis (its streams feed the running workers' senders)."""
-    return settings.with_sqlite_store(Path(store), redis={"url": ""})
+    return settings.with_sqlite_store(Path(store), redis={"url": "", "sentinels": [], "service_name": "", "password": "",
+                                                          "sentinel_password": "", "tls": False})
 
 
 async def _content(args: argparse.Namespace) -> Content:

@@ -23,3 +23,15 @@ def test_a_content_command_does_not_load_the_server() -> None:
     assert loaded.stdout.split() == ["False", "False"]
     everything = subprocess.run([sys.executable, "-c", probe, "--help"], cwd=ROOT, capture_output=True, text=True, check=True)
     assert everything.stdout.split() == ["True", "True"]
+
+
+def test_the_simulator_never_joins_a_sentinel_redis_nor_the_real_store(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Its sessions and streams would mix with the running workers' (a simulated submit sent for real)."""
+    from gateway.commands.simulate import isolated
+    from gateway.settings import load_settings
+
+    live = load_settings(ROOT / "config", environ={"PISHKHAN_REDIS_SENTINELS": "10.0.0.5:26379", "PISHKHAN_REDIS_SERVICE_NAME": "main",
+                                                   "PISHKHAN_REDIS_PASSWORD": "s3cret", "PISHKHAN_STORE_URL": "postgresql://db/pishkhan"})
+    assert live.redis.enabled
+    trial = isolated(live, str(tmp_path / "trial.sqlite3"))
+    assert not trial.redis.enabled and trial.store_url() == f"sqlite:///{tmp_path / 'trial.sqlite3'}"
