@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from flows.errors import PishkhanError
 
@@ -111,9 +111,20 @@ class Database(ABC):
     def where(self) -> str:
         """Where the store is, for messages (a path, or a URL without its password)."""
 
-    @abstractmethod
-    async def open(self, *, migrate: bool = True) -> Database:
+    async def open(self, *, migrate: bool = True) -> Self:
         """Connect and apply pending migrations; a StoreError naming the store and the fix if it cannot be used."""
+        await self._connect()
+        if migrate:
+            try:
+                await self.migrate()
+            except BaseException:
+                await self.close()
+                raise
+        return self
+
+    @abstractmethod
+    async def _connect(self) -> None:
+        """Open the connection (or pool); a StoreError naming the store and the fix if it cannot."""
 
     @abstractmethod
     async def close(self) -> None:

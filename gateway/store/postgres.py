@@ -112,9 +112,9 @@ class PostgresDatabase(Database):
             raise StoreError("the database is not open")
         return self._pool
 
-    async def open(self, *, migrate: bool = True) -> PostgresDatabase:
+    async def _connect(self) -> None:
         try:
-            # statement_cache_size: asyncpg prepares each statement text once per connection, which
+            # asyncpg prepares each statement text once per connection (its statement cache), which
             # is what makes a hop's few queries cheap; the store's texts are few and fixed.
             self._pool = await asyncpg.create_pool(self.url, min_size=1, max_size=self.pool_size,
                                                    command_timeout=self.timeout, timeout=self.timeout)
@@ -123,13 +123,6 @@ class PostgresDatabase(Database):
                 f"store {self.where}: cannot connect ({exc}); check `store.url` (or PISHKHAN_STORE_URL): "
                 "postgresql://user:password@host:5432/database, the server running and the user allowed in"
             ) from exc
-        if migrate:
-            try:
-                await self.migrate()
-            except BaseException:
-                await self.close()
-                raise
-        return self
 
     async def close(self) -> None:
         if self._pool is not None:

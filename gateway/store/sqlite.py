@@ -87,9 +87,8 @@ class SqliteDatabase(Database):
             raise StoreError("the database is not open")
         return self._conn
 
-    async def open(self, *, migrate: bool = True) -> SqliteDatabase:
-        """Connect (creating the file and its folder) and apply pending migrations; a StoreError
-        naming the file and the fix if it cannot be used."""
+    async def _connect(self) -> None:
+        """Connect, creating the file and its folder."""
         try:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -104,13 +103,6 @@ class SqliteDatabase(Database):
                 f"store {self.path}: cannot be opened ({exc}); point `store.url` (or PISHKHAN_STORE_URL) "
                 "at a writable SQLite file (sqlite:///path), or move the broken file away"
             ) from exc
-        if migrate:
-            try:
-                await self.migrate()
-            except BaseException:
-                await self.close()
-                raise
-        return self
 
     async def close(self) -> None:
         """Close the connection (idempotent)."""
