@@ -21,7 +21,7 @@ class Surface:
 
 
 def localise_digits(text: str, lang: str) -> str:
-    """Persian readers get Persian digits (URLs untouched); other languages keep ASCII."""
+    """Persian readers get Persian digits (URLs and Latin identifiers untouched); other languages keep ASCII."""
     return to_persian_digits(text) if lang == "fa" else text
 
 
