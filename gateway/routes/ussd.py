@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import Mapping
 from functools import lru_cache
+from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -42,9 +43,11 @@ async def _fields(request: web.Request) -> Mapping[str, str]:
             if not isinstance(data, dict):
                 raise ChannelError("the JSON body must be an object")
             return {str(k): "" if v is None else str(v) for k, v in data.items()}
+        if request.content_type == "application/x-www-form-urlencoded":  # what aggregators send: no MultiDict per hop
+            return dict(parse_qsl((await request.read()).decode(request.charset or "utf-8"), keep_blank_values=True))
         form = await request.post()
         return {k: v for k, v in form.items() if isinstance(v, str)}
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, LookupError) as exc:
         raise ChannelError(f"unreadable body: {exc.__class__.__name__}") from exc
 
 
@@ -62,7 +65,8 @@ async def ussd_hop(request: web.Request) -> web.Response:
         return web.Response(status=exc.status, text=f"END Bad request: {exc}")
     surface = _surface(*gateway.settings.ussd.limits(network))
     try:
-        reply = await asyncio.wait_for(gateway.ussd.hop(inbound, surface), HOP_BUDGET)
+        async with asyncio.timeout(HOP_BUDGET):  # not wait_for: on Python 3.11 that costs a task per hop
+            reply = await gateway.ussd.hop(inbound, surface)
     except TimeoutError:
         log.warning("USSD hop over budget on %s", dialect.name)
         reply = SORRY
