@@ -7,7 +7,6 @@ import json
 import logging
 from collections.abc import Mapping
 from functools import lru_cache
-from urllib.parse import parse_qsl
 
 from aiohttp import web
 
@@ -43,11 +42,9 @@ async def _fields(request: web.Request) -> Mapping[str, str]:
             if not isinstance(data, dict):
                 raise ChannelError("the JSON body must be an object")
             return {str(k): "" if v is None else str(v) for k, v in data.items()}
-        if request.content_type == "application/x-www-form-urlencoded":  # what aggregators send: no MultiDict per hop
-            return dict(parse_qsl((await request.read()).decode(request.charset or "utf-8"), keep_blank_values=True))
         form = await request.post()
         return {k: v for k, v in form.items() if isinstance(v, str)}
-    except (ValueError, UnicodeDecodeError, LookupError) as exc:
+    except (ValueError, UnicodeDecodeError, LookupError) as exc:  # LookupError: a charset Python does not know
         raise ChannelError(f"unreadable body: {exc.__class__.__name__}") from exc
 
 
