@@ -11,9 +11,9 @@ The poller never ends on its own, whatever the Bot API answers:
 - any other failure is logged and polling starts again after a pause (the webhook removed again,
   the offset kept); meanwhile the bot reports `receiving` false, so /readyz says `bot:<name>: false`
   until a getUpdates succeeds again;
-- a getUpdates that brings nothing is not repeated sooner than `min_interval` after the previous
-  one began: a Bot API or emulator that answers at once despite `timeout` would otherwise be asked
-  hundreds of times a second.
+- a getUpdates that brings nothing new is not repeated sooner than `min_interval` after the
+  previous one began: a Bot API or emulator that answers at once despite `timeout` would otherwise
+  be asked hundreds of times a second.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 ERROR_PAUSE = 5.0
 """Seconds before polling again after a failure."""
 MIN_INTERVAL = 1.0
-"""Least seconds between the starts of two getUpdates when the first brought nothing."""
+"""Least seconds between the starts of two getUpdates when the first brought nothing new."""
 
 
 class Poller:
@@ -88,9 +88,10 @@ class Poller:
                 await asyncio.sleep(self.error_pause)
                 continue
             self.bot.receiving = True
+            offset = self.offset
             for data in batch:
                 await self._accept(data)
-            if not batch:
+            if self.offset == offset:  # nothing new (an empty batch, or only entries without an update_id)
                 await asyncio.sleep(max(0.0, started + self.min_interval - time.monotonic()))
 
     async def _fetch(self) -> list[Any]:

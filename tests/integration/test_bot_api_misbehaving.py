@@ -127,8 +127,10 @@ async def test_the_poller_starts_again_when_removing_the_webhook_fails(aiohttp_c
 
 # --- 6. a getUpdates that ignores its timeout -----------------------------------------------------
 
-async def test_empty_polls_answered_at_once_are_spaced_out(aiohttp_client, settings, bot_api) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("brought", [[], [{"message": {"text": "an entry without an update_id"}}]], ids=["nothing", "no-update-id"])
+async def test_polls_answered_at_once_with_nothing_new_are_spaced_out(aiohttp_client, settings, bot_api, brought) -> None:  # type: ignore[no-untyped-def]
     bot_api.instant_polls = True
+    bot_api.garble("getUpdates", lambda result: result or brought, times=1000)
     await polling_gateway(aiohttp_client, settings, bot_api, min_interval=0.25)
     await bot_api.wait_for("getUpdates")
     before = len(bot_api.calls_of("getUpdates"))
