@@ -8,8 +8,8 @@ Telegram at once. The Application has a single handler: it classifies the update
 A bot whose Bot API is unreachable at start, or answers getMe with what python-telegram-bot cannot
 read, is retried in the background every `ready_retry` seconds until it answers properly, whether
 or not updates arrive: a worker that /readyz keeps out of a load balancer receives no webhooks that
-could retry it. Whatever goes wrong with one bot, USSD, SMS and the other bots start. Its ready check (`bot:<name>`) reads the state
-that retry leaves, so a probe never calls the Bot API.
+could retry it. Whatever goes wrong with one bot, USSD, SMS and the other bots start. Its ready
+check (`bot:<name>`) reads the state that retry leaves, so a probe never calls the Bot API.
 """
 
 from __future__ import annotations
