@@ -11,14 +11,20 @@ from typing import Literal
 
 from flows.graphemes import fitting_prefix, gaps
 
-# GSM 03.38 default alphabet without ESC (0x1B): a literal ESC in our text
-# would be read by the handset as the start of an extension character.
-GSM7_BASIC = frozenset(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+ESC = "\x1b"
+GSM7_TABLE = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ" + ESC + "ÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 )
+"""GSM 03.38 default alphabet: the character each septet value 0x00–0x7F stands for."""
+GSM7_ESCAPED = {0x0A: "\f", 0x14: "^", 0x28: "{", 0x29: "}", 0x2F: "\\", 0x3C: "[", 0x3D: "~", 0x3E: "]", 0x40: "|", 0x65: "€"}
+"""The extension table: the septet after ESC and the character the pair stands for."""
+
+# The basic alphabet without ESC: a literal ESC in our text would be read by the handset as the
+# start of an extension character.
+GSM7_BASIC = frozenset(GSM7_TABLE) - {ESC}
 # Sent as ESC + one septet, so each costs two.
-GSM7_EXTENSION = frozenset("^{}\\[~]|€\f")
+GSM7_EXTENSION = frozenset(GSM7_ESCAPED.values())
 
 SMS_SINGLE = {"gsm7": 160, "ucs2": 70}
 # A concatenated part loses room to the 6-octet user data header.
@@ -106,3 +112,27 @@ def split_sms(text: str) -> list[str]:
         rest = rest[cut:]
     parts.append(rest)
     return parts
+
+
+def decode_gsm7_septets(raw: bytes) -> str | None:
+    """GSM 03.38 text from unpacked septets, one per octet, as SMPP carries `data_coding` 0.
+
+    None when an octet is above 0x7F: the bytes are not septets (many SMSCs put Latin-1 or UTF-8
+    there instead), and the caller decides what they are. An ESC before a septet with no extension
+    character reads as the basic character (03.38's rule for an unknown escape); a trailing ESC is a
+    space."""
+    if any(octet > 0x7F for octet in raw):
+        return None
+    chars: list[str] = []
+    escaped = False
+    for septet in raw:
+        if escaped:
+            chars.append(GSM7_ESCAPED.get(septet, GSM7_TABLE[septet]))
+            escaped = False
+        elif septet == 0x1B:
+            escaped = True
+        else:
+            chars.append(GSM7_TABLE[septet])
+    if escaped:
+        chars.append(" ")
+    return "".join(chars)

@@ -1,8 +1,14 @@
 """Jasmin: texts in by its HTTP thrower, `/send` out, delivery reports to our dlr-url.
 
 Jasmin retries a pushed text or report until the answer is 200 with exactly `ACK/Jasmin`, so
-that is the answer to everything we accept, including duplicates. UCS-2 content (`coding=8`)
-travels as UTF-16BE bytes in both directions.
+that is the answer to everything we accept, including duplicates. UCS-2 content travels as
+UTF-16BE bytes in both directions.
+
+What the deliverSm thrower posts (Jasmin 0.11, jasmin/routing/throwers.py): `id`, `from`, `to`,
+`origin-connector`, `content` (the SMSC's `short_message` or `message_payload` bytes, parts of a
+long text already joined), `binary` (the same bytes in hex), `coding` (the SMPP data_coding as
+ONE RAW OCTET: `%08` for UCS-2, `%00` for the default alphabet), and when present `priority`,
+`validity`, `tlv_params`, `custom_tlvs`. Our `/send` takes `coding` in decimal.
 """
 
 from __future__ import annotations
@@ -10,7 +16,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlencode
 
-from channels.sms.base import Ack, DeliveryReport, MoMessage, WireRequest, decode, required, text_of
+from channels.sms.base import Ack, DeliveryReport, MoMessage, WireRequest, required, text_of
+from channels.sms.data_coding import coding_value, decode_short_message
 from flows.errors import ChannelError
 from flows.gsm7 import is_gsm7
 
@@ -37,10 +44,9 @@ class Jasmin:
     def parse_mo(self, request: WireRequest) -> MoMessage:
         fields = request.form()
         required(fields, "id", "from")
-        coding = text_of(fields, "coding") or "0"
         raw = fields.get("content", b"")
         binary = text_of(fields, "binary")
-        if binary:  # newer Jasmin also sends the content hex-encoded
+        if binary:  # the same bytes, safe from any form-encoding slip on the way
             try:
                 raw = bytes.fromhex(binary)
             except ValueError as exc:
@@ -49,7 +55,7 @@ class Jasmin:
             message_id=text_of(fields, "id"),
             sender=text_of(fields, "from"),
             receiver=text_of(fields, "to"),
-            text=decode(raw, "utf-16be" if coding == UCS2 else "utf-8"),
+            text=decode_short_message(raw, coding_value(fields.get("coding", b""))),
         )
 
     def parse_dlr(self, request: WireRequest) -> DeliveryReport:

@@ -73,11 +73,13 @@ class FakeJasmin:
         return await self._post(call["dlr-url"], fields)
 
     async def mo(self, url: str, *, sender: str, receiver: str, text: str, message_id: str | None = None) -> tuple[int, str]:
-        """A citizen's text, as the deliverSm thrower posts it (UCS-2 as UTF-16BE, coding 8)."""
+        """A citizen's text, as Jasmin 0.11's deliverSm thrower posts it: the SMSC's bytes in
+        `content` and again in hex in `binary`, and `coding` as the raw data_coding octet
+        (b"\\x08" for UCS-2 as UTF-16BE; b"\\x00" for GSM 03.38, here plain ASCII letters)."""
         ucs2 = not text.isascii()
+        content = text.encode("utf-16-be") if ucs2 else text.encode("ascii")
         fields: dict[str, str | bytes] = {
             "id": message_id or str(uuid.uuid4()), "from": sender, "to": receiver, "origin-connector": "smppc01",
-            "priority": "1", "coding": "8" if ucs2 else "0", "validity": "none",
-            "content": text.encode("utf-16-be") if ucs2 else text,
+            "content": content, "binary": content.hex(), "priority": "0", "coding": b"\x08" if ucs2 else b"\x00",
         }
         return await self._post(url, fields)

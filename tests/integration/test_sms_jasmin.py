@@ -25,6 +25,14 @@ async def test_a_pushed_text_gets_ack_jasmin_and_a_ucs2_reply_from_the_short_num
     assert rig.jasmin.acks == [True]
 
 
+async def test_persian_keywords_pushed_with_jasmins_raw_coding_octet_are_understood(rig: SmsRig) -> None:
+    """The fake posts `coding` as the octet 0x08, as Jasmin 0.11's thrower does: read as "8" it was
+    not, and `راهنما` came out garbled and opened the menu instead of help."""
+    assert (await _reply(rig, "راهنما"))["content"].startswith("پیشخوان ۴۰۰۱: هر پیامی بفرستید")
+    assert (await _reply(rig, "لغو"))["content"].startswith("اطلاع‌رسانی پیشخوان به این شماره قطع شد.")
+    assert (await _reply(rig, "STATUS"))["content"] == "Send STATUS followed by your tracking code, e.g. STATUS 12345678901"
+
+
 async def test_a_tracking_code_texted_first_is_looked_up_at_once(rig: SmsRig) -> None:
     code = "7194366871" + verhoeff_check_digit("7194366871")
     call = await _reply(rig, code)

@@ -59,6 +59,40 @@ def test_jasmin_text_in_ucs2_bytes_hex_and_gsm() -> None:
     hexed = SALAM.encode("utf-16-be").hex()
     assert JASMIN.parse_mo(WireRequest("", f"id=u1&from=98912&coding=8&content=x&binary={hexed}".encode())).text == SALAM
     assert JASMIN.parse_mo(WireRequest("", b"id=u2&from=98912&coding=0&content=STOP")).text == "STOP"
+
+
+def test_jasmin_reads_coding_as_the_raw_octet_its_thrower_sends() -> None:
+    """Captured from a real Jasmin 0.11.1: `۲` (UTF-16BE 06F2) with coding as the octet 0x08."""
+    captured = b"id=2ea5d041&from=989120000012&to=4002&origin-connector=smsc1&content=%06%F2&binary=06f2&priority=0&coding=%08"
+    assert JASMIN.parse_mo(WireRequest("", captured)).text == "۲"
+    word = quote("راهنما".encode("utf-16-be"))
+    assert JASMIN.parse_mo(WireRequest("", f"id=j&from=98912&content={word}&coding=%08".encode())).text == "راهنما"
+    assert JASMIN.parse_mo(WireRequest("", b"id=j&from=98912&content=Hi%00there&coding=%00")).text == "Hi@there"
+
+
+@pytest.mark.parametrize(("coding", "raw", "text"), [
+    (b"0", b"\x00\x02\x1b\x65 \x1b\x28ok\x1b\x29 \x11", "@$€ {ok} _"),   # GSM 03.38 septets, escapes
+    (b"0", "caf\u00e9".encode(), "caf\u00e9"),        # an SMSC putting UTF-8 under the default alphabet
+    (b"0", b"caf\xe9", "caf\u00e9"),                   # ... or Latin-1
+    (b"1", b"STATUS", "STATUS"),                          # IA5
+    (b"3", b"caf\xe9", "caf\u00e9"),                   # Latin-1
+    (b"6", "Привет".encode("iso8859_5"), "Привет"),
+    (b"8", "سلام 😀".encode("utf-16-be"), "سلام 😀"),  # UCS-2, a surrogate pair read as UTF-16
+    (b"\xf0", b"\x00k", "@k"),                          # GSM message class group, default alphabet
+    (b"\xf4", "سلام".encode(), "سلام"),                 # ... 8-bit data (UTF-8 if it is)
+    (b"\xe0", "۱".encode("utf-16-be"), "۱"),            # message waiting group, UCS-2
+    (b"4", b"\xff\xfe", "\xff\xfe"),                  # binary that is not text: kept, not refused
+    (b"", b"1", "1"),                                     # no coding: the default alphabet
+])
+def test_every_data_coding_in_either_spelling(coding: bytes, raw: bytes, text: str) -> None:
+    for spelling in {coding, str(coding[0]).encode() if len(coding) == 1 and not coding.isdigit() else coding}:
+        fields = f"id=j&from=98912&coding={quote(spelling)}&binary={raw.hex()}".encode()
+        assert JASMIN.parse_mo(WireRequest("", fields)).text == text
+
+
+def test_a_coding_that_is_neither_a_number_nor_an_octet_is_refused() -> None:
+    with pytest.raises(ChannelError, match="coding"):
+        JASMIN.parse_mo(WireRequest("", b"id=j&from=98912&coding=ucs2&content=x"))
     with pytest.raises(ChannelError, match="missing from"):
         JASMIN.parse_mo(WireRequest("", b"id=u3&content=hi"))
 
