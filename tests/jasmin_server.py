@@ -8,9 +8,10 @@ jasmin.cfg, store and logs are there too) with every listener on a free port of 
 runs the deliver_sm and DLR throwers and the DLR lookup in its own process (production runs them as
 the deliversmd, dlrd and dlrlookupd daemons: the same code).
 
-It is then configured through jCli, as an operator would type it: a user and group for the HTTP
-API, an SMPP client connector bound to the test's SMSC, a default MT route to it, an HTTP client
-connector calling Pishkhan's `/sms/inbound/jasmin`, a default MO route to that. Every process is
+It is then configured through jCli by typing deploy/jasmin/pishkhan.jcli, as README.md tells an
+operator to: a user and group for the HTTP API, an SMPP client connector (bound here to the test's
+SMSC), a default MT route to it, an HTTP client connector calling Pishkhan's `/sms/inbound/jasmin`,
+a default MO route to that. Every process is
 started in a session of its own and stopped by its process group. Without Jasmin installed the test
 fails saying how to install it; it is never skipped.
 """
@@ -34,14 +35,34 @@ from waiting import eventually_blocking
 
 JASMIN_VENV = ROOT / ".jasmin" / "venv"
 RABBITMQ_SERVER = Path("/usr/lib/rabbitmq/bin/rabbitmq-server")
+JCLI_SCRIPT = ROOT / "deploy" / "jasmin" / "pishkhan.jcli"
 START_TIMEOUT = 30.0
 HTTP_USER, HTTP_PASSWORD = "pishkhan", "jasmin-pass"
+"""deploy/jasmin/pishkhan.jcli's HTTP API user, with a password of the test's."""
 SMPP_USER, SMPP_PASSWORD = "jasmin", "smsc-pw"
-SMSC_CONNECTOR, PISHKHAN_CONNECTOR = "smsc1", "pishkhan"
+"""The account Jasmin binds to the test's SMSC with."""
 _TELNET_COMMAND = re.compile(rb"\xff[\xfb-\xfe].|\xff[\xf0-\xfa]", re.S)
 _TERMINAL_CODE = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]")
 _PROMPT = re.compile(rb"(jcli : |> |Password: )$")
 _LOGIN = re.compile(rb"Authentication required\.\s*$")
+
+
+def jcli_script(changes: dict[tuple[str, str], str]) -> list[str]:
+    """The commands of deploy/jasmin/pishkhan.jcli, notes left out, each `key value` named in `changes`
+    by (command, key), e.g. ("smppccm", "port"), set to its new value."""
+    lines, command, changed = [], "", set()
+    for line in JCLI_SCRIPT.read_text().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        key = line.split(" ", 1)[0]
+        if line.endswith(" -a"):
+            command = key
+        elif (command, key) in changes:
+            line = f"{key} {changes[command, key]}"
+            changed.add((command, key))
+        lines.append(line)
+    assert changed == set(changes), f"{JCLI_SCRIPT} does not set {set(changes) - changed}"
+    return lines
 
 
 def _installed(path: Path, what: str, how: str) -> Path:
@@ -214,13 +235,14 @@ class JCli:
         self.conn.sendall(line.encode() + b"\r\n")
         return self._read()
 
-    def add(self, command: str, **settings: object) -> str:
-        """`command` (e.g. `smppccm -a`), one `key value` line per setting, then `ok`: Jasmin's answer to `ok`."""
-        for line in [command, *(f"{key} {value}" for key, value in settings.items())]:
-            answer = self.run(line)
-            assert not re.search(r"Error|Unknown|Incorrect|must", answer), f"jCli refused `{line}`: {answer}"
-        answer = self.run("ok")
-        assert "Successfully" in answer, f"jCli refused `{command}` {settings}: {answer}"
+    def type(self, line: str) -> str:
+        """One line of a jCli script; fails the test on any answer but success."""
+        answer = self.run(line)
+        assert not re.search(r"Error|Unknown|Incorrect|must|[Ff]ailed", answer), f"jCli refused `{line}`: {answer}"
+        if line == "ok":
+            assert "Successfully" in answer, f"jCli did not save: {answer}"
+        elif line.startswith("smppccm -1"):
+            assert "Successfully started" in answer, answer
         return answer
 
     def close(self) -> None:
@@ -229,7 +251,7 @@ class JCli:
 
 class Jasmin:
     """jasmind over its own RabbitMQ and Redis, configured to submit to an SMSC on `smsc_port` and to
-    push texts to `inbound_url` (Pishkhan's `/sms/inbound/jasmin`, with its secret)."""
+    push texts to `inbound_url` (Pishkhan's `/sms/inbound/jasmin`)."""
 
     def __init__(self, directory: Path, *, smsc_port: int, inbound_url: str, retry_delay: int = 1) -> None:
         self.jasmind = _installed(JASMIN_VENV / "bin" / "jasmind.py", "Jasmin",
@@ -274,18 +296,13 @@ class Jasmin:
         return self
 
     def configure(self) -> None:
-        """What an operator types into jCli (README.md's Jasmin section)."""
+        """Type deploy/jasmin/pishkhan.jcli, as README.md tells an operator to, with this test's SMSC and Pishkhan."""
+        changes = {("user", "password"): HTTP_PASSWORD, ("smppccm", "host"): "127.0.0.1", ("smppccm", "port"): str(self.smsc_port),
+                   ("smppccm", "username"): SMPP_USER, ("smppccm", "password"): SMPP_PASSWORD, ("httpccm", "url"): self.inbound_url}
         jcli = JCli(self.ports.jcli)
         try:
-            jcli.add("group -a", gid="pishkhan")
-            jcli.add("user -a", username=HTTP_USER, password=HTTP_PASSWORD, uid="pishkhan", gid="pishkhan")
-            jcli.add("smppccm -a", cid=SMSC_CONNECTOR, host="127.0.0.1", port=self.smsc_port, username=SMPP_USER,
-                     password=SMPP_PASSWORD, submit_throughput=0, con_fail_delay=1, con_loss_delay=1)
-            jcli.add("mtrouter -a", type="DefaultRoute", connector=f"smppc({SMSC_CONNECTOR})", rate="0.00")
-            jcli.add("httpccm -a", cid=PISHKHAN_CONNECTOR, url=self.inbound_url, method="POST")
-            jcli.add("morouter -a", type="DefaultRoute", connector=f"http({PISHKHAN_CONNECTOR})")
-            started = jcli.run(f"smppccm -1 {SMSC_CONNECTOR}")
-            assert "Successfully started" in started, started
+            for line in jcli_script(changes):
+                jcli.type(line)
         finally:
             jcli.close()
 

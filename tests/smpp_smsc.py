@@ -119,6 +119,13 @@ class Message:
     parts: int
 
 
+def concatenated(data: bytes, reference: int, size: int = 134) -> list[bytes]:
+    """`data` as the short_messages of a concatenated SMS, as a handset sends a long text: each part
+    a UDH (IE 00: reference, total, number) and at most `size` bytes (134: 67 UCS-2 characters)."""
+    chunks = [data[at : at + size] for at in range(0, len(data), size)]
+    return [bytes([5, 0, 3, reference, len(chunks), number]) + chunk for number, chunk in enumerate(chunks, 1)]
+
+
 def decode_text(data: bytes, data_coding: int) -> str:
     """UCS-2 (8) as UTF-16BE; the SMSC default alphabet (0), one unpacked septet a byte, as ASCII."""
     return data.decode("utf-16-be") if data_coding == 8 else data.decode("ascii")
@@ -152,6 +159,8 @@ class Smsc:
             self._server.close()
             for session in list(self._sessions):
                 session.close()
+            for task in asyncio.all_tasks() - {asyncio.current_task()}:   # receipts still to send
+                task.cancel()
         self._call(close()).result(_TIMEOUT)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(_TIMEOUT)

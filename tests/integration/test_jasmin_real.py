@@ -13,6 +13,8 @@ Jasmin or RabbitMQ installed this test fails saying how to install them; it is n
 from __future__ import annotations
 
 import asyncio
+import itertools
+import re
 import sqlite3
 import threading
 import urllib.error
@@ -26,17 +28,17 @@ from urllib.parse import parse_qsl
 
 import aiohttp
 import pytest
-from gateway_process import serve
-from jasmin_server import HTTP_PASSWORD, HTTP_USER, SMPP_PASSWORD, SMPP_USER, Jasmin
+from gateway_process import ROOT, serve
+from jasmin_server import HTTP_PASSWORD, HTTP_USER, JCLI_SCRIPT, SMPP_PASSWORD, SMPP_USER, Jasmin
 from redis_server import free_port
-from smpp_smsc import Message, Smsc
+from smpp_smsc import UDHI, Message, Smsc, concatenated
 from ussd_citizen import apply_by_ussd
 from waiting import eventually_blocking
 
 from flows.normalise import to_persian_digits
+from gateway.sms.texts import HELP, STATUS_OF, STOPPED
 
 SHORT_NUMBER = "4001"   # config/settings.yaml: served by the jasmin provider, opens main:track
-SECRET = "jasmin-secret-7"
 ACK = "ACK/Jasmin"
 APPLICANT = "+989351112233"
 
@@ -81,7 +83,8 @@ class Pushes:
                     status, answer = 599, f"relay: {error}"
                 lose = relay.lose_answers > 0
                 relay.lose_answers -= lose
-                fields = {key.decode(): value for key, value in parse_qsl(body, keep_blank_values=True)}  # type: ignore[arg-type]
+                pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1")   # bytes as they are
+                fields = {key: value.encode("latin-1") for key, value in pairs}
                 relay.pushes.append(Push(fields, status, answer, not lose))
                 out = ("lost", 502) if lose else (answer, status if status != 599 else 502)
                 self.send_response(out[1])
@@ -109,7 +112,7 @@ class Rig:
 
     def env(self) -> dict[str, str]:
         return {"PISHKHAN_SMS_PROVIDERS_JASMIN_BASE_URL": self.jasmin.http_api, "PISHKHAN_SMS_PROVIDERS_JASMIN_USERNAME": HTTP_USER,
-                "PISHKHAN_SMS_PROVIDERS_JASMIN_PASSWORD": HTTP_PASSWORD, "PISHKHAN_SMS_PROVIDERS_JASMIN_SECRET": SECRET,
+                "PISHKHAN_SMS_PROVIDERS_JASMIN_PASSWORD": HTTP_PASSWORD, "PISHKHAN_SMS_PROVIDERS_JASMIN_ALLOW_IPS": "127.0.0.1",
                 "PISHKHAN_SMS_CALLBACK_BASE_URL": f"http://127.0.0.1:{self.gateway_port}"}
 
 
@@ -121,7 +124,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     pushes = Pushes(gateway_port)
     pushes.thread.start()
     jasmin = Jasmin(tmp_path_factory.mktemp("jasmin"), smsc_port=smsc.port,
-                    inbound_url=f"http://127.0.0.1:{pushes.port}/sms/inbound/jasmin?secret={SECRET}")
+                    inbound_url=f"http://127.0.0.1:{pushes.port}/sms/inbound/jasmin")
     try:
         jasmin.start()
         eventually_blocking(smsc.bound_receivers, 20, lambda: f"Jasmin binding to the SMSC: {smsc.binds}")
@@ -138,12 +141,18 @@ class Phone:
     def __init__(self, rig: Rig, number: str) -> None:
         self.rig, self.number = rig, number
         self.seen = 0
+        self.references = itertools.count(1)
 
-    def send(self, text: str, *, data_coding: int | None = None) -> None:
-        """UCS-2 (data_coding 8, UTF-16BE) unless every character is ASCII (0, the SMSC default alphabet)."""
-        coding = data_coding if data_coding is not None else (0 if text.isascii() else 8)
-        data = text.encode("utf-16-be") if coding == 8 else text.encode("ascii")
-        assert self.rig.smsc.deliver(self.number, SHORT_NUMBER, data, data_coding=coding) == 0, "Jasmin refused the deliver_sm"
+    def send(self, text: str) -> None:
+        """UCS-2 (data_coding 8, UTF-16BE) unless every character is ASCII (0, the SMSC default
+        alphabet); a UCS-2 text over 70 characters in parts of 67, as a handset sends it."""
+        if text.isascii():
+            assert self.rig.smsc.deliver(self.number, SHORT_NUMBER, text.encode("ascii"), data_coding=0) == 0
+            return
+        data = text.encode("utf-16-be")
+        parts = [(data, 0)] if len(data) <= 140 else [(part, UDHI) for part in concatenated(data, next(self.references))]
+        for part, esm_class in parts:
+            assert self.rig.smsc.deliver(self.number, SHORT_NUMBER, part, data_coding=8, esm_class=esm_class) == 0
 
     def expect(self, timeout: float = 15) -> Message:
         """The next complete message to this phone."""
@@ -173,61 +182,71 @@ def test_persian_and_gsm_texts_screens_replies_and_reports_through_a_real_jasmin
     store = tmp_path / "pishkhan.sqlite3"
     phone = Phone(rig, "989121234567")
     with serve(store, port=rig.gateway_port, env=rig.env()) as (_, base):
-        phone.send("راهنما")   # the help keyword, in Persian: UCS-2
-        help_menu = phone.expect()
-        assert help_menu.data_coding == 8 and help_menu.text.startswith("راهنما\n۱. نحوه استفاده"), help_menu
+        phone.send("راهنما")   # the help keyword, in Persian: UCS-2; answered by a text of three UCS-2 segments
+        help_text = phone.expect()
+        assert help_text == Message(phone.number, 8, HELP["fa"].format(number=to_persian_digits(SHORT_NUMBER)), 3)
         [push] = rig.pushes.of(phone.number)
-        # What Jasmin 0.11.1's thrower sends (README.md): `coding` is the raw data_coding byte, `binary` the content in hex.
+        # What Jasmin 0.11.1's thrower sends (README.md): `coding` is the raw data_coding octet, `binary` the content in hex.
         assert push.fields["coding"] == b"\x08" and push.fields["content"] == "راهنما".encode("utf-16-be")
         assert push.fields["binary"] == "راهنما".encode("utf-16-be").hex().encode()
         assert (push.fields["to"], push.fields["origin-connector"]) == (SHORT_NUMBER.encode(), b"smsc1")
 
-        phone.send("۱")   # a Persian digit chooses "how to use": a reply longer than one UCS-2 segment
-        how = phone.expect()
-        [stored] = [row for row in replies(store, phone) if row["text"] == how.text]
-        assert how.data_coding == 8 and how.parts >= 2 and how.text.startswith("شماره گزینه را بفرستید."), how
+        phone.send("سلام")   # any other text opens the short number's flow: main:track
+        assert phone.expect() == Message(phone.number, 8, "کد پیگیری را وارد کنید:", 1)
 
         async def apply() -> str:
             async with aiohttp.ClientSession(base) as http:
                 return await apply_by_ussd(http, phone=APPLICANT)
         code = asyncio.run(apply())
-        phone.send(f"STATUS {code}")   # GSM: data_coding 0
+        phone.send(to_persian_digits(code))   # the tracking code in Persian digits
+        found = phone.expect()
+        assert found.data_coding == 8 and found.text.startswith("وضعیت: ثبت شده\n"), found
+
+        phone.send(f"STATUS {code}")   # GSM: data_coding 0, answered in GSM
         status = phone.expect()
-        assert status.data_coding == 0 and status.text.startswith(f"Request {code}") and "Status: submitted" in status.text, status
         assert rig.pushes.of(phone.number)[-1].fields["coding"] == b"\x00"
+        assert status.data_coding == 0 and status.text.startswith(f"Request {code}") and "Status: submitted" in status.text, status
 
-        phone.send(f"وضعیت {to_persian_digits(code)}")   # Persian keyword and digits
-        persian_status = phone.expect()
-        assert persian_status.data_coding == 8 and to_persian_digits(code) in persian_status.text and "ثبت شده" in persian_status.text
+        long_status = f"وضعیت{' ' * 70}{to_persian_digits(code)}"   # two UCS-2 parts: the keyword in one, the code in the other
+        phone.send(long_status)
+        assert phone.expect().text.startswith(STATUS_OF["fa"].format(code=to_persian_digits(code)))
+        assert rig.pushes.of(phone.number)[-1].fields["content"] == long_status.encode("utf-16-be")   # Jasmin joined the parts
 
-        sent = replies(store, phone)
-        assert [row["text"] for row in sent] == [help_menu.text, how.text, status.text, persian_status.text]
+        phone.send("لغو")   # the Persian opt-out keyword
+        assert phone.expect() == Message(phone.number, 8, STOPPED["fa"], 2)
+        assert [row["keyword"] for row in rows(store, "SELECT keyword FROM sms_optouts WHERE address = ?", f"tel:+{phone.number}")] != []
+
+        answered = [help_text, *phone.inbox()[1:]]
+        assert [row["text"] for row in replies(store, phone)] == [message.text for message in answered]
         eventually_blocking(lambda: all(row["delivery"] == "delivered" for row in replies(store, phone)), 15,
                             lambda: f"Jasmin's delivery reports; outbox: {[dict(r) for r in replies(store, phone)]}; "
                                     f"dlr-thrower: {rig.jasmin.log('dlr-thrower.log')[-1500:]}")
-        report = rows(store, "SELECT * FROM sms_deliveries WHERE outbox_id = ?", stored["id"])[0]
-        assert (report["state"], report["coding"], report["segments"]) == ("delivered", "ucs2", how.parts)
+        report = rows(store, "SELECT * FROM sms_deliveries WHERE outbox_id = ?", replies(store, phone)[0]["id"])[0]
+        assert (report["state"], report["coding"], report["segments"]) == ("delivered", "ucs2", 3)
         assert report["reports"] >= 2, report["detail"]   # level 1 (ESME_ROK) and level 2 (DELIVRD)
+        assert "ERROR" not in rig.jasmin.log("dlr-thrower.log"), "a delivery report not acknowledged"
 
     pushed = rig.pushes.of(phone.number)
-    assert [(push.status, push.answer) for push in pushed] == [(200, ACK)] * 4
-    assert len({push.id for push in pushed}) == 4, "Jasmin pushed a text again: it was not acknowledged"
+    assert [(push.status, push.answer) for push in pushed] == [(200, ACK)] * 6
+    assert len({push.id for push in pushed}) == 6, "Jasmin pushed a text again: it was not acknowledged"
     assert phone.inbox()[phone.seen :] == [], "a text answered more than once"
 
 
 def test_a_push_whose_ack_is_lost_comes_again_with_the_same_id_and_is_answered_once(tmp_path: Path, rig: Rig) -> None:
+    store = tmp_path / "pishkhan.sqlite3"
     phone = Phone(rig, "989122223344")
-    with serve(tmp_path / "pishkhan.sqlite3", port=rig.gateway_port, env=rig.env()):
+    with serve(store, port=rig.gateway_port, env=rig.env()):
         rig.pushes.lose_answers = 1
-        phone.send("راهنما")
+        phone.send("سلام")
         first, again = eventually_blocking(lambda: rig.pushes.of(phone.number)[:2] if len(rig.pushes.of(phone.number)) >= 2 else None,
                                            15, lambda: f"Jasmin pushing again after a lost ACK: {rig.jasmin.log('deliversm-thrower.log')[-1500:]}")
         assert first.id == again.id and not first.relayed
         assert (first.status, first.answer) == (again.status, again.answer) == (200, ACK)
-        assert phone.expect().text.startswith("راهنما")
-        assert len(replies(tmp_path / "pishkhan.sqlite3", phone)) == 1
-        phone.send("۳")   # the next text is taken: the help menu's third option, privacy
-        assert phone.expect().text.startswith("اطلاعات شما")
+        assert phone.expect().text == "کد پیگیری را وارد کنید:"
+        phone.send("راهنما")   # the next text is taken
+        assert phone.expect().text.startswith("پیشخوان")
+        assert len(replies(store, phone)) == 2
+    assert len(rig.pushes.of(phone.number)) == 3
     assert phone.inbox()[phone.seen :] == [], "the pushed-again text was answered twice"
 
 
@@ -238,6 +257,14 @@ def test_an_smsc_repeating_a_deliver_sm_is_a_new_text_to_jasmin_and_to_us(tmp_pa
     with serve(tmp_path / "pishkhan.sqlite3", port=rig.gateway_port, env=rig.env()):
         phone.send("راهنما")
         phone.send("راهنما")
-        assert [phone.expect().text.split("\n")[0] for _ in range(2)] == ["راهنما", "راهنما"]
+        assert [phone.expect().text[:8] for _ in range(2)] == ["پیشخوان "] * 2
     pushed = rig.pushes.of(phone.number)
     assert len(pushed) == 2 and pushed[0].id != pushed[1].id and pushed[0].fields["content"] == pushed[1].fields["content"]
+
+
+def test_the_readme_quotes_the_jcli_script_this_test_types() -> None:
+    readme = (ROOT / "README.md").read_text()
+    quoted = re.search(r"\*\*Jasmin\.\*\*.*?```text\n(.*?)```", readme, re.S)
+    assert quoted, "README.md has no Jasmin section quoting deploy/jasmin/pishkhan.jcli"
+    script = JCLI_SCRIPT.read_text()
+    assert quoted.group(1) in script, "README.md's jCli lines are not a piece of deploy/jasmin/pishkhan.jcli"
