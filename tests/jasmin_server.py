@@ -11,9 +11,9 @@ the deliversmd, dlrd and dlrlookupd daemons: the same code).
 It is then configured through jCli by typing deploy/jasmin/pishkhan.jcli, as README.md tells an
 operator to: a user and group for the HTTP API, an SMPP client connector (bound here to the test's
 SMSC), a default MT route to it, an HTTP client connector calling Pishkhan's `/sms/inbound/jasmin`,
-a default MO route to that. Every process is
-started in a session of its own and stopped by its process group. Without Jasmin installed the test
-fails saying how to install it; it is never skipped.
+a default MO route to that. Every process is started in a session of its own and stopped by its
+process group. Without Jasmin or RabbitMQ installed the test fails saying how to install them; it is
+never skipped.
 """
 
 from __future__ import annotations
