@@ -79,18 +79,18 @@ class Pushes:
                         status, answer = response.status, response.read().decode()
                 except urllib.error.HTTPError as error:
                     status, answer = error.code, error.read().decode()
-                except OSError as error:
-                    status, answer = 599, f"relay: {error}"
+                except OSError as error:   # Pishkhan is down: Jasmin is told so, as it would be directly
+                    status, answer = 502, f"relay: {error}"
                 lose = relay.lose_answers > 0
                 relay.lose_answers -= lose
                 pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True, encoding="latin-1")   # bytes as they are
                 fields = {key: value.encode("latin-1") for key, value in pairs}
                 relay.pushes.append(Push(fields, status, answer, not lose))
-                out = ("lost", 502) if lose else (answer, status if status != 599 else 502)
-                self.send_response(out[1])
-                self.send_header("Content-Length", str(len(out[0].encode())))
+                status, answer = (502, "lost") if lose else (status, answer)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(answer.encode())))
                 self.end_headers()
-                self.wfile.write(out[0].encode())
+                self.wfile.write(answer.encode())
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -132,6 +132,7 @@ def rig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     finally:
         jasmin.stop()
         pushes.server.shutdown()
+        pushes.server.server_close()
         smsc.stop()
 
 
