@@ -33,7 +33,8 @@ _INVISIBLE = re.compile("[\u200b\u200d\u200e\u200f\u202a-\u202e\u2066-\u2069\ufe
 _STRAY_ZWNJ = re.compile(rf"(?<!\S){ZWNJ}|{ZWNJ}(?!\S)")
 _ZWNJ_RUN = re.compile(f"{ZWNJ}{{2,}}")
 
-_URL = re.compile(r"https?://\S+")
+_KEPT_AS_WRITTEN = re.compile(r"https?://\S+|[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*")
+"""A URL, or a Latin word with digits in it (G2C, B2B, ISO9001, v2): read as written, not as a number."""
 _TO_PERSIAN = str.maketrans({str(i): chr(0x06F0 + i) for i in range(10)})
 
 
@@ -49,13 +50,15 @@ def normalise_input(text: str) -> str:
 
 
 def to_persian_digits(text: str) -> str:
-    """Show ASCII digits as Persian ones, leaving URLs alone so links still work."""
+    """Show ASCII digits as Persian ones where a citizen reads them as a number (amounts, dates,
+    tracking codes), leaving URLs and Latin identifiers alone: a link must still work, and `G2C`
+    written `G۲C` in a Persian card reads as neither."""
     pieces: list[str] = []
     last = 0
-    for url in _URL.finditer(text):
-        pieces.append(text[last : url.start()].translate(_TO_PERSIAN))
-        pieces.append(url.group())
-        last = url.end()
+    for kept in _KEPT_AS_WRITTEN.finditer(text):
+        pieces.append(text[last : kept.start()].translate(_TO_PERSIAN))
+        pieces.append(kept.group())
+        last = kept.end()
     pieces.append(text[last:].translate(_TO_PERSIAN))
     return "".join(pieces)
 

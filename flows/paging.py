@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flows.graphemes import fitting_prefix, gaps
 from flows.normalise import to_persian_digits
@@ -21,7 +22,7 @@ class Surface:
 
 
 def localise_digits(text: str, lang: str) -> str:
-    """Persian readers get Persian digits (URLs untouched); other languages keep ASCII."""
+    """Persian readers get Persian digits (URLs and Latin identifiers untouched); other languages keep ASCII."""
     return to_persian_digits(text) if lang == "fa" else text
 
 
@@ -35,9 +36,15 @@ def compose(body: str, choices: Sequence[Choice], lang: str) -> str:
     return localise_digits("\n".join(lines), lang)
 
 
+@lru_cache(maxsize=4096)
+def _composed(body: str, choices: tuple[Choice, ...], lang: str) -> str:
+    return compose(body, choices, lang)
+
+
 def compose_reply(reply: Reply) -> str:
-    """`compose` for a finished reply."""
-    return compose(reply.body, reply.choices, reply.lang)
+    """`compose` for a finished reply, kept for the pages shown lately: most hops show a page that
+    many citizens saw a moment ago (a menu), and composing it again is per-hop work for nothing."""
+    return _composed(reply.body, reply.choices, reply.lang)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,8 @@ def value_text(value: Any, lang: str) -> str:
 
 def substitute(template: str, variables: Mapping[str, Any], lang: str) -> str:
     """Replace `{name}` with the variable's text; unknown names become empty, never an error."""
+    if "{" not in template:  # most texts have no variable: no regex pass on every hop
+        return template
     return _VARIABLE.sub(lambda m: value_text(variables.get(m.group(1)), lang), template)
 
 

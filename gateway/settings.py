@@ -256,6 +256,12 @@ class Settings:
         `others`: more sections to change alike."""
         return self.updated({"store": {"url": "", "path": str(file)}, **others})
 
+    def with_scratch_store(self, file: Path) -> Settings:
+        """A trial's settings (simulate, flows test): the SQLite `file` and no Redis, whose sessions
+        and outbox stream are the running workers' — a trial must neither join nor feed them."""
+        return self.with_sqlite_store(file, redis={"url": "", "sentinels": [], "service_name": "", "password": "",
+                                                   "sentinel_password": "", "tls": False})
+
     def path(self, relative: str) -> Path:
         """A path from the settings, relative to the config directory unless absolute."""
         candidate = Path(relative)

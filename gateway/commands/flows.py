@@ -178,27 +178,23 @@ async def _test(args: argparse.Namespace) -> int:
     from gateway.transcripts import run_transcript, transcript_files
 
     settings = settings_of(args)
-    with tempfile.TemporaryDirectory() as scratch:
-        settings = _scratch_settings(settings, Path(scratch))
-        gateway = await open_gateway(settings)
-        try:
-            files = transcript_files(Path(args.path))
-            failures = []
-            for path in files:
+    files = transcript_files(Path(args.path))
+    failures = []
+    for path in files:
+        # each transcript on a new scratch store, as if its citizen had never called: one
+        # transcript's language choice or open session must not leak into the next one's
+        with tempfile.TemporaryDirectory() as scratch:
+            gateway = await open_gateway(settings.with_scratch_store(Path(scratch) / "transcripts.sqlite3"))
+            try:
                 found = await run_transcript(gateway, path)
-                failures.extend(found)
-                print(f"{'FAIL' if found else 'ok'}  {path}")
-        finally:
-            await gateway.close()
+            finally:
+                await gateway.close()
+        failures.extend(found)
+        print(f"{'FAIL' if found else 'ok'}  {path}")
     for failure in failures:
         print(failure)
     print(f"{len(files) - len({f.transcript for f in failures})} passed, {len({f.transcript for f in failures})} failed")
     return 1 if failures or not files else 0
-
-
-def _scratch_settings(settings: Settings, scratch: Path) -> Settings:
-    """Transcripts write requests to a throw-away store, never the real one."""
-    return settings.with_sqlite_store(scratch / "transcripts.sqlite3")
 
 
 def test(args: argparse.Namespace) -> int:

@@ -20,17 +20,10 @@ from gateway.commands.common import config_option, report, settings_of
 from gateway.commands.flows import draft_content
 from gateway.content.model import Content
 from gateway.content.store import ContentStore, UnknownVersion
-from gateway.settings import Settings
 from gateway.simulated import SimulatedCitizen
 from gateway.store import Database
 
 HELP = "Type what the citizen sends. On USSD, type the code to dial (e.g. *4# or *4*3*1#). Ctrl-D quits."
-
-
-def isolated(settings: Settings, store: str) -> Settings:
-    """The settings with this store and without Redis (its streams feed the running workers' senders)."""
-    return settings.with_sqlite_store(Path(store), redis={"url": "", "sentinels": [], "service_name": "", "password": "",
-                                                          "sentinel_password": "", "tls": False})
 
 
 async def _content(args: argparse.Namespace) -> Content:
@@ -50,7 +43,7 @@ async def _content(args: argparse.Namespace) -> Content:
 
 async def _chat(args: argparse.Namespace, store: str) -> int:
     content = await _content(args)
-    settings = isolated(settings_of(args), store)
+    settings = settings_of(args).with_scratch_store(Path(store))
     gateway = await open_gateway(settings, seed=content)
     citizen = SimulatedCitizen(gateway, args.channel, args.msisdn, {"chat": args.msisdn})
     print(HELP)

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 import hmac
 import json
-import logging
 
 from aiohttp import web
-from telegram import Update
 
 from gateway.runtime import GATEWAY
-
-log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
@@ -41,10 +37,8 @@ async def telegram_update(request: web.Request) -> web.Response:
         return _error(400, "bad_request", "not a Bot API Update (an object with an integer update_id)")
     if not await bot.ready():
         return _error(503, "unavailable", "the bot's Bot API is unreachable; Telegram will redeliver")
-    try:
-        update = Update.de_json(data, bot.application.bot)
-    except Exception as error:  # a kind PTB cannot read (an older or newer Bot API): a retry would not help
-        log.warning("bot %s: update %d ignored, python-telegram-bot cannot read it (%s)", name, data["update_id"], type(error).__name__)
+    update = bot.parse(data)
+    if update is None:  # logged; Telegram must not redeliver what it would only send again
         return web.json_response({"ok": True, "ignored": True})
     await registry.accept(bot, update)
     return web.json_response({"ok": True})

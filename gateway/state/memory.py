@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from gateway.state.base import Delete, Get, Op, Pace, Put, Reservation, Take
+from gateway.state.encoding import decode, encode
 
 SWEEP_EVERY = 1024
 """Writes between sweeps of expired keys, so memory stays bounded without a timer task."""
@@ -20,7 +20,7 @@ class MemoryState:
 
     def __init__(self, clock: Any = time.monotonic) -> None:
         self._clock = clock
-        self._values: dict[str, tuple[float, str]] = {}
+        self._values: dict[str, tuple[float, bytes]] = {}
         self._claims: dict[str, float] = {}
         self._events: dict[str, deque[float]] = {}
         self._slots: dict[str, tuple[int, int]] = {}
@@ -38,7 +38,7 @@ class MemoryState:
         now = self._clock()
         for key, (expires, raw) in list(self._values.items()):
             if key.startswith(prefix) and expires > now:
-                yield json.loads(raw)
+                yield decode(raw)
 
     async def delete(self, key: str) -> None:
         self._values.pop(key, None)
@@ -69,10 +69,10 @@ class MemoryState:
         if expires <= self._clock():
             del self._values[key]
             return None
-        return json.loads(value)
+        return decode(value)
 
     def _set(self, key: str, value: dict[str, Any], ttl: float) -> None:
-        self._values[key] = (self._clock() + ttl, json.dumps(value, ensure_ascii=False))
+        self._values[key] = (self._clock() + ttl, encode(value))
         self._tick()
 
     def _claim(self, key: str, ttl: float) -> bool:

@@ -9,7 +9,6 @@ Every call is one round trip, shared with the calls of other hops made at the sa
 from __future__ import annotations
 
 import itertools
-import json
 import os
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -19,6 +18,7 @@ from redis.backoff import NoBackoff
 
 from gateway.state.base import Delete, Get, Op, Pace, Put, Reservation, Take
 from gateway.state.connection import redis_client
+from gateway.state.encoding import decode, encode
 from gateway.state.memory import micros
 from gateway.state.pipelining import Command, Pipelining
 from gateway.state.resilient import ResilientState
@@ -124,7 +124,7 @@ class RedisState:
         if isinstance(op, Get):
             return ("GET", key)
         if isinstance(op, Put):
-            return ("SET", key, json.dumps(op.value, ensure_ascii=False), "PX", _ms(op.ttl))
+            return ("SET", key, encode(op.value), "PX", _ms(op.ttl))
         if isinstance(op, Take):
             return ("SET", key, b"1", "PX", _ms(op.ttl), "NX")
         return ("DEL", key)
@@ -142,7 +142,7 @@ class RedisState:
             yield value
 
     async def _values_of(self, keys: list[bytes]) -> list[dict[str, Any]]:
-        return [json.loads(raw) for raw in await self.client.mget(keys) if raw is not None] if keys else []
+        return [decode(raw) for raw in await self.client.mget(keys) if raw is not None] if keys else []
 
     async def delete(self, key: str) -> None:
         await self.batch([Delete(key)])
@@ -181,7 +181,7 @@ class RedisState:
 def _result(op: Op, reply: Any) -> Any:
     """What the StateStore protocol returns for `op`, from Redis's reply."""
     if isinstance(op, Get):
-        return None if reply is None else json.loads(reply)
+        return None if reply is None else decode(reply)
     if isinstance(op, Take):
         return bool(reply)
     return None

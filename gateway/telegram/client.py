@@ -2,6 +2,11 @@
 
 `wait_limit` says how long a caller may wait out a 429: a live reply waits (the citizen is looking
 at the chat), the outbox sender does not (it hands `retry_after` to the dispatcher, which reschedules).
+
+A Bot API that says `ok` with a result python-telegram-bot cannot read (outside the Bot API's
+contract, as third-party emulators were seen to answer: a message `date` in milliseconds, an edit
+answering `result: null`) costs that one call's answer, never the rest of the turn: the call went
+through, so it counts as done, without the message it should have returned.
 """
 
 from __future__ import annotations
@@ -12,8 +17,8 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, Message
-from telegram.error import BadRequest, RetryAfter
+from telegram import Bot, InlineKeyboardMarkup
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from channels.telegram.reply import OutgoingMessage
@@ -46,7 +51,8 @@ class BotClient:
         self.bot = bot
         self.pacer = pacer
 
-    async def _call(self, chat_id: int | None, call: Callable[[], Awaitable[T]], wait_limit: float) -> T:
+    async def _call(self, method: str, chat_id: int | None, call: Callable[[], Awaitable[T]], wait_limit: float) -> T | None:
+        """The call's result; None when the Bot API said ok but python-telegram-bot could not read the result."""
         for attempt in range(1, MAX_TRIES + 1):
             await self.pacer.wait(chat_id)
             try:
@@ -57,20 +63,30 @@ class BotClient:
                 if seconds > wait_limit or attempt == MAX_TRIES:
                     raise
                 log.warning("bot %s: flood control, waiting %.0fs", self.name, seconds)
+            except TelegramError:
+                raise
+            except Exception as error:  # the Bot API reported no error: python-telegram-bot could not read its answer
+                log.warning("bot %s: %s answered outside the Bot API's contract (%s: %s); carrying on without its result",
+                            self.name, method, type(error).__name__, redacted(str(error)[:200], self.bot.token))
+                return None
         raise AssertionError("unreachable")
 
-    async def send(self, chat_id: int, message: OutgoingMessage, *, wait_limit: float) -> Message:
-        """Send one message."""
-        return await self._call(
-            chat_id, lambda: self.bot.send_message(chat_id, message.text, reply_markup=message.markup), wait_limit
+    async def send(self, chat_id: int, message: OutgoingMessage, *, wait_limit: float) -> int | None:
+        """Send one message; its id, or None when the Bot API's answer could not be read (it said ok:
+        the message is in the chat)."""
+        sent = await self._call(
+            "sendMessage", chat_id, lambda: self.bot.send_message(chat_id, message.text, reply_markup=message.markup), wait_limit
         )
+        return sent.message_id if sent is not None else None
 
     async def edit(self, chat_id: int, message_id: int, message: OutgoingMessage, *, wait_limit: float) -> bool:
-        """Replace a menu message in place; False when it cannot be edited any more (deleted, too old)."""
+        """Replace a menu message in place; False when it cannot be edited any more (deleted, too old),
+        or the answer could not be read: a menu sent anew carries the same buttons, while one the
+        citizen may not see would leave them pressing an outdated menu."""
         markup = message.markup if isinstance(message.markup, InlineKeyboardMarkup) else None  # the only kind an edit takes
         try:
-            await self._call(
-                chat_id,
+            edited = await self._call(
+                "editMessageText", chat_id,
                 lambda: self.bot.edit_message_text(message.text, chat_id=chat_id, message_id=message_id, reply_markup=markup),
                 wait_limit,
             )
@@ -79,8 +95,8 @@ class BotClient:
                 return True  # a double tap: the screen is already what it should be
             log.info("bot %s: could not edit a menu (%s); sending a new one", self.name, redacted(str(error), self.bot.token))
             return False
-        return True
+        return edited is not None
 
     async def answer(self, callback_id: str, text: str | None = None, *, wait_limit: float) -> None:
         """Stop the button's spinner (every callback query must be answered), optionally with a toast."""
-        await self._call(None, lambda: self.bot.answer_callback_query(callback_id, text=text), wait_limit)
+        await self._call("answerCallbackQuery", None, lambda: self.bot.answer_callback_query(callback_id, text=text), wait_limit)

@@ -50,27 +50,30 @@ def split_digest(parts: Sequence[OutgoingMessage]) -> str:
     return hashlib.sha256("\x00".join(part.text for part in parts).encode()).hexdigest()[:16]
 
 
+UNKNOWN_MESSAGE = 0
+"""`last_message_id` of a part whose sendMessage answer could not be read (Bot API message ids start at 1)."""
+
+
 class Parts:
     """Sends the parts of outbox messages in order, after those an earlier attempt delivered."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def deliver(self, client: BotClient, outbox_id: int, chat_id: int, parts: Sequence[OutgoingMessage]) -> int:
-        """Send the parts not yet in the chat; the Bot API message id of the last part. A Bot API
-        error propagates with the parts before it recorded. 429s are not waited out (the outbox
-        reschedules the message, see gateway.telegram.sender)."""
+    async def deliver(self, client: BotClient, outbox_id: int, chat_id: int, parts: Sequence[OutgoingMessage]) -> int | None:
+        """Send the parts not yet in the chat; the Bot API message id of the last part (None when the
+        Bot API's answer did not say). A Bot API error propagates with the parts before it recorded.
+        429s are not waited out (the outbox reschedules the message, see gateway.telegram.sender)."""
         if len(parts) == 1:
-            return (await client.send(chat_id, parts[0], wait_limit=0.0)).message_id
+            return await client.send(chat_id, parts[0], wait_limit=0.0)
         split = split_digest(parts)
         done = await self.progress(outbox_id, split)
         if done.sent:
             log.info("outbox %d: %d of %d parts already in the chat; sending the rest", outbox_id, done.sent, len(parts))
         last = done.last_message_id
         for index in range(done.sent, len(parts)):
-            last = (await client.send(chat_id, parts[index], wait_limit=0.0)).message_id
-            await self._record(outbox_id, split, index + 1, last)
-        assert last is not None  # more than one part, and every one is sent or was
+            last = await client.send(chat_id, parts[index], wait_limit=0.0)
+            await self._record(outbox_id, split, index + 1, last or UNKNOWN_MESSAGE)
         return last
 
     async def progress(self, outbox_id: int, split: str) -> Progress:
@@ -82,7 +85,7 @@ class Parts:
             log.warning("outbox %d: the text splits differently from when %d part(s) were sent; sending it from the start",
                         outbox_id, row["sent"])
             return Progress()
-        return Progress(row["sent"], row["last_message_id"])
+        return Progress(row["sent"], row["last_message_id"] or None)
 
     async def _record(self, outbox_id: int, split: str, sent: int, message_id: int) -> None:
         await self.db.execute(

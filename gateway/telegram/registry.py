@@ -5,10 +5,11 @@ processes the rest in the background through `Application.process_update`, so th
 Telegram at once. The Application has a single handler: it classifies the update
 (`channels.telegram.read_update`) and passes it to the BotService.
 
-A bot whose Bot API is unreachable at start is retried in the background every `ready_retry`
-seconds until it answers, whether or not updates arrive: a worker that /readyz keeps out of a load
-balancer receives no webhooks that could retry it. Its ready check (`bot:<name>`) reads the state
-that retry leaves, so a probe never calls the Bot API.
+A bot whose Bot API is unreachable at start, or answers getMe with what python-telegram-bot cannot
+read, is retried in the background every `ready_retry` seconds until it answers properly, whether
+or not updates arrive: a worker that /readyz keeps out of a load balancer receives no webhooks that
+could retry it. Whatever goes wrong with one bot, USSD, SMS and the other bots start. Its ready
+check (`bot:<name>`) reads the state that retry leaves, so a probe never calls the Bot API.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class BotRuntime:
     client: BotClient
     ready_retry: float = 30.0
     """Seconds between attempts to reach a Bot API that was down at start."""
+    receiving: bool = True
+    """Whether updates can reach the bot. Always with the webhook (Telegram pushes them); with the
+    development poller only while it is fetching them (gateway.telegram.polling): /readyz reads it."""
     _ready: bool = False
     _last_try: float = float("-inf")
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -79,10 +83,25 @@ class BotRuntime:
             except TelegramError as error:
                 log.error("bot %s: Bot API at %s unreachable (%s); retrying in %.0fs", self.name, host,
                           redacted(str(error), self.settings.token), self.ready_retry)
+            except Exception as error:  # getMe answered outside the contract (a user without is_bot): this bot is down, not the gateway
+                log.error("bot %s: Bot API at %s answered getMe with what python-telegram-bot cannot read (%s: %s); retrying in %.0fs",
+                          self.name, host, type(error).__name__, redacted(str(error)[:200], self.settings.token), self.ready_retry)
             else:
                 self._ready = True
                 log.info("bot %s: @%s on %s", self.name, self.application.bot.username, host)
             return self._ready
+
+    def parse(self, data: dict[str, Any]) -> Update | None:
+        """The Update in `data`, or None (logged) when python-telegram-bot cannot read it (a kind of an
+        older or newer Bot API, or an emulator outside the contract: a `callback_query` without
+        `chat_instance`, a `date` in milliseconds). Delivering it again would not help, so whoever got
+        it acknowledges it and goes on: one update lost, never the bot."""
+        try:
+            return Update.de_json(data, self.application.bot)
+        except Exception as error:
+            log.warning("bot %s: update %s ignored, python-telegram-bot cannot read it (%s: %s)", self.name, data.get("update_id"),
+                        type(error).__name__, redacted(str(error)[:200], self.settings.token))
+            return None
 
     async def until_ready(self) -> None:
         """Return once the Bot API has answered, trying every `ready_retry` seconds."""

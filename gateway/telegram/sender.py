@@ -67,7 +67,7 @@ class TelegramSender:
             raise ProviderError(f"bot {name}: {redacted(str(error), bot.settings.token)}", retryable=True) from error
         except TelegramError as error:
             raise ProviderError(f"bot {name}: {type(error).__name__}", retryable=False) from error
-        return SendResult(provider=f"telegram:{name}", provider_message_id=str(last_id))
+        return SendResult(provider=f"telegram:{name}", provider_message_id=None if last_id is None else str(last_id))
 
     async def _fall_back(self, message: OutboxMessage, bot: BotRuntime, chat_id: int) -> NoReturn:
         """The chat blocked the bot: SMS the verified number if there is one; the bot message fails either way."""

@@ -140,7 +140,7 @@ class BotService:
         """Send in order; the id of the last message."""
         last = None
         for message in messages:
-            last = (await bot.send(chat_id, message, wait_limit=self.reply_wait_limit)).message_id
+            last = await bot.send(chat_id, message, wait_limit=self.reply_wait_limit)
         return last
 
     async def _say(self, bot: BotClient, event: BotUpdate, text: LocalisedText, lang: str, markup: Markup | None = None) -> None:

@@ -22,11 +22,12 @@ log = logging.getLogger(__name__)
 
 
 def ready_check(bot: BotRuntime) -> Callable[[], Awaitable[bool]]:
-    """/readyz's `bot:<name>`: whether the bot's Bot API has answered. It reads what the background
-    retry found (gateway.telegram.registry), so a probe costs no Bot API call."""
+    """/readyz's `bot:<name>`: whether the bot's Bot API has answered and updates can reach the bot
+    (a development poller that is not fetching them makes it false). It reads what the background
+    retry and the poller found (gateway.telegram.registry, .polling), so a probe costs no Bot API call."""
 
     async def check() -> bool:
-        return bot.is_ready
+        return bot.is_ready and bot.receiving
 
     return check
 

@@ -7,6 +7,10 @@ messages (edits applied) so a test reads the chat as the citizen sees it, record
 be told to answer 429 with `parameters.retry_after`, a 5xx, or 403 "Forbidden: bot was blocked by the
 user" (now or after a few more messages), or to be down altogether (502 Bad Gateway to everything).
 
+It can also misbehave as third-party Bot API emulators were seen to: answer `ok: true` with a result
+changed by a test (`garble`: a user without `is_bot`, a date in milliseconds, `result: null`), and
+answer getUpdates at once, ignoring its `timeout` (`instant_polls`).
+
 Also builds real-shaped Update payloads (`Citizen`) for feeding a webhook.
 """
 
@@ -16,6 +20,7 @@ import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,6 +78,16 @@ class Failure:
 
 
 @dataclass
+class Garble:
+    """A successful answer of `method` whose `result` is passed through `change` first."""
+
+    method: str
+    change: Callable[[Any], Any]
+    times: int
+    after: int = 0
+
+
+@dataclass
 class FakeBotApi:
     """The fake server's state; `app()` is the aiohttp application."""
 
@@ -89,6 +104,9 @@ class FakeBotApi:
     failures: list[Failure] = field(default_factory=list)
     down: bool = False
     """Every call answers 502 Bad Gateway, as Telegram's front does while the Bot API is unavailable."""
+    garbles: list[Garble] = field(default_factory=list)
+    instant_polls: bool = False
+    """getUpdates with nothing pending answers `[]` at once, whatever its `timeout` (as some emulators do)."""
     _ids: itertools.count = field(default_factory=lambda: itertools.count(100))
     _new_update: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -105,6 +123,11 @@ class FakeBotApi:
     def fail(self, status: int, description: str, times: int = 1, method: str = "sendMessage", after: int = 0) -> None:
         """After `after` more calls of `method` succeed, the next `times` get `status` (e.g. 500 "Internal Server Error")."""
         self.failures.append(Failure(method, status, description, None, times, after=after))
+
+    def garble(self, method: str, change: Callable[[Any], Any], times: int = 1, after: int = 0) -> None:
+        """After `after` more successful answers of `method`, the next `times` say `ok: true` with the
+        result `change(result)`: an answer outside the Bot API's contract."""
+        self.garbles.append(Garble(method, change, times, after))
 
     def block(self, chat_id: int, after: int = 0) -> None:
         """The citizen blocked the bot (after `after` more messages reached the chat): sends to it get 403."""
@@ -215,7 +238,18 @@ class FakeBotApi:
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return self._error(404, "Not Found")
-        return await handler(token, params)
+        return self._garbled(method, await handler(token, params))
+
+    def _garbled(self, method: str, response: web.Response) -> web.Response:
+        body = json.loads(response.body) if isinstance(response.body, bytes) else {}
+        for garble in self.garbles:
+            if garble.method == method and garble.times > 0 and body.get("ok"):
+                if garble.after > 0:
+                    garble.after -= 1
+                    continue
+                garble.times -= 1
+                return web.json_response({**body, "result": garble.change(body["result"])})
+        return response
 
     async def _m_getMe(self, token: str, params: dict[str, Any]) -> web.Response:
         return self._ok(self._user(token))
@@ -267,7 +301,7 @@ class FakeBotApi:
             return self._error(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
         offset = params.get("offset") or 0
         pending = [u for u in self.updates if u["update_id"] >= offset]
-        if not pending:
+        if not pending and not self.instant_polls:
             self._new_update.clear()
             try:
                 await asyncio.wait_for(self._new_update.wait(), min(float(params.get("timeout") or 0), 0.2))

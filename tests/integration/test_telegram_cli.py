@@ -47,6 +47,27 @@ async def test_set_webhook_refuses_a_bot_without_a_secret_or_an_unknown_bot(tmp_
     assert bot_api.webhooks == {}
 
 
+async def test_a_command_menu_the_bot_api_refuses_leaves_the_webhook_set_and_says_so(tmp_path, bot_api, capsys) -> None:  # type: ignore[no-untyped-def]
+    config = config_with_bot(tmp_path, base_url_of(bot_api))
+    bot_api.fail(500, "Internal Server Error", method="setMyCommands")
+    code = await asyncio.to_thread(main, ["--config", str(config), "telegram", "set-webhook", "--url", "https://gw.example.ir/"])
+    assert code == 3                                                          # partial: not 0, not the 1 of a webhook not set
+    assert bot_api.webhooks[TOKEN]["url"] == "https://gw.example.ir/telegram/main"
+    out, err = capsys.readouterr()
+    assert "bot main: webhook set to https://gw.example.ir/telegram/main" in out
+    assert "warning: bot main: its command menu (/start, /myrequests, /verify) is not registered: the Bot API refused: Internal Server Error" in err
+    assert TOKEN not in err
+
+
+async def test_a_getme_answer_outside_the_contract_is_an_error_naming_the_bot(tmp_path, bot_api, capsys) -> None:  # type: ignore[no-untyped-def]
+    config = config_with_bot(tmp_path, base_url_of(bot_api))
+    bot_api.garble("getMe", lambda user: {k: v for k, v in user.items() if k != "is_bot"})
+    assert await asyncio.to_thread(main, ["--config", str(config), "telegram", "set-webhook"]) == 1
+    err = capsys.readouterr().err
+    assert "error: bot main: webhook not set: the Bot API answered outside its contract (TypeError: User.__init__() missing" in err
+    assert bot_api.webhooks == {}
+
+
 async def test_polling_feeds_updates_through_the_same_path(aiohttp_client, settings, bot_api) -> None:  # type: ignore[no-untyped-def]
     app = await create_app(with_bot(settings, base_url_of(bot_api)))
     enable_polling(app, app[GATEWAY].bots)

@@ -134,6 +134,7 @@ async def test_bad_requests_get_4xx_never_500(client) -> None:  # type: ignore[n
         dict(data={"sessionId": "x", "phoneNumber": "not a phone"}),
         dict(data=b"\xff\xfe\x00garbage\x00" * 10, headers={"Content-Type": "application/x-www-form-urlencoded"}),
         dict(data=b"{not json", headers={"Content-Type": "application/json"}),
+        dict(data=b"sessionId=x&phoneNumber=%2B989121234567", headers={"Content-Type": "application/x-www-form-urlencoded; charset=no-such"}),
         dict(data={"sessionId": "x" * 600, "phoneNumber": PHONE}),
     ]
     for case in cases:

@@ -31,3 +31,9 @@ async def test_a_retried_hop_that_ended_the_session_gets_the_same_last_words(cli
     *_, ended, retried = await ussd_hops(client, PHONE, hops)
     assert ended == "END تعداد تلاش‌های نادرست زیاد شد. لطفا از نو شروع کنید."
     assert retried == ended
+
+
+async def test_a_persian_card_shows_its_id_in_persian_digits_and_its_type_as_written(client) -> None:  # type: ignore[no-untyped-def]
+    """`G۲C` reads as neither a code nor a number: digits inside a Latin identifier stay as written."""
+    card = (await ussd_hops(client, "+989121000003", ["", "1", "1*1", "1*1*2", "1*1*2*1", "1*1*2*1*2"]))[-1]
+    assert "شناسه: ۱۳۱۰۲۰۰۰۰ (G2C)" in card, card

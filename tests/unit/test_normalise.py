@@ -64,6 +64,11 @@ def test_to_persian_digits_converts_digits_outside_urls_only():
     assert to_persian_digits(text) == "Pay ۱۲۰۰ at https://pay.example/1200?x=3 by ۱۲/۰۵"
 
 
+def test_to_persian_digits_leaves_latin_identifiers_as_written():
+    text = "شناسه 131020000 (G2C) نسخه v2 ISO9001 کارمزد 160,000 کد 1405/09/09"
+    assert to_persian_digits(text) == "شناسه ۱۳۱۰۲۰۰۰۰ (G2C) نسخه v2 ISO9001 کارمزد ۱۶۰,۰۰۰ کد ۱۴۰۵/۰۹/۰۹"
+
+
 @given(st.text(alphabet="0123456789 abc", max_size=30))
 def test_to_persian_digits_round_trips_through_normalise(text):
     assert normalise_input(to_persian_digits(text)) == normalise_input(text)

@@ -58,6 +58,16 @@ def test_long_text_is_split_at_line_breaks_under_4096_and_nothing_is_lost() -> N
     assert "\n".join(parts) == text
 
 
+def test_a_line_longer_than_4096_is_cut_at_the_last_space_that_fits_and_the_space_goes() -> None:
+    line = " ".join(f"word{i}" for i in range(1200))                         # one line of ~9,500 characters
+    text = "A heading\n" + line                                             # a line break too early to use
+    parts = split_text(text)
+    assert len(parts) == 3 and all(utf16_len(p) <= 4096 for p in parts)
+    assert " ".join(parts) == text                                          # words whole, only the spaces at the cuts gone
+    assert all(utf16_len(f"{p} {n.split()[0]}") > 4096 for p, n in zip(parts, parts[1:]))   # the next word would not fit
+    assert split_text(line.replace(" ", "   "))[1].startswith("word")        # a run of spaces at a cut goes whole
+
+
 def test_emoji_count_twice_and_a_line_without_spaces_is_cut_anywhere() -> None:
     parts = split_text("😀" * 3000)
     assert [utf16_len(p) for p in parts] == [4096, 1904]
