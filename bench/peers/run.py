@@ -8,7 +8,7 @@ measured), then measures it from this process on the other core with bench/ussd_
 generator: closed-loop hops/s, server CPU per hop from /proc, open-loop latency at a fixed rate.
 Rounds interleave the systems, so what else the machine runs weighs on all of them alike.
 
-    python bench/peers/run.py                          # 3 rounds, 8 s per measurement
+    python bench/peers/run.py                          # 5 rounds, 8 s per measurement
     python bench/peers/run.py --rounds 5 --dir /tmp/peers --json /tmp/peers.json
     python bench/peers/run.py --capture                # refresh menu.json's pages from Pishkhan
 """
@@ -354,6 +354,7 @@ def table(results: list[Measurement], args: argparse.Namespace, broken: dict[str
             "redis_cpu_ms_per_hop": round(statistics.median(r.redis_cpu_us_per_hop for r in mine) / 1000, 3),
             "ratio_min": round(ratios[0], 2) if ratios else None,
             "ratio_max": round(ratios[-1], 2) if ratios else None,
+            "ratio_median": round(statistics.median(ratios), 2) if ratios else None,
             "hops_per_s": round(statistics.median(r.hops_per_s for r in mine)),
             "p50_ms": round(statistics.median(r.p50_ms for r in mine), 2),
             "p99_ms": round(statistics.median(r.p99_ms for r in mine), 2),
@@ -361,31 +362,34 @@ def table(results: list[Measurement], args: argparse.Namespace, broken: dict[str
             "achieved_rate": round(statistics.median(r.achieved_rate for r in mine)),
             "errors": sum(r.closed_errors + r.open_errors for r in mine),
             "off_menu_pages": sum(r.off_menu_pages for r in mine),
+            "others_cpu_pct": round(statistics.median(r.others_cpu_pct for r in mine)),
         })
     return rows
 
 
 def print_table(rows: list[dict], args: argparse.Namespace, results: list[Measurement]) -> None:
     """The issue's table as Markdown, then the conditions it was measured in."""
-    print(f"\n| system | server CPU per hop | closed-loop hops/s ÷ bare aiohttp | hops/s | "
-          f"open loop {args.rate:g} hops/s: p50 / p99 / max |")
-    print("|---|---|---|---|---|")
+    print(f"\n| system | server CPU per hop | closed-loop hops/s ÷ bare aiohttp: median (range) | hops/s | "
+          f"open loop {args.rate:g} hops/s: p50 / p99 / max | others' load |")
+    print("|---|---|---|---|---|---|")
     for row in rows:
         if "not measured" in row:
-            print(f"| {row['system']} | not measured: {row['not measured']} | | | |")
+            print(f"| {row['system']} | not measured: {row['not measured']} | | | | |")
             continue
         cpu = f"{row['cpu_ms_per_hop']:.3f} ms" + (f" (+ Redis {row['redis_cpu_ms_per_hop']:.3f} ms)" if row["redis_cpu_ms_per_hop"] else "")
-        ratio = "1.00" if row["system"].startswith("bare aiohttp") else f"{row['ratio_min']:.2f}–{row['ratio_max']:.2f}"
+        ratio = "1.00" if row["system"].startswith("bare aiohttp") else \
+            f"{row['ratio_median']:.2f} ({row['ratio_min']:.2f}–{row['ratio_max']:.2f})"
         late = f", achieved {row['achieved_rate']}/s" if row["achieved_rate"] < 0.95 * args.rate else ""
         wrong = f", {row['errors']} failed hops" if row["errors"] else ""
         wrong += f", {row['off_menu_pages']} wrong pages" if row["off_menu_pages"] else ""
         print(f"| {row['system']} | {cpu} | {ratio} | {row['hops_per_s']} | "
-              f"{row['p50_ms']:.1f} / {row['p99_ms']:.1f} / {row['max_ms']:.0f} ms{late}{wrong} |")
+              f"{row['p50_ms']:.1f} / {row['p99_ms']:.1f} / {row['max_ms']:.0f} ms{late}{wrong} | {row['others_cpu_pct']}% |")
     others = [r.others_cpu_pct for r in results]
     print(f"\n{args.rounds} round(s), systems interleaved | closed loop: {args.concurrency} sessions x {args.duration:g} s | "
           f"open loop: {args.rate:g} hops/s over {args.sessions} sessions x {args.duration:g} s | walk: "
           f"{len(args.description['walk']) + 1} hops | server on core {SERVER_CPU}, client on core {CLIENT_CPU}"
-          f"{'' if args.pin else ' (not pinned)'} | CPU: the server's process tree, per good closed-loop hop, median of the rounds")
+          f"{'' if args.pin else ' (not pinned)'} | CPU: the server's process tree, per good closed-loop hop, median of the rounds | "
+          f"others' load: CPU the rest of the machine used during the closed loop, % of a core, median of the rounds")
     if others:
         print(f"other load on the machine while measuring: median {statistics.median(others):.0f}%, max {max(others):.0f}% of a core; "
               f"load average {' '.join(f'{x:.2f}' for x in args.loadavg)} at the start, "
@@ -424,9 +428,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="scratch directory: the peers' installs, stores, logs (reused across runs)")
     p.add_argument("--menu", type=Path, default=HERE / "menu.json", help="the shared menu description")
     p.add_argument("--json", type=Path, help="where to write the results (default: DIR/peers.json)")
-    p.add_argument("--rounds", type=int, default=3, help="every system this many times, interleaved")
+    p.add_argument("--rounds", type=int, default=5, help="every system this many times, interleaved")
     p.add_argument("--duration", type=float, default=8.0, help="seconds per closed and per open loop")
-    p.add_argument("--warmup", type=float, default=1.0, help="unmeasured closed-loop seconds first")
+    p.add_argument("--warmup", type=float, default=3.0, help="unmeasured closed-loop seconds first (Node's JIT needs a few)")
     p.add_argument("--concurrency", type=int, default=200, help="closed-loop sessions walking at once")
     p.add_argument("--rate", type=float, default=1000.0, help="open-loop offered hops/s")
     p.add_argument("--sessions", type=int, default=200, help="open-loop sessions")
