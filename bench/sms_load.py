@@ -18,6 +18,7 @@ text's acknowledgement to its reply reaching the fake Kannel (p50/p99/max).
     python bench/sms_load.py                                  # this checkout and bare, 1 round
     python bench/sms_load.py --rounds 3 --compare /work/wt-sms-base   # and another checkout, interleaved
     python bench/sms_load.py --count-writes --rounds 1        # also the store's transactions and statements per text
+    python bench/sms_load.py --rate 0 --wrap "-m cProfile -o /tmp/gw.prof"   # a profile of the gateway
 """
 from __future__ import annotations
 
@@ -276,6 +277,8 @@ async def measure(target: str, cmd: list[str], cwd: Path, args: argparse.Namespa
         full = [cmd[0], str(Path(__file__).resolve()), "--serve-counting", str(counts.path), "--", *cmd[3:], "--port", str(port)]
     else:
         full = [*cmd, "--port", str(port)]
+    if target != "bare" and args.wrap:
+        full = [full[0], *args.wrap.split(), *full[1:]]
     proc = subprocess.Popen(full, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     result = Result(target, load_average=round(os.getloadavg()[0], 2))
@@ -485,6 +488,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--compare", default="", help="comma-separated other checkouts (each with its .venv) measured alike")
     p.add_argument("--count-writes", action="store_true", help="count the store's transactions and statements per text")
     p.add_argument("--json", action="store_true", help="also print every result as JSON")
+    p.add_argument("--wrap", default="", help="python options before the gateway's `-m gateway`, e.g. '-m cProfile -o gw.prof'")
     p.add_argument("--serve-bare", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--serve-counting", default="", help=argparse.SUPPRESS)
     p.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)

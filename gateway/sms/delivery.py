@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from channels.sms.base import DELIVERY_STATES
-from gateway.store import Database
+from gateway.store import Database, Transaction
 
 FINAL = frozenset({"delivered", "failed", "expired"})
 _RANK = {"accepted": 1, "sent_to_smsc": 2, "delivered": 3, "failed": 3, "expired": 3}
@@ -59,38 +59,44 @@ class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def _apply(self, provider: str, message_id: str, state: str, *, outbox_id: int | None = None,
+    async def _apply(self, conn: Transaction, provider: str, message_id: str, state: str, *, outbox_id: int | None = None,
                      detail: str | None = None, report: bool, coding: str | None = None, segments: int | None = None) -> DeliveryChange:
         now = time.time()
-        async with self.db.transaction() as conn:
-            await conn.lock(f"sms_delivery:{provider}:{message_id}")  # a report racing the send's own record
-            row = await conn.fetchone(
-                "SELECT state, outbox_id, detail FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id))
-            before = row["state"] if row else None
-            after = merge(before, state)
-            detail = _detail_after(row["detail"] if row else None, detail, moved=after != before, took=after == state)
-            linked = outbox_id if outbox_id is not None else (row["outbox_id"] if row else None)
-            await conn.execute(
-                "INSERT INTO sms_deliveries"
-                " (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (provider, provider_message_id) DO UPDATE SET outbox_id = excluded.outbox_id, state = excluded.state,"
-                " detail = excluded.detail, reports = sms_deliveries.reports + excluded.reports,"
-                " coding = COALESCE(excluded.coding, sms_deliveries.coding), segments = COALESCE(excluded.segments, sms_deliveries.segments),"
-                " updated_at = excluded.updated_at",
-                (provider, message_id, linked, after, detail, int(report), coding, segments, now, now),
-            )
-            if linked is not None:
-                await conn.execute("UPDATE outbox SET delivery = ?, updated_at = ? WHERE id = ?", (after, now, linked))
+        await conn.lock(f"sms_delivery:{provider}:{message_id}")  # a report racing the send's own record
+        row = await conn.fetchone(
+            "SELECT state, outbox_id, detail FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id))
+        before = row["state"] if row else None
+        after = merge(before, state)
+        detail = _detail_after(row["detail"] if row else None, detail, moved=after != before, took=after == state)
+        linked = outbox_id if outbox_id is not None else (row["outbox_id"] if row else None)
+        await conn.execute(
+            "INSERT INTO sms_deliveries"
+            " (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (provider, provider_message_id) DO UPDATE SET outbox_id = excluded.outbox_id, state = excluded.state,"
+            " detail = excluded.detail, reports = sms_deliveries.reports + excluded.reports,"
+            " coding = COALESCE(excluded.coding, sms_deliveries.coding), segments = COALESCE(excluded.segments, sms_deliveries.segments),"
+            " updated_at = excluded.updated_at",
+            (provider, message_id, linked, after, detail, int(report), coding, segments, now, now),
+        )
+        if linked is not None:
+            await conn.execute("UPDATE outbox SET delivery = ?, updated_at = ? WHERE id = ?", (after, now, linked))
         return DeliveryChange(before, after, linked)
 
     async def submitted(self, provider: str, message_id: str, outbox_id: int, *, coding: str, segments: int) -> DeliveryChange:
         """The provider accepted the message (any report that beat us here is kept)."""
-        return await self._apply(provider, message_id, "accepted", outbox_id=outbox_id, report=False, coding=coding, segments=segments)
+        async with self.db.transaction() as conn:
+            return await self.submitted_in(conn, provider, message_id, outbox_id, coding=coding, segments=segments)
+
+    async def submitted_in(self, conn: Transaction, provider: str, message_id: str, outbox_id: int, *, coding: str,
+                           segments: int) -> DeliveryChange:
+        """As `submitted`, in the caller's transaction (the one that marks the outbox row sent)."""
+        return await self._apply(conn, provider, message_id, "accepted", outbox_id=outbox_id, report=False, coding=coding, segments=segments)
 
     async def report(self, provider: str, message_id: str, state: str, detail: str) -> DeliveryChange:
-        """A delivery report, in whatever order it comes."""
-        return await self._apply(provider, message_id, state, detail=detail, report=True)
+        """A delivery report, in whatever order it comes (committed with the other writes made meanwhile:
+        reports come two or three per message)."""
+        return await self.db.grouped(lambda conn: self._apply(conn, provider, message_id, state, detail=detail, report=True))
 
     async def get(self, provider: str, message_id: str) -> dict | None:
         """One message's delivery record."""
