@@ -51,9 +51,10 @@ class SendResult:
 
     provider: str
     provider_message_id: str | None = None
-    record: Callable[[Transaction], Awaitable[None]] | None = None
+    record: Callable[[Transaction], Awaitable[str | None]] | None = None
     """What the sender keeps about the send (SMS: its delivery record), written in the transaction that
-    marks the message sent: one commit for both, and never one without the other."""
+    marks the message sent: one commit for both, and never one without the other. It returns the
+    row's delivery state (None: none to set), written with the sent mark."""
 
 
 class Suppressed(PishkhanError):
@@ -164,12 +165,12 @@ class Outbox:
         now = self.clock()
 
         async def record(conn: Transaction) -> None:
+            delivery = await result.record(conn) if result.record is not None else None
             await conn.execute(
-                "UPDATE outbox SET state = 'sent', provider = ?, provider_message_id = ?, last_error = NULL, updated_at = ? WHERE id = ?",
-                (result.provider, result.provider_message_id, now, message_id),
+                "UPDATE outbox SET state = 'sent', provider = ?, provider_message_id = ?, last_error = NULL, updated_at = ?,"
+                " delivery = COALESCE(?, delivery) WHERE id = ?",
+                (result.provider, result.provider_message_id, now, delivery, message_id),
             )
-            if result.record is not None:
-                await result.record(conn)
 
         await self.db.grouped(record)
 

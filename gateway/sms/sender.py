@@ -87,7 +87,8 @@ class SmsSender:
         provider_id = await client.submit(self._session(), sms)
         encoding = sms_encoding(message.text)
 
-        async def record(conn: Transaction) -> None:  # with the row marked sent: one commit for both
-            await self.deliveries.submitted_in(conn, client.name, provider_id, message.id, coding=encoding.coding, segments=encoding.segments)
+        async def record(conn: Transaction) -> str:  # with the row marked sent: one commit for both
+            return await self.deliveries.submitted_in(conn, client.name, provider_id, message.id, coding=encoding.coding,
+                                                      segments=encoding.segments)
 
         return SendResult(provider=client.name, provider_message_id=provider_id, record=record)
