@@ -92,7 +92,7 @@ class OutboxSettings:
     base_delay: float = 2.0
     max_delay: float = 600.0
     poll_interval: float = 1.0
-    batch: int = 50
+    batch: int = 200
 
 
 def message_from_row(row: Mapping[str, Any]) -> OutboxMessage:
