@@ -150,7 +150,7 @@ class Outbox:
         async with self.db.transaction() as conn:
             rows = await conn.fetchall(
                 f"SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND next_attempt_at <= ? AND {NOT_HELD}"
-                f" ORDER BY next_attempt_at LIMIT ?{conn.skip_locked}",
+                f" ORDER BY next_attempt_at, id LIMIT ?{conn.skip_locked}",
                 (now, limit),
             )
             await conn.executemany(
@@ -216,10 +216,19 @@ class Dispatcher:
         return self.senders.get(channel) or self.senders.setdefault(channel, LogSender(channel))
 
     async def run_once(self) -> int:
-        """Send one batch of due messages; how many were attempted."""
+        """Send one batch of due messages; how many were attempted. Messages to different addresses go
+        at once; one address's go one after the other, in the order they were queued (a citizen who
+        texts twice gets the replies in that order)."""
         messages = await self.outbox.claim_due(self.outbox.settings.batch)
-        await asyncio.gather(*(self._deliver(m) for m in messages))
+        by_address: dict[str, list[OutboxMessage]] = {}
+        for message in messages:
+            by_address.setdefault(message.address, []).append(message)
+        await asyncio.gather(*(self._deliver_in_turn(queued) for queued in by_address.values()))
         return len(messages)
+
+    async def _deliver_in_turn(self, messages: list[OutboxMessage]) -> None:
+        for message in messages:
+            await self._deliver(message)
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:
