@@ -40,6 +40,7 @@ class GroupCommit:
     async def run(self, write: Callable[[Transaction], Awaitable[T]]) -> T:
         """`write`'s result once the transaction that ran it has committed."""
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)
         self._waiting.append((write, future))
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self._commit_all())
@@ -79,3 +80,10 @@ class GroupCommit:
             else:
                 if not future.done():
                     future.set_result(result)
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """Mark a write's failure as seen: its caller may have stopped waiting (a stopping dispatcher),
+    and asyncio would otherwise log the error as never retrieved; the caller that waits still gets it."""
+    if not future.cancelled():
+        future.exception()
