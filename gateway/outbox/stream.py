@@ -144,12 +144,11 @@ class StreamOutbox(Outbox):
     async def claim(self, message_id: int) -> OutboxMessage | None:
         """Lease one row if it is due; None when sent, final, not yet due or leased by a live worker."""
         now = self.clock()
-        async with self.db.transaction() as conn:
-            row = await conn.fetchone(
-                "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?"
-                f" WHERE id = ? AND {DUE} RETURNING *",
-                (now + self.settings.lease, now, message_id, now),
-            )
+        row = await self.db.grouped(lambda conn: conn.fetchone(  # with the other entries' claims of this read
+            "UPDATE outbox SET state = 'sending', attempts = attempts + 1, next_attempt_at = ?, updated_at = ?"
+            f" WHERE id = ? AND {DUE} RETURNING *",
+            (now + self.settings.lease, now, message_id, now),
+        ))
         return None if row is None else message_from_row(dict(row))
 
     async def due_ids(self, limit: int) -> list[int]:

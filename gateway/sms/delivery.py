@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 
 from channels.sms.base import DELIVERY_STATES
-from gateway.store import Database
+from gateway.store import Database, Transaction
 
 FINAL = frozenset({"delivered", "failed", "expired"})
 _RANK = {"accepted": 1, "sent_to_smsc": 2, "delivered": 3, "failed": 3, "expired": 3}
@@ -59,38 +59,56 @@ class DeliveryStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def _apply(self, provider: str, message_id: str, state: str, *, outbox_id: int | None = None,
-                     detail: str | None = None, report: bool, coding: str | None = None, segments: int | None = None) -> DeliveryChange:
+    async def _apply(self, conn: Transaction, provider: str, message_id: str, state: str, detail: str) -> DeliveryChange:
+        """One report; the send's own record (`submitted_in`) links the outbox row, whichever comes first."""
         now = time.time()
-        async with self.db.transaction() as conn:
-            await conn.lock(f"sms_delivery:{provider}:{message_id}")  # a report racing the send's own record
-            row = await conn.fetchone(
-                "SELECT state, outbox_id, detail FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id))
-            before = row["state"] if row else None
-            after = merge(before, state)
-            detail = _detail_after(row["detail"] if row else None, detail, moved=after != before, took=after == state)
-            linked = outbox_id if outbox_id is not None else (row["outbox_id"] if row else None)
-            await conn.execute(
-                "INSERT INTO sms_deliveries"
-                " (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT (provider, provider_message_id) DO UPDATE SET outbox_id = excluded.outbox_id, state = excluded.state,"
-                " detail = excluded.detail, reports = sms_deliveries.reports + excluded.reports,"
-                " coding = COALESCE(excluded.coding, sms_deliveries.coding), segments = COALESCE(excluded.segments, sms_deliveries.segments),"
-                " updated_at = excluded.updated_at",
-                (provider, message_id, linked, after, detail, int(report), coding, segments, now, now),
-            )
-            if linked is not None:
-                await conn.execute("UPDATE outbox SET delivery = ?, updated_at = ? WHERE id = ?", (after, now, linked))
+        await conn.lock(f"sms_delivery:{provider}:{message_id}")  # a report racing the send's own record
+        row = await conn.fetchone(
+            "SELECT state, outbox_id, detail FROM sms_deliveries WHERE provider = ? AND provider_message_id = ?", (provider, message_id))
+        before = row["state"] if row else None
+        after = merge(before, state)
+        kept = _detail_after(row["detail"] if row else None, detail, moved=after != before, took=after == state)
+        linked = row["outbox_id"] if row else None
+        await conn.execute(
+            "INSERT INTO sms_deliveries"
+            " (provider, provider_message_id, outbox_id, state, detail, reports, created_at, updated_at)"
+            " VALUES (?, ?, NULL, ?, ?, 1, ?, ?)"
+            " ON CONFLICT (provider, provider_message_id) DO UPDATE SET state = excluded.state,"
+            " detail = excluded.detail, reports = sms_deliveries.reports + 1, updated_at = excluded.updated_at",
+            (provider, message_id, after, kept, now, now),
+        )
+        if linked is not None:
+            await conn.execute("UPDATE outbox SET delivery = ?, updated_at = ? WHERE id = ?", (after, now, linked))
         return DeliveryChange(before, after, linked)
 
-    async def submitted(self, provider: str, message_id: str, outbox_id: int, *, coding: str, segments: int) -> DeliveryChange:
-        """The provider accepted the message (any report that beat us here is kept)."""
-        return await self._apply(provider, message_id, "accepted", outbox_id=outbox_id, report=False, coding=coding, segments=segments)
+    async def submitted(self, provider: str, message_id: str, outbox_id: int, *, coding: str, segments: int) -> str:
+        """The provider accepted the message (any report that beat us here is kept); the state, mirrored
+        on the outbox row. The outbox records a send with `submitted_in`, in its own transaction."""
+        async with self.db.transaction() as conn:
+            state = await self.submitted_in(conn, provider, message_id, outbox_id, coding=coding, segments=segments)
+            await conn.execute("UPDATE outbox SET delivery = ?, updated_at = ? WHERE id = ?", (state, time.time(), outbox_id))
+        return state
+
+    async def submitted_in(self, conn: Transaction, provider: str, message_id: str, outbox_id: int, *, coding: str, segments: int) -> str:
+        """As `submitted`, in the transaction that marks the outbox row sent: one statement, as the
+        send's record moves no state (`accepted` is the lowest: a report that came first keeps its
+        own); the state to put on the outbox row, which the caller writes with its sent mark."""
+        await conn.lock(f"sms_delivery:{provider}:{message_id}")  # a report racing us, as in _apply
+        now = time.time()
+        row = await conn.fetchone(
+            "INSERT INTO sms_deliveries"
+            " (provider, provider_message_id, outbox_id, state, detail, reports, coding, segments, created_at, updated_at)"
+            " VALUES (?, ?, ?, 'accepted', NULL, 0, ?, ?, ?, ?)"
+            " ON CONFLICT (provider, provider_message_id) DO UPDATE SET outbox_id = excluded.outbox_id,"
+            " coding = excluded.coding, segments = excluded.segments, updated_at = excluded.updated_at RETURNING state",
+            (provider, message_id, outbox_id, coding, segments, now, now),
+        )
+        return str(row["state"]) if row else "accepted"
 
     async def report(self, provider: str, message_id: str, state: str, detail: str) -> DeliveryChange:
-        """A delivery report, in whatever order it comes."""
-        return await self._apply(provider, message_id, state, detail=detail, report=True)
+        """A delivery report, in whatever order it comes (committed with the other writes made meanwhile:
+        reports come two or three per message)."""
+        return await self.db.grouped(lambda conn: self._apply(conn, provider, message_id, state, detail))
 
     async def get(self, provider: str, message_id: str) -> dict | None:
         """One message's delivery record."""

@@ -25,6 +25,7 @@ from gateway.sms.providers import ProviderClient, Submission
 from gateway.sms.routing import ShortNumbers
 from gateway.state import Pace
 from gateway.state.throttle import Throttle
+from gateway.store import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -85,5 +86,9 @@ class SmsSender:
             log.info("SMS to %s waited %.1f s for %s's rate limit", masked(message.address), waited, client.name)
         provider_id = await client.submit(self._session(), sms)
         encoding = sms_encoding(message.text)
-        await self.deliveries.submitted(client.name, provider_id, message.id, coding=encoding.coding, segments=encoding.segments)
-        return SendResult(provider=client.name, provider_message_id=provider_id)
+
+        async def record(conn: Transaction) -> str:  # with the row marked sent: one commit for both
+            return await self.deliveries.submitted_in(conn, client.name, provider_id, message.id, coding=encoding.coding,
+                                                      segments=encoding.segments)
+
+        return SendResult(provider=client.name, provider_message_id=provider_id, record=record)

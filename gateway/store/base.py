@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from flows.errors import PishkhanError
+from gateway.store.group import GroupCommit
 
 if TYPE_CHECKING:  # the settings name the store; the store does not need them to exist
     from gateway.settings import Settings
@@ -26,6 +27,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 _NAME = re.compile(r"^(\d{4})_([a-z0-9_]+)\.sql$")
 
 Row = dict[str, Any]
+T = TypeVar("T")
 
 
 class StoreError(PishkhanError):
@@ -156,6 +158,15 @@ class Database(ABC):
         """Many writes in one transaction."""
         async with self.transaction() as tx:
             await tx.executemany(sql, rows)
+
+    async def grouped(self, write: Callable[[Transaction], Awaitable[T]]) -> T:
+        """`write`'s result once committed, in a transaction shared with the other writes handed here
+        meanwhile (gateway.store.group): for the many small writes of busy paths (a reply queued, a
+        send recorded), where one commit each would be most of their cost."""
+        group = self.__dict__.get("_group")
+        if group is None:
+            group = self.__dict__["_group"] = GroupCommit(self)
+        return await group.run(write)
 
     @abstractmethod
     async def ping(self) -> bool:

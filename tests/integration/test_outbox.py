@@ -3,6 +3,8 @@ dead letters, refusals, crashes and restarts."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from clock import ManualClock
 from waiting import eventually
@@ -61,6 +63,24 @@ async def test_a_message_is_sent_and_recorded(db: Database) -> None:
     assert (sent["state"], sent["attempts"], sent["provider"], sent["provider_message_id"]) == ("sent", 1, "fake", "m-1")
     assert sender.seen[0].text == "Tracking code 12345678902" and sender.seen[0].address == ALI
     assert await d.run_once() == 0
+
+
+async def test_one_number_s_messages_leave_in_the_order_they_were_queued(db: Database) -> None:
+    class SlowFirst(FakeSender):
+        """The provider takes longer over a number's first message than over its next ones."""
+
+        async def send(self, message: OutboxMessage) -> SendResult:
+            await asyncio.sleep(0.05 if message.text.endswith(" 0") else 0)
+            return await super().send(message)
+
+    sender = SlowFirst()
+    d = dispatcher(db, sender)
+    for n in range(4):
+        for address in (ALI, "tel:+989351112233"):
+            await d.outbox.enqueue("sms", address, f"reply {n}", kind="reply")
+    assert await d.run_once() == 8
+    for address in (ALI, "tel:+989351112233"):
+        assert [m.text for m in sender.seen if m.address == address] == [f"reply {n}" for n in range(4)]
 
 
 async def test_retryable_failures_back_off_exponentially_then_succeed(db: Database) -> None:
