@@ -7,8 +7,9 @@ or `dead` after `max_attempts`, or `suppressed` when the sender declined it on p
 that opted out): final, but not an error, so operators filtering failures see only real problems.
 
 Several workers share one outbox. Claiming a message leases it (`sending` until
-`next_attempt_at`); a live worker always finishes within the lease, so no other worker touches
-it. A message whose lease ran out was claimed by a process that died mid-send: any worker
+`next_attempt_at`); a live worker renews the leases of the messages of its pass that have not left
+yet (a provider paced at 1 a second takes 200 s over a pass of 200), so no other worker touches
+them. A message whose lease ran out was claimed by a process that died mid-send: any worker
 claims it again. That is the only case a provider may see a message twice (Kannel and Jasmin take
 no idempotency key, so a send that died mid-call cannot be told from one that never left).
 """
@@ -16,9 +17,10 @@ no idempotency key, so a send that died mid-call cannot be told from one that ne
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -161,6 +163,13 @@ class Outbox:
             )
         return [message_from_row({**r, "attempts": r["attempts"] + 1}) for r in rows]
 
+    async def renew(self, message_ids: Collection[int]) -> None:
+        """Extend the lease of messages this worker claimed and is still sending."""
+        until, now = self.clock() + self.settings.lease, self.clock()
+        async with self.db.transaction() as conn:
+            await conn.executemany("UPDATE outbox SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
+                                   [(until, now, message_id) for message_id in message_ids])
+
     async def mark_sent(self, message_id: int, result: SendResult) -> None:
         """The provider accepted the message; what the sender keeps about the send (`result.record`)
         commits with it."""
@@ -225,12 +234,42 @@ class Dispatcher:
         by_address: dict[str, list[OutboxMessage]] = {}
         for message in messages:
             by_address.setdefault(message.address, []).append(message)
-        await asyncio.gather(*(self._deliver_in_turn(queued) for queued in by_address.values()))
+        async with self.leases_kept() as unsent:
+            unsent.update(message.id for message in messages)
+            await asyncio.gather(*(self._deliver_in_turn(queued, unsent) for queued in by_address.values()))
         return len(messages)
 
-    async def _deliver_in_turn(self, messages: list[OutboxMessage]) -> None:
+    @contextlib.asynccontextmanager
+    async def leases_kept(self) -> AsyncIterator[set[int]]:
+        """A set of the pass's claimed message ids whose leases are renewed every third of a lease
+        until they leave it (`deliver_kept` takes them out)."""
+        unsent: set[int] = set()
+        keeper = asyncio.create_task(self._keep_leases(unsent))
+        try:
+            yield unsent
+        finally:
+            await cancel_and_wait(keeper)
+
+    async def _keep_leases(self, unsent: set[int]) -> None:
+        while True:
+            await asyncio.sleep(self.outbox.settings.lease / 3)
+            if unsent:
+                try:
+                    await self.outbox.renew(set(unsent))
+                except Exception:  # a store hiccup: the next renewal may still come in time
+                    log.warning("outbox: could not renew the leases of %d message(s)", len(unsent), exc_info=True)
+
+    async def _deliver_in_turn(self, messages: list[OutboxMessage], unsent: set[int]) -> None:
         for message in messages:
+            await self.deliver_kept(message, unsent)
+
+    async def deliver_kept(self, message: OutboxMessage, unsent: set[int]) -> None:
+        """Send a message whose lease is kept in `unsent`, and stop keeping it."""
+        unsent.add(message.id)
+        try:
             await self._deliver(message)
+        finally:
+            unsent.discard(message.id)
 
     async def _deliver(self, message: OutboxMessage) -> None:
         try:

@@ -211,13 +211,14 @@ class StreamDispatcher(Dispatcher):
                 raise
             self._next_reconcile = 0.0  # Redis restarted or was flushed: recreate and refill now
             return 0
-        await asyncio.gather(*(self._handle(entry_id, outbox_id) for entry_id, outbox_id in entries))
+        async with self.leases_kept() as unsent:
+            await asyncio.gather(*(self._handle(entry_id, outbox_id, unsent) for entry_id, outbox_id in entries))
         return len(entries)
 
-    async def _handle(self, entry_id: bytes, outbox_id: int) -> None:
+    async def _handle(self, entry_id: bytes, outbox_id: int, unsent: set[int]) -> None:
         message = await self.outbox.claim(outbox_id)
         if message is not None:
-            await self._deliver(message)  # records sent, retry, failed, dead or suppressed in SQLite
+            await self.deliver_kept(message, unsent)  # records sent, retry, failed, dead or suppressed in SQLite
         await self.outbox.stream.done(entry_id, outbox_id)
 
     async def run(self) -> None:

@@ -182,6 +182,33 @@ async def test_a_live_lease_is_not_taken_by_another_worker(db: Database) -> None
     assert (await row(db, message_id))["state"] == "sending"  # type: ignore[index]
 
 
+async def test_a_pass_slower_than_its_lease_keeps_its_messages_from_other_workers(db: Database) -> None:
+    """A provider paced at 1 a second takes longer than a lease over a pass of many messages: the
+    messages still waiting their turn must not be claimed, and sent again, by another worker."""
+    release, waiting = asyncio.Event(), []
+
+    class SlowSender(FakeSender):
+        async def send(self, message: OutboxMessage) -> SendResult:
+            waiting.append(message.id)
+            await release.wait()  # waiting for its pacing slot
+            return await super().send(message)
+
+    sender, other = SlowSender(), FakeSender()
+    settings = OutboxSettings(lease=0.6)
+    busy = Dispatcher(Outbox(db, settings), {"sms": sender})
+    message_id = await busy.outbox.enqueue("sms", ALI, "once")
+    pass_ = asyncio.create_task(busy.run_once())
+    await eventually(lambda: waiting == [message_id])
+    rival = Dispatcher(Outbox(db, settings), {"sms": other})
+    for _ in range(6):  # 1.8 s: three leases' worth
+        await asyncio.sleep(0.2)
+        assert await rival.run_once() == 0
+    release.set()
+    assert await pass_ == 1
+    assert [m.id for m in sender.seen] == [message_id] and other.seen == []
+    assert (await row(db, message_id))["state"] == "sent"
+
+
 async def test_a_message_waits_for_the_one_it_comes_after_until_that_one_has_left(db: Database) -> None:
     sender = FakeSender(ProviderError("HTTP 503", retryable=True))
     d = dispatcher(db, sender)
