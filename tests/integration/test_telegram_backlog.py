@@ -1,15 +1,19 @@
 """A burst of updates: the replies leave at the bot's rate while thousands wait, each send costing
 the same whatever the queue behind it (issue 19: they queued in httpx's connection pool, whose
-bookkeeping grew with the square of the queue, and left at a fraction of the rate)."""
+bookkeeping grew with the square of the queue, and left at a fraction of the rate); and a Bot
+API answering too late, through the aiohttp request that replaced httpx: that message is lost, not the bot."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import logging
 import time
 
 import pytest
-from fakes.bot_api import SECRET, Citizen, FakeBotApi, base_url_of, with_bot
+from aiohttp import web
+from fakes.bot_api import SECRET, TOKEN, Citizen, FakeBotApi, base_url_of, post_update, with_bot
 
 from gateway.app import GATEWAY, create_app
 
@@ -38,3 +42,34 @@ async def test_a_burst_is_answered_at_the_bot_rate_at_a_constant_cost_per_send(t
     # before: ~94 sends/s and ~7 ms of CPU per send (the test's client and fake included); after: ~225/s, ~2.7 ms
     assert len(sends) / spread >= 0.6 * RATE, f"{len(sends)} sends in {spread:.1f} s"
     assert cpu / len(sends) < 4.5e-3, f"{cpu / len(sends) * 1000:.1f} ms of CPU per send"
+
+
+@pytest.fixture
+async def slow_api(aiohttp_server):  # type: ignore[no-untyped-def]
+    """The fake Bot API, its first sendMessage answered only after `telegram.timeout` has passed."""
+    fake = FakeBotApi({TOKEN: "pishkhan_bot"})
+    slow = [True]
+
+    @web.middleware
+    async def late(request: web.Request, handler):  # type: ignore[no-untyped-def]
+        if request.path.endswith("/sendMessage") and slow and slow.pop():
+            await asyncio.sleep(1.0)
+        return await handler(request)
+
+    app = fake.app()
+    app.middlewares.append(late)
+    fake.server = await aiohttp_server(app)  # type: ignore[attr-defined]
+    return fake
+
+
+async def test_a_bot_api_that_does_not_answer_in_time_costs_that_message_not_the_bot(  # type: ignore[no-untyped-def]
+    aiohttp_client, settings, slow_api, caplog,
+) -> None:
+    client = await aiohttp_client(await create_app(with_bot(settings, base_url_of(slow_api), timeout=0.3)))
+    ali, reza = Citizen(7101), Citizen(7102, _ids=itertools.count(5000))
+    with caplog.at_level(logging.WARNING):
+        assert await post_update(client, ali.text("/start")) == 200
+    assert "update 1000 not fully answered: aiohttp.SocketTimeoutError: the Bot API did not answer in time" in caplog.text
+    assert TOKEN not in caplog.text
+    assert await post_update(client, reza.text("/start")) == 200
+    assert slow_api.menu(7102).buttons  # the next citizen is answered as ever
