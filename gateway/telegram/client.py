@@ -31,7 +31,7 @@ MAX_TRIES = 3
 
 
 def redacted(text: str, token: str) -> str:
-    """An error text safe for logs: PTB and httpx put the token (part of every Bot API URL) in some messages."""
+    """An error text safe for logs: PTB and the HTTP client put the token (part of every Bot API URL) in some messages."""
     return text.replace(token, "<token>") if token else text
 
 

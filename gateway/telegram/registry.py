@@ -24,7 +24,6 @@ from urllib.parse import urlsplit
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
-from telegram.request import HTTPXRequest
 
 from channels.telegram import read_update
 from gateway.background import cancel_and_wait
@@ -32,11 +31,11 @@ from gateway.state import StateStore
 from gateway.state.throttle import Throttle
 from gateway.telegram.client import BotClient, redacted
 from gateway.telegram.pacing import Pacer
+from gateway.telegram.request import AiohttpRequest
 from gateway.telegram.service import BotService
 from gateway.telegram.settings import BotSettings, TelegramSettings
 
 log = logging.getLogger(__name__)
-logging.getLogger("httpx").setLevel(logging.WARNING)  # httpx logs every request URL, and Bot API URLs carry the token
 
 DUPLICATE_WINDOW = 24 * 3600.0
 """Telegram redelivers an update it got no 200 for; its id is remembered this long."""
@@ -125,8 +124,8 @@ def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotServ
         .token(bot.token)
         .base_url(bot.base_url)
         .updater(None)
-        .request(HTTPXRequest(connection_pool_size=64, connect_timeout=t, read_timeout=t, write_timeout=t, pool_timeout=t))
-        .get_updates_request(HTTPXRequest(connection_pool_size=1, connect_timeout=t, read_timeout=POLL_TIMEOUT + t))
+        .request(AiohttpRequest(64, connect_timeout=t, read_timeout=t, pool_timeout=t))
+        .get_updates_request(AiohttpRequest(1, connect_timeout=t, read_timeout=POLL_TIMEOUT + t))
         .build()
     )
     client = BotClient(bot.name, application.bot, Pacer(throttle, bot.name, settings.per_chat_interval, settings.per_second))

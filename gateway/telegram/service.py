@@ -134,6 +134,10 @@ class BotService:
     async def _turn(self, bot: BotClient, event: BotUpdate, text: str, *, new_session: bool = False) -> Reply:
         assert event.chat_id is not None
         phone = await self.contacts.phone_for_chat(bot.name, event.chat_id)
+        return await self._turn_as(bot, event, text, phone, new_session=new_session)
+
+    async def _turn_as(self, bot: BotClient, event: BotUpdate, text: str, phone: str | None, *, new_session: bool = False) -> Reply:
+        """A turn of the chat whose verified number (or None) the caller looked up already."""
         return await self.conversations.turn(to_inbound(bot.name, event, text, phone=phone, new_session=new_session), SURFACE)
 
     async def _send(self, bot: BotClient, chat_id: int, messages: list[OutgoingMessage]) -> int | None:
@@ -164,10 +168,10 @@ class BotService:
 
     async def _start(self, bot: BotClient, event: BotUpdate, address: str, edit: int | None = None) -> None:
         """A fresh conversation at the top; a citizen without a verified number is invited to share it."""
-        reply = await self._turn(bot, event, "", new_session=True)
-        await self._show(bot, event, reply, edit)
         assert event.chat_id is not None
-        if await self.contacts.phone_for_chat(bot.name, event.chat_id) is None:
+        phone = await self.contacts.phone_for_chat(bot.name, event.chat_id)  # once: the chat's updates are handled one at a time
+        await self._show(bot, event, await self._turn_as(bot, event, "", phone, new_session=True), edit)
+        if phone is None:
             await self._ask_contact(bot, event, await self._lang(address, event))
 
     async def _button(self, bot: BotClient, event: BotUpdate, address: str) -> None:
