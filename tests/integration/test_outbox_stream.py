@@ -132,6 +132,36 @@ async def test_a_dead_consumers_message_is_taken_over_after_the_lease(connection
     assert [m.id for m in survivor.seen] == [message_id]
 
 
+async def test_a_live_consumers_slow_send_is_not_taken_over(connections, clients, redis_server: RedisServer) -> None:
+    """A send waiting its pacing slot past the lease (a provider at 1 a second behind a long pass)
+    keeps its message: the consumer renews the lease, so another never sends it a second time."""
+    release = asyncio.Event()
+
+    class Paced(FakeSender):
+        async def send(self, message: OutboxMessage) -> SendResult:
+            self.seen.append(message)
+            await release.wait()
+            return SendResult(provider="fake", provider_message_id="m-1")
+
+    slow, other = Paced(), FakeSender()
+    a = await worker(connections, clients, redis_server, slow, "a")
+    b = await worker(connections, clients, redis_server, other, "b")
+    await a.reconcile()
+    message_id = await a.outbox.enqueue("sms", ALI, "Receipt")
+    a.start()
+    try:
+        await eventually(lambda: slow.seen)
+        b.start()
+        await asyncio.sleep(2.5 * LEASE)  # two leases and a half: b takes over a lease that ran out
+        assert other.seen == []
+        release.set()
+        await eventually(lambda: all_sent_and_acknowledged(a, [message_id]))
+    finally:
+        await a.stop()
+        await b.stop()
+    assert [m.id for m in slow.seen] == [message_id] and other.seen == []
+
+
 async def is_sent(d: StreamDispatcher, message_id: int) -> bool:
     return await state_of(d, message_id) == "sent"
 
