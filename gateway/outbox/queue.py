@@ -165,10 +165,10 @@ class Outbox:
 
     async def renew(self, message_ids: Collection[int]) -> None:
         """Extend the lease of messages this worker claimed and is still sending."""
-        until, now = self.clock() + self.settings.lease, self.clock()
+        now = self.clock()
         async with self.db.transaction() as conn:
             await conn.executemany("UPDATE outbox SET next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'sending'",
-                                   [(until, now, message_id) for message_id in message_ids])
+                                   [(now + self.settings.lease, now, message_id) for message_id in message_ids])
 
     async def mark_sent(self, message_id: int, result: SendResult) -> None:
         """The provider accepted the message; what the sender keeps about the send (`result.record`)
@@ -231,6 +231,8 @@ class Dispatcher:
         at once; one address's go one after the other, in the order they were queued (a citizen who
         texts twice gets the replies in that order)."""
         messages = await self.outbox.claim_due(self.outbox.settings.batch)
+        if not messages:  # an idle poll: no lease keeper to start
+            return 0
         by_address: dict[str, list[OutboxMessage]] = {}
         for message in messages:
             by_address.setdefault(message.address, []).append(message)

@@ -211,6 +211,8 @@ class StreamDispatcher(Dispatcher):
                 raise
             self._next_reconcile = 0.0  # Redis restarted or was flushed: recreate and refill now
             return 0
+        if not entries:  # the block passed with nothing new: no lease keeper to start
+            return 0
         async with self.leases_kept() as unsent:
             await asyncio.gather(*(self._handle(entry_id, outbox_id, unsent) for entry_id, outbox_id in entries))
         return len(entries)
