@@ -5,7 +5,7 @@ so a change and its record commit together or not at all. Rows are only ever add
 and `GET /api/v1/audit` (admin) list them, newest first.
 
 Actors: `token 3 (desk 3)` for an API token (`token_actor`; its id, since names need not be unique),
-`cli:<user>` for a shell command (`cli_actor`).
+`cli:<user>` for a shell command (`cli_actor`), `console:<name>` for a console user.
 
 Actions, their subjects and details:
 - `token.created`, `token.revoked`: subject `token <id>`; detail `{name, role}`.
@@ -13,6 +13,9 @@ Actions, their subjects and details:
 - `content.published`, `content.rolled_back`: subject the content version; detail with a `diff`
   (a list of text lines) of what changed.
 - `service.changed`, `service.retired`: subject the service id; detail with a `diff` of the card.
+- `user.created` {role}, `user.changed` {role, language, disabled_at, locked_until}, `user.password_changed`,
+  `user.signed_in`, `user.sign_in_failed` {failures}, `user.locked` {failures}: console accounts; subject
+  `user <name>`; actor `console:<name>` for what a user does in the console.
 
 A detail never holds a token secret, and phone numbers and national codes in its texts are masked
 (flows.masking), erring on the side of hiding: a tracking code in a reason that looks like a mobile
@@ -39,7 +42,8 @@ if TYPE_CHECKING:  # tokens record their own changes here, so this module cannot
     from gateway.tokens import TokenInfo
 
 ACTIONS = ("token.created", "token.revoked", "request.transitioned", "content.published", "content.rolled_back",
-           "service.changed", "service.retired")
+           "service.changed", "service.retired", "user.created", "user.changed", "user.password_changed", "user.signed_in",
+           "user.sign_in_failed", "user.locked")
 """Every action an entry may record (see the module docstring); `record` refuses others."""
 
 _DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic: citizens and operators type all three

@@ -25,6 +25,7 @@ from pydantic import PositiveFloat
 from flows.errors import PishkhanError
 from gateway.api.settings import ApiSettings
 from gateway.calendar import CalendarSettings, calendar_settings
+from gateway.console.settings import ConsoleSettings
 from gateway.payments.settings import PaymentSettings, payment_settings
 from gateway.requests.settings import RequestSettings
 from gateway.settings_base import SettingsError, section, settings_section
@@ -216,6 +217,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "telegram": telegram_settings,
     "payments": payment_settings,
     "sms": sms_settings,
+    "console": _plain(ConsoleSettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -239,6 +241,7 @@ class Settings:
     telegram: TelegramSettings
     payments: PaymentSettings
     sms: SmsSettings
+    console: ConsoleSettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"
