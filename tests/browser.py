@@ -109,23 +109,24 @@ const info = (el) => ({tag: el.tagName.toLowerCase(), id: el.id, name: el.getAtt
                       type: el.getAttribute('type') || '', label: accessibleName(el)});
 """
 
-# Finds the one element a test means: a form control by its label, aria-label or name, or a button
-# or link by its visible text, inside `within` (a CSS selector) when given. Anything other than
+# Finds the one element a test means: a form control by its accessible name (its label) or else its
+# name, or a button or link by its visible text, inside `within` (a CSS selector) when given. Anything other than
 # exactly one match is a string that says what was there instead.
 _FIND = r"""
 (kind, wanted, within) => {
   const scope = within ? document.querySelector(within) : document;
   if (!scope) return 'nothing matches ' + within;
+  const inScope = (selector) => (scope.matches?.(selector) ? [scope] : []).concat([...scope.querySelectorAll(selector)]);
   let found;
   if (kind === 'field') {
-    const controls = [...scope.querySelectorAll('input:not([type=hidden]), select, textarea')];
-    found = controls.filter((el) => [...(el.labels || [])].some((l) => squash(l.innerText) === wanted));
-    if (!found.length) found = controls.filter((el) => el.getAttribute('name') === wanted || squash(el.getAttribute('aria-label')) === wanted);
+    const controls = inScope('input:not([type=hidden]), select, textarea');
+    found = controls.filter((el) => accessibleName(el) === wanted);
+    if (!found.length) found = controls.filter((el) => el.getAttribute('name') === wanted);
     if (found.length !== 1) return found.length + ' fields labelled or named ' + JSON.stringify(wanted) + '; there are: '
       + controls.map((el) => JSON.stringify(accessibleName(el) || el.getAttribute('name'))).join(', ');
   } else {
     const kinds = 'a, button, input[type=submit], input[type=button], input[type=reset], [role=button], [role=link], summary';
-    const clickable = [...scope.querySelectorAll(kinds)].filter(rendered);
+    const clickable = inScope(kinds).filter(rendered);
     const text = (el) => squash(el.tagName === 'INPUT' ? el.value : el.innerText);
     found = clickable.filter((el) => text(el) === wanted);
     if (found.length !== 1) return found.length + ' visible buttons or links read ' + JSON.stringify(wanted) + '; there are: '
@@ -245,6 +246,8 @@ class Page:
         as Runtime.consoleAPICalled."""
         if method == "Log.entryAdded" and params["entry"]["level"] == "error":
             entry = params["entry"]
+            if entry.get("url", "").endswith("/favicon.ico") and entry["source"] == "network":
+                return  # the browser asks for /favicon.ico on its own, unasked by the page: not the page's error
             self.errors.append(f"{entry['source']}: {entry['text']}" + (f" ({entry['url']})" if entry.get("url") else ""))
         elif method == "Runtime.exceptionThrown":
             details = params["exceptionDetails"]
