@@ -28,7 +28,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from waiting import eventually_blocking
+from waiting import eventually, eventually_blocking
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -147,13 +147,19 @@ const clipped = (el) => {
   }
   return false;
 };
-const out = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && (r.right > width + 0.5 || r.left < -0.5); };
+// where an element lies on the page (0..width is the viewport's width at the page's start), wherever it is scrolled to
+const span = (el) => { const r = el.getBoundingClientRect(), x = document.scrollingElement.scrollLeft; return [r.left + x, r.right + x, r.width]; };
+const out = (el) => {
+  const [left, right, size] = span(el);
+  // a fixed box never widens the page (it is not in the scrollable area)
+  return size > 0 && (right > width + 0.5 || left < -0.5) && getComputedStyle(el).position !== 'fixed';
+};
 const problems = [`the page is ${wide} px wide in a ${width} px viewport`];
 for (const el of document.body.querySelectorAll('*')) {
   // name the outermost element that sticks out: its children stick out only because it does
   if (out(el) && !(el.parentElement !== document.body && out(el.parentElement)) && !clipped(el)) {
-    const r = el.getBoundingClientRect();
-    problems.push(`${describe(el)} spans ${Math.round(r.left)}..${Math.round(r.right)} px`);
+    const [left, right] = span(el);
+    problems.push(`${describe(el)} spans ${Math.round(left)}..${Math.round(right)} px`);
   }
 }
 return problems;
@@ -381,15 +387,28 @@ class Page:
         await self._loading(self.js(f"document.querySelector({json.dumps(selector)}).click()"), f"clicking {selector}")
 
     async def submit(self, form: str = "form") -> None:
-        """Submit the one form matching `form` (a CSS selector) as its submit button would, with the
-        browser's own validation, and wait for the answer page."""
-        count = await self.js(f"document.querySelectorAll({json.dumps(form)}).length")
-        assert count == 1, f"{count} forms match {form!r}"
+        """Submit the one form matching `form` (a CSS selector) as its submit button would and wait
+        for the answer page; fails at once naming the fields the browser's own validation refuses
+        (a required field left empty), which would otherwise stop the submission silently."""
+        refused = await self._run(f"""
+            const forms = document.querySelectorAll({json.dumps(form)});
+            if (forms.length !== 1) return [forms.length + ' forms match ' + {json.dumps(form)}];
+            return [...forms[0].elements].filter((el) => el.willValidate && !el.checkValidity())
+              .map((el) => describe(el) + ': ' + el.validationMessage);""")
+        assert not refused, f"submitting {form}: {refused}"
         await self._loading(self.js(f"document.querySelector({json.dumps(form)}).requestSubmit()"), f"submitting {form}")
 
-    async def text(self) -> str:
-        """The page's text as a user reads it (document.body.innerText: hidden text left out)."""
-        return str(await self.js("document.body.innerText"))
+    async def text(self, within: str = "body") -> str:
+        """The text a user reads in the page, or in the first element matching `within` (a CSS
+        selector): innerText, so hidden text is left out."""
+        text = await self.js(f"document.querySelector({json.dumps(within)})?.innerText")
+        assert text is not None, f"nothing matches {within}"
+        return str(text)
+
+    async def wait_for(self, expression: str, what: str | None = None) -> Any:
+        """Wait until a JavaScript expression is truthy in the page (a preview the page's script
+        redraws as the user types) and return its value; fails naming `what` (or the expression)."""
+        return await eventually(lambda: self.js(expression), WAIT, what or expression, interval=0.05)
 
     async def url(self) -> str:
         """The address the page is at now (after any redirects)."""

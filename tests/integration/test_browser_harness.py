@@ -44,8 +44,11 @@ PAGES = {
     "/faint": html('<p>Fine words.</p><p class="faint" style="color: #777777">Faint words</p>'
                    '<p class="small" style="color: #949494">Small grey words</p>'),
     "/wide": html('<p>Fits.</p><div class="table"><div class="row" style="width: 600px">Wide row</div></div>'),
+    "/wide-rtl": html('<div class="row" style="width: 600px">ردیف پهن</div>', lang="fa", direction="rtl"),
     "/rtl": html("<p>سلام</p>", lang="fa", direction="rtl"),
     "/script": html("<p>Scripted.</p>", head="<script>document.title = 'ran'</script>"),
+    "/live": html('<form><label for="name">Name</label><input id="name" required><output id="preview"></output></form>',
+                  head='<script src="/live.js"></script>'),
     "/throws": html("<p>Broken.</p>", head='<script src="/throws.js"></script>'),
     "/tall": html('<div style="height: 2000px">Tall</div>'),
     "/two": html('<a href="/help">Open</a> <a href="/help">Open</a>'),
@@ -67,8 +70,15 @@ async def page_at(request: web.Request) -> web.Response:
     return web.Response(text=PAGES[request.path], content_type="text/html", headers=headers)
 
 
-async def script(_: web.Request) -> web.Response:
-    return web.Response(text="undefinedFunction();", content_type="text/javascript")
+SCRIPTS = {
+    "/throws.js": "undefinedFunction();",
+    # redraws a preview as the user types, as the console's card preview does
+    "/live.js": "addEventListener('input', (e) => { document.getElementById('preview').value = e.target.value.length + ' characters'; });",
+}
+
+
+async def script(request: web.Request) -> web.Response:
+    return web.Response(text=SCRIPTS[request.path], content_type="text/javascript")
 
 
 @pytest.fixture
@@ -76,7 +86,8 @@ async def site(aiohttp_server) -> str:  # type: ignore[no-untyped-def]
     """The pages above on a real port; the base URL."""
     app = web.Application()
     app.router.add_post("/signin", signin)
-    app.router.add_get("/throws.js", script)
+    for path in SCRIPTS:
+        app.router.add_get(path, script)
     for path in PAGES:
         app.router.add_get(path, page_at)
     server = await aiohttp_server(app)
@@ -113,6 +124,12 @@ async def test_an_element_wider_than_a_phone_is_found_and_fits_a_desktop(page: P
     assert await page.horizontal_overflow() == ["the page is 608 px wide in a 360 px viewport", "div.row spans 8..608 px"]
     await page.viewport(DESKTOP)
     assert await page.horizontal_overflow() == []
+
+
+async def test_a_right_to_left_page_overflows_to_the_left(page: Page, site: str) -> None:
+    await page.viewport(PHONE)
+    await page.go(site + "/wide-rtl")
+    assert await page.horizontal_overflow() == ["the page is 608 px wide in a 360 px viewport", "div.row spans -248..352 px"]
 
 
 async def test_direction_must_match_the_language(page: Page, site: str) -> None:
@@ -190,3 +207,12 @@ async def test_a_screenshot_holds_the_whole_page(page: Page, site: str, tmp_path
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", png[16:24])  # the IHDR chunk
     assert width == PHONE and height >= 2000
+
+
+async def test_waiting_for_a_preview_the_page_redraws_and_submitting_names_refused_fields(page: Page, site: str) -> None:
+    await page.go(site + "/live")
+    with pytest.raises(AssertionError, match=r"submitting form: \['input#name: .+'\]"):
+        await page.submit()
+    await page.fill("Name", "Maryam")
+    assert await page.wait_for("document.getElementById('preview').value === '6 characters'")
+    assert await page.text("output") == "6 characters"
