@@ -78,8 +78,8 @@ class Element:
 
 # Helpers every in-page script starts with. `describe` names an element the way a failure message
 # should (tag, id, classes, name); `accessibleName` follows the parts of the accessible-name
-# computation a form needs: aria-labelledby, aria-label, <label for> and wrapping labels, a
-# button's text or value.
+# computation a form needs: aria-labelledby, aria-label, <label for> and wrapping labels, the text
+# of a button or link, an input button's value.
 _LIB = r"""
 const squash = (s) => (s || '').replace(/\s+/g, ' ').trim();
 const describe = (el) => {
@@ -100,7 +100,7 @@ const accessibleName = (el) => {
   if (aria) return aria;
   const labels = squash([...(el.labels || [])].map((l) => l.innerText).join(' '));
   if (labels) return labels;
-  if (el.tagName === 'BUTTON') return squash(el.innerText);
+  if (['BUTTON', 'A', 'SUMMARY'].includes(el.tagName) || el.getAttribute('role') === 'button') return squash(el.innerText);
   if (el.tagName === 'INPUT' && ['submit', 'reset', 'button'].includes(el.type)) return squash(el.value);
   if (el.tagName === 'INPUT' && el.type === 'image') return squash(el.alt);
   return '';
