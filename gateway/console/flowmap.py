@@ -21,7 +21,11 @@ input always gives the same bytes. Class names the console's stylesheet can use:
   kind), `node-kind`, `node-id`, `node-text`, `node-heat`;
 - `stub` (a link into another flow), `stub-home` (into the home or entry node), `stub-missing`
   (to a node that does not exist), with `stub-box` and `stub-text`;
-- `edge` with `edge-light` (back, same-column and home links), `edge-stub`, and `edge-label`.
+- `edge` (a <g> of a path and its label) with `edge-light` (back, same-column and home links) and
+  `edge-stub`; `edge-label`.
+
+Nodes and stubs carry `data-ref` (the `flow:node` they show or lead to), edges `data-from` and
+`data-to`, for a page's script (highlighting a path) and for tests.
 """
 
 from __future__ import annotations
@@ -439,11 +443,11 @@ class _Canvas:
             classes.append("node-heat-on")
         left, top = self.corner(item)
         lead, trail = _n(self.x(item.x + PAD)), _n(self.x(item.x + item.width - PAD))
-        paint = f' fill="{_tint(heat) if heat is not None else "#fff"}" stroke="#333" stroke-width="{2.5 if item.start else 1.2}"'
+        paint = f' fill="{_tint(heat) if heat is not None else "#ffffff"}" stroke="#333" stroke-width="{2.5 if item.start else 1.2}"'
         if unreachable:
             paint += ' stroke-dasharray="5 3"'
         parts = [
-            f'<a href={_attr(self.link(item.key))} class="{" ".join(classes)}">',
+            f'<a href={_attr(self.link(item.key))} class="{" ".join(classes)}" data-ref={_attr(item.key)}>',
             f"<title>{_text(chr(10).join([f'{item.key} · ' + ' · '.join(flags), *_details(node, self.lang)]))}</title>",
             f'<rect class="node-box" x="{_n(left)}" y="{_n(top)}" width="{_n(item.width)}" height="{_n(item.height)}" '
             f'fill="none" pointer-events="all"/>',
@@ -475,8 +479,8 @@ class _Canvas:
                  f'fill="#f4f4f4" stroke="#777" stroke-width="1"{dashes}/>'
                  f'<text class="stub-text" x="{_n(self.x(item.x + 8))}" y="{_n(top + 17)}" font-size="11"{self.latin}>{_text(text)}</text>')
         if item.missing:  # nothing to link to
-            return f'<g class="{classes}">{inner}</g>'
-        return f'<a href={_attr(self.link(item.target))} class="{classes}">{inner}</a>'
+            return f'<g class="{classes}" data-ref={_attr(item.target)}>{inner}</g>'
+        return f'<a href={_attr(self.link(item.target))} class="{classes}" data-ref={_attr(item.target)}>{inner}</a>'
 
     def edge(self, edge: _Edge, layout: _Layout, ports: tuple[float, float]) -> str:
         source, target = layout.items[edge.source], layout.items[edge.target]
@@ -485,14 +489,15 @@ class _Canvas:
         classes = "edge" + (" edge-light" if edge.light else "") + (" edge-stub" if target.node is None else "")
         colour, marker = ("#aaa", "arrow-light") if edge.light else ("#444", "arrow")
         (x0, y0), (x1, y1), (x2, y2), (x3, y3) = points
-        path = (f'<path class="{classes}" d="M{_n(x0)} {_n(y0)}C{_points(*points[1:])}" fill="none" stroke="{colour}" '
-                f'stroke-width="1.2" marker-end="url(#{self.prefix}-{marker})"/>')
-        if not edge.label:
-            return path
-        label = to_persian_digits(edge.label) if self.rtl else edge.label
-        mx, my = (x0 + 3 * x1 + 3 * x2 + x3) / 8, (y0 + 3 * y1 + 3 * y2 + y3) / 8  # the curve at t = 1/2
-        return path + (f'<text class="edge-label" x="{_n(mx)}" y="{_n(my + 3.5)}" font-size="10" text-anchor="middle" fill="#222" '
-                       f'stroke="#fff" stroke-width="3" paint-order="stroke">{_text(label)}</text>')
+        parts = [f'<g class="{classes}" data-from={_attr(source.key)} data-to={_attr(target.target or target.key)}>',
+                 f'<path d="M{_n(x0)} {_n(y0)}C{_points(*points[1:])}" fill="none" stroke="{colour}" stroke-width="1.2" '
+                 f'marker-end="url(#{self.prefix}-{marker})"/>']
+        if edge.label:
+            label = to_persian_digits(edge.label) if self.rtl else edge.label
+            mx, my = (x0 + 3 * x1 + 3 * x2 + x3) / 8, (y0 + 3 * y1 + 3 * y2 + y3) / 8  # the curve at t = 1/2
+            parts.append(f'<text class="edge-label" x="{_n(mx)}" y="{_n(my + 3.5)}" font-size="10" text-anchor="middle" fill="#222" '
+                         f'stroke="#fff" stroke-width="3" paint-order="stroke">{_text(label)}</text>')
+        return "".join([*parts, "</g>"])
 
 
 def _ports(layout: _Layout) -> list[tuple[float, float]]:
