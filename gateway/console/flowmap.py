@@ -77,7 +77,6 @@ _HEAT_RGB = (232, 89, 12)
 _HEAT_MOST = 0.75  # the hottest tint stays light enough for black text
 
 
-
 @dataclass
 class _Item:
     """A box of the layout: a node, or a stub standing for a link's target outside the flow."""
@@ -117,11 +116,11 @@ class _Layout:
 
     @property
     def width(self) -> float:
-        return max(item.x + item.width for item in self.items.values())
+        return max((item.x + item.width for item in self.items.values()), default=0.0)
 
     @property
     def height(self) -> float:
-        return max(item.y + item.height for item in self.items.values())
+        return max((item.y + item.height for item in self.items.values()), default=0.0)
 
 
 def render_flowmap(flows: FlowSet, lang: str, link: Callable[[str], str], *, heat: Mapping[str, float] | None = None,
@@ -222,7 +221,7 @@ def _layout(flow: Flow, flows: FlowSet, homes: set[str], default: str) -> _Layou
                 layout.items[key] = _Item(key, source.layer + 1, target=ref, home=ref in homes, missing=flows.find(ref) is None,
                                           width=STUB_W, height=STUB_H)
             layout.edges.append(_Edge(source.key, key, label, ref in homes))
-    layout.layers = [[] for _ in range(1 + max(item.layer for item in layout.items.values()))]
+    layout.layers = [[] for _ in range(1 + max((item.layer for item in layout.items.values()), default=0))]
     for item in layout.items.values():
         layout.layers[item.layer].append(item.key)
     before, after = _neighbours(layout, before=True), _neighbours(layout, before=False)
@@ -275,7 +274,7 @@ def _place(layout: _Layout, before: dict[str, list[str]], after: dict[str, list[
         wanted = [_mean([layout.items[k].middle for k in neighbours[item.key]], item.middle) - item.height / 2 for item in items]
         for item, top in zip(items, _spread(wanted, [item.height + ROW_GAP for item in items])):
             item.y = top
-    highest = min(item.y for item in layout.items.values())
+    highest = min((item.y for item in layout.items.values()), default=0.0)
     for item in layout.items.values():
         item.y -= highest
 

@@ -13,7 +13,7 @@ from content_sides import MAIN, shipped_settings, shipped_side
 
 from flows.errors import FlowError
 from flows.loader import parse_flow_text
-from flows.model import FlowSet, MenuNode, qualify
+from flows.model import Flow, FlowSet, MenuNode, Node, Option, qualify
 from gateway.console.flowmap import render_flowmap
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -239,14 +239,12 @@ def test_the_same_flows_give_the_same_bytes(shipped: FlowSet) -> None:
 
 
 def test_three_hundred_nodes_are_drawn_without_overlap() -> None:
-    lines = ["flow: main", "start: n0", "nodes:"]
-    for n in range(300):
-        options = [m for m in (2 * n + 1, 2 * n + 2, n // 3) if m < 300 and m != n] or [0]
-        lines += [f"  n{n}:", "    type: menu", f'    text: {{fa: "گره {n}", en: "Node {n}"}}', "    options:"]
-        lines += [f'      - {{label: {{fa: "{m}", en: "{m}"}}, goto: n{m}}}' for m in options]
-    errors: list[FlowError] = []
-    flow = parse_flow_text("\n".join(lines), "big.yaml", errors)
-    assert flow is not None and not errors
+    nodes: dict[str, Node] = {}
+    for n in range(300):  # a binary tree of menus, each also linking back a third of the way
+        targets = [m for m in (2 * n + 1, 2 * n + 2, n // 3) if m < 300 and m != n] or [0]
+        options = tuple(Option(label={"fa": str(m), "en": str(m)}, goto=f"n{m}") for m in targets)
+        nodes[f"n{n}"] = MenuNode(id=f"n{n}", flow="main", file="big.yaml", text={"fa": f"گره {n}", "en": f"Node {n}"}, options=options)
+    flow = Flow(id="main", file="big.yaml", start="n0", nodes=nodes)
     root = draw(FlowSet({"main": flow}, entry="main:n0", home="main:n0"), "fa")
     boxes = [box(rect) for rect in find(root, "rect", "node-box")]
     assert len(boxes) == 300
