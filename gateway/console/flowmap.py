@@ -6,8 +6,9 @@ a node's column is its shortest distance from the flow's start, so every forward
 neighbouring columns; nodes in a column are ordered by the barycenter of their neighbours (a few
 sweeps) and then placed as close to their neighbours as the column allows (least squares under
 "no overlap", by pool-adjacent-violators). A link into another flow ends at a small stub naming it
-instead of crossing the map; back links, same-column links and links home are drawn light. Nodes no
-path reaches (a draft can have them) are drawn too, dashed and labelled.
+instead of crossing the map (a dashed stub with `?` where the node does not exist, as in a draft).
+Links back to an earlier column or within one, and stubs leading home (the home or entry node), are
+drawn light. Nodes no path reaches (a draft can have them) are drawn too, dashed and labelled.
 
 The SVG is meant to be inlined in a page under a strict CSP: presentation is in attributes and
 class names only (never a `style` attribute or element), every text is XML-escaped, and the same
@@ -21,7 +22,7 @@ input always gives the same bytes. Class names the console's stylesheet can use:
   kind), `node-kind`, `node-id`, `node-text`, `node-heat`;
 - `stub` (a link into another flow), `stub-home` (into the home or entry node), `stub-missing`
   (to a node that does not exist), with `stub-box` and `stub-text`;
-- `edge` (a <g> of a path and its label) with `edge-light` (back, same-column and home links) and
+- `edge` (a <g> of a path and its label) with `edge-light` (back, same-column and homeward links) and
   `edge-stub`; `edge-label`.
 
 Nodes and stubs carry `data-ref` (the `flow:node` they show or lead to), edges `data-from` and
@@ -331,23 +332,28 @@ def _tint(heat: float) -> str:
     return "#" + "".join(f"{round(255 + (part - 255) * share):02x}" for part in _HEAT_RGB)
 
 
-def _shape(kind: str, x: float, y: float, w: float, h: float) -> str:
+def _shape(kind: str, x: float, y: float, w: float, h: float, paint: str) -> str:
     """The outline that tells a kind at a glance, flowchart-style: process, input, document, predefined
     process, preparation (hexagon) and terminator (stadium); the box's label says it in words too."""
+    return f"<{_outline(kind, x, y, w, h)}{paint}/>"
+
+
+def _outline(kind: str, x: float, y: float, w: float, h: float) -> str:
+    """`_shape`'s element name and geometry."""
     right, bottom = x + w, y + h
     if kind == "input":
-        return f'<polygon points="{_points((x + 10, y), (right, y), (right - 10, bottom), (x, bottom))}"'
+        return f'polygon points="{_points((x + 10, y), (right, y), (right - 10, bottom), (x, bottom))}"'
     if kind == "switch":
         middle = y + h / 2
-        return f'<polygon points="{_points((x + 12, y), (right - 12, y), (right, middle), (right - 12, bottom), (x + 12, bottom), (x, middle))}"'
+        return f'polygon points="{_points((x + 12, y), (right - 12, y), (right, middle), (right - 12, bottom), (x + 12, bottom), (x, middle))}"'
     if kind == "message":
         wave = bottom - 6
-        return (f'<path d="M{_n(x)} {_n(y)}H{_n(right)}V{_n(wave)}Q{_n(x + w * 0.75)} {_n(wave - 10)} {_n(x + w / 2)} {_n(wave)}'
+        return (f'path d="M{_n(x)} {_n(y)}H{_n(right)}V{_n(wave)}Q{_n(x + w * 0.75)} {_n(wave - 10)} {_n(x + w / 2)} {_n(wave)}'
                 f'T{_n(x)} {_n(wave)}Z"')
     if kind == "action":
-        return f'<path d="M{_n(x)} {_n(y)}H{_n(right)}V{_n(bottom)}H{_n(x)}ZM{_n(x + 7)} {_n(y)}V{_n(bottom)}M{_n(right - 7)} {_n(y)}V{_n(bottom)}"'
+        return f'path d="M{_n(x)} {_n(y)}H{_n(right)}V{_n(bottom)}H{_n(x)}ZM{_n(x + 7)} {_n(y)}V{_n(bottom)}M{_n(right - 7)} {_n(y)}V{_n(bottom)}"'
     radius = h / 2 if kind == "end" else 4
-    return f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" rx="{_n(radius)}"'
+    return f'rect x="{_n(x)}" y="{_n(y)}" width="{_n(w)}" height="{_n(h)}" rx="{_n(radius)}"'
 
 
 def _points(*points: tuple[float, float]) -> str:
@@ -419,7 +425,7 @@ class _Canvas:
         self.top = top
         ports = _ports(layout)
         return "".join([
-            f'<g class="flow" id="{self.prefix}-{flow.id}">',
+            f'<g class="flow" id={_attr(f"{self.prefix}-{flow.id}")}>',
             f'<text class="flow-title" x="{_n(self.x(0))}" y="{_n(top + 18)}" font-size="15" font-weight="bold"{self.latin}>'
             f"{_text(f'{flow.id} ({PurePath(flow.file).name})')}</text>",
             *(self.edge(edge, layout, ports[index]) for index, edge in enumerate(layout.edges)),
@@ -450,7 +456,7 @@ class _Canvas:
             f"<title>{_text(chr(10).join([f'{item.key} · ' + ' · '.join(flags), *_details(node, self.lang)]))}</title>",
             f'<rect class="node-box" x="{_n(left)}" y="{_n(top)}" width="{_n(item.width)}" height="{_n(item.height)}" '
             f'fill="none" pointer-events="all"/>',
-            _shape(kind, left, top, item.width, item.height) + f' class="node-shape"{paint}/>',
+            _shape(kind, left, top, item.width, item.height, f' class="node-shape"{paint}'),
             f'<text class="node-kind" x="{lead}" y="{_n(top + 16)}" font-size="10" text-anchor="start"{self.direction}>'
             f"{_text(' · '.join(flags))}</text>",
             f'<text class="node-id" x="{lead}" y="{_n(top + 33)}" font-size="12" font-weight="bold"{self.latin}>'
