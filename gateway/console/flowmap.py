@@ -347,8 +347,8 @@ def _outline(kind: str, x: float, y: float, w: float, h: float) -> str:
         middle = y + h / 2
         return f'polygon points="{_points((x + 12, y), (right - 12, y), (right, middle), (right - 12, bottom), (x + 12, bottom), (x, middle))}"'
     if kind == "message":
-        wave = bottom - 6
-        return (f'path d="M{_n(x)} {_n(y)}H{_n(right)}V{_n(wave)}Q{_n(x + w * 0.75)} {_n(wave - 10)} {_n(x + w / 2)} {_n(wave)}'
+        wave = bottom - 4  # a shallow wave, below the last line of text
+        return (f'path d="M{_n(x)} {_n(y)}H{_n(right)}V{_n(wave)}Q{_n(x + w * 0.75)} {_n(wave - 7)} {_n(x + w / 2)} {_n(wave)}'
                 f'T{_n(x)} {_n(wave)}Z"')
     if kind == "action":
         return f'path d="M{_n(x)} {_n(y)}H{_n(right)}V{_n(bottom)}H{_n(x)}ZM{_n(x + 7)} {_n(y)}V{_n(bottom)}M{_n(right - 7)} {_n(y)}V{_n(bottom)}"'
@@ -457,16 +457,16 @@ class _Canvas:
             f'<rect class="node-box" x="{_n(left)}" y="{_n(top)}" width="{_n(item.width)}" height="{_n(item.height)}" '
             f'fill="none" pointer-events="all"/>',
             _shape(kind, left, top, item.width, item.height, f' class="node-shape"{paint}'),
-            f'<text class="node-kind" x="{lead}" y="{_n(top + 16)}" font-size="10" text-anchor="start"{self.direction}>'
+            f'<text class="node-kind" x="{lead}" y="{_n(top + 15)}" font-size="10" text-anchor="start"{self.direction}>'
             f"{_text(' · '.join(flags))}</text>",
-            f'<text class="node-id" x="{lead}" y="{_n(top + 33)}" font-size="12" font-weight="bold"{self.latin}>'
+            f'<text class="node-id" x="{lead}" y="{_n(top + 31)}" font-size="12" font-weight="bold"{self.latin}>'
             f"{_text(_shorten(node.id, ID_CHARS))}</text>",
-            f'<text class="node-text" x="{lead}" y="{_n(top + 50)}" font-size="11" text-anchor="start"{self.direction}>'
+            f'<text class="node-text" x="{lead}" y="{_n(top + 47)}" font-size="11" text-anchor="start"{self.direction}>'
             f"{_text(_shorten(_summary(node, self.lang), TEXT_CHARS))}</text>",
         ]
         if heat is not None:
             percent = to_persian_digits(f"{round(heat * 100)}٪") if self.rtl else f"{round(heat * 100)}%"
-            parts.append(f'<text class="node-heat" x="{trail}" y="{_n(top + 16)}" font-size="11" font-weight="bold" text-anchor="end"'
+            parts.append(f'<text class="node-heat" x="{trail}" y="{_n(top + 15)}" font-size="11" font-weight="bold" text-anchor="end"'
                          f"{self.direction}>{_text(percent)}</text>")
         return "".join([*parts, "</a>"])
 
