@@ -303,9 +303,11 @@ async def queue(request: web.Request) -> web.StreamResponse:
     gateway = gateway_of(request)
     lang = signed_in(request).user.language
     shown = Queue({name: request.query.get(name, "") for name in QUERY_KEYS})
-    services = [(s.id, pick(s.title, lang)) for s in gateway.catalogue.services if s.inputs]
-    context: dict[str, Any] = {"queue": shown, "services": services,
-                               "statuses": STATUSES, "channels": CHANNELS, "assigned": ASSIGNED}
+    say = speaker(request).t
+    context: dict[str, Any] = {  # each filter's choices: (value, what the user reads)
+        "queue": shown, "services": [(s.id, pick(s.title, lang)) for s in gateway.catalogue.services if s.inputs],
+        "statuses": [(v, say(f"desk.status.{v}")) for v in STATUSES], "channels": [(v, say(f"desk.channel.{v}")) for v in CHANNELS],
+        "assigned": [(v, say(f"desk.assigned.{v}")) for v in ASSIGNED]}
     try:
         where, terms = queue_filter(request)
     except BadFilter as bad:

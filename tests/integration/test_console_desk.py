@@ -111,7 +111,7 @@ async def test_the_queue_shows_the_most_overdue_first_then_the_oldest(console, c
     assert len(codes_on(await page_of(console, f"/console/requests?service={BIRTH}&channel=ussd&open=1"))) == 3
 
 
-async def test_thousands_of_requests_are_paged_with_the_filters_kept(console) -> None:
+async def test_more_requests_than_a_page_are_paged_with_the_filters_kept(console) -> None:
     made = [await birth(console, serial) for serial in range(2 * PAGE_SIZE + 2)]
     await birth(console, 99, channel="telegram")
     await staff(console, "omid", "viewer")
