@@ -4,7 +4,9 @@ that lets only signed-in browsers past (and only forms from the console itself).
 The Content-Security-Policy allows our own stylesheet and scripts and nothing else (no inline
 script, no inline style, no outside resource, no framing), so an operator-written text that slipped
 past escaping still could not run. Cookies are checked on every request; a form whose `Origin` is
-not the console's own is refused before any handler reads it.
+not the console's own is refused before any handler reads it. The referrer policy is `same-origin`,
+not `no-referrer`: under `no-referrer` a browser sends `Origin: null` with every form, which would
+leave nothing to check (a page's address, with a tracking code in it, still never leaves the console).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ COOKIE = "pishkhan_console"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'; connect-src 'self'")
 HEADERS = {"Content-Security-Policy": CSP, "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff",
-           "Referrer-Policy": "no-referrer", "Cross-Origin-Opener-Policy": "same-origin",
+           "Referrer-Policy": "same-origin", "Cross-Origin-Opener-Policy": "same-origin",
            "Permissions-Policy": "camera=(), microphone=(), geolocation=()"}
 OPEN_PATHS = (f"{PREFIX}/login", f"{PREFIX}/language")
 """Pages a browser may reach before signing in (the static files too)."""
