@@ -91,7 +91,7 @@ TEXTS: Texts = {
                                "en": "No preview: the service is on none of Pishkhan's channels (USSD, SMS, bots) or its card is not complete."},
     "catalogue.preview_over": {"fa": "بیش از اندازه", "en": "over the limit"},
     "catalogue.page": {"fa": "صفحهٔ {n} از {of}", "en": "page {n} of {of}"},
-    "catalogue.list_node": {"fa": "منویی که خدمت در آن است", "en": "Menu listing the service"},
+    "catalogue.listed_node": {"fa": "منویی که خدمت در آن است", "en": "Menu listing the service"},
     "catalogue.menu_node": {"fa": "منوی خدمت", "en": "Service menu"},
     "catalogue.card_node": {"fa": "شناسنامهٔ خدمت", "en": "Service card"},
     "catalogue.used": {"fa": "{used} از {limit}", "en": "{used} of {limit}"},
@@ -276,6 +276,8 @@ class NodePreview:
     """One screen of the service (its menu or its card) on one channel in one language."""
 
     label: str
+    node: str
+    """Which screen: `listed` (the menu listing the service), `menu` (its own) or `card`."""
     channel: str
     lang: str
     pages: ChannelPreview
@@ -297,11 +299,10 @@ def preview_of(request: web.Request, card: dict[str, Any]) -> tuple[list[NodePre
     for lang in _languages(request):
         for channel in PREVIEW_CHANNELS:
             listed_in = f"{channel}_svc_{service.parent}" if service.parent else f"{channel}_cat_{service.category}"
-            for label, node in (("catalogue.list_node", listed_in), ("catalogue.menu_node", f"{channel}_svc_{service.id}"),
-                                ("catalogue.card_node", f"card_{service.id}")):
+            for screen, node in (("listed", listed_in), ("menu", f"{channel}_svc_{service.id}"), ("card", f"card_{service.id}")):
                 ref = f"{FLOW_ID}:{node}"
                 if flows.find(ref) is not None and channel in previewer.channels_reaching(ref):
-                    screens.append(NodePreview(label, channel, lang, previewer.node(ref, lang, channel)))
+                    screens.append(NodePreview(f"catalogue.{screen}_node", screen, channel, lang, previewer.node(ref, lang, channel)))
     return screens, drafted.errors
 
 
