@@ -28,7 +28,7 @@ from gateway.catalogue import Service
 from gateway.catalogue.editing import MAX_LIST, MAX_TEXT, MAXIMA, InvalidCard, candidate, draft, draft_flows, publish_catalogue
 from gateway.catalogue.flows import FLOW_ID, money
 from gateway.catalogue.model import CHANNELS, SERVICE_ID, SERVICE_TYPES
-from gateway.console.i18n import Texts, number
+from gateway.console.i18n import Speaker, Texts, number
 from gateway.console.web import PREFIX, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker
 from gateway.content.preview import CHANNELS as PREVIEW_CHANNELS
 from gateway.content.preview import ChannelPreview, Previewer
@@ -102,7 +102,6 @@ TEXTS: Texts = {
     "catalogue.stale": {"fa": "در این میان تغییر دیگری منتشر شد؛ بررسی و دوباره ذخیره کنید.",
                         "en": "Another change was published meanwhile; check and save again."},
     "catalogue.taken": {"fa": "این شناسه پیش‌تر به خدمتی داده شده است.", "en": "This id is taken by another service."},
-    "catalogue.not_number": {"fa": "عدد درست بنویسید.", "en": "Write a whole number."},
     "catalogue.too_big": {"fa": "بیشینه {max} است.", "en": "At most {max}."},
     "catalogue.too_long": {"fa": "بیشینه {max} نویسه.", "en": "At most {max} characters."},
     "catalogue.too_many": {"fa": "بیشینه {max} ردیف.", "en": "At most {max} rows."},
@@ -124,7 +123,7 @@ _PERSONAL = {"yes": True, "no": False}
 
 @dataclass
 class CardForm:
-    """What the card form shows: the values typed (or the card's), the problems by field, the preview."""
+    """What the card form shows: the values typed (or the card's), the list rows, the problems by field."""
 
     values: dict[str, str]
     channels: list[str]
@@ -191,49 +190,46 @@ def read_card_form(form: MultiDictProxy[Any], languages: tuple[str, ...]) -> Car
     return card_form
 
 
-def _count(card_form: CardForm, key: str, lang: str, words: Any) -> Any:
-    """A count as typed: Persian digits and thousands separators allowed; anything else is passed on
-    as typed so the card rules refuse it in their words."""
+def _count(card_form: CardForm, key: str, s: Speaker) -> int | str:
+    """A count as typed: Persian digits and thousands separators allowed; anything else (`-5`, `abc`)
+    is passed on as typed, for the card rules to refuse in their words."""
     typed = normalise_input(card_form.values.get(key, "")).replace(",", "").replace("٬", "")
     if not typed:
         return 0
-    try:
-        value = int(typed)
-    except ValueError:
-        card_form.add(key, words("catalogue.not_number"))
+    if not typed.isascii() or not typed.isdigit():
         return typed
-    if value > MAXIMA[key]:
-        card_form.add(key, words("catalogue.too_big", max=number(MAXIMA[key], lang)))
-    return value
+    if int(typed) > MAXIMA[key]:
+        card_form.add(key, s.t("catalogue.too_big", max=MAXIMA[key]))
+    return int(typed)
 
 
-def card_of_form(card_form: CardForm, languages: tuple[str, ...], lang: str, words: Any) -> dict[str, Any]:
+def card_of_form(card_form: CardForm, languages: tuple[str, ...], s: Speaker) -> dict[str, Any]:
     """The card mapping the API would take, from the form; problems the card rules cannot see (too
     long, not a number, not JSON) are added to the form's errors."""
     values = card_form.values
     for name, value in values.items():
         if len(value) > MAX_TEXT:
-            card_form.add(name, words("catalogue.too_long", max=number(MAX_TEXT, lang)))
+            card_form.add(name, s.t("catalogue.too_long", max=MAX_TEXT))
 
     def texts(prefix: str) -> dict[str, str]:
-        return {lang: values[f"{prefix}.{lang}"] for lang in languages if values.get(f"{prefix}.{lang}")}
+        return {code: values[f"{prefix}.{code}"] for code in languages if values.get(f"{prefix}.{code}")}
 
     card: dict[str, Any] = {"id": values.get("id", ""), "parent": values.get("parent") or None, "category": values.get("category", ""),
                             "type": values.get("type", ""), "account": values.get("account") or None,
                             "channels": card_form.channels, "active": bool(values.get("active"))}
     card.update({key: texts(key) for key in TEXT_FIELDS})
     card["short"] = card["short"] or None
-    card.update({key: _count(card_form, key, lang, words) for key in COUNTS})
+    card.update({key: _count(card_form, key, s) for key in COUNTS})
     for key in LIST_FIELDS:
         card[key] = [texts(f"{key}.{i}") for i in range(card_form.rows.get(key, 1) - 1)]
-    card["inputs"] = [_input(card_form, i, languages, words) for i in range(card_form.rows.get("inputs", 1) - 1)]
+    card["inputs"] = [_input(card_form, i, languages, s) for i in range(card_form.rows.get("inputs", 1) - 1)]
     for key in (*LIST_FIELDS, "inputs"):
         if len(card[key]) > MAX_LIST:
-            card_form.add(key, words("catalogue.too_many", max=number(MAX_LIST, lang)))
+            card_form.add(key, s.t("catalogue.too_many", max=MAX_LIST))
     return card
 
 
-def _input(card_form: CardForm, i: int, languages: tuple[str, ...], words: Any) -> dict[str, Any]:
+def _input(card_form: CardForm, i: int, languages: tuple[str, ...], s: Speaker) -> dict[str, Any]:
     values = card_form.values
     typed = values.get(f"inputs.{i}.validator") or "text"
     validator: Any = typed
@@ -241,7 +237,7 @@ def _input(card_form: CardForm, i: int, languages: tuple[str, ...], words: Any) 
         try:
             validator = json.loads(typed)
         except ValueError as exc:
-            card_form.add(f"inputs.{i}.validator", words("catalogue.bad_json", error=str(exc)))
+            card_form.add(f"inputs.{i}.validator", s.t("catalogue.bad_json", error=str(exc)))
     item: dict[str, Any] = {"name": values.get(f"inputs.{i}.name", ""), "validator": validator,
                             "prompt": {lang: values[f"inputs.{i}.prompt.{lang}"] for lang in languages if values.get(f"inputs.{i}.prompt.{lang}")}}
     if values.get(f"inputs.{i}.personal") in _PERSONAL:
@@ -381,7 +377,7 @@ async def _posted(request: web.Request, *, new: bool) -> tuple[CardForm, dict[st
     card_form = read_card_form(form, languages)
     if not new:
         card_form.values["id"] = _service(request).id  # the id is the page's: ids never change
-    card = card_of_form(card_form, languages, s.lang, s.t)
+    card = card_of_form(card_form, languages, s)
     return card_form, card, str(form.get("action", "save"))
 
 
@@ -427,7 +423,7 @@ async def preview_fragment(request: web.Request) -> web.StreamResponse:
     form = await read_form(request)
     languages, s = _languages(request), speaker(request)
     card_form = read_card_form(form, languages)
-    screens, _ = preview_of(request, card_of_form(card_form, languages, s.lang, s.t))
+    screens, _ = preview_of(request, card_of_form(card_form, languages, s))
     return render(request, "catalogue_preview.html", {"preview": screens})
 
 
