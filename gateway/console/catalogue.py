@@ -90,6 +90,7 @@ TEXTS: Texts = {
     "catalogue.preview_none": {"fa": "پیش‌نمایشی نیست: این خدمت در هیچ کانال پیشخوان (USSD، پیامک، بات) ارائه نمی‌شود یا کارت آن کامل نیست.",
                                "en": "No preview: the service is on none of Pishkhan's channels (USSD, SMS, bots) or its card is not complete."},
     "catalogue.preview_over": {"fa": "بیش از اندازه", "en": "over the limit"},
+    "catalogue.pages": {"fa": "صفحه‌ها: {count}", "en": "pages: {count}"},
     "catalogue.page": {"fa": "صفحهٔ {n} از {of}", "en": "page {n} of {of}"},
     "catalogue.listed_node": {"fa": "منویی که خدمت در آن است", "en": "Menu listing the service"},
     "catalogue.menu_node": {"fa": "منوی خدمت", "en": "Service menu"},

@@ -146,7 +146,8 @@ async def test_the_preview_draws_what_is_typed_page_by_page_and_flags_a_page_too
     answer = await post_card(client, f"{CARD}/edit", fields)
     page = await answer.text()
     assert answer.status == 200 and 'aria-invalid' not in page
-    menu = re.search(r"<h3>Service menu · USSD · en</h3>\s*<figure class=\"preview-page\">\s*<figcaption>page 1 of 1 ·\s*"
+    menu = re.search(r'<details class="preview-screen" lang="en" data-channel="ussd" data-node="menu" open>\s*<summary[^>]*>Service menu · USSD · en'
+                     r' \(pages: 1\)</summary>\s*<figure class="preview-page">\s*<figcaption>page 1 of 1 ·\s*'
                      r'<span class="count">(\d+) of (\d+) characters</span>.*?<pre lang="en" dir="auto">([^<]*)</pre>', page, re.S)
     assert menu, page[page.index('id="preview"'):][:3000]
     assert menu.group(3).startswith("CON Brand new ID card\n") and int(menu.group(1)) == len(html.unescape(menu.group(3)))
@@ -156,7 +157,7 @@ async def test_the_preview_draws_what_is_typed_page_by_page_and_flags_a_page_too
     fragment = await post_card(client, "/console/services/preview", too_long)
     text = await fragment.text()
     assert fragment.status == 200 and "<html" not in text
-    assert 'class="preview-page over"' in text and "over the limit" in text
+    assert 'class="preview-page over"' in text and re.search(r"Menu listing the service · USSD · fa \(pages: \d+ · over the limit\)", text)
     over = re.search(r'<figure class="preview-page over">\s*<figcaption>[^<]*<span class="count">(\d+) of 80 characters', text)
     assert over and int(over.group(1)) > 80
     page = await (await post_card(client, f"{CARD}/edit", too_long)).text()  # the Preview button: the same, and the problem at its field
