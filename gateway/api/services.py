@@ -22,7 +22,7 @@ from gateway.api.common import ApiError, Call, invalid, matching, requires
 from gateway.api.schema import Json
 from gateway.audit import token_actor
 from gateway.catalogue import Service
-from gateway.catalogue.editing import MAX_LIST, MAX_TEXT, MAXIMA, InvalidCard, candidate, publish_catalogue
+from gateway.catalogue.editing import INPUT_NAME, MAX_ACCOUNT, MAX_LIST, MAX_TEXT, MAXIMA, InvalidCard, candidate, publish_catalogue
 from gateway.catalogue.model import CHANNELS, SERVICE_ID, SERVICE_TYPES
 from gateway.content.store import StaleVersion
 from gateway.runtime import GATEWAY, Gateway
@@ -110,12 +110,13 @@ def card_properties(languages: list[str], categories: list[str]) -> Json:
         "days_to_deliver": {"type": "integer", "minimum": 0, "maximum": MAXIMA["days_to_deliver"], "description": "Working days to answer (the SLA)"},
         "hours": optional_text, "visits": {"type": "integer", "minimum": 0, "maximum": MAXIMA["visits"], "description": "In-person visits"},
         "fee": {"type": "integer", "minimum": 0, "maximum": MAXIMA["fee"], "description": "Rials"},
-        "account": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64}, {"type": "null"}], "description": "Account the fee goes to"},
+        "account": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": MAX_ACCOUNT}, {"type": "null"}],
+                    "description": "Account the fee goes to"},
         "channels": {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": list(CHANNELS)}},
         "complaint": optional_text, "steps": _texts(languages),
         "inputs": {"type": "array", "maxItems": MAX_LIST, "description": "A service with inputs gets a request flow on every channel", "items": {
             "type": "object", "required": ["name", "prompt"], "additionalProperties": False, "properties": {
-                "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,31}$", "description": "Variable name"},
+                "name": {"type": "string", "pattern": INPUT_NAME.pattern, "description": "Variable name"},
                 "validator": _VALIDATOR, "prompt": text,
                 "personal": {"type": "boolean",
                              "description": "Masked for viewers; national_code, mobile and date inputs are personal unless false"}}}},

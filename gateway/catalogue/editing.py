@@ -9,6 +9,7 @@ served at once, audited under whoever made it.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,10 @@ MAX_TEXT, MAX_LIST = 500, 20
 """Characters of one text, and entries of a list (documents, steps, inputs), that a card may have."""
 MAXIMA = {"fee": 10**13, "days_to_deliver": 3650, "visits": 100}
 """The largest number each count of a card may be (fee in rials, working days, in-person visits)."""
+MAX_ACCOUNT = 64
+"""Characters of the account a fee goes to."""
+INPUT_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
+"""What an input's `name` may be: the variable its answer is kept under."""
 
 
 class InvalidCard(PishkhanError):

@@ -25,7 +25,18 @@ from flows.errors import FlowError
 from flows.normalise import normalise_input
 from flows.validators import VALIDATOR_TYPES
 from gateway.catalogue import Service
-from gateway.catalogue.editing import MAX_LIST, MAX_TEXT, MAXIMA, InvalidCard, candidate, draft, draft_flows, publish_catalogue
+from gateway.catalogue.editing import (
+    INPUT_NAME,
+    MAX_ACCOUNT,
+    MAX_LIST,
+    MAX_TEXT,
+    MAXIMA,
+    InvalidCard,
+    candidate,
+    draft,
+    draft_flows,
+    publish_catalogue,
+)
 from gateway.catalogue.flows import FLOW_ID, money
 from gateway.catalogue.model import CHANNELS, SERVICE_ID, SERVICE_TYPES
 from gateway.console.i18n import Speaker, Texts, number
@@ -106,6 +117,8 @@ TEXTS: Texts = {
     "catalogue.too_big": {"fa": "بیشینه {max} است.", "en": "At most {max}."},
     "catalogue.too_long": {"fa": "بیشینه {max} نویسه.", "en": "At most {max} characters."},
     "catalogue.too_many": {"fa": "بیشینه {max} ردیف.", "en": "At most {max} rows."},
+    "catalogue.bad_name": {"fa": "حروف و رقم لاتین و _ (تا ۳۲)، آغاز با حرف؛ مانند national_code",
+                           "en": "Latin letters, digits and _ (up to 32), starting with a letter; e.g. national_code"},
     "catalogue.bad_json": {"fa": "JSON درست نیست: {error}", "en": "Not valid JSON: {error}"},
     "lang.fa": {"fa": "فارسی", "en": "Persian"},
     "lang.en": {"fa": "انگلیسی", "en": "English"},
@@ -215,6 +228,8 @@ def card_of_form(card_form: CardForm, languages: tuple[str, ...], s: Speaker) ->
     def texts(prefix: str) -> dict[str, str]:
         return {code: values[f"{prefix}.{code}"] for code in languages if values.get(f"{prefix}.{code}")}
 
+    if len(values.get("account", "")) > MAX_ACCOUNT:
+        card_form.add("account", s.t("catalogue.too_long", max=MAX_ACCOUNT))
     card: dict[str, Any] = {"id": values.get("id", ""), "parent": values.get("parent") or None, "category": values.get("category", ""),
                             "type": values.get("type", ""), "account": values.get("account") or None,
                             "channels": card_form.channels, "active": bool(values.get("active"))}
@@ -239,7 +254,10 @@ def _input(card_form: CardForm, i: int, languages: tuple[str, ...], s: Speaker) 
             validator = json.loads(typed)
         except ValueError as exc:
             card_form.add(f"inputs.{i}.validator", s.t("catalogue.bad_json", error=str(exc)))
-    item: dict[str, Any] = {"name": values.get(f"inputs.{i}.name", ""), "validator": validator,
+    name = values.get(f"inputs.{i}.name", "")
+    if not INPUT_NAME.match(name):
+        card_form.add(f"inputs.{i}.name", s.t("catalogue.bad_name"))
+    item: dict[str, Any] = {"name": name, "validator": validator,
                             "prompt": {lang: values[f"inputs.{i}.prompt.{lang}"] for lang in languages if values.get(f"inputs.{i}.prompt.{lang}")}}
     if values.get(f"inputs.{i}.personal") in _PERSONAL:
         item["personal"] = _PERSONAL[values[f"inputs.{i}.personal"]]

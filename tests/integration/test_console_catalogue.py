@@ -121,18 +121,19 @@ async def test_a_refused_edit_shows_each_problem_at_its_field_keeps_what_was_typ
     before = gateway.content.number
     fields = await edit_fields(client)
     fields.update({"title.en": [""], "title.fa": ["کارت ملی تازه"], "fee": ["-5"], "channels": ["ussd", "fax"],
-                   "days_to_deliver": ["4000"], "documents.0.en": ["Birth certificate, new"], "action": ["save"]})
+                   "days_to_deliver": ["4000"], "inputs.0.name": ["national code"], "documents.0.en": ["Birth certificate, new"], "action": ["save"]})
     answer = await post_card(client, f"{CARD}/edit", fields)
     page = await answer.text()
     assert answer.status == 422
     assert any("`title` has no en text" in e for e in field_errors(page, "title.en"))
     assert any("`fee` must be a whole number, 0 or more" in e for e in field_errors(page, "fee"))
     assert any("unknown channels ['fax']" in e for e in field_errors(page, "channels"))
-    assert field_errors(page, "days_to_deliver") == ["At most 3,650."]  # the API's bound too
+    assert field_errors(page, "days_to_deliver") == ["At most 3,650."]  # the API's bounds too
+    assert field_errors(page, "inputs.0.name") == ["Latin letters, digits and _ (up to 32), starting with a letter; e.g. national_code"]
     assert re.search(r'<input id="f-title-en" name="title.en" type="text" lang="en" dir="auto" value=""[^>]*aria-invalid="true"', page)
     kept = form_of(page)
     assert kept["title.fa"] == ["کارت ملی تازه"] and kept["fee"] == ["-5"] and kept["channels"] == ["ussd", "fax"]
-    assert kept["documents.0.en"] == ["Birth certificate, new"]
+    assert kept["documents.0.en"] == ["Birth certificate, new"] and kept["inputs.0.name"] == ["national code"]
     assert gateway.content.number == before and gateway.catalogue.get("121095100").fee == 300000  # type: ignore[union-attr]
     assert await actions_on(client, "121095100") == []
 
