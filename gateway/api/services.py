@@ -16,14 +16,14 @@ from typing import Any
 import phonenumbers
 from aiohttp import web
 
-from flows.errors import FlowError, FlowErrors
+from flows.errors import FlowError
 from flows.validators import VALIDATOR_TYPES
 from gateway.api.common import ApiError, Call, invalid, matching, requires
 from gateway.api.schema import Json
 from gateway.audit import token_actor
-from gateway.catalogue import Catalogue, Service, parse_catalogue
+from gateway.catalogue import Service
+from gateway.catalogue.editing import INPUT_NAME, MAX_ACCOUNT, MAX_LIST, MAX_TEXT, MAXIMA, InvalidCard, candidate, publish_catalogue
 from gateway.catalogue.model import CHANNELS, SERVICE_ID, SERVICE_TYPES
-from gateway.content.model import Version
 from gateway.content.store import StaleVersion
 from gateway.runtime import GATEWAY, Gateway
 
@@ -47,66 +47,22 @@ def _problems(errors: list[FlowError]) -> ApiError:
     return ApiError(422, "invalid", text, field)
 
 
-def _missing_languages(service: Service, languages: tuple[str, ...]) -> list[FlowError]:
-    """Every text the menus show must exist in every language (the YAML loader leaves this to the flows)."""
-    texts: list[tuple[str, Any]] = [("title", service.title), ("short", service.short or {})]
-    texts += [(key, getattr(service, key)) for key in ("description", "hours", "complaint")]
-    texts += [(f"documents[{i}]", t) for i, t in enumerate(service.documents)]
-    texts += [(f"steps[{i}]", t) for i, t in enumerate(service.steps)]
-    texts += [(f"inputs[{i}].prompt", item.prompt) for i, item in enumerate(service.inputs)]
-    return [
-        FlowError(SOURCE, f"service {service.id}", f"`{key.split('[')[0]}` has no {', '.join(missing)} text", f"give it {{{', '.join(languages)}}}")
-        for key, text in texts
-        if (key in ("title",) or text) and (missing := [lang for lang in languages if not text.get(lang)])
-    ]
-
-
-def _candidate(gateway: Gateway, card: dict[str, Any]) -> tuple[Catalogue, Service]:
-    """The catalogue with `card` added or replacing its id, its card rules checked; ApiError 422 if not valid."""
-    current = gateway.catalogue
-    services = [card if s.id == card.get("id") else s.to_dict() for s in current.services]  # a change keeps its place
-    if current.get(str(card.get("id"))) is None:
-        services.append(card)
-    data = {"categories": [{"id": c.id, "title": dict(c.title)} for c in current.categories], "services": services}
-    errors: list[FlowError] = []
-    catalogue = parse_catalogue(data, SOURCE, errors, default_region=gateway.settings.flows.default_region)
-    service = catalogue.get(str(card.get("id")))
-    if service is not None:
-        errors.extend(_missing_languages(service, tuple(gateway.settings.flows.languages)))
-    if errors:
-        raise _problems(errors)
-    assert service is not None
-    return catalogue, service
-
-
-async def publish_catalogue(gateway: Gateway, catalogue: Catalogue, *, author: str, note: str, action: str, subject: str) -> Version:
-    """Check the menus `catalogue` makes with the flows served, store it as a new version and serve it."""
-    served = gateway.content.served
-    try:
-        checked = gateway.builder.with_catalogue(served, catalogue)
-    except FlowErrors as exc:
-        raise _problems(exc.errors) from exc
-    change = await gateway.publisher.prepare(checked, (served.version, served.checked))
-    try:
-        outcome = await gateway.publisher.publish(change, author=author, note=note, action=action, subject=subject)
-    except StaleVersion as exc:
-        raise ApiError(409, "conflict", f"{exc}; send the change again") from exc
-    await gateway.watcher.follow()
-    return outcome.version
-
-
 async def _save(request: web.Request, call: Call, card: dict[str, Any], status: int, note: str,
                 action: str = "service.changed") -> web.Response:
     gateway = request.app[GATEWAY]
     async with request.app[EDITS]:
-        catalogue, service = _candidate(gateway, card)
-        version = await publish_catalogue(gateway, catalogue, author=token_actor(call.token), note=note, action=action, subject=service.id)
+        try:
+            catalogue, service = candidate(gateway, card, SOURCE)
+            version = await publish_catalogue(gateway, catalogue, author=token_actor(call.token), note=note, action=action, subject=service.id)
+        except InvalidCard as exc:
+            raise _problems(exc.errors) from exc
+        except StaleVersion as exc:
+            raise ApiError(409, "conflict", f"{exc}; send the change again") from exc
     return web.json_response(service.to_dict(), status=status, headers={VERSION_HEADER: str(version.number)})
 
 
 _ID_PATTERN = SERVICE_ID.pattern
 SERVICE_ID_PARAM = matching("id", "Service id", _ID_PATTERN, "a 9-digit service id", where="path")
-MAX_TEXT, MAX_LIST = 500, 20
 
 
 def _text(languages: list[str]) -> Json:
@@ -151,15 +107,16 @@ def card_properties(languages: list[str], categories: list[str]) -> Json:
         "title": text, "short": {"anyOf": [text, {"type": "null"}], "description": "Menu label"},
         "type": {"type": "string", "enum": list(SERVICE_TYPES)},
         "description": optional_text, "documents": _texts(languages),
-        "days_to_deliver": {"type": "integer", "minimum": 0, "maximum": 3650, "description": "Working days to answer (the SLA)"},
-        "hours": optional_text, "visits": {"type": "integer", "minimum": 0, "maximum": 100, "description": "In-person visits"},
-        "fee": {"type": "integer", "minimum": 0, "maximum": 10**13, "description": "Rials"},
-        "account": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": 64}, {"type": "null"}], "description": "Account the fee goes to"},
+        "days_to_deliver": {"type": "integer", "minimum": 0, "maximum": MAXIMA["days_to_deliver"], "description": "Working days to answer (the SLA)"},
+        "hours": optional_text, "visits": {"type": "integer", "minimum": 0, "maximum": MAXIMA["visits"], "description": "In-person visits"},
+        "fee": {"type": "integer", "minimum": 0, "maximum": MAXIMA["fee"], "description": "Rials"},
+        "account": {"anyOf": [{"type": "string", "minLength": 1, "maxLength": MAX_ACCOUNT}, {"type": "null"}],
+                    "description": "Account the fee goes to"},
         "channels": {"type": "array", "uniqueItems": True, "items": {"type": "string", "enum": list(CHANNELS)}},
         "complaint": optional_text, "steps": _texts(languages),
         "inputs": {"type": "array", "maxItems": MAX_LIST, "description": "A service with inputs gets a request flow on every channel", "items": {
             "type": "object", "required": ["name", "prompt"], "additionalProperties": False, "properties": {
-                "name": {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,31}$", "description": "Variable name"},
+                "name": {"type": "string", "pattern": INPUT_NAME.pattern, "description": "Variable name"},
                 "validator": _VALIDATOR, "prompt": text,
                 "personal": {"type": "boolean",
                              "description": "Masked for viewers; national_code, mobile and date inputs are personal unless false"}}}},
