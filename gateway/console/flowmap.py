@@ -66,12 +66,20 @@ _KINDS: dict[type[Node], str] = {
     SwitchNode: "switch",
     EndNode: "end",
 }
-_WORDS = {
-    "en": {"menu": "menu", "input": "question", "message": "message", "action": "action", "switch": "switch", "end": "end",
-           "start": "start", "unreachable": "unreachable", "default": "default", "title": "Flow map", "missing": "does not exist"},
-    "fa": {"menu": "منو", "input": "پرسش", "message": "پیام", "action": "کنش", "switch": "انشعاب", "end": "پایان",
-           "start": "آغاز", "unreachable": "دست‌نیافتنی", "default": "پیش‌فرض", "title": "نقشه جریان‌ها", "missing": "وجود ندارد"},
+TEXTS: Mapping[str, Mapping[str, str]] = {
+    "flowmap.menu": {"fa": "منو", "en": "menu"},
+    "flowmap.input": {"fa": "پرسش", "en": "question"},
+    "flowmap.message": {"fa": "پیام", "en": "message"},
+    "flowmap.action": {"fa": "کنش", "en": "action"},
+    "flowmap.switch": {"fa": "انشعاب", "en": "switch"},
+    "flowmap.end": {"fa": "پایان", "en": "end"},
+    "flowmap.start": {"fa": "آغاز", "en": "start"},
+    "flowmap.unreachable": {"fa": "دست‌نیافتنی", "en": "unreachable"},
+    "flowmap.default": {"fa": "پیش‌فرض", "en": "default"},
+    "flowmap.title": {"fa": "نقشه جریان‌ها", "en": "Flow map"},
+    "flowmap.missing": {"fa": "وجود ندارد", "en": "does not exist"},
 }
+"""The map's words, keyed like the console's page texts (gateway.console.i18n) so they can join them."""
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 """Code points XML 1.0 cannot carry even escaped; a stray one would make the whole map unparseable."""
 _HEAT_RGB = (232, 89, 12)
@@ -134,13 +142,13 @@ def render_flowmap(flows: FlowSet, lang: str, link: Callable[[str], str], *, hea
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", id_prefix):
         raise ValueError(f"id_prefix must be a letter followed by letters, digits, `_` or `-`, not {id_prefix!r}")
     _check_heat(flows, heat or {})
-    words = _WORDS[lang]
+    words = {key.removeprefix("flowmap."): text[lang] for key, text in TEXTS.items()}
     homes = {f"{node.flow}:{node.id}" for node in map(flows.find, (flows.entry, flows.home)) if node is not None}
     entry_flow = flows.entry.partition(":")[0]
     order = sorted(flows.flows.values(), key=lambda flow: (flow.id != entry_flow, flow.id))
     layouts = [_layout(flow, flows, homes, words["default"]) for flow in order]
     width = max((layout.width for layout in layouts), default=0.0) + 2 * MARGIN
-    canvas = _Canvas(lang, width, link, heat or {}, reachable(flows), id_prefix)
+    canvas = _Canvas(lang, words, width, link, heat or {}, reachable(flows), id_prefix)
     body = []
     top = MARGIN / 2
     for flow, layout in zip(order, layouts):
@@ -394,10 +402,9 @@ def _shorten(text: str, most: int) -> str:
 class _Canvas:
     """Writes laid-out flows as SVG, mirrored for right-to-left: in Persian the start is on the right."""
 
-    def __init__(self, lang: str, width: float, link: Callable[[str], str], heat: Mapping[str, float], seen: frozenset[str],
-                 prefix: str) -> None:
-        self.lang, self.width, self.link, self.heat, self.seen, self.prefix = lang, width, link, heat, seen, prefix
-        self.words = _WORDS[lang]
+    def __init__(self, lang: str, words: Mapping[str, str], width: float, link: Callable[[str], str], heat: Mapping[str, float],
+                 seen: frozenset[str], prefix: str) -> None:
+        self.lang, self.words, self.width, self.link, self.heat, self.seen, self.prefix = lang, words, width, link, heat, seen, prefix
         self.rtl = lang == "fa"
         self.direction = ' direction="rtl" unicode-bidi="embed"' if self.rtl else ' direction="ltr"'
         self.latin = f' direction="ltr" text-anchor="{"end" if self.rtl else "start"}"'  # ids and refs read left to right
