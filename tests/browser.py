@@ -78,8 +78,8 @@ class Element:
 
 # Helpers every in-page script starts with. `describe` names an element the way a failure message
 # should (tag, id, classes, name); `accessibleName` follows the parts of the accessible-name
-# computation a form needs: aria-labelledby, aria-label, <label for> and wrapping labels, a
-# button's text or value.
+# computation a form needs: aria-labelledby, aria-label, <label for> and wrapping labels, the text
+# of a button or link, an input button's value.
 _LIB = r"""
 const squash = (s) => (s || '').replace(/\s+/g, ' ').trim();
 const describe = (el) => {
@@ -100,7 +100,7 @@ const accessibleName = (el) => {
   if (aria) return aria;
   const labels = squash([...(el.labels || [])].map((l) => l.innerText).join(' '));
   if (labels) return labels;
-  if (el.tagName === 'BUTTON') return squash(el.innerText);
+  if (['BUTTON', 'A', 'SUMMARY'].includes(el.tagName) || el.getAttribute('role') === 'button') return squash(el.innerText);
   if (el.tagName === 'INPUT' && ['submit', 'reset', 'button'].includes(el.type)) return squash(el.value);
   if (el.tagName === 'INPUT' && el.type === 'image') return squash(el.alt);
   return '';
@@ -227,7 +227,7 @@ class Page:
         self.ws = ws
         self.ids = itertools.count(1)
         self.waiting: dict[int, asyncio.Future[dict[str, Any]]] = {}
-        self.loads: list[asyncio.Future[None]] = []
+        self.loads: dict[asyncio.Future[None], bool] = {}  # an action's awaited load -> whether its page has been navigated to yet
         self.errors: list[str] = []
         self.session: str | None = None
         self.context: str | None = None
@@ -238,11 +238,15 @@ class Page:
             data = json.loads(message.data)
             if "id" in data and data["id"] in self.waiting:
                 self.waiting.pop(data["id"]).set_result(data)
+            elif data.get("method") == "Page.frameNavigated" and "parentId" not in data["params"]["frame"]:
+                self.loads = {load: True for load in self.loads}
             elif data.get("method") == "Page.loadEventFired":
-                for load in self.loads:
+                # only a load that follows a navigation the action started: a late load of the page
+                # before (about:blank) must not pass for the new one
+                for load in [load for load, navigated in self.loads.items() if navigated]:
+                    del self.loads[load]
                     if not load.done():
                         load.set_result(None)
-                self.loads.clear()
             else:
                 self._keep_error(data.get("method", ""), data.get("params", {}))
 
@@ -296,8 +300,8 @@ class Page:
 
     async def _loading(self, action: Awaitable[Any], what: str) -> None:
         """Run `action` and wait for the page load it causes (through any redirects)."""
-        loaded = asyncio.get_running_loop().create_future()
-        self.loads.append(loaded)
+        loaded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.loads[loaded] = False
         await action
         try:
             await asyncio.wait_for(loaded, WAIT)

@@ -165,6 +165,8 @@ async def test_a_user_signs_in_by_keyboard_and_gets_flagged_cookies(page: Page, 
     await page.fill("password", "pw")
     await page.fill("Language", "English")
     await page.fill("Remember me", True)
+    await page.press("Tab")
+    assert (await page.focused()).label == "Sign in"
     await page.press("Enter", navigates=True)
     assert await page.url() == site + "/signin"
     assert await page.text() == "Welcome maryam, language en, remember on"
@@ -185,6 +187,8 @@ async def test_each_page_has_its_own_cookie_jar(chromium: Chromium, site: str) -
 
 async def test_clicks_go_by_visible_text_and_refuse_what_a_user_could_not_click(page: Page, site: str) -> None:
     await page.go(site + "/")
+    await page.press("Tab")
+    assert await page.focused() == Element(tag="a", id="", name="", type="", label="Help")
     await page.click("Help")
     assert await page.url() == site + "/help"
     await page.go(site + "/two")
