@@ -9,6 +9,7 @@ import html
 import re
 from typing import Any
 
+import yaml
 from console_pages import make_user, post_form, sign_in
 from ussd_citizen import ussd_hops
 
@@ -123,6 +124,9 @@ async def test_an_admin_checks_diffs_publishes_and_rolls_back_a_menu_text(client
     assert "Version 2 is published and live." in listed and "a shorter title" in listed and "console:azar" in listed
     assert (await ussd_hops(client, "+989120001111", ["", "2"]))[-1].startswith("CON State services")
 
+    old_map = await (await client.get("/console/flows/1")).text()            # an earlier version's map, checked anew
+    assert "Version 1" in old_map and '<a href="/console/flows/1/nodes/main:home" class="node' in old_map
+    assert '<a href="/console/flows/rollback?version=1">Roll back to this</a>' in old_map
     confirm = await client.get("/console/flows/rollback")
     page = await confirm.text()
     assert confirm.status == 200 and "Roll back to version 1" in page
@@ -184,3 +188,17 @@ async def test_a_publish_based_on_an_older_version_is_refused_until_the_diff_is_
     stale = await post_form(client, "/console/flows/rollback", {"version": "1", "base": "2"}, page="/console/flows/rollback")
     assert stale.status == 409 and "The live version changed meanwhile" in await stale.text()
     assert await client.app[GATEWAY].publisher.store.live_number() == 3
+
+
+async def test_the_diff_names_the_nodes_an_edit_removes(client) -> None:  # type: ignore[no-untyped-def]
+    await signed_in_as(client, "azar", "admin")
+    form = await editor_form(client)
+    data = yaml.safe_load(form["flows/help.yaml"])
+    del data["nodes"]["privacy"]
+    data["nodes"]["menu"]["options"].pop()
+    without = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    reading = await ussd_hops(client, "+989120004444", ["", "2", "2*3", "2*3*3"])          # a citizen reads the privacy note
+    assert "used only for the service" in reading[-1]
+    status, page = await send(client, {**form, "flows/help.yaml": without}, "diff")
+    assert status == 200 and "Nodes removed: help:privacy" in page and "- help:privacy (removed)" in page
+    assert "1 live conversation(s) on them will be moved to a surviving screen." in page, page
