@@ -12,6 +12,7 @@ another between the diff and the switch.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,11 +32,12 @@ from gateway.console.i18n import Texts
 from gateway.console.web import PREFIX, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker
 from gateway.content.diff import ContentDiff
 from gateway.content.model import FLOWS_DIR, Content, Version, yaml_data, yaml_text
-from gateway.content.preview import Previewer
+from gateway.content.preview import ChannelPreview, Previewer
 from gateway.content.publish import Change, NothingToRollBack
 from gateway.content.store import StaleVersion, UnknownVersion
 from gateway.flowfiles import CheckedContent
 from gateway.runtime import Gateway
+from gateway.settings import Settings
 
 PAGE_SIZE = 20
 """Versions a page of the list shows."""
@@ -44,6 +46,9 @@ FILE_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}[.]ya?ml")
 MAX_FILE = 200_000
 """Characters of one flow file in the editor (the shipped ones have about 3,000)."""
 BASE = f"{PREFIX}/flows"
+MAPS_KEPT = 8
+"""Drawn maps kept, by version and language: a version never changes, so its map never goes stale."""
+MAPS = web.AppKey("flows_maps", dict)
 
 NAV = (NavItem(BASE, "flows.title"),)
 TEXTS: Texts = {
@@ -176,11 +181,24 @@ async def _overview(request: web.Request, number: int | None) -> web.StreamRespo
     shown, svg = None, None
     if number is not None:
         shown, checked = await _version_of(gateway, number)
-        svg = Markup(render_flowmap(checked.flowset, speaker(request).lang, lambda ref: node_url(number, ref)))  # noqa: S704 - escaped by flowmap
+        svg = await _map(request, number, checked.flowset)
     done = {key: _number(request, key, 0) for key in ("published", "rolled_back")}
     return render(request, "flows_index.html", {
         "shown": shown, "live": await gateway.publisher.store.live_number(), "svg": svg, "versions": versions, "page": page,
         "more": page * PAGE_SIZE < total, "done": done})
+
+
+async def _map(request: web.Request, number: int, flows: FlowSet) -> Markup:
+    """A version's map in the page's language, drawn in a thread (a few hundred nodes take a tenth of
+    a second: citizens' hops must not wait for it), once per version and language."""
+    kept: dict[tuple[int, str], Markup] = request.config_dict[MAPS]
+    key = (number, speaker(request).lang)
+    if key not in kept:
+        svg = await asyncio.to_thread(render_flowmap, flows, key[1], lambda ref: node_url(number, ref))
+        kept[key] = Markup(svg)  # noqa: S704 - flowmap escapes every text and attribute it writes
+        while len(kept) > MAPS_KEPT:
+            kept.pop(next(iter(kept)))
+    return kept[key]
 
 
 # -- a node ----------------------------------------------------------------------------------------
@@ -227,6 +245,13 @@ def _links(flows: FlowSet, version: int, ref: str, node: Node) -> tuple[list[Lin
     return out, into
 
 
+def _screens(flows: FlowSet, settings: Settings, ref: str, languages: tuple[str, ...]) -> tuple[tuple[str, ...], list[ChannelPreview]]:
+    """The channels reaching `ref` and its screen on each, in each language (tens of ms: run in a thread)."""
+    previewer = Previewer(flows, settings)
+    channels = previewer.channels_reaching(ref)
+    return channels, [previewer.node(ref, lang, channel) for channel in channels for lang in languages]
+
+
 @requires("viewer")
 async def node_page(request: web.Request) -> web.StreamResponse:
     """A node's texts, its pages on each channel that reaches it with their counters, and its links."""
@@ -236,10 +261,8 @@ async def node_page(request: web.Request) -> web.StreamResponse:
     node = checked.flowset.find(ref) if ":" in ref else None
     if node is None:
         raise web.HTTPNotFound(reason=f"version {version.number} has no node {ref!r}")
-    previewer = Previewer(checked.flowset, gateway.settings)
-    channels = previewer.channels_reaching(ref)
     languages = tuple(gateway.settings.flows.languages)
-    screens = [previewer.node(ref, lang, channel) for channel in channels for lang in languages]
+    channels, screens = await asyncio.to_thread(_screens, checked.flowset, gateway.settings, ref, languages)
     out, into = _links(checked.flowset, version.number, ref, node)
     kind = type(node).__name__.removesuffix("Node").lower()
     return render(request, "flows_node.html", {
@@ -477,6 +500,7 @@ async def rollback_post(request: web.Request) -> web.StreamResponse:
 
 def setup(console: web.Application) -> None:
     """Add the flow pages."""
+    console[MAPS] = {}
     console.router.add_get("/flows", index)
     console.router.add_get("/flows/edit", edit_page)
     console.router.add_post("/flows/edit", edit_post)

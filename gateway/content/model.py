@@ -86,9 +86,18 @@ def _write_yaml(path: Path, data: Any) -> Path:
     return path
 
 
+class _Dumper(yaml.SafeDumper):
+    """Writes a text of several lines as a block (`|`), one line of YAML per line of text, rather than
+    quoted with doubled line breaks, which operators misread (PyYAML quotes it still where a block
+    cannot hold it exactly: trailing spaces)."""
+
+
+_Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))
+
+
 def yaml_text(data: Any) -> str:
     """A file's data as the YAML an operator edits (what `export` writes; the console's editor shows it)."""
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
 
 
 def yaml_data(text: str, file: str, errors: list[FlowError]) -> Any:
