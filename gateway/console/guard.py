@@ -4,7 +4,9 @@ that lets only signed-in browsers past (and only forms from the console itself).
 The Content-Security-Policy allows our own stylesheet and scripts and nothing else (no inline
 script, no inline style, no outside resource, no framing), so an operator-written text that slipped
 past escaping still could not run. Cookies are checked on every request; a form whose `Origin` is
-not the console's own is refused before any handler reads it.
+not the console's own is refused before any handler reads it. The referrer policy is `same-origin`,
+not `no-referrer`: under `no-referrer` a browser sends `Origin: null` with every form, which would
+leave nothing to check (a page's address, with a tracking code in it, still never leaves the console).
 """
 
 from __future__ import annotations

@@ -4,29 +4,12 @@ passes our CSP and the Persian page is right to left."""
 
 from __future__ import annotations
 
-import dataclasses
-import socket
-
-import pytest
 from browser import Page, needs_chromium
 from fakes.payer import apply_by_ussd, outbox
 
-from gateway.app import GATEWAY, create_app
-from gateway.settings import Settings
+from gateway.app import GATEWAY
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-async def served(aiohttp_server, aiohttp_client, settings: Settings):  # type: ignore[no-untyped-def]
-    """The gateway on a real port that is also its public_base_url (the links must point at it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    public = f"http://127.0.0.1:{port}"
-    settings = dataclasses.replace(settings, server=dataclasses.replace(settings.server, public_base_url=public))
-    server = await aiohttp_server(await create_app(settings), port=port)
-    return await aiohttp_client(server)
 
 
 async def test_a_citizen_pays_in_the_sandbox_with_chromium(served, page: Page) -> None:  # type: ignore[no-untyped-def]
