@@ -10,6 +10,9 @@ Actors: `token 3 (desk 3)` for an API token (`token_actor`; its id, since names 
 Actions, their subjects and details:
 - `token.created`, `token.revoked`: subject `token <id>`; detail `{name, role}`.
 - `request.transitioned`: subject the tracking code; detail `{from, to, reason}`.
+- `request.noted` {note}: a staff note added to a request (the note's id; its text stays with the request,
+  never in the trail), and `request.assigned` {from, to}: who works on it (user names, null for nobody);
+  subject the tracking code (the console's requests desk, gateway.requests.desk).
 - `content.published`, `content.rolled_back`: subject the content version; detail with a `diff`
   (a list of text lines) of what changed.
 - `service.changed`, `service.retired`: subject the service id; detail with a `diff` of the card.
@@ -41,7 +44,7 @@ from gateway.store import Database, Transaction
 if TYPE_CHECKING:  # tokens record their own changes here, so this module cannot import them at run time
     from gateway.tokens import TokenInfo
 
-ACTIONS = ("token.created", "token.revoked", "request.transitioned", "content.published", "content.rolled_back",
+ACTIONS = ("token.created", "token.revoked", "request.transitioned", "request.noted", "request.assigned", "content.published", "content.rolled_back",
            "service.changed", "service.retired", "user.created", "user.changed", "user.password_changed", "user.signed_in",
            "user.sign_in_failed", "user.locked")
 """Every action an entry may record (see the module docstring); `record` refuses others."""

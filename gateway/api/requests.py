@@ -17,7 +17,7 @@ from flows.masking import mask_national_code, mask_phone, masked
 from gateway.api.common import OFFSET, ApiError, Call, Param, day, invalid, matching, one_of, page_size, requires
 from gateway.audit import token_actor
 from gateway.calendar import WorkingCalendar
-from gateway.catalogue.model import SERVICE_ID, Catalogue, Service
+from gateway.catalogue.model import SERVICE_ID, Catalogue
 from gateway.requests import (
     STATUSES,
     InvalidStatus,
@@ -29,30 +29,16 @@ from gateway.requests import (
     RequestService,
     TransitionNotAllowed,
 )
+from gateway.requests.masking import masked_inputs
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
-
-_MASKS = {"national_code": mask_national_code, "mobile": mask_phone}
-
-
-def _masked_inputs(inputs: Mapping[str, str], service: Service | None) -> dict[str, str]:
-    """Inputs as a viewer sees them: personal ones masked, and any the catalogue no longer describes, to be safe."""
-    described = {item.name: item for item in service.inputs} if service else {}
-
-    def shown(name: str, value: str) -> str:
-        item = described.get(name)
-        if item is not None and not item.personal:
-            return value
-        return _MASKS.get(item.kind if item else "", lambda text: "*" * len(text))(value)
-
-    return {name: shown(name, value) for name, value in inputs.items()}
 
 
 def request_json(record: RequestRecord, requests: RequestService, token: TokenInfo, catalogue: Catalogue) -> dict[str, Any]:
     """A request as the API shows it to this token: viewers see personal data masked."""
     full = token.can("operator")
     national = record.national_code
-    inputs = dict(record.inputs) if full else _masked_inputs(record.inputs, catalogue.get(record.service_id))
+    inputs = dict(record.inputs) if full else masked_inputs(record.inputs, catalogue.get(record.service_id))
     return {
         "tracking_code": record.tracking_code, "service_id": record.service_id, "status": record.status,
         "channel": record.channel, "address": record.address if full else masked(record.address),

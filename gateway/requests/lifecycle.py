@@ -55,6 +55,10 @@ class TransitionNotAllowed(RequestError):
     """The lifecycle does not allow this change from the request's current status."""
 
 
+class StatusChanged(TransitionNotAllowed):
+    """The request is no longer in the status the operator saw when choosing the change (someone else moved it)."""
+
+
 class ReasonRequired(RequestError):
     """This change needs a reason the citizen will read."""
 

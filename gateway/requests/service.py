@@ -30,6 +30,7 @@ from gateway.requests.lifecycle import (
     InvalidInputs,
     InvalidStatus,
     RequestNotFound,
+    StatusChanged,
     UnknownService,
     check_transition,
     is_late,
@@ -215,14 +216,19 @@ class RequestService:
         """A citizen's requests across channels, newest first."""
         return await self.store.for_phone(phone_e164, self.settings.my_requests_limit)
 
-    async def transition(self, tracking_code: str, to: str, *, actor: str, reason: str | None) -> RequestRecord:
+    async def transition(self, tracking_code: str, to: str, *, actor: str, reason: str | None, seen: str | None = None) -> RequestRecord:
         """Move a request to `to`, recorded in the audit trail under `actor`, and tell the citizen; RequestError says why
-        a change is refused (and nothing is recorded)."""
+        a change is refused (and nothing is recorded). With `seen` (the status the operator chose the change
+        from), StatusChanged when the request has moved since, even to a status `to` may also follow."""
         reason = (reason or "").strip()[:MAX_REASON] or None
 
+        def check(current: RequestRecord) -> None:
+            if seen is not None and current.status != seen:
+                raise StatusChanged(f"request {tracking_code} is now {current.status}, no longer {seen}: it was changed meanwhile")
+            check_transition(tracking_code, current.status, to, reason)
+
         changed = await self.store.change_status(
-            tracking_code, to, actor, reason, self.clock(),
-            lambda current: check_transition(tracking_code, current.status, to, reason),
+            tracking_code, to, actor, reason, self.clock(), check,
             (_audited(self.audit, actor, tracking_code, to, reason),) if self.audit else (),
         )
         if changed is None:

@@ -84,6 +84,20 @@ class RequestFilter:
     created_before: float | None = None
     late_on: datetime.date | None = None
     """When set, only requests still open whose due date is before this day."""
+    channel: str | None = None
+    tracking_code: str | None = None
+    phone: str | None = None
+    """E.164."""
+    national_code: str | None = None
+    assignee: int | None = None
+    """Only requests assigned to this console user (gateway.requests.desk)."""
+    unassigned: bool = False
+    """Only requests assigned to nobody."""
+    open_only: bool = False
+    """Only requests still waiting for an answer (lifecycle.OPEN)."""
+    lateness_on: datetime.date | None = None
+    """When set, the most overdue on this day first (the earliest due date among the late ones), then the
+    oldest; else newest first."""
     limit: int = 50
     offset: int = 0
 
@@ -133,7 +147,14 @@ class RequestStore(Protocol):
         """The event's message is in the outbox."""
 
     async def search(self, where: RequestFilter) -> tuple[list[RequestRecord], int]:
-        """A page of requests matching the filter, newest first, and how many match in all."""
+        """A page of requests matching the filter, newest first (or by lateness: `RequestFilter.lateness_on`),
+        and how many match in all."""
+
+
+_OPEN = f"status IN ({', '.join('?' * len(OPEN))})"
+"""SQL: the request is still waiting for an answer (its parameters: `sorted(OPEN)`)."""
+_ASSIGNMENT = "SELECT 1 FROM request_assignments a WHERE a.request_id = requests.id"
+"""SQL: the request's assignment (gateway.requests.desk), for EXISTS and NOT EXISTS."""
 
 
 def _record(row: Mapping[str, Any]) -> RequestRecord:
@@ -267,17 +288,32 @@ class SqlRequestStore:
             ("service_id = ?", where.service_id),
             ("created_at >= ?", where.created_from),
             ("created_at < ?", where.created_before),
+            ("channel = ?", where.channel),
+            ("tracking_code = ?", where.tracking_code),
+            ("phone = ?", where.phone),
+            ("national_code = ?", where.national_code),
+            (f"EXISTS ({_ASSIGNMENT} AND a.user_id = ?)", where.assignee),
         ):
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
+        if where.unassigned:
+            clauses.append(f"NOT EXISTS ({_ASSIGNMENT})")
+        if where.open_only or where.late_on is not None:
+            clauses.append(_OPEN)
+            params.extend(sorted(OPEN))
         if where.late_on is not None:
-            clauses.append(f"status IN ({', '.join('?' * len(OPEN))}) AND due_date < ?")
-            params.extend([*sorted(OPEN), where.late_on.isoformat()])
+            clauses.append("due_date < ?")
+            params.append(where.late_on.isoformat())
         sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         total = await self.db.fetchone(f"SELECT count(*) AS n FROM requests{sql_where}", params)
+        order, order_params = "created_at DESC, id DESC", []
+        if where.lateness_on is not None:
+            # Late ones by due date (an ISO text sorts as the date), the rest after them; oldest first within each.
+            order = f"CASE WHEN {_OPEN} AND due_date < ? THEN due_date ELSE '9999-12-31' END, created_at, id"
+            order_params = [*sorted(OPEN), where.lateness_on.isoformat()]
         rows = await self.db.fetchall(
-            f"SELECT * FROM requests{sql_where} ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
-            [*params, where.limit, where.offset],
+            f"SELECT * FROM requests{sql_where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, *order_params, where.limit, where.offset],
         )
         return [_record(r) for r in rows], int(total["n"]) if total else 0

@@ -64,6 +64,8 @@ TABLES: tuple[Table, ...] = (
     Table("telegram_unreachable", ("address",)),
     Table("telegram_requests", ("address", "tracking_code")),
     Table("console_users"),
+    Table("request_notes"),
+    Table("request_assignments", ("request_id",)),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 

@@ -1,0 +1,24 @@
+"""What a viewer may see of a request's inputs: one rule for the operator API and the console, so
+neither shows more than the other."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flows.masking import mask_national_code, mask_phone
+from gateway.catalogue.model import Service
+
+_MASKS = {"national_code": mask_national_code, "mobile": mask_phone}
+
+
+def masked_inputs(inputs: Mapping[str, str], service: Service | None) -> dict[str, str]:
+    """Inputs as a viewer sees them: personal ones masked, and any the catalogue no longer describes, to be safe."""
+    described = {item.name: item for item in service.inputs} if service else {}
+
+    def shown(name: str, value: str) -> str:
+        item = described.get(name)
+        if item is not None and not item.personal:
+            return value
+        return _MASKS.get(item.kind if item else "", lambda text: "*" * len(text))(value)
+
+    return {name: shown(name, value) for name, value in inputs.items()}
