@@ -82,8 +82,27 @@ class Content:
 
 
 def _write_yaml(path: Path, data: Any) -> Path:
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100), encoding="utf-8")
+    path.write_text(yaml_text(data), encoding="utf-8")
     return path
+
+
+class _Dumper(yaml.SafeDumper):
+    """Writes a text of several lines as a block (`|`), one line of YAML per line of text, rather than
+    quoted with doubled line breaks, which operators misread (PyYAML quotes it still where a block
+    cannot hold it exactly: trailing spaces)."""
+
+
+_Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None))
+
+
+def yaml_text(data: Any) -> str:
+    """A file's data as the YAML an operator edits (what `export` writes; the console's editor shows it)."""
+    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=100)
+
+
+def yaml_data(text: str, file: str, errors: list[FlowError]) -> Any:
+    """YAML text as the data a version stores (see `_plain`); problems go to `errors`, naming `file`."""
+    return _plain(load_yaml(text, file, errors), file, errors)
 
 
 def catalogue_data(catalogue: Catalogue) -> dict[str, Any]:
@@ -100,7 +119,7 @@ def _read_yaml(path: Path, errors: list[FlowError], what: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         errors.append(FlowError(str(path), None, f"cannot read the {what}: {getattr(exc, 'strerror', None) or exc}"))
         return None
-    return _plain(load_yaml(text, str(path), errors), str(path), errors)
+    return yaml_data(text, str(path), errors)
 
 
 def flow_files(folder: Path) -> list[Path]:
