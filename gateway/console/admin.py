@@ -336,7 +336,7 @@ async def _users_page(request: web.Request, *, error: str | None = None, typed: 
                       status: int = 200) -> web.Response:
     users = await request.config_dict[USERS].list()
     now = gateway_of(request).requests.clock()
-    return render(request, "admin_users.html", {"users": users, "roles": ROLES, "languages": LANGUAGES, "now": now, "error": error,
+    return render(request, "admin_users.html", {"users": users, "roles": ROLES, "now": now, "error": error,
                                                 "typed": typed or {"name": "", "role": "operator", "language": "fa"},
                                                 "min_password": MIN_PASSWORD, "max_password": MAX_PASSWORD}, status=status)
 
