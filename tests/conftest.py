@@ -16,7 +16,7 @@ from gateway.settings import Settings, load_settings
 from gateway.store import Database
 from gateway.store.url import database_at
 
-pytest_plugins = ["api_tokens", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server", "redis_sentinel",
+pytest_plugins = ["api_tokens", "browser", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server", "redis_sentinel",
                   "postgres_server"]
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,15 +28,16 @@ async def make_user(client: TestClient, name: str, role: str = "operator", *, pa
     return await users_of(client).create(name, role, password, actor="cli:test", language=language)
 
 
-async def sign_in(client: TestClient, name: str, password: str = PASSWORD, *, next_page: str | None = None) -> Any:
-    """Open the sign-in page and send its form; the answer (a 303 on success, not followed)."""
+async def sign_in(client: TestClient, name: str, password: str = PASSWORD, *, next_page: str | None = None,
+                  headers: dict[str, str] | None = None) -> Any:
+    """Open the sign-in page and send its form (with `headers`); the answer (a 303 on success, not followed)."""
     page = await client.get("/console/login")
     token = _FORM_TOKEN.search(await page.text())
     assert token, "the sign-in page has no form token"
     form = {"form_token": token.group(1), "name": name, "password": password}
     if next_page is not None:
         form["next"] = next_page
-    return await client.post("/console/login", data=form, allow_redirects=False)
+    return await client.post("/console/login", data=form, headers=headers, allow_redirects=False)
 
 
 async def csrf_of(client: TestClient, path: str = "/console") -> str:

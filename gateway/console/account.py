@@ -124,7 +124,8 @@ async def login(request: web.Request) -> web.StreamResponse:
     sent, expected = str(form.get("form_token", "")), request.cookies.get(FORM_COOKIE, "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return _login_page(request, error="login.stale", status=403)
-    if not request.config_dict[ATTEMPTS].allow(request.remote or "", time.monotonic()):
+    address = request.config_dict[SETTINGS].client_address(request.remote, request.headers.get("X-Forwarded-For"))
+    if not request.config_dict[ATTEMPTS].allow(address, time.monotonic()):
         return _login_page(request, error="login.too_many", status=429)
     users = request.config_dict[USERS]
     try:

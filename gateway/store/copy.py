@@ -63,6 +63,7 @@ TABLES: tuple[Table, ...] = (
     Table("telegram_contacts", ("bot", "user_id")),
     Table("telegram_unreachable", ("address",)),
     Table("telegram_requests", ("address", "tracking_code")),
+    Table("console_users"),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 
@@ -70,6 +71,7 @@ SKIPPED = {
     "schema_migrations": "the target's own: `migrate` fills it, and both stores are at this build's migrations",
     "store_heartbeat": "/readyz's scratch row, rewritten by every probe",
     "leases": "held by running workers for seconds; the pilot is stopped, and production's workers take their own",
+    "console_sessions": "signed-in browsers of the pilot; staff sign in again on the new store (accounts are copied)",
 }
 """Tables the migrations create that are not data to move, and why."""
 

@@ -117,6 +117,23 @@ async def test_one_address_may_not_guess_across_accounts(console) -> None:
     assert refused.status == 429 and "یک دقیقه دیگر" in await refused.text()
 
 
+async def test_behind_a_trusted_proxy_each_browser_has_its_own_attempts(aiohttp_client, settings: Settings) -> None:
+    proxied = await aiohttp_client(await create_app(settings.updated({"console": {"trusted_proxies": ["127.0.0.0/8"],
+                                                                                  "login_attempts_per_minute": 2}})))
+    for _ in range(2):
+        assert (await sign_in(proxied, "x", "not the password", headers={"X-Forwarded-For": "203.0.113.7"})).status == 401
+    assert (await sign_in(proxied, "x", "not the password", headers={"X-Forwarded-For": "203.0.113.7"})).status == 429
+    # another browser behind the same proxy is not held back; a forged first entry does not help the first
+    assert (await sign_in(proxied, "x", "not the password", headers={"X-Forwarded-For": "198.51.100.9"})).status == 401
+    forged = await sign_in(proxied, "x", "not the password", headers={"X-Forwarded-For": "192.0.2.1, 203.0.113.7"})
+    assert forged.status == 429
+
+    direct = await aiohttp_client(await create_app(settings.updated({"console": {"login_attempts_per_minute": 2}})))
+    for forwarded in ("203.0.113.7", "198.51.100.9"):  # no trusted proxy: the header is anyone's to write, so it is ignored
+        assert (await sign_in(direct, "x", "not the password", headers={"X-Forwarded-For": forwarded})).status == 401
+    assert (await sign_in(direct, "x", "not the password", headers={"X-Forwarded-For": "192.0.2.99"})).status == 429
+
+
 async def test_forms_need_the_session_token_and_the_console_origin(console, aiohttp_client, settings: Settings) -> None:
     await make_user(console, "nima")
     await sign_in(console, "nima")
