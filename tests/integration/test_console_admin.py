@@ -72,6 +72,18 @@ async def test_an_operator_finds_a_dead_message_and_sends_it_again(client) -> No
     assert await actions_of(client, "omid") == [("outbox.retried", f"outbox {message_id}")]
 
 
+async def test_a_retry_through_the_api_is_audited_under_its_token_too(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    gateway = client.app[GATEWAY]
+    message_id = await gateway.outbox.enqueue("sms", f"tel:{ALI}", "hello", kind="notification")
+    await eventually(lambda: _state_is(gateway, message_id, "sent"))
+    await gateway.db.execute("UPDATE outbox SET state = 'dead', last_error = 'HTTP 503' WHERE id = ?", (message_id,))
+    assert (await client.post(f"/api/v1/outbox/{message_id}/retry", headers=tokens["operator"])).status == 200
+    entries, _ = await AuditLog(gateway.db).list(action="outbox.retried")
+    [entry] = entries
+    assert entry.actor.startswith("token ") and entry.actor.endswith("(test operator)") and entry.subject == f"outbox {message_id}"
+    assert entry.detail == {"previous_state": "dead", "last_error": "HTTP 503"}
+
+
 async def _state_is(gateway, message_id: int, state: str) -> bool:  # type: ignore[no-untyped-def]
     return (await gateway.outbox.get(message_id))["state"] == state
 
@@ -105,7 +117,7 @@ async def test_an_admin_makes_a_token_shown_once_and_revokes_it(client) -> None:
     await signed_in_as(client, "azadeh", "admin")
     made = await post_form(client, "/console/tokens", {"name": "desk bot", "role": "operator"}, page="/console/tokens")
     page = await made.text()
-    token = re.search(r'value="(pk_[A-Za-z0-9_-]+)"', page)
+    token = re.search(r'id="token"[^>]*>(pk_[A-Za-z0-9_-]+)</textarea>', page)
     assert made.status == 200 and token and "Copy this token now: it is never shown again" in page
     assert made.headers["Cache-Control"] == "no-store"
     api = {"Authorization": f"Bearer {token.group(1)}"}
