@@ -9,6 +9,7 @@ from typing import Any
 
 from channels.inbound import Inbound
 from channels.ussd.base import dial_path
+from flows.reply import Reply
 from gateway.runtime import Gateway
 from gateway.views import USSD_DIALECT, channel_view
 
@@ -16,12 +17,14 @@ from gateway.views import USSD_DIALECT, channel_view
 @dataclass(frozen=True)
 class Seen:
     """What the citizen saw: the text as the wire carries it, whether the conversation ended, and
-    which page of how many (USSD and bots; an SMS is one page)."""
+    which page of how many (USSD and bots; an SMS is one page); `reply`, the screen the text was
+    drawn from (USSD and bots: the console's simulator draws a bot's buttons from it)."""
 
     text: str
     end: bool
     page: int = 0
     pages: int = 1
+    reply: Reply | None = None
 
 
 class SimulatedCitizen:
@@ -67,8 +70,8 @@ class SimulatedCitizen:
         reply = await self.gateway.ussd.hop(inbound, self.view.surface)
         if reply.end:
             self.typed = None
-        return Seen(self.view.render(reply, inbound), reply.end, reply.page, reply.pages)
+        return Seen(self.view.render(reply, inbound), reply.end, reply.page, reply.pages, reply)
 
     async def _turn(self, inbound: Inbound) -> Seen:
         reply = await self.gateway.conversations.turn(inbound, self.view.surface)
-        return Seen(self.view.render(reply, inbound), reply.end, reply.page, reply.pages)
+        return Seen(self.view.render(reply, inbound), reply.end, reply.page, reply.pages, reply)

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardMarkup
 from channels.inbound import Inbound
 from channels.sms.surface import render_sms, sms_surface
 from channels.telegram.callback import decode_callback, new_menu_token
-from channels.telegram.reply import OutgoingMessage, render_reply
+from channels.telegram.reply import render_reply
 from channels.ussd.africastalking import AfricasTalking
 from channels.ussd.base import UssdDialect, ussd_surface
 from flows.paging import Surface
@@ -27,14 +27,32 @@ USSD_DIALECT: UssdDialect = AfricasTalking()
 """The dialect the simulator and transcripts speak (accumulated `a*b*c` text, `CON`/`END` pages)."""
 
 
-def _bot_message(message: OutgoingMessage) -> str:
-    buttons = []
-    if isinstance(message.markup, InlineKeyboardMarkup):
-        for row in message.markup.inline_keyboard:
-            for button in row:
-                decoded = decode_callback(str(button.callback_data or ""))
-                buttons.append(f"[{decoded[1]}: {button.text}]" if decoded else f"[{button.text}]")
-    return f"{message.text}\n{'  '.join(buttons)}".strip()
+@dataclass(frozen=True)
+class BotMessage:
+    """One bot message as a chat shows it: its text and its inline buttons, each as (the key a press
+    sends, the label); a button that opens a link instead (a payment link) has no key."""
+
+    text: str
+    buttons: tuple[tuple[str, str], ...] = ()
+
+
+def bot_messages(reply: Reply) -> list[BotMessage]:
+    """The messages python-telegram-bot would send for `reply`, buttons decoded to the keys they send."""
+    shown = []
+    for message in render_reply(reply, new_menu_token(), pick(MAIN_MENU, reply.lang)):
+        buttons = []
+        if isinstance(message.markup, InlineKeyboardMarkup):
+            for row in message.markup.inline_keyboard:
+                for button in row:
+                    decoded = decode_callback(str(button.callback_data or ""))
+                    buttons.append((decoded[1] if decoded else "", button.text))
+        shown.append(BotMessage(message.text, tuple(buttons)))
+    return shown
+
+
+def _bot_text(message: BotMessage) -> str:
+    buttons = "  ".join(f"[{key}: {label}]" if key else f"[{label}]" for key, label in message.buttons)
+    return f"{message.text}\n{buttons}".strip()
 
 
 @dataclass(frozen=True)
@@ -49,8 +67,7 @@ class ChannelView:
         if self.channel == "ussd":
             return USSD_DIALECT.render(reply, inbound).body
         if self.channel == "telegram":
-            messages = render_reply(reply, new_menu_token(), pick(MAIN_MENU, reply.lang))
-            return "\n".join(_bot_message(m) for m in messages)
+            return "\n".join(_bot_text(m) for m in bot_messages(reply))
         return render_sms(reply)
 
 

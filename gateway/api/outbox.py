@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from gateway.api.common import MAX_ID, ApiError, Call, first_item_links, matching, one_of, page_size, requires, row_id, whole
+from gateway.audit import token_actor
 from gateway.outbox.admin import RETRYABLE, STATES, MessageNotFound, NotRetryable, OutboxAdmin, OutboxFilter
 from gateway.runtime import GATEWAY
 
@@ -51,7 +52,7 @@ async def get_message(request: web.Request, call: Call) -> web.Response:
 async def retry(request: web.Request, call: Call) -> web.Response:
     """Send a dead or failed message again (pending, due now, attempts from zero); 409 for any other state."""
     try:
-        done = await _admin(request).retry(call.path["id"], actor=f"{call.token.role}:{call.token.name}")
+        done = await _admin(request).retry(call.path["id"], actor=token_actor(call.token))
     except MessageNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from exc
     except NotRetryable as exc:

@@ -21,6 +21,7 @@ from gateway.console.users import LANGUAGES, LoginRefused, UserError
 from gateway.console.web import (
     LANG_COOKIE,
     LOGINS,
+    ON_SIGN_OUT,
     PREFIX,
     SETTINGS,
     SIGNED_IN,
@@ -143,7 +144,10 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     """End this browser's session."""
     await read_form(request)
-    await request.config_dict[LOGINS].end(signed_in(request).cookie)
+    cookie = signed_in(request).cookie
+    await request.config_dict[LOGINS].end(cookie)
+    for hook in request.config_dict[ON_SIGN_OUT]:
+        await hook(cookie)
     response = see_other(f"{PREFIX}/login")
     response.del_cookie(COOKIE, path=PREFIX)
     return response

@@ -13,15 +13,15 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from gateway.console import account, catalogue, desk, flows, home
+from gateway.console import account, admin, catalogue, desk, flows, home, simulator
 from gateway.console.guard import guard, html_errors, security_headers
 from gateway.console.i18n import Words
 from gateway.console.logins import Logins
 from gateway.console.users import UserStore
-from gateway.console.web import LOGINS, NAVIGATION, PREFIX, SETTINGS, TIMEZONE, USERS, WORDS
+from gateway.console.web import LOGINS, NAVIGATION, ON_SIGN_OUT, PREFIX, SETTINGS, TIMEZONE, USERS, WORDS
 from gateway.runtime import GATEWAY
 
-PAGES = (home, desk, catalogue, flows, account)
+PAGES = (home, desk, catalogue, flows, simulator, admin, account)
 """Every page module: each has TEXTS, NAV and setup(console)."""
 HERE = Path(__file__).parent
 
@@ -40,6 +40,7 @@ def setup(app: web.Application) -> None:
     console[WORDS] = Words.of(page.TEXTS for page in PAGES)
     console[TIMEZONE] = gateway.requests.calendar.tz
     console[NAVIGATION] = tuple(item for page in PAGES for item in page.NAV)
+    console[ON_SIGN_OUT] = []
     aiohttp_jinja2.setup(console, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True,
                          undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     for page in PAGES:

@@ -35,6 +35,8 @@ TIMEZONE = web.AppKey("console_timezone", datetime.tzinfo)
 NAVIGATION = web.AppKey("console_navigation", tuple)
 SIGNED_IN = web.RequestKey("console_signed_in", SignedIn)
 """The request key of the SignedIn behind a request (absent on the sign-in page)."""
+ON_SIGN_OUT = web.AppKey("console_on_sign_out", list)
+"""Called with a session's cookie when it signs out: pages keeping things per session (the simulator) close them."""
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 

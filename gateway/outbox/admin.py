@@ -5,7 +5,8 @@ outbox the same way. A retry only rewrites the SQLite row (due now, attempts fro
 polling dispatcher picks it up on its next pass (at once when woken in the same process), and with
 Redis the stream dispatcher's periodic reconciliation publishes due rows missing from the stream,
 so nothing else needs telling. Each retry is one conditional UPDATE inside an immediate
-transaction, so two operators retrying at once (in one process or several) make one retry.
+transaction, so two operators retrying at once (in one process or several) make one retry; the
+audit trail's `outbox.retried` row commits with it, naming who retried.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 from flows.dates import iso_utc
 from flows.errors import PishkhanError
 from flows.masking import masked
+from gateway.audit import AuditLog
 from gateway.outbox import Outbox
+from gateway.store import Transaction
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +126,7 @@ class OutboxAdmin:
 
     def __init__(self, outbox: Outbox) -> None:
         self.outbox = outbox
+        self.audit = AuditLog(outbox.db, outbox.clock)
 
     async def search(self, where: OutboxFilter) -> list[OutboxRow]:
         """Matching messages, newest first, at most `where.limit`."""
@@ -145,7 +149,7 @@ class OutboxAdmin:
 
     async def retry(self, message_id: int, actor: str) -> Retried:
         """Put a dead or failed message back to pending, due now, attempts from zero; wakes the dispatcher.
-        MessageNotFound or NotRetryable otherwise (a sent message is never sent again). `actor` is logged."""
+        MessageNotFound or NotRetryable otherwise (a sent message is never sent again). `actor` is audited."""
         now = self.outbox.clock()
         async with self.outbox.db.transaction() as conn:
             await conn.lock(f"outbox:{message_id}")  # two operators at once: the second sees the first's retry
@@ -155,15 +159,22 @@ class OutboxAdmin:
             if row["state"] not in RETRYABLE:
                 raise NotRetryable(message_id, row["state"])
             await conn.execute(f"{_RETRY} WHERE id = ? AND state = ?", (now, now, message_id, row["state"]))
+            await self._audit(conn, actor, message_id, row["state"], row["last_error"])
         self.outbox.wake.set()
         log.info("outbox %d retried by %s (was %s: %s)", message_id, actor, row["state"], row["last_error"])
         return Retried(message_id, row["state"], row["last_error"])
 
     async def retry_dead(self, actor: str) -> list[Retried]:
-        """Put every dead message back to pending at once; what was retried. `actor` is logged."""
+        """Put every dead message back to pending at once; what was retried. `actor` is audited."""
         now = self.outbox.clock()
         async with self.outbox.db.transaction() as conn:
             rows = await conn.fetchall(f"{_RETRY} WHERE state = 'dead' RETURNING id, last_error", (now, now))
+            for row in rows:
+                await self._audit(conn, actor, row["id"], "dead", row["last_error"])
         self.outbox.wake.set()
         log.info("outbox: %d dead messages retried by %s", len(rows), actor)
         return sorted((Retried(r["id"], "dead", r["last_error"]) for r in rows), key=lambda r: r.id)
+
+    async def _audit(self, conn: Transaction, actor: str, message_id: int, previous: str, last_error: str | None) -> None:
+        await self.audit.record(actor, "outbox.retried", f"outbox {message_id}", {"previous_state": previous, "last_error": last_error},
+                                conn=conn)
