@@ -44,11 +44,9 @@ async def signed_in(served, page: Page, name: str, role: str, lang: str, width: 
 
 async def looks_right(page: Page, lang: str, width: int, shot: str) -> None:
     """The checks every console page passes, and its screenshot when they are wanted."""
-    assert await page.horizontal_overflow() == []
-    assert await page.direction(lang) == []
-    assert await page.unlabelled_controls() == []
-    assert await page.low_contrast() == []
-    assert await page.console_errors() == []
+    problems = [*await page.horizontal_overflow(), *await page.direction(lang), *await page.unlabelled_controls(),
+                *await page.low_contrast(), *await page.console_errors()]
+    assert not problems, "\n".join(problems)
     folder = os.environ.get("PISHKHAN_SCREENSHOTS")
     if folder:
         await page.screenshot(Path(folder) / f"console-{shot}-{lang}-{width}.png")
