@@ -235,3 +235,11 @@ async def test_a_screen_without_variables_is_drawn_once_and_each_citizens_own_sc
     assert e.current(first, UNLIMITED).body == "Thanks 0499370899"  # a variable's screen is each citizen's own
     assert e.current(second, UNLIMITED).body == "Thanks 0013542419"
     assert compose_reply(e.current(first, UNLIMITED)).startswith("Thanks 0499370899")
+
+
+def test_a_stored_session_with_keys_this_version_does_not_know_still_loads() -> None:
+    """What a channel keeps beside the session and a newer version's keys are left out, never an error."""
+    session = Session("ussd", "tel:+989120000000", "en", "main:home", {"nc": "0499370899"}, ["main:language"], phone="+989120000000")
+    data = session.to_dict()
+    assert Session.from_dict({**data, "extra": {"last_text": "1"}, "added_later": 1}) == session
+    assert list(data) == [*Session.__dataclass_fields__, "v"]
