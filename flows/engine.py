@@ -88,6 +88,8 @@ class Engine:
         self.action_timeout = action_timeout
         self.clock = clock
         self._page_cache: dict[tuple[object, ...], list[Page]] = {}
+        self._screens: dict[tuple[object, ...], _Screen] = {}
+        """Screens whose texts take no variable, found without drawing them (see `_drawn`)."""
 
     def new_session(
         self,
@@ -331,6 +333,18 @@ class Engine:
         return body, options, nav
 
     def _pages(self, session: Session, node: Node, surface: Surface) -> list[Page]:
+        return self._drawn(session, node, surface).pages
+
+    def _drawn(self, session: Session, node: Node, surface: Surface) -> _Screen:
+        """The screen's pages and their replies. Most screens take no variable, so everything that
+        decides them is known without drawing them: the node, the surface, the language, a notice,
+        and whether back and home are offered. Those are found by that, by identity (hashing the
+        node or the surface would cost more than the look-up saves; the entry keeps both, so an id
+        is not reused while it is there); the others are drawn and then found by their content."""
+        quick = (id(node), id(surface), session.lang, session.notice, bool(session.stack), session.node == self.flows.home)
+        screen = self._screens.get(quick)
+        if screen is not None and screen.node is node and screen.surface is surface:
+            return screen
         body, options, nav = self._screen(session, node)
         key = (surface, session.lang, body, tuple(options), tuple(nav))
         pages = self._page_cache.get(key)
@@ -340,20 +354,40 @@ class Engine:
             if len(self._page_cache) >= PAGE_CACHE_SIZE:
                 self._page_cache.clear()
             self._page_cache[key] = pages
-        return pages
+        screen = _Screen(node, surface, pages, session.lang)
+        if _takes_no_variable(node, session.lang):
+            if len(self._screens) >= PAGE_CACHE_SIZE:
+                self._screens.clear()
+            self._screens[quick] = screen
+        return screen
 
     def _show(self, session: Session, node: Node, surface: Surface) -> Reply:
         """The session's page of `node`. An end text longer than a page (its variables filled in)
         is paged like any screen and the session ends on its last page, so a receipt is never cut."""
-        pages = self._pages(session, node, surface)
-        session.page = min(session.page, len(pages) - 1)
-        page = pages[session.page]
-        if isinstance(node, EndNode) and session.page == len(pages) - 1:
-            return self._finish(session, page.body)
-        return Reply(
-            body=page.body,
-            choices=page.choices,
-            lang=session.lang,
-            page=session.page,
-            pages=len(pages),
-        )
+        screen = self._drawn(session, node, surface)
+        session.page = min(session.page, len(screen.pages) - 1)
+        if isinstance(node, EndNode) and session.page == len(screen.pages) - 1:
+            return self._finish(session, screen.pages[-1].body)
+        return screen.replies[session.page]
+
+
+class _Screen:
+    """A screen drawn for one surface and language: its pages, and the reply showing each (a reply
+    is immutable, so one object serves every citizen on that page)."""
+
+    __slots__ = ("node", "surface", "pages", "replies")
+
+    def __init__(self, node: Node, surface: Surface, pages: list[Page], lang: str) -> None:
+        self.node = node
+        self.surface = surface
+        self.pages = pages
+        self.replies = [Reply(body=p.body, choices=p.choices, lang=lang, page=i, pages=len(pages)) for i, p in enumerate(pages)]
+
+
+def _takes_no_variable(node: Node, lang: str) -> bool:
+    """Whether the node's screen in `lang` is the same whatever the session's variables are."""
+    text: LocalisedText | None = getattr(node, "text", None)  # as `Engine._screen` reads it
+    texts = [] if text is None else [text]
+    if isinstance(node, MenuNode):
+        texts.extend(o.label for o in node.options)
+    return not any("{" in pick(t, lang) for t in texts)

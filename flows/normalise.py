@@ -43,6 +43,8 @@ def normalise_input(text: str) -> str:
 
     Idempotent, so it is safe to apply at every layer that is unsure.
     """
+    if text.isascii() and text.isalnum():  # a menu choice, most inputs: nothing below would change it
+        return text
     text = _INVISIBLE.sub("", text.translate(_FOLD))
     text = _ZWNJ_RUN.sub(ZWNJ, text)
     text = _STRAY_ZWNJ.sub("", text)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from flows.graphemes import fitting_prefix, gaps
 from flows.normalise import to_persian_digits
@@ -36,15 +35,25 @@ def compose(body: str, choices: Sequence[Choice], lang: str) -> str:
     return localise_digits("\n".join(lines), lang)
 
 
-@lru_cache(maxsize=4096)
-def _composed(body: str, choices: tuple[Choice, ...], lang: str) -> str:
-    return compose(body, choices, lang)
+COMPOSED_SIZE = 4096
+_composed: dict[tuple[str, int, str], tuple[tuple[Choice, ...], str]] = {}
 
 
 def compose_reply(reply: Reply) -> str:
     """`compose` for a finished reply, kept for the pages shown lately: most hops show a page that
-    many citizens saw a moment ago (a menu), and composing it again is per-hop work for nothing."""
-    return _composed(reply.body, reply.choices, reply.lang)
+    many citizens saw a moment ago (a menu), and composing it again is per-hop work for nothing.
+    Found by the identity of the reply's choices (the engine hands every citizen on a page the same
+    ones), as hashing and comparing them choice by choice costs more than composing saves; the entry
+    keeps the choices, so their id is not reused while it is there."""
+    key = (reply.body, id(reply.choices), reply.lang)
+    kept = _composed.get(key)
+    if kept is not None and kept[0] is reply.choices:
+        return kept[1]
+    text = compose(reply.body, reply.choices, reply.lang)
+    if len(_composed) >= COMPOSED_SIZE:
+        _composed.clear()
+    _composed[key] = (reply.choices, text)
+    return text
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any
 
 SESSION_VERSION = 1
@@ -35,7 +36,7 @@ class Session:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for stores."""
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        data = dict(zip(_FIELDS, _read_fields(self)))  # every hop writes one: no Python loop over the fields
         data["vars"] = dict(self.vars)
         data["stack"] = list(self.stack)
         data["v"] = SESSION_VERSION
@@ -44,5 +45,12 @@ class Session:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session:
         """Inverse of `to_dict`; ignores keys a newer version may have added."""
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known = dict(data)
+        for key in data.keys() - _FIELD_SET:  # `v`, and what a channel keeps beside the session
+            del known[key]
         return cls(**known)
+
+
+_FIELDS = tuple(Session.__dataclass_fields__)
+_FIELD_SET = frozenset(_FIELDS)
+_read_fields = attrgetter(*_FIELDS)

@@ -10,7 +10,7 @@ import asyncio
 import weakref
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from flows.session import Session
 from gateway.state import Delete, Get, Op, Put, StateStore
@@ -25,9 +25,10 @@ EXTRA = "extra"
 SESSION_PREFIX = "session:"
 
 
-@dataclass(frozen=True)
-class SessionKey:
-    """One conversation: a channel and the address on it."""
+class SessionKey(NamedTuple):
+    """One conversation: a channel and the address on it. A tuple rather than a frozen dataclass:
+    each hop finds its conversation's lock by it, and a tuple hashes and compares in C where a
+    dataclass runs a Python `__hash__` and `__eq__` every time."""
 
     channel: str
     address: str

@@ -6,7 +6,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Mapping
-from functools import lru_cache
 
 from aiohttp import web
 
@@ -16,7 +15,7 @@ from channels.ussd.hubtel import Hubtel
 from flows.errors import ChannelError
 from flows.paging import Surface
 from flows.reply import Reply
-from gateway.runtime import GATEWAY
+from gateway.runtime import GATEWAY, Gateway
 from gateway.webhook_auth import WebhookAuth
 
 log = logging.getLogger(__name__)
@@ -24,14 +23,11 @@ log = logging.getLogger(__name__)
 DIALECTS: dict[str, UssdDialect] = {d.name: d for d in (AfricasTalking(), Hubtel())}
 HOP_BUDGET = 5.0
 """Seconds a hop may take before the citizen is told to try again; aggregators give up near 15 s."""
+MAX_NETWORKS = 256
+"""Page surfaces kept per operator network code."""
 
 SORRY = Reply(body="خطای موقت. لطفا دوباره تلاش کنید.\nTemporary error. Please try again.", end=True, expects_input=False, lang="en")
 AUTH = web.AppKey("ussd_auth", WebhookAuth)
-
-
-@lru_cache(maxsize=64)
-def _surface(gsm_limit: int, ucs2_limit: int) -> Surface:
-    return ussd_surface(gsm_limit, ucs2_limit)
 
 
 async def _fields(request: web.Request) -> Mapping[str, str]:
@@ -48,32 +44,57 @@ async def _fields(request: web.Request) -> Mapping[str, str]:
         raise ChannelError(f"unreadable body: {exc.__class__.__name__}") from exc
 
 
-async def ussd_hop(request: web.Request) -> web.Response:
-    """One USSD hop for the dialect named in the path."""
-    dialect = DIALECTS.get(request.match_info["dialect"])
-    if dialect is None:
-        raise web.HTTPNotFound(text=f"unknown USSD dialect; known: {', '.join(DIALECTS)}")
-    if not request.app[AUTH].allows(request):
-        return web.Response(status=401, text="END Unauthorized")
-    gateway = request.app[GATEWAY]
-    try:
-        inbound, network = dialect.parse(await _fields(request), gateway.settings.ussd.service_code)
-    except ChannelError as exc:
-        return web.Response(status=exc.status, text=f"END Bad request: {exc}")
-    surface = _surface(*gateway.settings.ussd.limits(network))
-    try:
-        async with asyncio.timeout(HOP_BUDGET):  # not wait_for: on Python 3.11 that costs a task per hop
-            reply = await gateway.ussd.hop(inbound, surface)
-    except TimeoutError:
-        log.warning("USSD hop over budget on %s", dialect.name)
-        reply = SORRY
-    page = dialect.render(reply, inbound)
-    return web.Response(text=page.body, content_type=page.content_type)
+class UssdHops:
+    """The handler of one dialect's hops, with what every hop looks up bound once: the gateway, the
+    webhook check, and a page surface per operator network (the settings do not change while serving)."""
+
+    def __init__(self, gateway: Gateway, auth: WebhookAuth, dialect: UssdDialect) -> None:
+        self.gateway = gateway
+        self.auth = auth
+        self.dialect = dialect
+        self.settings = gateway.settings.ussd
+        self._surfaces: dict[str | None, Surface] = {}
+
+    def surface(self, network: str | None) -> Surface:
+        """The pages this operator's network takes (its own cap where lower than the defaults)."""
+        surface = self._surfaces.get(network)
+        if surface is None:
+            if len(self._surfaces) >= MAX_NETWORKS:  # network codes come from the caller: bounded
+                self._surfaces.clear()
+            surface = self._surfaces[network] = ussd_surface(*self.settings.limits(network))
+        return surface
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """One USSD hop in this dialect."""
+        if not self.auth.allows(request):
+            return web.Response(status=401, text="END Unauthorized")
+        dialect = self.dialect
+        try:
+            inbound, network = dialect.parse(await _fields(request), self.settings.service_code)
+        except ChannelError as exc:
+            return web.Response(status=exc.status, text=f"END Bad request: {exc}")
+        try:
+            async with asyncio.timeout(HOP_BUDGET):  # not wait_for: on Python 3.11 that costs a task per hop
+                reply = await self.gateway.ussd.hop(inbound, self.surface(network))
+        except TimeoutError:
+            log.warning("USSD hop over budget on %s", dialect.name)
+            reply = SORRY
+        page = dialect.render(reply, inbound)
+        return web.Response(text=page.body, content_type=page.content_type)
+
+
+async def unknown_dialect(request: web.Request) -> web.Response:
+    """A path under /ussd/ that names no dialect."""
+    raise web.HTTPNotFound(text=f"unknown USSD dialect; known: {', '.join(DIALECTS)}")
 
 
 def setup(app: web.Application) -> None:
-    """Register POST /ussd/<dialect>."""
-    auth = WebhookAuth(app[GATEWAY].settings.ussd.auth, "USSD")
+    """Register POST /ussd/<dialect>: a plain route per dialect (found by the router without a
+    pattern match), and the pattern for any other name, which is not found."""
+    gateway = app[GATEWAY]
+    auth = WebhookAuth(gateway.settings.ussd.auth, "USSD")
     auth.warn_if_open()
     app[AUTH] = auth
-    app.router.add_post("/ussd/{dialect}", ussd_hop)
+    for name, dialect in DIALECTS.items():
+        app.router.add_post(f"/ussd/{name}", UssdHops(gateway, auth, dialect).handle)
+    app.router.add_post("/ussd/{dialect}", unknown_dialect)

@@ -212,3 +212,34 @@ async def test_a_session_is_stamped_by_the_engines_clock() -> None:
     clock.advance(90)
     await e.handle(session, "1", UNLIMITED)
     assert (session.started_at, session.updated_at) == (1_000.0, 1_090.0)  # what a resume window is measured from
+
+
+async def test_a_screen_without_variables_is_drawn_once_and_each_citizens_own_screen_stays_theirs() -> None:
+    """Citizens on a screen that takes no variable get the very same reply (drawn once, not per hop);
+    what differs between them still shows: their language, a notice, back and home, and variables."""
+    e = engine()
+    first, second = await start(e, lang="en"), await start(e, lang="en")
+    assert e.current(first, UNLIMITED) is e.current(second, UNLIMITED)
+    assert e.current(first, UNLIMITED).body == "Home" and not e.current(first, UNLIMITED).navigation
+    persian = await start(e, lang="fa")
+    assert e.current(persian, UNLIMITED).body == "خانه"
+    wrong = await e.handle(second, "7", UNLIMITED)  # a notice above the same screen
+    assert wrong.body.endswith("\nHome") and wrong.body != "Home"
+    assert e.current(first, UNLIMITED).body == "Home"
+    asked = await e.handle(first, "1", UNLIMITED)  # a screen below home: back and home offered
+    assert [c.key for c in asked.navigation] == ["0", "00"]
+    for session, code in ((first, "0499370899"), (second, "0013542419")):
+        if session.node != "main:ask":
+            await e.handle(session, "1", UNLIMITED)
+        assert (await e.handle(session, code, UNLIMITED)).body == f"Thanks {code}"
+    assert e.current(first, UNLIMITED).body == "Thanks 0499370899"  # a variable's screen is each citizen's own
+    assert e.current(second, UNLIMITED).body == "Thanks 0013542419"
+    assert compose_reply(e.current(first, UNLIMITED)).startswith("Thanks 0499370899")
+
+
+def test_a_stored_session_with_keys_this_version_does_not_know_still_loads() -> None:
+    """What a channel keeps beside the session and a newer version's keys are left out, never an error."""
+    session = Session("ussd", "tel:+989120000000", "en", "main:home", {"nc": "0499370899"}, ["main:language"], phone="+989120000000")
+    data = session.to_dict()
+    assert Session.from_dict({**data, "extra": {"last_text": "1"}, "added_later": 1}) == session
+    assert list(data) == [*Session.__dataclass_fields__, "v"]
