@@ -5,7 +5,8 @@ directory; with `PISHKHAN_STORE_URL=postgresql://…` (an account that may creat
 `.ci/run` sets for its second pass) every test that uses a store gets a fresh PostgreSQL database
 of its own instead, made from a migrated template, and dropped afterwards. In that pass the tests
 that never touch a store are deselected (they would run exactly as in the first pass), and so are
-those marked `sqlite`.
+those marked `sqlite` and those driving a browser (what a page looks like does not depend on the
+store's engine; every console page's HTTP tests, which do, run in both passes).
 
 Tests that need PostgreSQL in either pass (`db copy`, two hosts) use `postgres_server`: the
 server `PISHKHAN_TEST_POSTGRES_URL` names, or a throwaway cluster started here (initdb as an
@@ -211,11 +212,13 @@ def empty_store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """In the PostgreSQL pass, keep only the tests that use a store, and not those marked `sqlite`
-    (they provoke a failure through SQLite's own mechanics: its file lock, a trigger, its counters)."""
+    (they provoke a failure through SQLite's own mechanics: its file lock, a trigger, its counters) nor
+    those in a Chromium (layout, direction, contrast: the same on either engine, and minutes of CI)."""
     if not POSTGRES_PASS:
         return
     kept = [item for item in items
-            if STORE_FIXTURES & set(getattr(item, "fixturenames", ())) and item.get_closest_marker("sqlite") is None]
+            if STORE_FIXTURES & set(names := getattr(item, "fixturenames", ())) and "chromium" not in names
+            and item.get_closest_marker("sqlite") is None]
     config.hook.pytest_deselected(items=[item for item in items if item not in kept])
     items[:] = kept
 
