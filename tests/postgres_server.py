@@ -41,7 +41,9 @@ ADMIN_URL = os.environ.pop("PISHKHAN_STORE_URL", "")
 """The PostgreSQL pass's server, taken out of the environment so no test's subprocess inherits it
 by accident: each test names its own database."""
 POSTGRES_PASS = ADMIN_URL.startswith(("postgresql://", "postgres://"))
-TEMPLATE = "pishkhan_template"
+TEMPLATE = f"pishkhan_template_{os.getpid()}"
+"""Per test process: .ci/run runs the SQLite and PostgreSQL passes side by side on one server, and both
+make databases (the SQLite pass for `db copy` and two hosts)."""
 STORE_FIXTURES = {"store_url", "empty_store_url"}
 _numbers = itertools.count()
 T = TypeVar("T")
@@ -113,9 +115,12 @@ class PostgresServer:
         self._worker.submit(_admin, self.admin_url, f"DROP DATABASE IF EXISTS {urlsplit(url).path.lstrip('/')} WITH (FORCE)")
 
     def close(self) -> None:
-        """Finish the pending drops (and drop the database made ahead for a test that never came)."""
+        """Finish the pending drops (and drop the database made ahead for a test that never came, and
+        the template: the next run makes its own)."""
         if self._next is not None:
             self.drop(self._next.result())
+        if self._template_ready:
+            self._worker.submit(_admin, self.admin_url, f"DROP DATABASE IF EXISTS {TEMPLATE} WITH (FORCE)")
         self._worker.shutdown(wait=True)
 
 
