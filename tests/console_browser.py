@@ -42,6 +42,15 @@ async def sign_in_with(page: Page, base: str, name: str, password: str = PASSWOR
     assert "/console/login" not in await page.url(), await page.text()
 
 
+async def problems_here(page: Page, lang: str) -> list[str]:
+    """What is wrong with the page as it stands, at the width it is shown: for a page that cannot be
+    opened again by its address (a token shown once)."""
+    found: list[str] = []
+    for check in (page.horizontal_overflow(), page.direction(lang), page.unlabelled_controls(), page.low_contrast()):
+        found += await check
+    return found
+
+
 async def looks_right(page: Page, url: str, lang: str, shot: str | None = None) -> None:
     """Open `url` at 360 px and at 1280 px and fail listing every problem found: overflow, direction,
     unlabelled controls, low contrast, page errors. With PISHKHAN_SCREENSHOTS set, save
@@ -50,8 +59,7 @@ async def looks_right(page: Page, url: str, lang: str, shot: str | None = None) 
     for width in (PHONE, DESKTOP):
         await page.viewport(width)
         await page.go(url)
-        for check in (page.horizontal_overflow(), page.direction(lang), page.unlabelled_controls(), page.low_contrast()):
-            problems += [f"{width} px: {problem}" for problem in await check]
+        problems += [f"{width} px: {problem}" for problem in await problems_here(page, lang)]
         folder = os.environ.get("PISHKHAN_SCREENSHOTS")
         if folder and shot:
             await page.screenshot(Path(folder) / f"{shot}-{lang}-{width}.png")
