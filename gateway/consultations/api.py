@@ -19,7 +19,8 @@ from gateway.consultations.store import Poll
 from gateway.runtime import GATEWAY
 
 POLL_ID = row_id("consultation id")
-MOMENT = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$"
+MOMENT = (r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+          r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$")
 """An ISO 8601 date and time with its offset from UTC (a day the month lacks is refused by `at_time`, naming the field)."""
 
 

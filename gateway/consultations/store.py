@@ -149,11 +149,6 @@ class PollStore:
             (poll_id,))
         return [Tally(int(r["option"]), str(r["channel"]), int(r["n"])) for r in rows]
 
-    async def voted(self, poll_id: int, phone: str) -> bool:
-        """Whether `phone` has answered the poll."""
-        row = await self.db.fetchone("SELECT 1 AS x FROM consultation_votes WHERE consultation_id = ? AND phone = ?", (poll_id, phone))
-        return row is not None
-
 
 def counts(tallies: Sequence[Tally], options: int, channels: Sequence[str]) -> dict[str, Any]:
     """Results as the API and the console show them: per option its total and its votes per channel."""
