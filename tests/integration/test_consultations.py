@@ -5,6 +5,7 @@ audience may be the citizens who used a service."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import itertools
 from typing import Any
@@ -19,7 +20,7 @@ from fakes.kannel import FakeKannel
 from fakes.sms_gateway import SmsRig, sms_settings
 from ussd_citizen import FIRST_ID_CARD_EN, apply_by_ussd, ussd
 
-from gateway.app import create_app
+from gateway.app import GATEWAY, create_app
 from gateway.settings import Settings
 
 ALI, SARA, REZA, NEDA = "+989121234567", "+989121110001", "+989121110002", "+989121110003"
@@ -169,3 +170,16 @@ async def test_a_bad_poll_is_refused_naming_the_field(client, tokens, change: di
     assert field in error["message"], error
     assert (await client.get("/api/v1/consultations", headers=tokens["viewer"])).status == 200
     assert (await (await client.get("/api/v1/consultations", headers=tokens["viewer"])).json())["total"] == 0
+
+
+async def test_two_channels_answering_at_once_count_once(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    body = {"question": QUESTION, "options": OPTIONS, "closes_at": "2099-01-01T00:00:00+03:30"}
+    poll = await (await client.post("/api/v1/consultations", json=body, headers=tokens["operator"])).json()
+    polls = client.app[GATEWAY].polls
+    answers = await asyncio.gather(*(polls.answer(poll["id"], n, phone=ALI, channel=channel, lang="en")
+                                     for n, channel in ((1, "ussd"), (2, "sms"), (3, "telegram"))))
+    assert sorted(a.outcome.value for a in answers) == ["already", "already", "counted"]
+    rows = await client.app[GATEWAY].db.fetchall("SELECT option, channel FROM consultation_votes")
+    assert len(rows) == 1
+    results = (await (await client.get(f"/api/v1/consultations/{poll['id']}", headers=tokens["viewer"])).json())["results"]
+    assert results["total"] == 1 and results["by_channel"][rows[0]["channel"]] == 1
