@@ -14,6 +14,8 @@ from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Action
 from gateway.actions import request_actions
 from gateway.catalogue import Catalogue
+from gateway.consultations.actions import poll_actions
+from gateway.consultations.setup import build_polls, hook_polls
 from gateway.content.live import ContentWatcher, LiveContent
 from gateway.content.model import Content
 from gateway.content.publish import Publisher
@@ -80,7 +82,8 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     catalogue = CatalogueNow()
     requests = build_requests(settings, db, outbox, catalogue, clock)
     lookups = StatusLookup(requests, state)
-    actions: dict[str, Action] = request_actions(requests, lookups, tuple(settings.flows.languages))
+    polls = build_polls(settings, db, catalogue, clock)
+    actions: dict[str, Action] = {**request_actions(requests, lookups, tuple(settings.flows.languages)), **poll_actions(polls)}
     builder = EngineBuilder(settings, actions, clock)
     publisher = Publisher(settings, ContentStore(db), actions, sessions)
     served = await served_at_start(publisher, builder, db, seed)
@@ -93,6 +96,7 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     closers.append(sms.close)
     bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)
     closers.append(bots.close)
+    hook_polls(polls, sms, bots.service)  # the `poll` SMS keyword, `/polls` and its buttons on the bots
     payments = build_payments(settings.payments, db, requests, outbox, catalogue, settings.server.public_base_url, clock)
     closers.append(payments.provider.close)
     senders: dict[str, Sender] = {"telegram": bot_sender}
@@ -117,5 +121,5 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
         settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, content=live, builder=builder,
         publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots,
-        readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), closers=tuple(closers),
+        readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, closers=tuple(closers),
     )

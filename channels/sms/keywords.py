@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from flows.normalise import normalise_input
 
-KINDS = ("help", "status", "stop", "start", "more")
+KINDS = ("help", "status", "stop", "start", "more", "poll")
+ARGUMENT_KINDS = frozenset({"status", "poll"})
+"""Keywords a text may go on after: `STATUS <code>`, `POLL <consultation> <option>`."""
 _PUNCTUATION = re.compile(r"^[\s.!?؟،,:;\-]+|[\s.!?؟،,:;\-]+$")
 _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff]")
 _LATIN = re.compile("[a-z]")
@@ -44,7 +46,7 @@ class KeywordMatch:
 
 
 class Keywords:
-    """The configured keyword lists: `help`, `status` (takes an argument), `stop`, `start`, `more`."""
+    """The configured keyword lists: `help`, `status` and `poll` (take an argument), `stop`, `start`, `more`."""
 
     def __init__(self, lists: Mapping[str, Sequence[str]]) -> None:
         unknown = sorted(set(lists) - set(KINDS))
@@ -57,17 +59,17 @@ class Keywords:
                 if folded in self._words and self._words[folded] != kind:
                     raise ValueError(f"keyword {word!r} is both {self._words[folded]} and {kind}")
                 self._words[folded] = kind
-        self._status = sorted((w for w, k in self._words.items() if k == "status"), key=len, reverse=True)
+        self._leading = sorted((w for w, k in self._words.items() if k in ARGUMENT_KINDS), key=len, reverse=True)
 
     def match(self, text: str) -> KeywordMatch | None:
-        """The keyword `text` is, or None: a whole-message keyword, or a status word and its code."""
+        """The keyword `text` is, or None: a whole-message keyword, or a status or poll word and what follows it."""
         folded = fold(text)
         kind = self._words.get(folded)
         if kind is not None:
             return KeywordMatch(kind, folded, "", language_of(folded), folded.isdigit())
-        for word in self._status:  # `STATUS 12345678901`, `وضعیت۱۲۳…`, `status:123…`
+        for word in self._leading:  # `STATUS 12345678901`, `وضعیت۱۲۳…`, `status:123…`, `POLL 3 2`
             if folded.startswith(word):
                 rest = folded[len(word):]
                 if rest[:1].isdigit() or rest[:1] in (" ", ":", "-", "#"):
-                    return KeywordMatch("status", word, _PUNCTUATION.sub("", rest.lstrip(":#")), language_of(word), False)
+                    return KeywordMatch(self._words[word], word, _PUNCTUATION.sub("", rest.lstrip(":#")), language_of(word), False)
         return None

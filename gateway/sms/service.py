@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
 
@@ -90,6 +91,10 @@ class ReplyNotQueued(PishkhanError):
         super().__init__("the reply could not be queued")
 
 
+KeywordAnswer = Callable[[Inbound, str, str], Awaitable[str]]
+"""The reply to a keyword another part of the gateway answers (`poll`): given the text, what followed the
+keyword and the citizen's language."""
+
 SUBMITTED: ContextVar[list[str] | None] = ContextVar("sms_turn_submitted", default=None)
 """Tracking codes of the requests the running SMS turn submitted (its reply is their receipt)."""
 
@@ -134,6 +139,8 @@ class SmsService:
         self.languages = languages
         self.region = region
         self.claims = TextClaims(state, settings.dedupe_ttl)
+        self.keyword_answers: dict[str, KeywordAnswer] = {}
+        """Keyword kinds other parts answer (gateway.consultations: `poll`), registered when the gateway is built."""
         self._running: set[asyncio.Task[None]] = set()
 
     # -- incoming texts -----------------------------------------------------------------------
@@ -283,6 +290,8 @@ class SmsService:
             await self.optouts.opt_in(inbound.address)
             log.info("SMS %s opted back in to notifications", masked(inbound.address))
             return SmsReply(texts.say(texts.STARTED, lang), lang)
+        if match.kind in self.keyword_answers:
+            return SmsReply(await self.keyword_answers[match.kind](inbound, match.argument, lang), lang)
         return SmsReply(await self._status(inbound, match.argument, lang), lang)
 
     def _flow_takes(self, session: Session | None, number: int) -> bool:

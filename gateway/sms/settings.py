@@ -17,6 +17,7 @@ DEFAULT_KEYWORDS: dict[str, list[str]] = {
     "stop": ["STOP", "END", "CANCEL", "UNSUBSCRIBE", "QUIT", "11", "لغو"],
     "start": ["START", "12", "شروع"],
     "more": ["MORE", "بیشتر"],
+    "poll": ["POLL", "نظر", "نظرسنجی"],
 }
 
 

@@ -66,6 +66,8 @@ TABLES: tuple[Table, ...] = (
     Table("console_users"),
     Table("request_notes"),
     Table("request_assignments", ("request_id",)),
+    Table("consultations"),
+    Table("consultation_votes"),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 

@@ -144,9 +144,11 @@ def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotServ
 class BotRegistry:
     """Bots by name, and the updates being processed in the background."""
 
-    def __init__(self, bots: dict[str, BotRuntime], state: StateStore) -> None:
+    def __init__(self, bots: dict[str, BotRuntime], state: StateStore, service: BotService | None = None) -> None:
         self.bots = bots
         self.state = state
+        self.service = service
+        """What the bots do with updates (other parts add commands and buttons to it); None: no bots to serve."""
         self._tasks: set[asyncio.Task[None]] = set()
         self._retries: list[asyncio.Task[None]] = []
         """Bots down at start, being retried until their Bot API answers."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
+from collections.abc import Awaitable, Callable
 
 from telegram.error import Forbidden, TelegramError
 
@@ -49,6 +50,11 @@ SURFACE = Surface("telegram")
 """A bot message has no page limit (long texts are split into messages instead)."""
 
 
+Extra = Callable[[str, str, str], Awaitable[list[OutgoingMessage]]]
+"""A command or button another part of the gateway answers (gateway.consultations: `/polls`, `poll:…`
+buttons): given the command or the callback data, the chat's verified number and its language, the messages to send."""
+
+
 def menu_key(address: str) -> str:
     """Where the token of a chat's current menu message is kept."""
     return f"tgmenu:{address}"
@@ -76,6 +82,10 @@ class BotService:
         self.reply_wait_limit = reply_wait_limit
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._my_requests_labels = {normalise_input(label) for label in texts.MY_REQUESTS.values()}
+        self.commands: dict[str, Extra] = {}
+        """Commands other parts answer, by name (registered when the gateway is built)."""
+        self.buttons: dict[str, Extra] = {}
+        """Buttons other parts answer, by the namespace their callback data starts with (`poll` for `poll:3:2`)."""
 
     def _lock(self, address: str) -> asyncio.Lock:
         lock = self._locks.get(address)
@@ -108,7 +118,10 @@ class BotService:
         await self.contacts.clear_unreachable(address)
         if event.kind is Kind.UNBLOCKED:
             return
-        if event.kind is Kind.CALLBACK:
+        extra = self.buttons if event.kind is Kind.CALLBACK else self.commands if event.kind is Kind.COMMAND else {}
+        if (event.text or "").partition(":")[0] in extra:
+            await self._extra(bot, event, address, extra[event.text.partition(":")[0]])
+        elif event.kind is Kind.CALLBACK:
             await self._button(bot, event, address)
         elif event.kind is Kind.COMMAND:
             await self._command(bot, event, address)
@@ -197,6 +210,18 @@ class BotService:
             await self._ask_contact(bot, event, await self._lang(address, event))
         else:
             await self._say(bot, event, texts.UNKNOWN_COMMAND, await self._lang(address, event))
+
+    async def _extra(self, bot: BotClient, event: BotUpdate, address: str, answer: Extra) -> None:
+        """A command or button another part answers, for the chat's verified number (else the invitation to share it)."""
+        assert event.chat_id is not None
+        if event.callback_id:
+            await bot.answer(event.callback_id, wait_limit=self.reply_wait_limit)
+        lang = await self._lang(address, event)
+        phone = await self.contacts.phone_for_chat(bot.name, event.chat_id)
+        if phone is None:
+            await self._ask_contact(bot, event, lang)
+            return
+        await self._send(bot, event.chat_id, await answer(event.text, phone, lang))
 
     async def _ask_contact(self, bot: BotClient, event: BotUpdate, lang: str) -> None:
         await self._say(bot, event, texts.INVITE, lang, contact_keyboard(pick(texts.SHARE_PHONE, lang), lang))

@@ -50,5 +50,6 @@ COMMANDS: dict[str, LocalisedText] = {
     "start": {"fa": "منوی اصلی", "en": "Main menu"},
     "myrequests": {"fa": "درخواست‌های من", "en": "My requests"},
     "verify": {"fa": "تایید شماره تلفن", "en": "Verify my phone number"},
+    "polls": {"fa": "نظرسنجی‌ها", "en": "Consultations"},
 }
 """Commands shown in the client's menu button (`pishkhan telegram set-webhook` registers them)."""

@@ -44,7 +44,7 @@ async def editor_form(client: Any) -> dict[str, str]:
     base = re.search(r'name="base" value="(\d+)"', page)
     assert base
     return {"base": base.group(1), "seen": "0", "note": "",
-            **{f"flows/{name}": textarea(page, name) for name in ("help.yaml", "main.yaml")}}
+            **{f"flows/{name}": textarea(page, name) for name in re.findall(r'<textarea id="file-([a-z_]+\.yaml)"', page)}}
 
 
 async def send(client: Any, form: dict[str, str], do: str) -> tuple[int, str]:

@@ -120,8 +120,8 @@ def test_nothing_is_styled_but_by_attributes_and_classes(shipped: FlowSet) -> No
 def test_the_drawing_is_an_image_named_for_its_flows(shipped: FlowSet) -> None:
     root = draw(shipped, "en")
     assert root.get("role") == "img"
-    assert root.get("aria-label") == "Flow map: main, help, services"
-    assert root[0].tag == SVG + "title" and root[0].text == "Flow map: main, help, services"
+    assert root.get("aria-label") == "Flow map: main, help, polls, services"
+    assert root[0].tag == SVG + "title" and root[0].text == "Flow map: main, help, polls, services"
 
 
 def test_persian_reads_right_to_left_with_the_start_on_the_right() -> None:

@@ -33,7 +33,16 @@ def test_status_takes_the_code_that_follows(text: str, code: str) -> None:
     assert match is not None and (match.kind, match.argument) == ("status", code)
 
 
-@pytest.mark.parametrize("text", ["stopping", "please stop", "1", "98", "سلام", "statusquo", ""])
+@pytest.mark.parametrize("text,argument,lang", [
+    ("POLL 3 2", "3 2", "en"), ("poll", "", "en"), ("Poll:3", "3", "en"), ("نظر ۳ ۲", "3 2", "fa"), ("نظر۱۲ ۱", "12 1", "fa"),
+    ("نظرسنجی", "", "fa"), ("نظرسنجی 4 1", "4 1", "fa"),
+])
+def test_poll_takes_the_consultation_and_the_option_that_follow(text: str, argument: str, lang: str) -> None:
+    match = KEYWORDS.match(text)
+    assert match is not None and (match.kind, match.argument, match.lang) == ("poll", argument, lang)
+
+
+@pytest.mark.parametrize("text", ["stopping", "please stop", "1", "98", "سلام", "statusquo", "", "pollen", "نظرم"])
 def test_other_texts_are_not_keywords(text: str) -> None:
     assert KEYWORDS.match(text) is None
 
