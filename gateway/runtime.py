@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from gateway.catalogue import Catalogue
+from gateway.complaints.service import ComplaintService
 from gateway.content.live import ContentWatcher, LiveContent
 from gateway.content.publish import Publisher
 from gateway.conversations import Conversations
@@ -59,6 +60,7 @@ class Gateway:
     sms: SmsService
     bots: BotRegistry
     readiness: Readiness
+    complaints: ComplaintService
     closers: tuple[Closer, ...] = field(default=())
 
     @property

@@ -10,6 +10,7 @@ import asyncio
 import enum
 import logging
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from flows.normalise import normalise_input
@@ -53,13 +54,21 @@ class Lookup:
     text: str = ""
 
 
+OtherCodes = Callable[[str, Asker, str], Awaitable[str | None]]
+"""The status text of another kind of code (the code, who asks, the language); None when it is not one."""
+
+
 class StatusLookup:
     """Looks up a request's status under the policy above."""
 
-    def __init__(self, requests: RequestService, state: StateStore, *, timeout: float = LOOKUP_TIMEOUT) -> None:
+    def __init__(self, requests: RequestService, state: StateStore, *, timeout: float = LOOKUP_TIMEOUT,
+                 other_codes: Sequence[OtherCodes] = ()) -> None:
         self.requests = requests
         self.state = state
         self.timeout = timeout
+        self.other_codes = tuple(other_codes)
+        """Other kinds of codes a citizen may type where a tracking code is asked (a complaint's: those never
+        equal a request's), looked up in turn when no request has the code."""
 
     async def lookup(self, typed: str, asker: Asker, lang: str) -> Lookup:
         """The status of the request whose code the citizen typed (digits in any script, spaces allowed)."""
@@ -72,12 +81,18 @@ class StatusLookup:
         try:
             if not await self.state.allow(f"lookup:{asker.address}", limits.lookup_limit, limits.lookup_window):
                 return Lookup(Outcome.RATE_LIMITED, code)
-            text = await asyncio.wait_for(
-                self.requests.status_text(code, asker_address=asker.address, asker_phone=asker.phone, lang=lang), self.timeout
-            )
+            text = await asyncio.wait_for(self._status_text(code, asker, lang), self.timeout)
         except Exception:  # a slow or broken store must end in a polite answer
             log.exception("status lookup failed")
             return Lookup(Outcome.UNAVAILABLE, code)
         if text is None:
             return Lookup(Outcome.NOT_FOUND, code)
         return Lookup(Outcome.FOUND, code, text)
+
+    async def _status_text(self, code: str, asker: Asker, lang: str) -> str | None:
+        text = await self.requests.status_text(code, asker_address=asker.address, asker_phone=asker.phone, lang=lang)
+        for other in self.other_codes:
+            if text is not None:
+                break
+            text = await other(code, asker, lang)
+        return text

@@ -66,6 +66,8 @@ TABLES: tuple[Table, ...] = (
     Table("console_users"),
     Table("request_notes"),
     Table("request_assignments", ("request_id",)),
+    Table("complaints"),
+    Table("complaint_events"),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 

@@ -1,0 +1,84 @@
+"""Complaints and suggestions end to end: a citizen complains over USSD about a request by its tracking
+code and gets a complaint code; operators find it in the API and answer it; the answer reaches the
+citizen by SMS at the fake Kannel. A suggestion by SMS from a service's card, a complaint from a bot,
+codes that name nothing, and a complaint code typed where a request's is asked."""
+
+from __future__ import annotations
+
+import re
+
+from api_tokens import role_headers
+from fakes.sms_gateway import ALI, SmsRig
+from ussd_citizen import apply_by_ussd, ussd, ussd_hops
+from waiting import eventually
+
+from gateway.audit import AuditLog
+
+TRACK, HELP, COMPLAIN = "2", "3", "4"
+"""Home (the language is remembered from the citizen's first dial): Track a request, Help; help: Complain about a request."""
+FIRST_ISSUE = "121095100"
+_CODE = re.compile(r"Tracking code:\s*([0-9]{10,12})")
+
+
+def complaint_code(page: str) -> str:
+    found = _CODE.search(page)
+    assert found, page
+    return found.group(1)
+
+
+async def test_a_ussd_complaint_about_a_request_is_answered_through_the_api_and_the_citizen_reads_the_answer_by_sms(rig: SmsRig) -> None:
+    request_code = await apply_by_ussd(rig.client, phone=ALI)
+    page = await ussd(rig.client, ALI, [HELP, COMPLAIN, request_code, "The office asked me to come twice for the same paper"])
+    assert page.startswith("END Complaint received.") and "Answer due:" in page
+    code = complaint_code(page)
+    assert code != request_code
+    receipt = await eventually(lambda: [c for c in rig.kannel.calls if f"Tracking code {code}" in c["text"]], what="the complaint's receipt by SMS")
+    assert receipt[0]["to"] == ALI and f"request {request_code}" in receipt[0]["text"]
+
+    headers = await role_headers(rig.gateway.db)
+    listing = await (await rig.client.get("/api/v1/complaints?status=filed", headers=headers["viewer"])).json()
+    assert listing["total"] == 1
+    [item] = listing["items"]
+    assert item["code"] == code and item["request_code"] == request_code and item["kind"] == "complaint" and item["channel"] == "ussd"
+    assert item["phone"] == "+98912****567" and "twice" in item["text"] and item["late"] is False
+
+    url = f"/api/v1/complaints/{code}/transition"
+    refused = await rig.client.post(url, json={"to": "answered"}, headers=headers["operator"])
+    assert refused.status == 422 and (await refused.json())["error"]["field"] == "answer"
+    assert (await rig.client.post(url, json={"to": "in_review"}, headers=headers["viewer"])).status == 403
+    assert (await rig.client.post(url, json={"to": "in_review"}, headers=headers["operator"])).status == 200
+    answer = "We are sorry: the paper is now checked at the first visit."
+    answered = await rig.client.post(url, json={"to": "answered", "answer": answer}, headers=headers["operator"])
+    assert answered.status == 200 and (await answered.json())["status"] == "answered"
+    again = await rig.client.post(url, json={"to": "in_review"}, headers=headers["operator"])
+    assert again.status == 409 and "answered" in (await again.json())["error"]["message"]
+
+    sms = await eventually(lambda: [c["text"] for c in rig.kannel.calls if "Answer:" in c["text"]], what="the answer by SMS")
+    assert sms == [f"Pishkhan: complaint {code} answered. Answer: {answer}"]
+    shown = await (await rig.client.get(f"/api/v1/complaints/{code}", headers=headers["operator"])).json()
+    assert shown["phone"] == ALI and [e["to"] for e in shown["events"]] == ["filed", "in_review", "answered"]
+    entries, _ = await AuditLog(rig.gateway.db).list(limit=10)
+    assert [(e.action, e.subject, e.detail["to"]) for e in entries if e.action.startswith("complaint.")] == [
+        ("complaint.transitioned", code, "answered"), ("complaint.transitioned", code, "in_review")]
+
+    # The complaint's code where a request's is asked: its status, and to the complainant what it is about and the answer.
+    *_, status, more = await ussd_hops(rig.client, ALI, ["", TRACK, f"{TRACK}*{code}", f"{TRACK}*{code}*98"])
+    assert status.startswith("CON Complaint: answered\nFirst national ID card (request ") and "98. More" in status
+    assert f"Answer: {answer}" in more
+
+
+async def test_a_suggestion_by_sms_from_a_services_card(rig: SmsRig) -> None:
+    for step in ("hi", "4", "2", "1", "1", "1", "1"):   # home, language, English, services, civil registry, smart ID card, first issue
+        await rig.reply_to(step)
+    assert "First national ID card\nID: 121095100" in await rig.reply_to("2")   # the card, paged
+    await rig.reply_to("98")
+    card = await rig.reply_to("98")
+    assert "Complaints: Call 111" in card and "1. Complain about it\n2. Suggest an improvement" in card
+    assert "at most 500 characters" in await rig.reply_to("2")
+    filed = await rig.reply_to("Let me book the photo appointment by SMS")
+    assert filed.startswith("Received. Tracking code:")
+    code = complaint_code(filed)
+    headers = await role_headers(rig.gateway.db)
+    listing = await (await rig.client.get("/api/v1/complaints?kind=suggestion&channel=sms", headers=headers["viewer"])).json()
+    assert [(i["code"], i["service_id"], i["request_code"]) for i in listing["items"]] == [(code, FIRST_ISSUE, None)]
+    assert await rig.outbox(kind="receipt") == []   # the reply said it; no second message
