@@ -6,16 +6,21 @@ codes that name nothing, and a complaint code typed where a request's is asked."
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from api_tokens import role_headers
+from fakes.bot_api import Citizen, FakeBotApi, post_update
 from fakes.sms_gateway import ALI, SmsRig
 from ussd_citizen import apply_by_ussd, ussd, ussd_hops
 from waiting import eventually
 
+from flows.masking import masked
+from flows.tracking import new_tracking_code
+from gateway.app import GATEWAY
 from gateway.audit import AuditLog
 
-TRACK, HELP, COMPLAIN = "2", "3", "4"
-"""Home (the language is remembered from the citizen's first dial): Track a request, Help; help: Complain about a request."""
+ENGLISH, TRACK, HELP, COMPLAIN = "2", "2", "3", "4"
+"""Language menu: English; home (the language is remembered from the citizen's first dial): Track a request, Help; help: Complain about a request."""
 FIRST_ISSUE = "121095100"
 _CODE = re.compile(r"Tracking code:\s*([0-9]{10,12})")
 
@@ -82,3 +87,50 @@ async def test_a_suggestion_by_sms_from_a_services_card(rig: SmsRig) -> None:
     listing = await (await rig.client.get("/api/v1/complaints?kind=suggestion&channel=sms", headers=headers["viewer"])).json()
     assert [(i["code"], i["service_id"], i["request_code"]) for i in listing["items"]] == [(code, FIRST_ISSUE, None)]
     assert await rig.outbox(kind="receipt") == []   # the reply said it; no second message
+
+
+async def tap(client: Any, bot_api: FakeBotApi, citizen: Citizen, label: str) -> str:
+    """Press the button labelled `label` on the citizen's current menu; what the chat shows then (edited in place or sent anew)."""
+    menu = bot_api.menu(citizen.user_id)
+    edits = menu.edits
+    assert await post_update(client, citizen.press(menu, menu.button(label)["callback_data"])) == 200
+    return menu.text if menu.edits > edits else bot_api.last(citizen.user_id).text
+
+
+async def test_a_complaint_from_a_bot_and_its_answer_in_the_chat(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
+    citizen = Citizen(user_id=5151, language_code="en")
+
+    async def say(text: str) -> str:
+        assert await post_update(tg, citizen.text(text)) == 200
+        return bot_api.last(citizen.user_id).text
+
+    await say("/start")
+    for label in ("English", "Services", "Civil registry", "National smart ID card", "First issue"):
+        await tap(tg, bot_api, citizen, label)
+    assert "Complaints: Call 111" in await tap(tg, bot_api, citizen, "Service card")
+    assert "at most 500 characters" in await tap(tg, bot_api, citizen, "Complain about it")
+    assert "at most 500 characters" in await say("x" * 501)   # too long: asked again
+    code = complaint_code(await say("The bot never showed my appointment"))
+
+    headers = await role_headers(tg.app[GATEWAY].db)
+    listing = await (await tg.get("/api/v1/complaints?channel=telegram", headers=headers["viewer"])).json()
+    assert [(i["code"], i["kind"], i["address"]) for i in listing["items"]] == [(code, "complaint", masked("telegram:main:5151"))]
+    url = f"/api/v1/complaints/{code}/transition"
+    rejected = await tg.post(url, json={"to": "rejected", "answer": "Appointments come by SMS only."}, headers=headers["operator"])
+    assert rejected.status == 200
+    said = await eventually(lambda: [m.text for m in bot_api.messages(5151) if "Reason:" in m.text], what="the rejection in the chat")
+    assert said == [f"Pishkhan: complaint {code} rejected. Reason: Appointments come by SMS only."]
+
+
+async def test_codes_that_name_no_request_or_complaint(rig: SmsRig) -> None:
+    request_code = await apply_by_ussd(rig.client, phone=ALI)
+    wrong_digit = request_code[:-1] + str((int(request_code[-1]) + 1) % 10)
+    asked_again = await ussd(rig.client, ALI, [HELP, COMPLAIN, wrong_digit])
+    assert "That tracking code is not valid" in asked_again   # the check digit caught the slip
+    unknown = next(c for c in (new_tracking_code() for _ in range(5)) if c != request_code)
+    assert "No request has this tracking code." in await ussd(rig.client, "+989121234999", [ENGLISH, HELP, COMPLAIN, unknown, "late"])
+    headers = await role_headers(rig.gateway.db)
+    assert (await (await rig.client.get("/api/v1/complaints", headers=headers["viewer"])).json())["total"] == 0
+    assert (await rig.client.get(f"/api/v1/complaints/{request_code}", headers=headers["viewer"])).status == 404
+    bad = await rig.client.get("/api/v1/complaints?status=lost&colour=red", headers=headers["viewer"])
+    assert bad.status == 422 and (await bad.json())["error"]["field"] == "colour"
