@@ -14,10 +14,14 @@ from fakes.sms_gateway import ALI, SmsRig
 from ussd_citizen import apply_by_ussd, ussd, ussd_hops
 from waiting import eventually
 
+from flows.gsm7 import sms_encoding
 from flows.masking import masked
 from flows.tracking import new_tracking_code
 from gateway.app import GATEWAY
 from gateway.audit import AuditLog
+from gateway.complaints.store import NewComplaint
+from gateway.complaints.texts import outcome_sms
+from gateway.requests.store import NewRequest
 
 ENGLISH, TRACK, HELP, COMPLAIN = "2", "2", "3", "4"
 """Language menu: English; home (the language is remembered from the citizen's first dial): Track a request, Help; help: Complain about a request."""
@@ -134,3 +138,27 @@ async def test_codes_that_name_no_request_or_complaint(rig: SmsRig) -> None:
     assert (await rig.client.get(f"/api/v1/complaints/{request_code}", headers=headers["viewer"])).status == 404
     bad = await rig.client.get("/api/v1/complaints?status=lost&colour=red", headers=headers["viewer"])
     assert bad.status == 422 and (await bad.json())["error"]["field"] == "colour"
+
+
+async def test_a_new_request_never_takes_a_complaints_code_nor_a_complaint_a_requests(client) -> None:  # type: ignore[no-untyped-def]
+    gateway = client.app[GATEWAY]
+    complaint = await gateway.complaints.file("suggestion", "Open on Thursdays", service_id=FIRST_ISSUE, channel="sms",
+                                              address=f"tel:{ALI}", phone=ALI, lang="fa")
+    fresh = [new_tracking_code() for _ in range(2)]
+    drawn = iter([complaint.code, fresh[0]])
+    new = NewRequest(service_id=FIRST_ISSUE, channel="sms", address=f"tel:{ALI}", phone=ALI, national_code=None, lang="fa", inputs={},
+                     fee=0, due_date=complaint.due_date, idempotency_key=None, at=gateway.requests.clock(), notify=False)
+    request, _ = await gateway.requests.store.create(new, lambda: next(drawn), 0.0)
+    assert request.tracking_code == fresh[0]
+    again = iter([request.tracking_code, fresh[1]])
+    filed = NewComplaint(kind="complaint", service_id=FIRST_ISSUE, request_id=None, channel="sms", address=f"tel:{ALI}", phone=ALI,
+                         lang="fa", text="x", due_date=complaint.due_date, at=gateway.requests.clock(), notify=False)
+    other, _ = await gateway.complaints.store.create(filed, lambda: next(again))
+    assert other.code == fresh[1]
+
+
+def test_the_answer_by_sms_is_in_persian_digits_and_within_the_parts_allowed() -> None:
+    long = "پرونده شما در دفتر ۱۲ بررسی شد و " * 20
+    text = outcome_sms("complaint", "69515901794", "answered", long, "fa", 2)
+    assert text.startswith("پیشخوان: شکایت ۶۹۵۱۵۹۰۱۷۹۴ پاسخ داده شد. پاسخ: پرونده") and text.endswith("…")
+    assert sms_encoding(text).segments == 2
