@@ -52,6 +52,8 @@ class Lookup:
     outcome: Outcome
     code: str
     text: str = ""
+    other: bool = False
+    """The code is another kind's (a complaint's: `other_codes`), whose text says what it is."""
 
 
 OtherCodes = Callable[[str, Asker, str], Awaitable[str | None]]
@@ -81,18 +83,21 @@ class StatusLookup:
         try:
             if not await self.state.allow(f"lookup:{asker.address}", limits.lookup_limit, limits.lookup_window):
                 return Lookup(Outcome.RATE_LIMITED, code)
-            text = await asyncio.wait_for(self._status_text(code, asker, lang), self.timeout)
+            text, other = await asyncio.wait_for(self._status_text(code, asker, lang), self.timeout)
         except Exception:  # a slow or broken store must end in a polite answer
             log.exception("status lookup failed")
             return Lookup(Outcome.UNAVAILABLE, code)
         if text is None:
             return Lookup(Outcome.NOT_FOUND, code)
-        return Lookup(Outcome.FOUND, code, text)
+        return Lookup(Outcome.FOUND, code, text, other)
 
-    async def _status_text(self, code: str, asker: Asker, lang: str) -> str | None:
+    async def _status_text(self, code: str, asker: Asker, lang: str) -> tuple[str | None, bool]:
+        """The status text and whether it is another kind's."""
         text = await self.requests.status_text(code, asker_address=asker.address, asker_phone=asker.phone, lang=lang)
+        if text is not None:
+            return text, False
         for other in self.other_codes:
-            if text is not None:
-                break
             text = await other(code, asker, lang)
-        return text
+            if text is not None:
+                return text, True
+        return None, False

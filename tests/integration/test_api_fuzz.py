@@ -27,7 +27,7 @@ CONFIG = """
 enabled = true
 
 [[operations]]
-include-operation-id-regex = "^(createService|replaceService|updateService|retireService|transitionRequest|transitionComplaint|publishVersion|rollBack|listAudit)$"
+include-operation-id-regex = "^((create|replace|update|retire)Service|transition(Request|Complaint)|publishVersion|rollBack|listAudit)$"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "401", "403", "404", "409", "422"]
 
 # Every valid card rebuilds and checks all menus (about 40 ms): the coverage phase's hundreds of valid

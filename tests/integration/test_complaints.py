@@ -74,6 +74,8 @@ async def test_a_ussd_complaint_about_a_request_is_answered_through_the_api_and_
     *_, status, more = await ussd_hops(rig.client, ALI, ["", TRACK, f"{TRACK}*{code}", f"{TRACK}*{code}*98"])
     assert status.startswith("CON Complaint: answered\nFirst national ID card (request ") and "98. More" in status
     assert f"Answer: {answer}" in more
+    by_sms = await rig.reply_to(f"STATUS {code}")   # and by SMS, where the answer says what the code is
+    assert by_sms.startswith(f"Complaint: answered\nFirst national ID card (request {request_code})") and by_sms.endswith(f"Answer: {answer}")
 
 
 async def test_a_suggestion_by_sms_from_a_services_card(rig: SmsRig) -> None:
