@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flows.engine import Action, ActionCall, ActionResult
+from gateway.complaints.actions import RESULTS as COMPLAINT_RESULTS
 from gateway.consultations.actions import RESULTS as POLL_RESULTS
 from gateway.requests import RequestError, RequestService
 from gateway.requests.lookup import Asker, Outcome, StatusLookup
@@ -22,6 +23,7 @@ ACTION_RESULTS: dict[str, frozenset[str]] = {
     "submit_request": frozenset({"tracking_code", "due_date", "fee_text"}),
     "request_status": frozenset({"status_text"}),
     **POLL_RESULTS,
+    "file_complaint": COMPLAINT_RESULTS,
 }
 """The variables each action sets for the texts after it (checked: a flow may use only what is set)."""
 
@@ -29,7 +31,8 @@ ACTION_RESULTS: dict[str, frozenset[str]] = {
 def base_actions() -> dict[str, Action]:
     """The actions every deployment has (their names are what `flows validate` checks against);
     `open_gateway` replaces them with the real ones."""
-    return {"submit_request": not_yet_available, "request_status": not_yet_available, **dict.fromkeys(POLL_RESULTS, not_yet_available)}
+    return {"submit_request": not_yet_available, "request_status": not_yet_available, "file_complaint": not_yet_available,
+            **dict.fromkeys(POLL_RESULTS, not_yet_available)}
 
 
 def request_actions(requests: RequestService, lookups: StatusLookup, languages: tuple[str, ...]) -> dict[str, Action]:

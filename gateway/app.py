@@ -76,7 +76,10 @@ def build_app(gateway: Gateway) -> web.Application:
         sweeper.start()
         repair = NotifyRepair(gateway.requests)
         repair.start()
+        complaints_repair = NotifyRepair(gateway.complaints)
+        complaints_repair.start()
         yield
+        await complaints_repair.stop()
         await repair.stop()
         await sweeper.stop()
         await gateway.dispatcher.stop()

@@ -14,6 +14,8 @@ from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Action
 from gateway.actions import request_actions
 from gateway.catalogue import Catalogue
+from gateway.complaints.actions import complaint_actions
+from gateway.complaints.setup import build_complaints
 from gateway.consultations.actions import poll_actions
 from gateway.consultations.setup import build_polls, hook_polls
 from gateway.content.live import ContentWatcher, LiveContent
@@ -81,9 +83,11 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     sessions = Sessions(state, session_lifetimes(settings))
     catalogue = CatalogueNow()
     requests = build_requests(settings, db, outbox, catalogue, clock)
-    lookups = StatusLookup(requests, state)
     polls = build_polls(settings, db, catalogue, clock)
-    actions: dict[str, Action] = {**request_actions(requests, lookups, tuple(settings.flows.languages)), **poll_actions(polls)}
+    complaints = build_complaints(settings, db, outbox, catalogue, requests, clock)
+    lookups = StatusLookup(requests, state, other_codes=(complaints.status_text,))
+    actions: dict[str, Action] = {**request_actions(requests, lookups, tuple(settings.flows.languages)), **poll_actions(polls),
+                                  **complaint_actions(complaints, state)}
     builder = EngineBuilder(settings, actions, clock)
     publisher = Publisher(settings, ContentStore(db), actions, sessions)
     served = await served_at_start(publisher, builder, db, seed)
@@ -106,6 +110,7 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     dispatcher = dispatcher_for(outbox, senders)
     closers.append(dispatcher.close)
     await requests.resend_unnotified()
+    await complaints.resend_unnotified()
 
     async def catalogue_ready() -> bool:
         return bool(live.catalogue.services)
@@ -121,5 +126,5 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
         settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, content=live, builder=builder,
         publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots,
-        readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, closers=tuple(closers),
+        readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, closers=tuple(closers),
     )

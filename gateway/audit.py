@@ -23,6 +23,7 @@ Actions, their subjects and details:
 - `payments.repaired`: subject `payments`; detail `{counts}` (what a reconcile repair run did, by result).
 - `consultation.opened` {question, options, audience_service}, `consultation.closed`: subject `consultation <id>`
   (gateway.consultations: a poll opened, or ended before its close time).
+- `complaint.transitioned`: subject the complaint's code; detail `{from, to, answer}` (gateway.complaints).
 
 A detail never holds a token secret, and phone numbers and national codes in its texts are masked
 (flows.masking), erring on the side of hiding: a tracking code in a reason that looks like a mobile
@@ -51,7 +52,8 @@ if TYPE_CHECKING:  # tokens record their own changes here, so this module cannot
 ACTIONS = ("token.created", "token.revoked", "request.transitioned", "request.noted", "request.assigned", "content.published", "content.rolled_back",
            "service.changed", "service.retired", "user.created", "user.changed", "user.password_changed", "user.signed_in",
            "user.sign_in_failed", "user.locked", "outbox.retried", "payments.repaired",
-           "consultation.opened", "consultation.closed")
+           "consultation.opened", "consultation.closed",
+           "complaint.transitioned")
 """Every action an entry may record (see the module docstring); `record` refuses others."""
 
 _DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic: citizens and operators type all three

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 
 from gateway.catalogue import Catalogue
+from gateway.complaints.service import ComplaintService
 from gateway.consultations import PollService
 from gateway.content.live import ContentWatcher, LiveContent
 from gateway.content.publish import Publisher
@@ -61,6 +62,7 @@ class Gateway:
     bots: BotRegistry
     readiness: Readiness
     polls: PollService
+    complaints: ComplaintService
     closers: tuple[Closer, ...] = field(default=())
 
     @property

@@ -7,6 +7,8 @@ from aiohttp import web
 
 from gateway.api.audit import OPENAPI_PATHS as AUDIT_PATHS
 from gateway.api.common import ROUTE, Route, first_item_links
+from gateway.api.complaints import OPENAPI_PATHS as COMPLAINT_PATHS
+from gateway.api.complaints import OPENAPI_SCHEMAS as COMPLAINT_SCHEMAS
 from gateway.api.flows import OPENAPI_PATHS as FLOW_PATHS
 from gateway.api.outbox import OPENAPI_PATHS as OUTBOX_PATHS
 from gateway.api.payments import OPENAPI_PATHS as PAYMENT_PATHS
@@ -72,6 +74,7 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     **FLOW_PATHS,  # and in gateway.api.flows
     **AUDIT_PATHS,  # and in gateway.api.audit
     **CONSULTATION_PATHS,  # and in gateway.consultations.api
+    **COMPLAINT_PATHS,  # and in gateway.api.complaints
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
             "200": _ok("Every service in catalogue order", {"type": "object", "required": ["items", "total"], "properties": {
@@ -165,7 +168,8 @@ def document(request: web.Request) -> Json:
         "paths": paths,
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {"Service": card_schema(request), "Request": REQUEST_SCHEMA, "Event": EVENT_SCHEMA, "Error": ERROR_SCHEMA},
+            "schemas": {"Service": card_schema(request), "Request": REQUEST_SCHEMA, "Event": EVENT_SCHEMA, "Error": ERROR_SCHEMA,
+                        **COMPLAINT_SCHEMAS},
         },
     }
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows.normalise import to_persian_digits
 from flows.texts import LocalisedText
 from gateway.catalogue import Catalogue, Service
 from gateway.catalogue.model import CITIZEN_CHANNELS
+from gateway.complaints.lifecycle import MAX_TEXT
 
 FLOW_ID = "services"
 FILE = "<catalogue>"
@@ -33,6 +35,8 @@ _WORDS: dict[str, LocalisedText] = {
     "steps": {"fa": "مراحل", "en": "Steps"},
     "confirm": {"fa": "«{title}»\n{fee_line}", "en": "Submit a request for {title}?\n{fee_line}"},
     "yes": {"fa": "تایید و ثبت", "en": "Confirm"},
+    "complain": {"fa": "شکایت از این خدمت", "en": "Complain about it"},
+    "suggest": {"fa": "پیشنهاد برای این خدمت", "en": "Suggest an improvement"},
 }
 
 RECEIPT: LocalisedText = {
@@ -44,6 +48,23 @@ NONE_HERE: LocalisedText = {
     "fa": "خدمتی در این کانال ارائه نمی‌شود.",
     "en": "No services are offered on this channel.",
 }
+COMPLAINT_NODES: dict[str, Any] = {
+    "complaint_text": {"type": "input", "var": "complaint_text", "next": "complaint_file",
+                       "validator": {"type": "text", "max_length": MAX_TEXT},
+                       "text": {"fa": f"متن خود را بنویسید (حداکثر {to_persian_digits(str(MAX_TEXT))} نویسه):",
+                                "en": f"Write it in at most {MAX_TEXT} characters:"}},
+    "complaint_file": {"type": "action", "action": "file_complaint", "next": "complaint_filed",
+                       "args": {"kind": "{complaint_kind}", "service_id": "{complaint_service}", "text": "{complaint_text}"},
+                       "outcomes": {"rate_limited": "complaint_busy", "error": "complaint_failed"}},
+    "complaint_filed": {"type": "end", "text": {"fa": "ثبت شد. کد پیگیری:\n{complaint_code}\nمهلت پاسخ: {complaint_due}",
+                                                "en": "Received. Tracking code:\n{complaint_code}\nAnswer due: {complaint_due}"}},
+    "complaint_busy": {"type": "end", "text": {"fa": "از این شماره شکایت زیادی رسیده است. بعدا تلاش کنید.",
+                                               "en": "Too many complaints from this number. Please try later."}},
+    "complaint_failed": {"type": "message", "text": {"fa": "ثبت ممکن نشد. لطفا بعدا تلاش کنید.",
+                                                     "en": "It could not be registered. Please try later."}},
+}
+"""A complaint or suggestion about a service, reached from its card (which sets `complaint_kind` and
+`complaint_service`): the text, then the `file_complaint` action (gateway/complaints/actions.py)."""
 FAILED: LocalisedText = {
     "fa": "ثبت درخواست ممکن نشد. لطفا بعدا تلاش کنید.",
     "en": "Your request could not be registered. Please try later.",
@@ -128,7 +149,10 @@ def _menus(catalogue: Catalogue, channel: str) -> dict[str, Any]:
 def _service_nodes(service: Service, languages: tuple[str, ...]) -> dict[str, Any]:
     """A service's card and request questions, shared by every channel that offers it."""
     sid = service.id
-    nodes: dict[str, Any] = {f"card_{sid}": {"type": "message", "text": _each(languages, lambda lang: card_text(service, lang))}}
+    # The card's "how to complain" made an action: a complaint or a suggestion about this service.
+    nodes: dict[str, Any] = {f"card_{sid}": {"type": "menu", "text": _each(languages, lambda lang: card_text(service, lang)), "options": [
+        {"label": _WORDS[kind], "goto": "complaint_text", "set": {"complaint_kind": name, "complaint_service": sid}}
+        for kind, name in (("complain", "complaint"), ("suggest", "suggestion"))]}}
     for index, item in enumerate(service.inputs):
         last = index == len(service.inputs) - 1
         nodes[f"req_{sid}_{index}"] = {
@@ -163,6 +187,8 @@ def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...]) -> dict[str
     for service in catalogue.services:  # in catalogue order, so the flow reads like the catalogue
         if service.id in offered:
             nodes.update(_service_nodes(service, languages))
+    if offered:  # the cards lead there
+        nodes.update(COMPLAINT_NODES)
     return {"flow": FLOW_ID, "start": "categories", "nodes": nodes}
 
 

@@ -10,6 +10,7 @@ import asyncio
 import enum
 import logging
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from flows.normalise import normalise_input
@@ -51,15 +52,25 @@ class Lookup:
     outcome: Outcome
     code: str
     text: str = ""
+    other: bool = False
+    """The code is another kind's (a complaint's: `other_codes`), whose text says what it is."""
+
+
+OtherCodes = Callable[[str, Asker, str], Awaitable[str | None]]
+"""The status text of another kind of code (the code, who asks, the language); None when it is not one."""
 
 
 class StatusLookup:
     """Looks up a request's status under the policy above."""
 
-    def __init__(self, requests: RequestService, state: StateStore, *, timeout: float = LOOKUP_TIMEOUT) -> None:
+    def __init__(self, requests: RequestService, state: StateStore, *, timeout: float = LOOKUP_TIMEOUT,
+                 other_codes: Sequence[OtherCodes] = ()) -> None:
         self.requests = requests
         self.state = state
         self.timeout = timeout
+        self.other_codes = tuple(other_codes)
+        """Other kinds of codes a citizen may type where a tracking code is asked (a complaint's: those never
+        equal a request's), looked up in turn when no request has the code."""
 
     async def lookup(self, typed: str, asker: Asker, lang: str) -> Lookup:
         """The status of the request whose code the citizen typed (digits in any script, spaces allowed)."""
@@ -72,12 +83,21 @@ class StatusLookup:
         try:
             if not await self.state.allow(f"lookup:{asker.address}", limits.lookup_limit, limits.lookup_window):
                 return Lookup(Outcome.RATE_LIMITED, code)
-            text = await asyncio.wait_for(
-                self.requests.status_text(code, asker_address=asker.address, asker_phone=asker.phone, lang=lang), self.timeout
-            )
+            text, other = await asyncio.wait_for(self._status_text(code, asker, lang), self.timeout)
         except Exception:  # a slow or broken store must end in a polite answer
             log.exception("status lookup failed")
             return Lookup(Outcome.UNAVAILABLE, code)
         if text is None:
             return Lookup(Outcome.NOT_FOUND, code)
-        return Lookup(Outcome.FOUND, code, text)
+        return Lookup(Outcome.FOUND, code, text, other)
+
+    async def _status_text(self, code: str, asker: Asker, lang: str) -> tuple[str | None, bool]:
+        """The status text and whether it is another kind's."""
+        text = await self.requests.status_text(code, asker_address=asker.address, asker_phone=asker.phone, lang=lang)
+        if text is not None:
+            return text, False
+        for other in self.other_codes:
+            text = await other(code, asker, lang)
+            if text is not None:
+                return text, True
+        return None, False

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Protocol
 
 from gateway.background import cancel_and_wait
-from gateway.requests.service import RequestService
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +23,17 @@ REPAIR_INTERVAL = 5.0
 """Seconds between two looks: a receipt missed during a store outage goes out seconds after it ends."""
 
 
-class NotifyRepair:
-    """Runs `RequestService.resend_unnotified` in the background until stopped (the start did one pass)."""
+class Resender(Protocol):
+    """A service whose events each owe the citizen a message (requests, complaints)."""
 
-    def __init__(self, requests: RequestService, interval: float = REPAIR_INTERVAL) -> None:
+    async def resend_unnotified(self, limit: int = 500) -> int:
+        """Queue the messages left unqueued; how many."""
+
+
+class NotifyRepair:
+    """Runs `resend_unnotified` of the request (or complaint) service in the background until stopped (the start did one pass)."""
+
+    def __init__(self, requests: Resender, interval: float = REPAIR_INTERVAL) -> None:
         self.requests = requests
         self.interval = interval
         self._task: asyncio.Task[None] | None = None

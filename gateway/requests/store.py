@@ -216,6 +216,8 @@ class SqlRequestStore:
         unique index, without an error that would abort a PostgreSQL transaction."""
         for _ in range(MAX_CODE_ATTEMPTS):
             code = new_code()
+            if await conn.fetchone("SELECT 1 FROM complaints WHERE code = ?", (code,)):
+                continue  # a complaint's (gateway/complaints): "track a request" must find one thing per code
             row = await conn.fetchone(
                 "INSERT INTO requests (tracking_code, service_id, channel, address, phone, national_code, lang, inputs,"
                 " fee, due_date, idempotency_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

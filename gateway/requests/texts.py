@@ -7,6 +7,7 @@ SMS or a couple of USSD pages.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 
 from flows.dates import format_jalali
 from flows.graphemes import fitting_prefix
@@ -98,10 +99,15 @@ def change_sms(code: str, status: str, reason: str | None, lang: str, max_segmen
     def with_note(shown: str | None) -> str:
         return _fa(text.replace("{note}", f" {pick(_W['note'], lang)}: {shown}" if shown else ""), lang)
 
-    if not reason or max_segments is None or sms_encoding(with_note(reason)).segments <= max_segments:
-        return with_note(reason)
-    keep = fitting_prefix(reason, lambda part: sms_encoding(with_note(part.rstrip() + "…")).segments <= max_segments)
-    return with_note(reason[:keep].rstrip() + "…")
+    return within_segments(with_note, reason, max_segments)
+
+
+def within_segments(compose: Callable[[str | None], str], note: str | None, max_segments: int | None) -> str:
+    """`compose(note)`, the note shortened with `…` when the whole would take more than `max_segments` SMS parts."""
+    if not note or max_segments is None or sms_encoding(compose(note)).segments <= max_segments:
+        return compose(note)
+    keep = fitting_prefix(note, lambda part: sms_encoding(compose(part.rstrip() + "…")).segments <= max_segments)
+    return compose(note[:keep].rstrip() + "…")
 
 
 def status_lines(

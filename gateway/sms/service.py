@@ -330,6 +330,8 @@ class SmsService:
     async def _status(self, inbound: Inbound, argument: str, lang: str) -> str:
         """`STATUS <code>`, under the one lookup policy (gateway.requests.lookup)."""
         found = await self.lookups.lookup(argument, Asker(inbound.address, inbound.phone), lang)
+        if found.outcome is Outcome.FOUND and found.other:  # a complaint's code: its text says what it is
+            return found.text
         if found.outcome is Outcome.FOUND:
             return f"{texts.say(texts.STATUS_OF, lang, code=found.code)}\n{found.text}"
         return texts.say(STATUS_ANSWERS[found.outcome], lang, code=found.code)

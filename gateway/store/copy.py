@@ -68,6 +68,8 @@ TABLES: tuple[Table, ...] = (
     Table("request_assignments", ("request_id",)),
     Table("consultations"),
     Table("consultation_votes"),
+    Table("complaints"),
+    Table("complaint_events"),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 
