@@ -12,7 +12,7 @@ import hmac
 import ipaddress
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -20,16 +20,29 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from gateway.background import cancel_and_wait
 from gateway.observability.collectors import GatewayCollector
+from gateway.observability.hops import flush_all
 from gateway.observability.metrics import metrics
 from gateway.observability.settings import MetricsSettings
 from gateway.runtime import GATEWAY
 
 log = logging.getLogger(__name__)
 
+FLUSH_INTERVAL = 1.0
+"""Seconds between two flushes of this worker's hop counts: how late a scrape answered by another worker may be."""
+
+
+FORWARDED = ("Forwarded", "X-Forwarded-For", "X-Real-IP")
+"""Headers a reverse proxy adds: the TCP peer of such a request is the proxy, whatever client it came from."""
+
 
 class Scrapers:
-    """Who may scrape: the bearer token when set, and the allowed addresses when listed (both, when both are)."""
+    """Who may scrape: the bearer token when set, and the allowed addresses when listed (both, when both are).
+
+    Without a token, a scrape that came through a reverse proxy is refused: the peer the allow-list
+    sees is the proxy (loopback, for an nginx beside the gateway), which would open /metrics to
+    whoever reaches the proxy. Prometheus scrapes the gateway's own port."""
 
     def __init__(self, settings: MetricsSettings) -> None:
         self.token = settings.token.encode()
@@ -48,6 +61,8 @@ class Scrapers:
             scheme, _, given = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token):
                 return 401, "a wrong or missing bearer token (metrics.token)"
+        elif any(header in request.headers for header in FORWARDED):
+            return 403, "came through a proxy, whose address says nothing of the client: scrape the gateway's port, or set metrics.token"
         return None
 
 
@@ -83,6 +98,7 @@ async def scrape(request: web.Request) -> web.Response:
         return web.Response(status=status, text=f"refused: {why}\n",
                             headers={"WWW-Authenticate": "Bearer"} if status == 401 else None)
     collector = request.app[SCRAPE]
+    flush_all()  # this process's latest hops; the other workers' come with their next flush
     await collector.refresh()
     body = await asyncio.to_thread(exposition, collector)  # the workers' files are read: not on the event loop
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
@@ -97,3 +113,18 @@ def setup(app: web.Application) -> None:
     app[SCRAPERS] = Scrapers(settings)
     app[SCRAPE] = GatewayCollector(gateway, gateway.outbox.clock)
     app.router.add_get("/metrics", scrape)
+    app.cleanup_ctx.append(flushing)
+
+
+async def flushing(_: web.Application) -> AsyncIterator[None]:
+    """Flush the hop meters every FLUSH_INTERVAL while serving (a scrape may reach another worker), and at the end."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            flush_all()
+
+    task = asyncio.create_task(loop(), name="metrics-flush")
+    yield
+    await cancel_and_wait(task)
+    flush_all()

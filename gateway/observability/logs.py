@@ -13,6 +13,7 @@ of a line, never what it says.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -24,23 +25,45 @@ from typing import Any
 
 from gateway.observability.settings import LoggingSettings
 
-REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+REQUEST_ID: ContextVar[int | str | None] = ContextVar("request_id", default=None)
+"""The current hop's number in this process (made into its id only when a line or a row needs it:
+formatting costs more than the rest of a hop's counting), or an id carried from an outbox row."""
 META_KEY = "request_id"
 """Where the id is kept in an outbox row's `meta`."""
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def new_request_id() -> str:
-    """A fresh id for the current hop (12 hex digits: unique enough across a day's hops, short in logs)."""
-    rid = os.urandom(6).hex()
-    REQUEST_ID.set(rid)
-    return rid
+class _Ids:
+    """This process's random prefix and hop count: ids unique across workers and restarts without a
+    system call a hop (os.urandom makes one). A forked worker draws a prefix of its own."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)
+
+    def reseed(self) -> None:
+        self.prefix = os.urandom(4).hex() + "-"
+        self.numbers = itertools.count(1)
+
+
+_IDS = _Ids()
+
+
+def new_request_id() -> None:
+    """Give the current hop a fresh request id (`current_request_id` spells it, e.g. `9f1c02ab-3e7`)."""
+    REQUEST_ID.set(next(_IDS.numbers))
+
+
+def current_request_id() -> str | None:
+    """The current hop's request id, None outside a hop."""
+    found = REQUEST_ID.get()
+    return f"{_IDS.prefix}{found:x}" if isinstance(found, int) else found
 
 
 def with_request_id(meta: Mapping[str, Any] | None) -> dict[str, Any]:
     """An outbox row's meta with the current hop's request id added (when there is one and it has none)."""
     found = dict(meta or {})
-    rid = REQUEST_ID.get()
+    rid = current_request_id()
     if rid is not None:
         found.setdefault(META_KEY, rid)
     return found
@@ -51,7 +74,7 @@ def carried(meta: Mapping[str, Any]) -> Iterator[None]:
     """The request id stored with an outbox row, current while the row is sent (none: a fresh one, so a
     send's lines still go together)."""
     stored = meta.get(META_KEY)
-    token = REQUEST_ID.set(stored if isinstance(stored, str) else os.urandom(6).hex())
+    token = REQUEST_ID.set(stored if isinstance(stored, str) else next(_IDS.numbers))
     try:
         yield
     finally:
@@ -62,7 +85,7 @@ class RequestIdFilter(logging.Filter):
     """Puts the current request id on every record (`record.request_id`, None outside a hop)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.request_id = REQUEST_ID.get()
+        record.request_id = current_request_id()
         return True
 
 

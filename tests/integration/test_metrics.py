@@ -4,6 +4,9 @@ latency histogram move with a USSD walk, its outbox gauges show what is queued, 
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -34,6 +37,13 @@ async def scrape(client: Any, **headers: str) -> dict[tuple[str, frozenset[tuple
 
 
 USSD = {"channel": "ussd", "dialect": "africastalking"}
+DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "pishkhan.json"
+SUFFIXES = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"), "gauge": ("",)}
+
+
+def exposed_names(text: str) -> set[str]:
+    """Every series name an exposition offers, samples or not (a labelled counter nothing moved yet has none)."""
+    return {family.name + suffix for family in text_string_to_metric_families(text) for suffix in SUFFIXES.get(family.type, ("",))}
 
 
 async def test_a_ussd_walk_moves_the_hop_counter_and_the_latency_histogram(client: Any) -> None:
@@ -51,6 +61,13 @@ async def test_a_ussd_walk_moves_the_hop_counter_and_the_latency_histogram(clien
     assert not any("+98" in shown for _, labels in after for _, shown in labels)   # no phone in any label
 
 
+async def test_the_grafana_dashboard_asks_only_for_metrics_the_gateway_exposes(client: Any) -> None:
+    exprs = [target["expr"] for panel in json.loads(DASHBOARD.read_text())["panels"] for target in panel["targets"]]
+    asked = {name for expr in exprs for name in re.findall(r"pishkhan_[a-z_]+", expr)}
+    exposed = exposed_names(await (await client.get("/metrics")).text())
+    assert len(asked) >= 10 and asked <= exposed, asked - exposed
+
+
 async def test_the_outbox_gauges_show_the_queued_rows(client: Any) -> None:
     outbox = client.app[GATEWAY].outbox
     await outbox.enqueue("sms", "tel:+989121110001", "later", kind="notification", idempotency_key="metrics-first", delay=3600)
@@ -61,7 +78,10 @@ async def test_the_outbox_gauges_show_the_queued_rows(client: Any) -> None:
     assert 60 <= value(found, "pishkhan_outbox_oldest_pending_age_seconds") < 120
 
 
-async def test_scrapes_the_settings_do_not_allow_are_refused(aiohttp_client: Any, settings: Settings) -> None:
+async def test_scrapes_the_settings_do_not_allow_are_refused(client: Any, aiohttp_client: Any, settings: Settings) -> None:
+    proxied = await client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"})   # nginx on this host: a loopback peer
+    assert proxied.status == 403 and "proxy" in await proxied.text()
+
     elsewhere = await aiohttp_client(await create_app(settings.updated({"metrics": {"allow_ips": ["10.0.0.0/8"]}})))
     refused = await elsewhere.get("/metrics")
     assert refused.status == 403 and "allow_ips" in await refused.text()
@@ -70,7 +90,8 @@ async def test_scrapes_the_settings_do_not_allow_are_refused(aiohttp_client: Any
     assert (await tokened.get("/metrics")).status == 401
     wrong = await tokened.get("/metrics", headers={"Authorization": "Bearer not-it"})
     assert wrong.status == 401 and "s3cret" not in await wrong.text()
-    assert value(await scrape(tokened, Authorization="Bearer s3cret-token"), "pishkhan_up", check="store") == 1
+    assert value(await scrape(tokened, Authorization="Bearer s3cret-token", **{"X-Forwarded-For": "203.0.113.9"}), "pishkhan_up",
+                 check="store") == 1   # the token proves who scrapes, wherever it came from
 
     off = await aiohttp_client(await create_app(settings.updated({"metrics": {"enabled": False}})))
     assert (await off.get("/metrics")).status == 404

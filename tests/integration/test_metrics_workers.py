@@ -15,6 +15,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from redis_server import RedisServer
 from test_metrics import samples, value
 from test_redis_serve_workers import hop, listeners
+from waiting import eventually_blocking
 
 from gateway.observability.multiprocess import ENV, MultiprocessDirectory
 
@@ -48,6 +49,7 @@ def test_the_merged_metrics_count_the_hops_of_both_workers(tmp_path: Path, redis
         [directory] = tmp_path.glob("pishkhan-metrics-*")
         for _ in range(HOPS):
             assert "Language" in hop(url, uuid.uuid4().hex, "")
+        eventually_blocking(lambda: scraped(url) == HOPS, what="both workers' hops flushed (every second)")
         per_worker = hops_by_worker(directory)
         assert sorted(per_worker.values())[-2] > 0 and sum(per_worker.values()) == HOPS, per_worker   # both served some
         assert [scraped(url) for _ in range(6)] == [HOPS] * 6   # whichever worker answers the scrape
