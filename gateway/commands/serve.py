@@ -31,6 +31,7 @@ from gateway.app import create_app
 from gateway.assembly import open_gateway
 from gateway.commands.common import argument, config_option, report, settings_of
 from gateway.observability.logs import configure as configure_logs
+from gateway.observability.multiprocess import ENV as METRICS_DIR
 from gateway.observability.multiprocess import MultiprocessDirectory
 from gateway.read_timeout import server_options
 from gateway.routes.health import FAILED_STARTS
@@ -277,6 +278,7 @@ def serve(args: argparse.Namespace) -> int:
         if args.telegram_polling and args.workers != 1:
             raise SettingsError("--telegram-polling runs in one process: drop --workers (polling is for development)")
         if args.workers == 1:
+            os.environ.pop(METRICS_DIR, None)  # one process counts in memory: no files, nothing of an earlier run merged
             run_worker(settings, reuse_port=False, telegram_polling=args.telegram_polling)
             return 0
         asyncio.run(prepare(settings))
