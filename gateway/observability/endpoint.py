@@ -24,6 +24,7 @@ from gateway.background import cancel_and_wait
 from gateway.observability.collectors import GatewayCollector
 from gateway.observability.hops import flush_all
 from gateway.observability.metrics import metrics
+from gateway.observability.multiprocess import ENV
 from gateway.observability.settings import MetricsSettings
 from gateway.runtime import GATEWAY
 
@@ -76,7 +77,7 @@ class ProcessMetrics(Collector):
 def exposition(gateway_collector: GatewayCollector) -> bytes:
     """Every metric in the text format: the processes' counters and the gateway's gauges."""
     registry = CollectorRegistry(auto_describe=False)
-    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    directory = os.environ.get(ENV)
     if directory:
         MultiProcessCollector(registry, directory)
     else:
