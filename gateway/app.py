@@ -14,6 +14,7 @@ from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.api import mount as api
 from gateway.assembly import open_gateway
 from gateway.console import mount as console
+from gateway.observability import endpoint as metrics
 from gateway.payments.sweeper import Sweeper
 from gateway.read_timeout import body_deadline
 from gateway.requests.repair import NotifyRepair
@@ -65,7 +66,7 @@ def build_app(gateway: Gateway) -> web.Application:
     server = gateway.settings.server
     app = web.Application(client_max_size=server.max_body_bytes, middlewares=[json_errors, body_deadline(server.read_timeout)])
     app[GATEWAY] = gateway
-    for module in (health, ussd, sms, telegram, api, payments, console):
+    for module in (health, ussd, sms, telegram, api, payments, console, metrics):
         module.setup(app)
 
     async def background(_: web.Application) -> AsyncIterator[None]:

@@ -27,6 +27,7 @@ from gateway.api.settings import ApiSettings
 from gateway.calendar import CalendarSettings, calendar_settings
 from gateway.complaints.settings import ComplaintSettings
 from gateway.console.settings import ConsoleSettings
+from gateway.observability.settings import LoggingSettings, MetricsSettings
 from gateway.payments.settings import PaymentSettings, payment_settings
 from gateway.requests.settings import RequestSettings
 from gateway.settings_base import SettingsError, section, settings_section
@@ -220,6 +221,8 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "sms": sms_settings,
     "console": _plain(ConsoleSettings),
     "complaints": _plain(ComplaintSettings),
+    "metrics": _plain(MetricsSettings),
+    "logging": _plain(LoggingSettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -245,6 +248,8 @@ class Settings:
     sms: SmsSettings
     console: ConsoleSettings
     complaints: ComplaintSettings
+    metrics: MetricsSettings
+    logging: LoggingSettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"

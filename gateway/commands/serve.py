@@ -30,6 +30,9 @@ from gateway.api.common import whole
 from gateway.app import create_app
 from gateway.assembly import open_gateway
 from gateway.commands.common import argument, config_option, report, settings_of
+from gateway.observability.logs import configure as configure_logs
+from gateway.observability.multiprocess import ENV as METRICS_DIR
+from gateway.observability.multiprocess import MultiprocessDirectory
 from gateway.read_timeout import server_options
 from gateway.routes.health import FAILED_STARTS
 from gateway.settings import Settings, SettingsError
@@ -149,9 +152,10 @@ def die_with(parent: int) -> None:
 class Supervisor:
     """Forks workers, forwards SIGTERM/SIGINT to them, and replaces any that dies unexpectedly."""
 
-    def __init__(self, settings: Settings, workers: int) -> None:
+    def __init__(self, settings: Settings, workers: int, metrics: MultiprocessDirectory) -> None:
         self.settings = settings
         self.workers = workers
+        self.metrics = metrics
         self.children: dict[int, float] = {}
         self.stopping = False
         self.failed_starts = multiprocessing.Value("i", 0)
@@ -218,6 +222,7 @@ class Supervisor:
                 time.sleep(0.1)
                 continue
             started = self.children.pop(pid, None)
+            self.metrics.worker_died(pid)
             if started is None or self.stopping:
                 continue
             if now - started < QUICK_DEATH:
@@ -265,7 +270,7 @@ def serve(args: argparse.Namespace) -> int:
             port=args.port or settings.server.port,
         )
         settings = dataclasses.replace(settings, server=server)
-        logging.getLogger().setLevel(settings.server.log_level)
+        configure_logs(settings.logging, settings.server.log_level)
         if settings.server.read_timeout <= 0:  # 0 would turn aiohttp's header timer off and time every body out
             raise SettingsError(f"settings `server.read_timeout`: {settings.server.read_timeout} s; give more than 0 (default 15)")
         check_exposure(settings, args.insecure)
@@ -273,10 +278,15 @@ def serve(args: argparse.Namespace) -> int:
         if args.telegram_polling and args.workers != 1:
             raise SettingsError("--telegram-polling runs in one process: drop --workers (polling is for development)")
         if args.workers == 1:
+            os.environ.pop(METRICS_DIR, None)  # one process counts in memory: no files, nothing of an earlier run merged
             run_worker(settings, reuse_port=False, telegram_polling=args.telegram_polling)
             return 0
         asyncio.run(prepare(settings))
-        return Supervisor(settings, args.workers).run()
+        metrics = MultiprocessDirectory()  # before the first fork: every worker counts into it
+        try:
+            return Supervisor(settings, args.workers, metrics).run()
+        finally:
+            metrics.close()
     except PishkhanError as error:
         return report(error)
 

@@ -28,6 +28,8 @@ from flows.clock import SYSTEM_CLOCK, Clock
 from flows.errors import PishkhanError, ProviderError
 from flows.masking import masked
 from gateway.background import cancel_and_wait
+from gateway.observability.logs import carried, with_request_id
+from gateway.observability.metrics import count_error, count_send
 from gateway.store import Database, Row, Transaction
 
 log = logging.getLogger(__name__)
@@ -136,7 +138,7 @@ class Outbox:
         `after` (another message's idempotency key) it is not sent while that one waits to be: a
         payment link follows its receipt even when both are due at once."""
         now = self.clock()
-        params = (channel, address, text, kind, json.dumps(dict(meta or {}), ensure_ascii=False), now + delay, idempotency_key, after,
+        params = (channel, address, text, kind, json.dumps(with_request_id(meta), ensure_ascii=False), now + delay, idempotency_key, after,
                   now, now)
 
         async def insert(conn: Transaction) -> Row | None:
@@ -274,19 +276,27 @@ class Dispatcher:
             unsent.discard(message.id)
 
     async def _deliver(self, message: OutboxMessage) -> None:
+        with carried(message.meta):  # the request id of the hop that queued it, on the provider call's lines
+            await self._send(message)
+
+    async def _send(self, message: OutboxMessage) -> None:
         try:
             result = await self.sender_for(message.channel).send(message)
         except Suppressed as reason:
             await self.outbox.mark_suppressed(message.id, str(reason))
+            count_error(message.channel, "suppressed")
             log.info("outbox %d to %s suppressed: %s", message.id, masked(message.address), reason)
         except ProviderError as error:
             state = await self.outbox.mark_error(message, error)
+            count_error(message.channel, state)
             log.warning("outbox %d to %s: %s (now %s)", message.id, masked(message.address), error, state)
         except Exception as error:  # a sender bug must not stop the dispatcher or lose the message
             log.exception("outbox %d: sender crashed", message.id)
-            await self.outbox.mark_error(message, ProviderError(f"sender crashed: {error!r}", retryable=True))
+            count_error(message.channel, await self.outbox.mark_error(message, ProviderError(f"sender crashed: {error!r}", retryable=True)))
         else:
             await self.outbox.mark_sent(message.id, result)
+            count_send(message.channel, result.provider)
+            log.info("outbox %d %s to %s sent by %s", message.id, message.kind, masked(message.address), result.provider)
 
     async def run(self) -> None:
         """Loop until cancelled: send what is due, then sleep until woken or the poll interval passes."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.observability.metrics import count_payment
 from gateway.payments.links import link_key
 from gateway.payments.models import CLOSED_REQUESTS, CURRENCY, Payment, PaymentEvent, sources_of
 from gateway.store import Database, Transaction
@@ -190,6 +191,7 @@ class PaymentStore:
             if changed != 1:
                 return None
             await _add_event(conn, payment_id, to, now, row["state"], to, reason or (f"ref {ref_id}" if ref_id else None))
+        count_payment(to)
         return await self.get(payment_id)
 
     @staticmethod

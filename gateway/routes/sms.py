@@ -14,6 +14,7 @@ from aiohttp import web
 
 from channels.sms import RETRY, Ack, SmsDialect, WireRequest, dialect_for
 from flows.errors import ChannelError
+from gateway.observability.hops import HopMeter, hop_meter
 from gateway.runtime import GATEWAY
 from gateway.sms.service import RetryLater, SmsService
 from gateway.sms.settings import SmsSettings
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 SMS = web.AppKey("sms", SmsService)
 PROVIDERS = web.AppKey("sms_providers", dict)
 """provider name -> (dialect, WebhookAuth)"""
+METER = web.AppKey("sms_meter", HopMeter)
 
 
 def _answer(ack: Ack) -> web.Response:
@@ -59,7 +61,8 @@ def _provider(request: web.Request) -> tuple[str, SmsDialect]:
 async def inbound(request: web.Request) -> web.Response:
     """A citizen's text: parse, dedupe, answer within the budget, acknowledge (or ask for it again)."""
     name, dialect = _provider(request)
-    service = request.app[SMS]
+    service, meter = request.app[SMS], request.app[METER]
+    started = meter.start()
     try:
         mo = dialect.parse_mo(await _wire(request, service.settings.max_body_bytes))
         await service.handle(name, mo)
@@ -67,7 +70,9 @@ async def inbound(request: web.Request) -> web.Response:
         log.warning("SMS from %s refused: %s", name, exc)
         return web.Response(status=exc.status, text=f"bad request: {exc}")
     except RetryLater:  # the service logged why
+        meter.done(started, "retry_later")
         return _answer(RETRY)
+    meter.done(started, "answered")
     return _answer(dialect.ack)
 
 
@@ -95,6 +100,7 @@ def setup(app: web.Application) -> None:
         providers[name] = (dialect_for(provider.type), auth)
     app[SMS] = service
     app[PROVIDERS] = providers
+    app[METER] = hop_meter(app[GATEWAY].settings.metrics.enabled, "sms")
     for method in ("GET", "POST"):
         app.router.add_route(method, "/sms/inbound/{provider}", inbound)
         app.router.add_route(method, "/sms/dlr/{provider}", delivery_report)

@@ -8,9 +8,11 @@ import json
 
 from aiohttp import web
 
+from gateway.observability.hops import HopMeter, hop_meter
 from gateway.runtime import GATEWAY
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+METER = web.AppKey("telegram_meter", HopMeter)
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -40,10 +42,13 @@ async def telegram_update(request: web.Request) -> web.Response:
     update = bot.parse(data)
     if update is None:  # logged; Telegram must not redeliver what it would only send again
         return web.json_response({"ok": True, "ignored": True})
-    await registry.accept(bot, update)
+    meter = request.app[METER]
+    started = meter.start()  # before accept: the update's task takes this request id with it
+    meter.done(started, "accepted" if await registry.accept(bot, update) else "duplicate")
     return web.json_response({"ok": True})
 
 
 def setup(app: web.Application) -> None:
     """Register POST /telegram/<bot>."""
+    app[METER] = hop_meter(app[GATEWAY].settings.metrics.enabled, "telegram")
     app.router.add_post("/telegram/{bot}", telegram_update)

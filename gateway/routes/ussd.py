@@ -15,6 +15,7 @@ from channels.ussd.hubtel import Hubtel
 from flows.errors import ChannelError
 from flows.paging import Surface
 from flows.reply import Reply
+from gateway.observability.hops import hop_meter, outcome
 from gateway.runtime import GATEWAY, Gateway
 from gateway.webhook_auth import WebhookAuth
 
@@ -54,6 +55,7 @@ class UssdHops:
         self.dialect = dialect
         self.settings = gateway.settings.ussd
         self._surfaces: dict[str | None, Surface] = {}
+        self.meter = hop_meter(gateway.settings.metrics.enabled, "ussd", dialect.name)
 
     def surface(self, network: str | None) -> Surface:
         """The pages this operator's network takes (its own cap where lower than the defaults)."""
@@ -73,12 +75,14 @@ class UssdHops:
             inbound, network = dialect.parse(await _fields(request), self.settings.service_code)
         except ChannelError as exc:
             return web.Response(status=exc.status, text=f"END Bad request: {exc}")
+        started = self.meter.start()
         try:
             async with asyncio.timeout(HOP_BUDGET):  # not wait_for: on Python 3.11 that costs a task per hop
                 reply = await self.gateway.ussd.hop(inbound, self.surface(network))
         except TimeoutError:
             log.warning("USSD hop over budget on %s", dialect.name)
             reply = SORRY
+        self.meter.done(started, "over_budget" if reply is SORRY else outcome(reply))
         page = dialect.render(reply, inbound)
         return web.Response(text=page.body, content_type=page.content_type)
 

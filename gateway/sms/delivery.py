@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 
 from channels.sms.base import DELIVERY_STATES
+from gateway.observability.metrics import count_delivery
 from gateway.store import Database, Transaction
 
 FINAL = frozenset({"delivered", "failed", "expired"})
@@ -108,7 +109,9 @@ class DeliveryStore:
     async def report(self, provider: str, message_id: str, state: str, detail: str) -> DeliveryChange:
         """A delivery report, in whatever order it comes (committed with the other writes made meanwhile:
         reports come two or three per message)."""
-        return await self.db.grouped(lambda conn: self._apply(conn, provider, message_id, state, detail))
+        change = await self.db.grouped(lambda conn: self._apply(conn, provider, message_id, state, detail))
+        count_delivery(provider, change.after)  # the merged state: one of DELIVERY_STATES, whatever the report said
+        return change
 
     async def get(self, provider: str, message_id: str) -> dict | None:
         """One message's delivery record."""
