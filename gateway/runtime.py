@@ -16,6 +16,7 @@ from gateway.content.live import ContentWatcher, LiveContent
 from gateway.content.publish import Publisher
 from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
+from gateway.feedback.setup import Feedback
 from gateway.outbox import Dispatcher, Outbox
 from gateway.payments import PaymentService
 from gateway.requests import RequestService
@@ -59,6 +60,7 @@ class Gateway:
     sms: SmsService
     bots: BotRegistry
     readiness: Readiness
+    feedback: Feedback
     closers: tuple[Closer, ...] = field(default=())
 
     @property

@@ -26,6 +26,7 @@ from flows.errors import PishkhanError
 from gateway.api.settings import ApiSettings
 from gateway.calendar import CalendarSettings, calendar_settings
 from gateway.console.settings import ConsoleSettings
+from gateway.feedback.settings import FeedbackSettings
 from gateway.payments.settings import PaymentSettings, payment_settings
 from gateway.requests.settings import RequestSettings
 from gateway.settings_base import SettingsError, section, settings_section
@@ -218,6 +219,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "payments": payment_settings,
     "sms": sms_settings,
     "console": _plain(ConsoleSettings),
+    "feedback": _plain(FeedbackSettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -242,6 +244,7 @@ class Settings:
     payments: PaymentSettings
     sms: SmsSettings
     console: ConsoleSettings
+    feedback: FeedbackSettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"

@@ -13,6 +13,7 @@ from gateway.api.payments import OPENAPI_PATHS as PAYMENT_PATHS
 from gateway.api.requests import TRACKING_CODE
 from gateway.api.schema import Json
 from gateway.api.services import card_schema
+from gateway.feedback.api import OPENAPI_PATHS as FEEDBACK_PATHS
 from gateway.requests import STATUSES
 from gateway.requests.lifecycle import PAYMENT_STATES
 
@@ -70,6 +71,7 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     **OUTBOX_PATHS,  # and in gateway.api.outbox
     **FLOW_PATHS,  # and in gateway.api.flows
     **AUDIT_PATHS,  # and in gateway.api.audit
+    **FEEDBACK_PATHS,  # and in gateway.feedback.api
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
             "200": _ok("Every service in catalogue order", {"type": "object", "required": ["items", "total"], "properties": {

@@ -66,6 +66,7 @@ TABLES: tuple[Table, ...] = (
     Table("console_users"),
     Table("request_notes"),
     Table("request_assignments", ("request_id",)),
+    Table("feedback_surveys"),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 
