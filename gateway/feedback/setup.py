@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.catalogue import Catalogue
+from gateway.feedback import texts
 from gateway.feedback.bot import NAMESPACE, BotRatings
 from gateway.feedback.sms import SmsRatings
 from gateway.feedback.store import SurveyStore
@@ -19,6 +21,8 @@ from gateway.sms.optout import OptOuts
 from gateway.state import StateStore
 from gateway.store import Database
 from gateway.telegram.service import ButtonHandler
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,11 @@ def build_feedback(settings: Settings, db: Database, state: StateStore, outbox: 
     missing = [lang for lang in settings.flows.languages if not feedback.question.get(lang, "").strip()]
     if missing:
         raise SettingsError(f"`feedback.question` has no text for {', '.join(missing)} (every language of flows.languages needs one)")
+    segments = settings.sms.max_segments
+    for lang in settings.flows.languages:
+        if not texts.fits_sms(feedback.question[lang], lang, segments):
+            log.warning("feedback.question.%s is too long for an SMS of sms.max_segments (%d) parts: SMS citizens get it cut short",
+                        lang, segments)
     surveys = Surveys(SurveyStore(db), outbox, OptOuts(db), catalogue, feedback, sms_max_segments=settings.sms.max_segments, clock=clock)
     requests.after_notice.append(surveys.ask)
     return Feedback(surveys, SmsRatings(surveys), BotRatings(surveys, state, wait_limit=settings.telegram.reply_wait_limit))

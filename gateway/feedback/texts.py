@@ -15,6 +15,8 @@ HOW_SMS: LocalisedText = {
     "fa": "از ۱ (خیلی بد) تا ۵ (عالی) پاسخ دهید؛ نظرتان را هم می‌توانید بنویسید، مثلا: ۵ برخورد خوب",
     "en": "Reply 1 (very poor) to 5 (excellent), with a comment if you like, e.g. 5 friendly staff",
 }
+HOW_SMS_SHORT: LocalisedText = {"fa": "از ۱ تا ۵ پاسخ دهید.", "en": "Reply 1 to 5."}
+"""The instructions when the SMS budget (`sms.max_segments`) leaves no room for the example."""
 HOW_BOT: LocalisedText = {
     "fa": "از ۱ (خیلی بد) تا ۵ (عالی) یکی را بزنید.",
     "en": "Tap 1 (very poor) to 5 (excellent).",
@@ -49,11 +51,29 @@ COMMENT_SAVED: LocalisedText = {"fa": "نظر شما ثبت شد. ممنون!", 
 
 def question(template: str, service: str, code: str, how: LocalisedText, lang: str, max_segments: int | None = None) -> str:
     """The question with how to answer it. Within `max_segments` SMS parts (None: a bot message,
-    unbounded) a long service title is shortened with `…`."""
-    def with_title(title: str) -> str:
-        return say({lang: f"{template}\n{pick(how, lang)}"}, lang, service=title, code=code)
+    unbounded) a long service title is shortened with `…`, and where even that is too long the
+    instructions lose their example (HOW_SMS_SHORT). A template too long for the budget with neither
+    (`fits_sms`, checked at start) is sent as short as it gets."""
+    def text(title: str, instructions: LocalisedText) -> str:
+        return say({lang: f"{template}\n{pick(instructions, lang)}"}, lang, service=title, code=code)
 
-    if max_segments is None or sms_encoding(with_title(service)).segments <= max_segments:
-        return with_title(service)
-    keep = fitting_prefix(service, lambda part: sms_encoding(with_title(part.rstrip() + "…")).segments <= max_segments)
-    return with_title(service[:keep].rstrip() + "…")
+    if max_segments is None:
+        return text(service, how)
+
+    def fits(candidate: str) -> bool:
+        return sms_encoding(candidate).segments <= max_segments
+
+    def shortened(instructions: LocalisedText) -> str | None:
+        if fits(text(service, instructions)):
+            return text(service, instructions)
+        if not fits(text("…", instructions)):
+            return None
+        keep = fitting_prefix(service, lambda part: fits(text(part.rstrip() + "…", instructions)))
+        return text(service[:keep].rstrip() + "…", instructions)
+
+    return shortened(how) or shortened(HOW_SMS_SHORT) or text("…", HOW_SMS_SHORT)
+
+
+def fits_sms(template: str, lang: str, max_segments: int) -> bool:
+    """Whether a question from `template` can be sent within `max_segments` parts (with a title of one character)."""
+    return sms_encoding(say({lang: f"{template}\n{pick(HOW_SMS_SHORT, lang)}"}, lang, service="…", code="0" * 12)).segments <= max_segments

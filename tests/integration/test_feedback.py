@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from api_tokens import role_headers
 from clock import ManualClock
 from fakes.bot_api import Citizen, FakeBotApi, base_url_of, post_update, with_bot
@@ -16,7 +17,9 @@ from fakes.sms_gateway import ALI, SmsRig, start_rig
 from ussd_citizen import apply_by_ussd
 from waiting import eventually
 
-from gateway.app import GATEWAY, create_app
+from gateway.app import GATEWAY, create_app, open_gateway
+from gateway.settings import SettingsError
+from gateway.telegram.contacts import ContactStore
 
 FIRST_ID = "121095100"
 INPUTS = {"national_code": "0499370899", "birth_date": "1375/06/21"}
@@ -81,8 +84,10 @@ async def test_expiry_late_and_out_of_range_answers_and_one_survey_per_request(a
     assert "از ۱ (خیلی بد) تا ۵ (عالی)" in question["text"] and "«صدور اول»" in question["text"]
 
     assert await rig.reply_to("۷") == "لطفا عددی از ۱ تا ۵ بفرستید، مثلا: ۴ یا ۴ برخورد خوب"     # out of range: help, nothing stored
+    await rig.reply_to("سلام")                                          # the menu: a conversation is going
+    assert "زبان / Language" in await rig.reply_to("4")                   # its screen takes 4: option 4, not a rating
     clock.advance(3 * DAY + 1)                                                                     # feedback.expires_after: 3 days
-    assert "مهلت نظرسنجی این درخواست تمام شده" in await rig.reply_to("4")
+    assert "مهلت نظرسنجی این درخواست تمام شده" in await rig.reply_to("4 خوب بود")   # the language menu takes no "4 خوب بود"
     [survey] = await rig.gateway.db.fetchall("SELECT rating, answered_at FROM feedback_surveys")
     assert survey == {"rating": None, "answered_at": None}
 
@@ -137,3 +142,30 @@ async def test_a_bot_citizen_rates_with_a_button_then_comments(aiohttp_client, s
     assert [(a["channel"], a["rating"], a["comment"]) for a in answers["items"]] == [("telegram", 4, "Quick and polite")]
     summary = await (await client.get(f"/api/v1/feedback/summary?service_id={FIRST_ID}", headers=tokens["viewer"])).json()
     assert summary["items"][0]["distribution"] == {**ZERO, "4": 1}
+
+
+async def test_a_chat_that_blocked_the_bot_is_not_asked_by_sms_instead(aiohttp_client, settings, bot_api: FakeBotApi) -> None:  # type: ignore[no-untyped-def]
+    client = await aiohttp_client(await create_app(with_bot(settings, base_url_of(bot_api))))
+    gateway = client.app[GATEWAY]
+    await ContactStore(gateway.db).verify("main", CHAT, CHAT, ALI)          # a verified number: news falls back to SMS
+    record = await gateway.requests.submit(FIRST_ID, INPUTS, channel="telegram", address=f"telegram:main:{CHAT}", phone=ALI, lang="en")
+    await gateway.requests.transition(record.tracking_code, "in_review", actor="desk 3", reason=None)
+    bot_api.block(CHAT, after=1)                                            # blocks the bot once "in review" reached the chat
+    await gateway.requests.transition(record.tracking_code, "rejected", actor="desk 3", reason="Incomplete")
+
+    async def settled() -> list[dict[str, Any]]:
+        rows = await gateway.db.fetchall("SELECT channel, kind, state, last_error FROM outbox WHERE kind IN ('notification', 'survey')")
+        gateway.outbox.wake.set()
+        return rows if len(rows) == 4 and all(r["state"] in ("sent", "failed") for r in rows) else []
+
+    rows = await eventually(settled)
+    assert sorted((r["channel"], r["kind"], r["state"]) for r in rows) == [
+        ("sms", "notification", "sent"), ("telegram", "notification", "failed"), ("telegram", "notification", "sent"),
+        ("telegram", "survey", "failed")]                                   # the news went by SMS instead; the question did not
+    [survey] = [r for r in rows if r["kind"] == "survey"]
+    assert "not sent by SMS" in survey["last_error"]
+
+
+async def test_every_language_needs_a_question(settings) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(SettingsError, match="`feedback.question` has no text for en"):
+        await open_gateway(settings.updated({"feedback": {"question": {"en": " "}}}))
