@@ -123,12 +123,11 @@ class Surveys:
     async def rate(self, survey: Survey, rating: int, comment: str | None) -> Rated:
         """Record `rating` (1-5) and `comment` as the survey's answer, unless it has one or has expired."""
         comment = (comment or "").strip()[:MAX_COMMENT] or None
-        if await self.store.answer(survey.id, rating, comment, self.clock()):
+        recorded = await self.store.answer(survey.id, rating, comment, self.clock())
+        if recorded:
             log.info("survey %d answered: %d%s", survey.id, rating, " with a comment" if comment else "")
-            outcome = Outcome.RECORDED
-        else:
-            outcome = Outcome.ALREADY if (await self.store.get(survey.id) or survey).rating is not None else Outcome.CLOSED
-        return Rated(outcome, await self.store.get(survey.id) or survey)
+        now = await self.store.get(survey.id) or survey
+        return Rated(Outcome.RECORDED if recorded else Outcome.ALREADY if now.rating is not None else Outcome.CLOSED, now)
 
     async def remembered(self, address: str) -> list[Survey]:
         """The surveys asked of `address` that are open, or closed less than a survey's lifetime ago; newest first."""

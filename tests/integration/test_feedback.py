@@ -169,3 +169,15 @@ async def test_a_chat_that_blocked_the_bot_is_not_asked_by_sms_instead(aiohttp_c
 async def test_every_language_needs_a_question(settings) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SettingsError, match="`feedback.question` has no text for en"):
         await open_gateway(settings.updated({"feedback": {"question": {"en": " "}}}))
+
+
+async def test_switched_off_no_survey_is_asked(settings) -> None:  # type: ignore[no-untyped-def]
+    gateway = await open_gateway(settings.updated({"feedback": {"enabled": False}}))
+    try:
+        record = await gateway.requests.submit(FIRST_ID, INPUTS, channel="sms", address=f"tel:{ALI}", phone=ALI, lang="en")
+        await gateway.requests.transition(record.tracking_code, "in_review", actor="desk 3", reason=None)
+        await gateway.requests.transition(record.tracking_code, "rejected", actor="desk 3", reason="Incomplete")
+        kinds = [r["kind"] for r in await gateway.db.fetchall("SELECT kind FROM outbox WHERE kind <> 'payment_link' ORDER BY id")]
+        assert kinds == ["notification", "notification"] and await gateway.db.fetchall("SELECT id FROM feedback_surveys") == []
+    finally:
+        await gateway.close()
