@@ -7,7 +7,6 @@ from channels.telegram.update import BotUpdate, Kind, bot_address, parse_address
 
 __all__ = [
     "RESTART", "decode_callback", "decode_namespaced", "encode_callback", "encode_namespaced", "new_menu_token", "OutgoingMessage",
-    "contact_keyboard",
-    "notification_messages", "remove_keyboard", "render_reply", "text_messages", "TELEGRAM_LIMIT", "right_to_left",
+    "contact_keyboard", "notification_messages", "remove_keyboard", "render_reply", "text_messages", "TELEGRAM_LIMIT", "right_to_left",
     "split_text", "utf16_len", "BotUpdate", "Kind", "bot_address", "parse_address", "read_update", "to_inbound",
 ]
