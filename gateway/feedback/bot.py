@@ -15,8 +15,6 @@ from gateway.feedback.survey import MAX_COMMENT, Outcome, Surveys
 from gateway.state import StateStore
 from gateway.telegram.client import BotClient
 
-NAMESPACE = "csat"
-
 
 def comment_key(address: str) -> str:
     """Where the survey awaiting a chat's comment is kept (for `feedback.comment_window` seconds)."""

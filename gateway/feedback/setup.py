@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.catalogue import Catalogue
 from gateway.feedback import texts
-from gateway.feedback.bot import NAMESPACE, BotRatings
+from gateway.feedback.bot import BotRatings
 from gateway.feedback.sms import SmsRatings
 from gateway.feedback.store import SurveyStore
-from gateway.feedback.survey import Surveys
+from gateway.feedback.survey import NAMESPACE, Surveys
 from gateway.outbox import Outbox
 from gateway.requests import RequestService
 from gateway.settings import Settings

@@ -41,6 +41,8 @@ FINAL = frozenset({"rejected", "delivered"})
 KIND = "survey"
 """The outbox kind of a question (what the SMS sender suppresses for an opted-out number)."""
 MAX_COMMENT = 500
+NAMESPACE = "csat"
+"""Of the bot's rating buttons: `csat:<survey id>:<rating>`."""
 
 
 def survey_key(survey_id: int) -> str:
@@ -108,7 +110,7 @@ class Surveys:
                               self.sms_max_segments if channel == "sms" else None)
         meta: dict[str, object] = {"lang": record.lang, "tracking_code": record.tracking_code, "survey_id": survey.id}
         if channel != "sms":
-            meta["buttons"] = [[(str(rating), encode_namespaced("csat", survey.id, rating)) for rating in RATINGS]]
+            meta["buttons"] = [[(str(rating), encode_namespaced(NAMESPACE, survey.id, rating)) for rating in RATINGS]]
         await self.outbox.enqueue(channel, record.address, text, kind=KIND, meta=meta, idempotency_key=survey_key(survey.id),
                                   after=event_key(event.id))
         log.info("request %s: satisfaction survey %d asked of %s", record.tracking_code, survey.id, masked(record.address))
@@ -126,8 +128,8 @@ class Surveys:
         recorded = await self.store.answer(survey.id, rating, comment, self.clock())
         if recorded:
             log.info("survey %d answered: %d%s", survey.id, rating, " with a comment" if comment else "")
-        now = await self.store.get(survey.id) or survey
-        return Rated(Outcome.RECORDED if recorded else Outcome.ALREADY if now.rating is not None else Outcome.CLOSED, now)
+        current = await self.store.get(survey.id) or survey
+        return Rated(Outcome.RECORDED if recorded else Outcome.ALREADY if current.rating is not None else Outcome.CLOSED, current)
 
     async def remembered(self, address: str) -> list[Survey]:
         """The surveys asked of `address` that are open, or closed less than a survey's lifetime ago; newest first."""
