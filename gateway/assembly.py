@@ -25,6 +25,7 @@ from gateway.content.startup import served_at_start
 from gateway.content.store import ContentStore
 from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
+from gateway.feedback.setup import build_feedback
 from gateway.outbox import Outbox, Sender
 from gateway.outbox.stream import dispatcher_for, open_stream_outbox
 from gateway.payments.setup import build_payments
@@ -96,9 +97,12 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     watcher = ContentWatcher(publisher.store, live, builder, sessions, settings.redis, settings.flows.live_check_interval)
     ussd = UssdService(conversations, resume_window=settings.resume.window, clock=clock)
     requests.on_submitted.append(note_submission)  # an SMS reply that is a receipt is keyed as one
+    feedback = build_feedback(settings, db, state, outbox, requests, catalogue, clock)  # surveys after final answers
     sms, sms_sender = build_sms(settings, db, state, outbox, lookups, conversations)
+    sms.pending.append(feedback.sms.answer)
     closers.append(sms.close)
-    bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations)
+    bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations,
+                                       buttons=feedback.buttons, pending=[feedback.bot.comment])
     closers.append(bots.close)
     hook_polls(polls, sms, bots.service)  # the `poll` SMS keyword, `/polls` and its buttons on the bots
     payments = build_payments(settings.payments, db, requests, outbox, catalogue, settings.server.public_base_url, clock)
@@ -126,5 +130,6 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
         settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, content=live, builder=builder,
         publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots,
-        readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, closers=tuple(closers),
+        readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, feedback=feedback,
+        closers=tuple(closers),
     )

@@ -18,6 +18,7 @@ from gateway.content.live import ContentWatcher, LiveContent
 from gateway.content.publish import Publisher
 from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
+from gateway.feedback.setup import Feedback
 from gateway.outbox import Dispatcher, Outbox
 from gateway.payments import PaymentService
 from gateway.requests import RequestService
@@ -63,6 +64,7 @@ class Gateway:
     readiness: Readiness
     polls: PollService
     complaints: ComplaintService
+    feedback: Feedback
     closers: tuple[Closer, ...] = field(default=())
 
     @property

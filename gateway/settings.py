@@ -27,6 +27,7 @@ from gateway.api.settings import ApiSettings
 from gateway.calendar import CalendarSettings, calendar_settings
 from gateway.complaints.settings import ComplaintSettings
 from gateway.console.settings import ConsoleSettings
+from gateway.feedback.settings import FeedbackSettings
 from gateway.observability.settings import LoggingSettings, MetricsSettings
 from gateway.payments.settings import PaymentSettings, payment_settings
 from gateway.requests.settings import RequestSettings
@@ -223,6 +224,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "complaints": _plain(ComplaintSettings),
     "metrics": _plain(MetricsSettings),
     "logging": _plain(LoggingSettings),
+    "feedback": _plain(FeedbackSettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -250,6 +252,7 @@ class Settings:
     complaints: ComplaintSettings
     metrics: MetricsSettings
     logging: LoggingSettings
+    feedback: FeedbackSettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"

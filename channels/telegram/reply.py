@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import (
@@ -59,10 +60,14 @@ def render_reply(reply: Reply, token: str, restart_label: str | None = None, lim
     return text_messages(localise_digits(reply.body, reply.lang), reply.lang, menu_keyboard(reply, token, restart_label), limit)
 
 
-def notification_messages(text: str, lang: str, url: str | None = None, url_label: str | None = None) -> list[OutgoingMessage]:
-    """An outbox notification; a `url` (a payment link) becomes a button under it."""
-    markup = InlineKeyboardMarkup([[InlineKeyboardButton(_label(url_label or url, lang), url=url)]]) if url else None
-    return text_messages(text, lang, markup)
+def notification_messages(text: str, lang: str, url: str | None = None, url_label: str | None = None,
+                          buttons: Sequence[Sequence[Sequence[str]]] = ()) -> list[OutgoingMessage]:
+    """An outbox notification; a `url` (a payment link) becomes a button under it, and `buttons`, rows
+    of (label, callback data), inline buttons (a rating's 1 to 5: `csat:<survey id>:<rating>`)."""
+    rows = [[InlineKeyboardButton(_label(label, lang), callback_data=data) for label, data in row] for row in buttons]
+    if url:
+        rows.append([InlineKeyboardButton(_label(url_label or url, lang), url=url)])
+    return text_messages(text, lang, InlineKeyboardMarkup(rows) if rows else None)
 
 
 def contact_keyboard(share_label: str, lang: str) -> ReplyKeyboardMarkup:

@@ -16,6 +16,7 @@ from gateway.api.requests import TRACKING_CODE
 from gateway.api.schema import Json
 from gateway.api.services import card_schema
 from gateway.consultations.api import OPENAPI_PATHS as CONSULTATION_PATHS
+from gateway.feedback.api import OPENAPI_PATHS as FEEDBACK_PATHS
 from gateway.requests import STATUSES
 from gateway.requests.lifecycle import PAYMENT_STATES
 
@@ -75,6 +76,7 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     **AUDIT_PATHS,  # and in gateway.api.audit
     **CONSULTATION_PATHS,  # and in gateway.consultations.api
     **COMPLAINT_PATHS,  # and in gateway.api.complaints
+    **FEEDBACK_PATHS,  # and in gateway.feedback.api
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
             "200": _ok("Every service in catalogue order", {"type": "object", "required": ["items", "total"], "properties": {

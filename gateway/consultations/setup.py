@@ -30,4 +30,5 @@ def hook_polls(polls: PollService, sms: SmsService, bots: BotService | None) -> 
     """Let citizens answer polls by the `poll` SMS keyword, and by `/polls` and its buttons on the bots."""
     sms.keyword_answers["poll"] = sms_answers(polls)
     if bots is not None:
-        bots.commands["polls"], bots.buttons[NAMESPACE] = bot_extras(polls)
+        command, button = bot_extras(polls)
+        bots.commands["polls"], bots.buttons[NAMESPACE] = command, bots.verified(button)

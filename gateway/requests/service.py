@@ -44,11 +44,17 @@ NOTIFY_CHANNEL = {"ussd": "sms", "sms": "sms", "telegram": "telegram"}
 """Where a citizen hears about changes: USSD sessions are gone by then, so USSD citizens get SMS."""
 
 SubmitHook = Callable[[RequestRecord], Awaitable[None]]
+EventHook = Callable[[RequestRecord, RequestEvent], Awaitable[None]]
 
 
 def receipt_key(tracking_code: str) -> str:
     """The outbox key of a request's receipt message; messages that must follow it wait for it."""
     return f"receipt:{tracking_code}"
+
+
+def event_key(event_id: int) -> str:
+    """The outbox key of a status change's notification; messages that must follow it (the survey) wait for it."""
+    return f"request-event:{event_id}"
 
 
 def _is_national_code(spec: Any) -> bool:
@@ -127,6 +133,9 @@ class RequestService:
         self.on_submitted: list[SubmitHook] = []
         """Run once a new request is committed and its receipt queued (the payment link); a failure
         is logged and left to the hook's own repair (the payment sweeper)."""
+        self.after_notice: list[EventHook] = []
+        """Run once an event's message is queued and before the event is marked notified, so the repair
+        runs them again after a crash (the satisfaction survey); each must be idempotent."""
 
     def _service(self, service_id: str) -> Service:
         service = self.catalogue().get(service_id)
@@ -272,7 +281,9 @@ class RequestService:
                                         self.sms_max_segments if channel == "sms" else None)
                 await self.outbox.enqueue(channel, record.address, text, kind="notification",
                                           meta={"lang": record.lang, "tracking_code": record.tracking_code, "status": event.to_status},
-                                          idempotency_key=f"request-event:{event.id}")
+                                          idempotency_key=event_key(event.id))
+            for hook in self.after_notice:
+                await hook(record, event)
             await self.store.mark_notified(event.id)
         except Exception:  # the event stays unnotified and is queued by the repair (gateway/requests/repair.py)
             log.exception("request %s: could not queue the citizen's message", record.tracking_code)

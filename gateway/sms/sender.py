@@ -29,8 +29,8 @@ from gateway.store import Transaction
 
 log = logging.getLogger(__name__)
 
-SUPPRESSED_KINDS = frozenset({"notification"})
-"""What an opted-out number does not get; receipts of its own requests and replies still go."""
+SUPPRESSED_KINDS = frozenset({"notification", "survey"})
+"""What an opted-out number does not get (news of its requests, satisfaction questions); receipts of its own requests and replies still go."""
 OPTED_OUT = "not sent: the number opted out of notifications (STOP); it gets them again after START"
 
 

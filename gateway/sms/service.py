@@ -32,7 +32,7 @@ from channels.phone import to_e164
 from channels.sms import DeliveryReport, KeywordMatch, Keywords, MoMessage, render_sms, sms_surface
 from flows.errors import ChannelError, PishkhanError
 from flows.masking import masked
-from flows.model import InputNode, MenuNode
+from flows.model import InputNode, MenuNode, Node
 from flows.normalise import normalise_input
 from flows.session import Session
 from gateway.conversations import Conversations
@@ -95,6 +95,9 @@ KeywordAnswer = Callable[[Inbound, str, str], Awaitable[str]]
 """The reply to a keyword another part of the gateway answers (`poll`): given the text, what followed the
 keyword and the citizen's language."""
 
+PendingAnswer = Callable[[Inbound, Node | None], Awaitable[SmsReply | None]]
+
+
 SUBMITTED: ContextVar[list[str] | None] = ContextVar("sms_turn_submitted", default=None)
 """Tracking codes of the requests the running SMS turn submitted (its reply is their receipt)."""
 
@@ -141,6 +144,9 @@ class SmsService:
         self.claims = TextClaims(state, settings.dedupe_ttl)
         self.keyword_answers: dict[str, KeywordAnswer] = {}
         """Keyword kinds other parts answer (gateway.consultations: `poll`), registered when the gateway is built."""
+        self.pending: list[PendingAnswer] = []
+        """Answers to what the gateway asked a number (a satisfaction rating), looked at before the
+        conversation; each gets the text and the citizen's current screen, and returns None for a text that is not its answer."""
         self._running: set[asyncio.Task[None]] = set()
 
     # -- incoming texts -----------------------------------------------------------------------
@@ -277,6 +283,11 @@ class SmsService:
         match = self.keywords.match(inbound.text)
         if match is not None and match.numeric and self._flow_takes(session, int(match.word)):
             match = None  # `11` on a menu with 11 options is option 11
+        if match is None:  # not a keyword: perhaps the answer to something this number was asked (a rating)
+            screen = self.conversations.engine.flows.find(session.node) if session else None
+            for pending in self.pending:
+                if (taken := await pending(inbound, screen)) is not None:
+                    return taken
         if match is None or match.kind == "more":
             return await self._converse(inbound, "98" if match else inbound.text, loaded)
         lang = self._lang(loaded, match)

@@ -70,6 +70,7 @@ TABLES: tuple[Table, ...] = (
     Table("consultation_votes"),
     Table("complaints"),
     Table("complaint_events"),
+    Table("feedback_surveys"),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 

@@ -26,6 +26,9 @@ from gateway.telegram.registry import BotRegistry, BotRuntime
 
 log = logging.getLogger(__name__)
 
+NOT_BY_SMS = frozenset({"survey"})
+"""Kinds a blocked chat does not get by SMS instead: their answer is a button press in the chat."""
+
 
 class TelegramSender:
     """Delivers outbox messages to bot chats."""
@@ -52,7 +55,7 @@ class TelegramSender:
         if not await bot.ready():
             raise ProviderError(f"bot {name}: Bot API unreachable", retryable=True)
         meta = message.meta
-        parts = notification_messages(message.text, str(meta.get("lang", "fa")), meta.get("url"), meta.get("url_label"))
+        parts = notification_messages(message.text, str(meta.get("lang", "fa")), meta.get("url"), meta.get("url_label"), meta.get("buttons") or ())
         try:
             last_id = await self.parts.deliver(bot.client, message.id, chat_id, parts)
         except RetryAfter as error:
@@ -71,6 +74,9 @@ class TelegramSender:
 
     async def _fall_back(self, message: OutboxMessage, bot: BotRuntime, chat_id: int) -> NoReturn:
         """The chat blocked the bot: SMS the verified number if there is one; the bot message fails either way."""
+        if message.kind in NOT_BY_SMS:
+            raise ProviderError(f"bot blocked by the user; a {message.kind} is answered with the bot's buttons, so it is not sent by SMS",
+                                retryable=False)
         phone = await self.contacts.phone_for_chat(bot.name, chat_id)
         if phone is None:
             raise ProviderError("bot blocked by the user, and no verified phone number to send an SMS to", retryable=False)

@@ -23,6 +23,7 @@ from channels.telegram import (
     bot_address,
     contact_keyboard,
     decode_callback,
+    decode_namespaced,
     new_menu_token,
     render_reply,
     text_messages,
@@ -45,6 +46,10 @@ from gateway.telegram.contacts import ContactStore
 from gateway.telegram.my_requests import RequestListing
 
 log = logging.getLogger(__name__)
+
+ButtonHandler = Callable[[BotClient, BotUpdate, str, tuple[int, ...]], Awaitable[None]]
+"""(bot, the press, the chat's address, the numbers after the namespace)."""
+TextHook = Callable[[BotClient, BotUpdate, str], Awaitable[bool]]
 
 SURFACE = Surface("telegram")
 """A bot message has no page limit (long texts are split into messages instead)."""
@@ -83,9 +88,12 @@ class BotService:
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
         self._my_requests_labels = {normalise_input(label) for label in texts.MY_REQUESTS.values()}
         self.commands: dict[str, Extra] = {}
-        """Commands other parts answer, by name (registered when the gateway is built)."""
-        self.buttons: dict[str, Extra] = {}
-        """Buttons other parts answer, by the namespace their callback data starts with (`poll` for `poll:3:2`)."""
+        """Commands other parts answer, by name (registered when the gateway is built: `/polls`)."""
+        self.buttons: dict[str, ButtonHandler] = {}
+        """Handlers of the buttons under outbox messages by namespace (`csat` for `csat:<survey id>:<rating>`,
+        `poll` for `poll:<poll id>:<option>`); a handler answers the callback query itself (`verified` makes one)."""
+        self.pending: list[TextHook] = []
+        """Looked at before a text reaches the conversation (a rating's comment); True: the hook took it and replied."""
 
     def _lock(self, address: str) -> asyncio.Lock:
         lock = self._locks.get(address)
@@ -118,9 +126,8 @@ class BotService:
         await self.contacts.clear_unreachable(address)
         if event.kind is Kind.UNBLOCKED:
             return
-        extra = self.buttons if event.kind is Kind.CALLBACK else self.commands if event.kind is Kind.COMMAND else {}
-        if (event.text or "").partition(":")[0] in extra:
-            await self._extra(bot, event, address, extra[event.text.partition(":")[0]])
+        if event.kind is Kind.COMMAND and event.text in self.commands:
+            await self._extra(bot, event, address, self.commands[event.text])
         elif event.kind is Kind.CALLBACK:
             await self._button(bot, event, address)
         elif event.kind is Kind.COMMAND:
@@ -129,12 +136,21 @@ class BotService:
             await self._contact(bot, event, address)
         elif event.kind is Kind.TEXT and normalise_input(event.text) in self._my_requests_labels:
             await self._my_requests(bot, event, address)
+        elif event.kind is Kind.TEXT and await self._taken(bot, event, address):
+            return
         elif event.kind is Kind.TEXT:
             fresh = await self.sessions.live(SessionKey("telegram", address)) is None
             # with no conversation going, a greeting opens the menu rather than counting as a wrong choice
             await self._show(bot, event, await self._turn(bot, event, "" if fresh else event.text, new_session=fresh))
         else:
             await self._say(bot, event, texts.UNSUPPORTED, await self._lang(address, event))
+
+    async def _taken(self, bot: BotClient, event: BotUpdate, address: str) -> bool:
+        """Whether a hook took the text as the answer to something the chat was asked."""
+        for hook in self.pending:
+            if await hook(bot, event, address):
+                return True
+        return False
 
     async def _lang(self, address: str, event: BotUpdate) -> str:
         """The chat's chosen language, else the Telegram app's language when we speak it, else the default."""
@@ -189,6 +205,10 @@ class BotService:
 
     async def _button(self, bot: BotClient, event: BotUpdate, address: str) -> None:
         assert event.callback_id is not None
+        namespaced = decode_namespaced(event.text)
+        if namespaced is not None and namespaced[0] in self.buttons:  # under an outbox message, not a menu
+            await self.buttons[namespaced[0]](bot, event, address, namespaced[1])
+            return
         menu = await self.state.get(menu_key(address))
         decoded = decode_callback(event.text)
         if event.text == RESTART or menu is None:  # "main menu" under a finished chat, or a menu from an expired session
@@ -210,6 +230,12 @@ class BotService:
             await self._ask_contact(bot, event, await self._lang(address, event))
         else:
             await self._say(bot, event, texts.UNKNOWN_COMMAND, await self._lang(address, event))
+
+    def verified(self, answer: Extra) -> ButtonHandler:
+        """A button handler that gives `answer` the press's data with the chat's verified number."""
+        async def handle(bot: BotClient, event: BotUpdate, address: str, _: tuple[int, ...]) -> None:
+            await self._extra(bot, event, address, answer)
+        return handle
 
     async def _extra(self, bot: BotClient, event: BotUpdate, address: str, answer: Extra) -> None:
         """A command or button another part answers, for the chat's verified number (else the invitation to share it)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 from gateway.conversations import Conversations
 from gateway.outbox import Outbox
@@ -16,7 +16,7 @@ from gateway.telegram.contacts import ContactStore
 from gateway.telegram.my_requests import RequestListing
 from gateway.telegram.registry import BotRegistry, BotRuntime, build_runtime
 from gateway.telegram.sender import TelegramSender
-from gateway.telegram.service import BotService
+from gateway.telegram.service import BotService, ButtonHandler, TextHook
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +34,10 @@ def ready_check(bot: BotRuntime) -> Callable[[], Awaitable[bool]]:
 
 async def open_bots(
     settings: Settings, db: Database, state: StateStore, outbox: Outbox, requests: RequestService, conversations: Conversations,
+    *, buttons: Mapping[str, ButtonHandler] | None = None, pending: Sequence[TextHook] = (),
 ) -> tuple[BotRegistry, TelegramSender]:
-    """Build every configured bot and reach its Bot API; the registry and the `telegram` outbox sender."""
+    """Build every configured bot and reach its Bot API; the registry and the `telegram` outbox sender.
+    `buttons` and `pending`: what answers the buttons under outbox messages and the texts that answer them (BotService)."""
     telegram = settings.telegram
     contacts = ContactStore(db)
     listing = RequestListing(requests, contacts)
@@ -45,6 +47,8 @@ async def open_bots(
         languages=tuple(settings.flows.languages),
         reply_wait_limit=telegram.reply_wait_limit,
     )
+    service.buttons.update(buttons or {})
+    service.pending.extend(pending)
     bots = telegram.configured()
     skipped = sorted(set(telegram.bots or {}) - {b.name for b in bots})
     if skipped:

@@ -19,6 +19,7 @@ from fakes.jasmin import FakeJasmin
 from fakes.kannel import FakeKannel
 from waiting import eventually
 
+from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.app import GATEWAY, Gateway, create_app
 from gateway.settings import Settings
 
@@ -102,8 +103,8 @@ class SmsRig:
         return call["text"]
 
 
-async def start_rig(aiohttp_server, aiohttp_client, settings: Settings, **overrides: Any) -> SmsRig:  # type: ignore[no-untyped-def]
-    """Start both fakes and the gateway."""
+async def start_rig(aiohttp_server, aiohttp_client, settings: Settings, clock: Clock = SYSTEM_CLOCK, **overrides: Any) -> SmsRig:  # type: ignore[no-untyped-def]
+    """Start both fakes and the gateway (reading `clock`: a test's ManualClock moves it)."""
     kannel, jasmin = FakeKannel(), FakeJasmin()
     kannel_server = await aiohttp_server(kannel.app())
     jasmin_server = await aiohttp_server(jasmin.app())
@@ -111,7 +112,7 @@ async def start_rig(aiohttp_server, aiohttp_client, settings: Settings, **overri
     base = f"http://127.0.0.1:{port}"
     configured = sms_settings(settings, str(kannel_server.make_url("")).rstrip("/"), str(jasmin_server.make_url("")).rstrip("/"),
                               base, **overrides)
-    server = await aiohttp_server(await create_app(configured), port=port)
+    server = await aiohttp_server(await create_app(configured, clock=clock), port=port)
     return SmsRig(await aiohttp_client(server), kannel, jasmin, base)
 
 

@@ -48,7 +48,7 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
 
 
 async def fill_pilot(aiohttp_client: Any, url: str) -> list[str]:
-    """A pilot's store as the gateway leaves it: tokens, a paid request and one whose expired link was
+    """A pilot's store as the gateway leaves it: tokens, a paid request (delivered and rated) and one whose expired link was
     renewed (a payment naming a newer one), their outbox rows and audit, a card edited over the
     API (content version 2), a console account signed in. The tracking codes; the gateway is stopped after."""
     client = await aiohttp_client(await create_app(SETTINGS.updated({"store": {"url": url}})))
@@ -57,6 +57,10 @@ async def fill_pilot(aiohttp_client: Any, url: str) -> list[str]:
     paid = await apply_by_ussd(client)
     [link] = await outbox(client, "payment_link")
     assert (await pay_in_sandbox(client, link["meta"]["url"])).status == 200
+    for status in ("in_review", "approved", "delivered"):  # a satisfaction survey, asked and answered
+        await gateway.requests.transition(paid, status, actor="desk 3", reason=None)
+    [survey] = await gateway.feedback.surveys.remembered("tel:+989121234567")
+    await gateway.feedback.surveys.rate(survey, 5, "quick")
     assert (await client.patch("/api/v1/services/121095100", json={"fee": 350000}, headers=admin)).status == 200
     await make_user(client, "maryam", "admin")  # a console account moves with the pilot (its sessions do not)
     assert (await sign_in(client, "maryam")).status == 303
@@ -96,9 +100,10 @@ async def test_a_pilot_moves_with_its_ids_and_the_target_serves_it(  # type: ign
     assert lines[-1].startswith(line("total", sum(before.values()), f"ok ({len(TABLES)} tables, copied in"))
     assert counts(target) == before
     assert before["requests"] == 2 and before["content_versions"] == 2 and before["api_tokens"] == 3 and before["payments"] == 3
+    assert before["feedback_surveys"] == 1
     for sql in ("SELECT id, tracking_code, status, payment_state FROM requests ORDER BY id",
                 "SELECT id, request_id, state, renewed_by FROM payments ORDER BY id", "SELECT * FROM outbox ORDER BY id",
-                "SELECT id, parent FROM services ORDER BY id"):
+                "SELECT id, parent FROM services ORDER BY id", "SELECT * FROM feedback_surveys"):
         assert query(target, sql) == query(source, sql)
     assert [r["renewed_by"] for r in query(target, "SELECT renewed_by FROM payments ORDER BY id")] == [None, 3, None]
 
