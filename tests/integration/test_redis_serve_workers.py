@@ -99,7 +99,9 @@ def test_a_replacement_that_cannot_start_never_stops_the_healthy_worker(tmp_path
 
 
 def test_workers_end_with_a_supervisor_killed_by_sigkill(tmp_path: Path, redis_server: RedisServer) -> None:
-    gateway = GatewayProcess(tmp_path / "s.sqlite3", env={"PISHKHAN_REDIS_URL": redis_server.url}, args=("--workers", "2"))
+    # a supervisor killed by SIGKILL cannot remove the metrics directory it made: give it one that goes with tmp_path
+    env = {"PISHKHAN_REDIS_URL": redis_server.url, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}
+    gateway = GatewayProcess(tmp_path / "s.sqlite3", env=env, args=("--workers", "2"))
     port = gateway.port
     gateway.start(up=lambda: listeners(port) >= 2)
     assert gateway.process is not None
