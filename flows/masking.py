@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 _KEEP_END = 3
+_DIGIT_RUN = re.compile(r"\+?[0-9۰-۹٠-٩]{7,}")
+"""A phone number or a national code typed into free text (in any digits)."""
 
 
 def _hide_before_end(value: str, hidden: int) -> str:
@@ -30,3 +34,9 @@ def masked(address: str) -> str:
     """An address safe for logs (`tel:+98912****567`): the phone part masked, other schemes as they are."""
     scheme, _, rest = address.partition(":")
     return f"{scheme}:{mask_phone(rest)}" if rest.startswith("+") else address
+
+
+def mask_digit_runs(text: str) -> str:
+    """Free text a citizen wrote (a comment, a complaint) as a viewer reads it: every run of digits
+    long enough to be a phone number or a national code masked but its last three."""
+    return _DIGIT_RUN.sub(lambda found: mask_national_code(found.group(0)), text)

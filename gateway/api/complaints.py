@@ -1,6 +1,6 @@
 """`/api/v1/complaints`: operators list and read complaints and suggestions, and answer them.
 
-Viewers see the citizen's address and phone number masked; operators and admins, who answer, see them
+Viewers see the citizen's address and phone number masked (and those typed into the text); operators and admins, who answer, see them
 whole. Answering (`answered`, `rejected`) needs the answer the citizen is sent.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from flows.dates import iso_utc
-from flows.masking import mask_phone, masked
+from flows.masking import mask_digit_runs, mask_phone, masked
 from gateway.api.common import OFFSET, ApiError, Call, first_item_links, invalid, matching, one_of, page_size, requires
 from gateway.api.requests import CREATED, created_range, tracking_code
 from gateway.api.schema import Json
@@ -33,12 +33,14 @@ from gateway.tokens import TokenInfo
 
 
 def complaint_json(record: ComplaintRecord, complaints: ComplaintService, token: TokenInfo) -> dict[str, Any]:
-    """A complaint as the API shows it to this token: viewers see the address and phone masked."""
+    """A complaint as the API shows it to this token: viewers see the address and phone masked, and any
+    phone number or national code the citizen typed into the text."""
     full = token.can("operator")
     return {
         "code": record.code, "kind": record.kind, "status": record.status, "service_id": record.service_id,
         "request_code": record.request_code, "channel": record.channel, "address": record.address if full else masked(record.address),
-        "phone": record.phone if full or not record.phone else mask_phone(record.phone), "lang": record.lang, "text": record.text,
+        "phone": record.phone if full or not record.phone else mask_phone(record.phone), "lang": record.lang,
+        "text": record.text if full else mask_digit_runs(record.text),
         "answer": record.answer, "due_date": record.due_date.isoformat(), "late": complaints.is_late(record),
         "created_at": iso_utc(record.created_at), "updated_at": iso_utc(record.updated_at),
     }

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from flows.masking import mask_phone, masked
+from flows.masking import mask_digit_runs, mask_phone, masked
 from flows.texts import pick
 from gateway.catalogue.model import CHANNELS
 from gateway.complaints.lifecycle import (
@@ -208,6 +208,7 @@ async def complaint_page(request: web.Request, record: ComplaintRecord, *, error
         "c": record, "title": complaints.title(record.service_id, user.language), "late_days": _late_days(record, complaints.today()),
         "phone": record.phone if full or not record.phone else mask_phone(record.phone),
         "address": record.address if full else masked(record.address),
+        "text": record.text if full else mask_digit_runs(record.text),
         "events": await complaints.store.events(record.id), "next_statuses": [s for s in STATUSES if s in ALLOWED[record.status]],
         "typed": {"to": "", "answer": "", **(typed or {})}, "max_answer": MAX_TEXT, "error": error,
     }, status=status)

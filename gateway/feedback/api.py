@@ -9,22 +9,18 @@ phone or national code typed there) masked alike; operators and admins see them 
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aiohttp import web
 
 from flows.dates import iso_utc
-from flows.masking import mask_national_code, masked
+from flows.masking import mask_digit_runs, masked
 from gateway.api.audit import moment, time_range
 from gateway.api.common import OFFSET, Call, matching, page_size, requires
 from gateway.catalogue.model import SERVICE_ID
 from gateway.feedback.store import RATINGS, Answer, Period, Summary, SurveyStore
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
-
-_DIGIT_RUN = re.compile(r"\+?[0-9۰-۹٠-٩]{7,}")
-"""A phone number or a national code typed in a comment."""
 
 SERVICE = matching("service_id", "Only this service", SERVICE_ID.pattern, "a 9-digit service id")
 
@@ -43,15 +39,10 @@ def _store(request: web.Request) -> SurveyStore:
     return SurveyStore(request.app[GATEWAY].db)
 
 
-def masked_comment(comment: str) -> str:
-    """A comment as a viewer reads it: digit runs long enough to be a phone or national code masked."""
-    return _DIGIT_RUN.sub(lambda found: mask_national_code(found.group(0)), comment)
-
-
 def answer_json(answer: Answer, token: TokenInfo) -> dict[str, Any]:
     """One answer as this token may see it."""
     survey, full = answer.survey, token.can("operator")
-    comment = survey.comment if full or survey.comment is None else masked_comment(survey.comment)
+    comment = survey.comment if full or survey.comment is None else mask_digit_runs(survey.comment)
     return {"survey_id": survey.id, "tracking_code": answer.tracking_code, "service_id": survey.service_id, "channel": survey.channel,
             "address": survey.address if full else masked(survey.address), "lang": survey.lang, "rating": survey.rating, "comment": comment,
             "asked_at": iso_utc(survey.asked_at), "answered_at": iso_utc(survey.answered_at) if survey.answered_at is not None else None}

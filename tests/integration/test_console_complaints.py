@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 import pytest
+from api_tokens import role_headers
 from clock import ManualClock
 from console_pages import make_user, post_form, sign_in
 
@@ -54,7 +55,7 @@ async def staff(console: Any, name: str, role: str, language: str = "en") -> Non
 
 
 async def test_the_queue_shows_the_late_first_and_a_viewer_sees_the_phone_masked(console, clock: ManualClock) -> None:
-    late = await file(console, "Nobody answers the phone at the office")
+    late = await file(console, "Nobody answers the phone at the office, call me on 09121234567")
     clock.advance(40 * DAY)
     fresh = await file(console, "Please add evening hours", kind="suggestion", channel="telegram")
     await staff(console, "sara", "viewer")
@@ -68,6 +69,10 @@ async def test_the_queue_shows_the_late_first_and_a_viewer_sees_the_phone_masked
 
     one = await page_of(console, f"/console/complaints/{late.code}")
     assert "Nobody answers the phone" in one and "+98912****001" in one and PHONE not in one and 'name="answer"' not in one
+    assert "call me on ********567" in one and "09121234567" not in one   # a number typed into the text is masked too
+    viewer = (await role_headers(console.app[GATEWAY].db))["viewer"]
+    read = await (await console.get(f"/api/v1/complaints/{late.code}", headers=viewer)).json()
+    assert read["text"] == "Nobody answers the phone at the office, call me on ********567"
     await page_of(console, "/console/complaints/12345", 404)
 
 
