@@ -33,7 +33,7 @@ from gateway.complaints.lifecycle import (
 )
 from gateway.complaints.store import ComplaintFilter, ComplaintRecord
 from gateway.console.i18n import Texts
-from gateway.console.web import PREFIX, SETTINGS, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker
+from gateway.console.web import PREFIX, SETTINGS, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker, typed_text
 
 NAV = (NavItem(f"{PREFIX}/complaints", "complaints.title"),)
 CHOICES: dict[str, tuple[str, ...]] = {"status": STATUSES, "kind": KINDS, "channel": CHANNELS}
@@ -220,19 +220,12 @@ async def show(request: web.Request) -> web.StreamResponse:
     return await complaint_page(request, await _record(request))
 
 
-def _typed(form: Mapping[str, Any], name: str) -> str:
-    value = form.get(name, "")
-    if not isinstance(value, str):
-        raise web.HTTPBadRequest(reason=f"{name}: expected text")
-    return value.strip()
-
-
 @requires("operator")
 async def transition(request: web.Request) -> web.StreamResponse:
     """Answer, reject, review or close; an answer or a rejection is sent to the citizen."""
     form = await read_form(request)
     record = await _record(request)
-    to, answer, seen = _typed(form, "to"), _typed(form, "answer"), _typed(form, "seen")
+    to, answer, seen = typed_text(form, "to"), typed_text(form, "answer"), typed_text(form, "seen")
     typed = {"to": to, "answer": answer}
     status_name = _say(request, f"complaints.status.{to}") if to in STATUSES else to
     if len(answer) > MAX_TEXT:

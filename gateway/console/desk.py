@@ -37,6 +37,7 @@ from gateway.console.web import (
     see_other,
     signed_in,
     speaker,
+    typed_text,
 )
 from gateway.requests.desk import MAX_NOTE, DeskError, RequestDesk
 from gateway.requests.lifecycle import (
@@ -368,19 +369,12 @@ async def show(request: web.Request) -> web.StreamResponse:
     return await request_page(request, await _record(request))
 
 
-def _typed(form: Mapping[str, Any], name: str) -> str:
-    value = form.get(name, "")
-    if not isinstance(value, str):
-        raise web.HTTPBadRequest(reason=f"{name}: expected text")
-    return value.strip()
-
-
 @requires("operator")
 async def transition(request: web.Request) -> web.StreamResponse:
     """Move the request to the status chosen; the citizen is told (RequestService.transition, as the API does)."""
     form = await read_form(request)
     record = await _record(request)
-    to, reason, seen = _typed(form, "to"), _typed(form, "reason"), _typed(form, "seen")
+    to, reason, seen = typed_text(form, "to"), typed_text(form, "reason"), typed_text(form, "seen")
     typed = {"to": to, "reason": reason}
     status_name = _say(request, f"desk.status.{to}") if to in STATUSES else to
     if len(reason) > MAX_REASON:
@@ -407,7 +401,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     """Keep a note for colleagues (never sent to the citizen)."""
     form = await read_form(request)
     record = await _record(request)
-    text = _typed(form, "note")
+    text = typed_text(form, "note")
     if not text or len(text) > MAX_NOTE:
         error = _say(request, "desk.note_long", limit=MAX_NOTE) if text else _say(request, "desk.note_empty")
         return await request_page(request, record, error=error, typed={"note": text}, status=400)
@@ -421,7 +415,7 @@ async def assign(request: web.Request) -> web.StreamResponse:
     """Give the request to a colleague, to oneself, or to nobody."""
     form = await read_form(request)
     record = await _record(request)
-    chosen = _typed(form, "assignee")
+    chosen = typed_text(form, "assignee")
     if chosen and not (chosen.isascii() and chosen.isdigit()):
         return await request_page(request, record, error=_say(request, "desk.assign.bad"), status=400)
     try:

@@ -109,12 +109,18 @@ def requires(role: str) -> Callable[[Handler], Handler]:
     return decorate
 
 
-def text_field(form: Mapping[str, Any], name: str, *, limit: int = 1000, required: bool = True) -> str:
-    """A text field of a form, trimmed; 400 naming the field when it is missing, too long or not text."""
+def typed_text(form: Mapping[str, Any], name: str) -> str:
+    """What was typed in a form's text field, trimmed ("" when absent), for a page that checks it itself
+    and shows it again; 400 naming the field when it is not text (a file)."""
     value = form.get(name, "")
     if not isinstance(value, str):
         raise web.HTTPBadRequest(reason=f"{name}: expected text")
-    value = value.strip()
+    return value.strip()
+
+
+def text_field(form: Mapping[str, Any], name: str, *, limit: int = 1000, required: bool = True) -> str:
+    """A text field of a form, trimmed; 400 naming the field when it is missing, too long or not text."""
+    value = typed_text(form, name)
     if required and not value:
         raise web.HTTPBadRequest(reason=f"{name}: required")
     if len(value) > limit:
