@@ -19,10 +19,10 @@ async def test_persian_home_menu_after_an_invalid_option_pages_with_98_and_back_
     hops = ["", "1", "1*7", "1*7*98", "1*7*98", "1*7*98*0", "1*7*98*0*98", "1*7*98*0*98*3"]
     language, home, first, second, retried, back, again, chosen = await ussd_hops(client, PHONE, hops)
     assert "۴. زبان / Language" in home
-    assert first == "CON گزینه نامعتبر است.\nپیشخوان دولت\n۱. خدمات\n۲. پیگیری درخواست\n۹۸. بیشتر"
-    assert second == "CON ۳. راهنما\n۴. زبان / Language\n۵. نظر"
+    assert first == "CON گزینه نامعتبر است.\nپیشخوان دولت\n۱. خدمات\n۲. پیگیری\n۳. راهنما\n۹۸. بیشتر"
+    assert second == "CON ۴. زبان / Language\n۵. نظر"
     assert retried == second and back == first and again == second
-    assert chosen.startswith("CON راهنما\n۱. نحوه استفاده")  # option 3 of the page the citizen paged to
+    assert chosen.startswith("CON راهنما\n۱. نحوه استفاده")  # option 3, on the page before the one the citizen paged to
     assert all(fits(page) for page in (first, second, chosen))
 
 
