@@ -23,6 +23,7 @@ import yaml
 from pydantic import PositiveFloat
 
 from flows.errors import PishkhanError
+from flows.loader import read_yaml
 from gateway.api.settings import ApiSettings
 from gateway.calendar import CalendarSettings, calendar_settings
 from gateway.complaints.settings import ComplaintSettings
@@ -319,7 +320,7 @@ def load_settings(config_dir: str | Path = "config", environ: Mapping[str, str] 
     config_dir = Path(config_dir)
     file = config_dir / "settings.yaml"
     try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8")) if file.exists() else {}
+        data = read_yaml(file.read_text(encoding="utf-8")) if file.exists() else {}
     except yaml.YAMLError as exc:
         raise SettingsError(f"{file}: not valid YAML: {exc}") from exc
     if data is not None and not isinstance(data, dict):

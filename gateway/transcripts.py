@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from flows.gsm7 import ussd_budget_used
+from flows.loader import read_yaml
 from flows.normalise import normalise_input
 from flows.texts import substitute
 from gateway.runtime import Gateway
@@ -82,7 +81,7 @@ def _remember(name: str, number: int, step: dict[str, Any], shown: str, memory: 
 
 async def run_transcript(gateway: Gateway, path: Path) -> list[StepFailure]:
     """Play one transcript through the gateway's channel services; every failed expectation is listed."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}  # noqa: ASYNC240 (a small file, read by the CLI)
+    data = read_yaml(path.read_text(encoding="utf-8")) or {}  # noqa: ASYNC240 (a small file, read by the CLI)
     name = str(data.get("name") or path.name)
     channel = str(data.get("channel", "ussd"))
     citizen = SimulatedCitizen(gateway, channel, str(data.get("msisdn", "+989120000000")), data)
