@@ -76,7 +76,9 @@ def build_app(gateway: Gateway) -> web.Application:
         sweeper.start()
         repair = NotifyRepair(gateway.requests)
         repair.start()
+        gateway.analytics.start()
         yield
+        await gateway.analytics.stop()  # its last flush, while the store is still open
         await repair.stop()
         await sweeper.stop()
         await gateway.dispatcher.stop()

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from gateway.analytics.recorder import Recorder
 from gateway.catalogue import Catalogue
 from gateway.content.live import ContentWatcher, LiveContent
 from gateway.content.publish import Publisher
@@ -58,6 +59,7 @@ class Gateway:
     payments: PaymentService
     sms: SmsService
     bots: BotRegistry
+    analytics: Recorder
     readiness: Readiness
     closers: tuple[Closer, ...] = field(default=())
 

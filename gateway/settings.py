@@ -23,6 +23,7 @@ import yaml
 from pydantic import PositiveFloat
 
 from flows.errors import PishkhanError
+from gateway.analytics.settings import AnalyticsSettings
 from gateway.api.settings import ApiSettings
 from gateway.calendar import CalendarSettings, calendar_settings
 from gateway.console.settings import ConsoleSettings
@@ -218,6 +219,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "payments": payment_settings,
     "sms": sms_settings,
     "console": _plain(ConsoleSettings),
+    "analytics": _plain(AnalyticsSettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -242,6 +244,7 @@ class Settings:
     payments: PaymentSettings
     sms: SmsSettings
     console: ConsoleSettings
+    analytics: AnalyticsSettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"

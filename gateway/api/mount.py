@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from gateway.api import audit, flows, openapi, outbox, payments, requests, services
+from gateway.api import analytics, audit, flows, openapi, outbox, payments, requests, services
 from gateway.api.common import SETTINGS, TOKENS, api_errors
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenStore
@@ -23,6 +23,6 @@ def setup(app: web.Application) -> None:
     api[GATEWAY] = gateway
     api[SETTINGS] = settings
     api[TOKENS] = TokenStore(gateway.db)
-    for module in (services, flows, requests, payments, outbox, audit, openapi):
+    for module in (services, flows, requests, payments, outbox, audit, analytics, openapi):
         module.setup(api)
     app.add_subapp(PREFIX, api)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.api.analytics import OPENAPI_PATHS as ANALYTICS_PATHS
 from gateway.api.audit import OPENAPI_PATHS as AUDIT_PATHS
 from gateway.api.common import ROUTE, Route, first_item_links
 from gateway.api.flows import OPENAPI_PATHS as FLOW_PATHS
@@ -70,6 +71,7 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     **OUTBOX_PATHS,  # and in gateway.api.outbox
     **FLOW_PATHS,  # and in gateway.api.flows
     **AUDIT_PATHS,  # and in gateway.api.audit
+    **ANALYTICS_PATHS,  # and in gateway.api.analytics
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
             "200": _ok("Every service in catalogue order", {"type": "object", "required": ["items", "total"], "properties": {
