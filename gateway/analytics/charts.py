@@ -63,9 +63,11 @@ def bar_chart(key: str, title: str, bars: Sequence[Bar], *, of: float | None = N
 
 
 def line_chart(key: str, title: str, days: Sequence[str], series: Mapping[str, Sequence[float | None]], *,
-               digits: Callable[[str], str] = str, top: float | None = None, percent: bool = False, width: float = 640) -> str:
-    """One line per series over `days` (a gap where a day has no value), a legend under it; `top`:
-    the value at the top of the axis (default the largest), `percent`: values 0..1 shown as %."""
+               digits: Callable[[str], str] = str, day_label: Callable[[str], str] = lambda day: day[5:], top: float | None = None,
+               percent: bool = False, width: float = 640) -> str:
+    """One line per series over `days` (ISO; a gap where a day has no value), a legend under it;
+    `day_label` writes a day under the axis (default month-day), `top`: the value at the top of the
+    axis (default the largest), `percent`: values 0..1 shown as %."""
     left, right, top_pad, plot_height = 48.0, 12.0, 10.0, 160.0
     names = list(series)
     legend_rows = (len(names) + 2) // 3
@@ -94,7 +96,7 @@ def line_chart(key: str, title: str, days: Sequence[str], series: Mapping[str, S
     ticks = sorted({0, len(days) - 1, (len(days) - 1) // 2}) if days else []
     for index in ticks:
         parts.append(f'<text x="{_n(x(index))}" y="{_n(top_pad + plot_height + 16)}" font-size="11" text-anchor="middle" fill="{INK}">'
-                     f'{_e(digits(days[index][5:]))}</text>')
+                     f'{_e(day_label(days[index]))}</text>')
     for number, (name, line) in enumerate(series.items()):
         colour = PALETTE[number % len(PALETTE)]
         for run in _runs(line):

@@ -55,22 +55,23 @@ async def overview(db: Database, calendar: WorkingCalendar, period: Period, chan
                     await service_rows(db, calendar, period, channel))
 
 
-def charts(seen: Overview, lang: str, digits: Callable[[str], str]) -> dict[str, str]:
+def charts(seen: Overview, lang: str, digits: Callable[[str], str], day_label: Callable[[str], str]) -> dict[str, str]:
     """The four charts in `lang`: drop-offs per node, conversations per channel by day, CSAT and SLA
-    per service by day (keys: drops, volumes, csat, sla)."""
+    per service by day (keys: drops, volumes, csat, sla); `day_label` writes an ISO day as the page does."""
     words = {key: texts[lang] for key, texts in WORDS.items()}
     days = seen.period.days()
     bars = [Bar(row["node"], row["drops"], digits(f"{row['drops']} ({_percent(row['drop_rate'])})")) for row in seen.nodes if row["drops"]]
     return {
         "drops": bar_chart("chart-drops", words["drops_title"], bars),
         "volumes": line_chart("chart-volumes", words["volumes_title"], days,
-                              series(seen.channels, days, "channel", lambda rows: sum(r["sessions"] for r in rows)), digits=digits),
+                              series(seen.channels, days, "channel", lambda rows: sum(r["sessions"] for r in rows)),
+                              digits=digits, day_label=day_label),
         "csat": line_chart("chart-csat", words["csat_title"], days, series(_answered(seen.services), days, "service_id", csat_mean),
-                           digits=digits, top=5.0),
+                           digits=digits, day_label=day_label, top=5.0),
         "sla": line_chart("chart-sla", words["sla_title"], days,
                           series([r for r in seen.services if r["delivered"]], days, "service_id",
                                  lambda rows: pooled(rows, "delivered_on_time", "delivered")),
-                          digits=digits, top=1.0, percent=True),
+                          digits=digits, day_label=day_label, top=1.0, percent=True),
     }
 
 
