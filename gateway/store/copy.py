@@ -66,6 +66,9 @@ TABLES: tuple[Table, ...] = (
     Table("console_users"),
     Table("request_notes"),
     Table("request_assignments", ("request_id",)),
+    Table("analytics_nodes", ("day", "channel", "node")),
+    Table("analytics_channels", ("day", "channel")),
+    Table("analytics_services", ("day", "channel", "service_id")),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from typing import Any
 
 import pytest
@@ -121,3 +122,38 @@ async def test_bad_periods_and_unknown_parameters_are_refused_naming_the_field(c
         answer = await client.get("/api/v1/analytics/nodes", params=query, headers=tokens["viewer"])
         assert answer.status == 422 and (await answer.json())["error"]["field"] == field, query
     assert (await client.get("/api/v1/analytics/services")).status == 401
+
+
+async def test_two_hosts_sharing_redis_count_each_hop_once_and_a_conversation_left_on_either_once(
+        aiohttp_client, settings: Settings, shared_redis: Any) -> None:  # type: ignore[no-untyped-def]
+    """Behind a round-robin load balancer each hop may reach either host: the host that saved a
+    conversation last is the one that counts it abandoned; the other, finding it continued or
+    ended elsewhere, does not."""
+    clock = ManualClock()
+    shared = settings.updated({"redis": {"url": shared_redis.url, "prefix": f"t{uuid.uuid4().hex}:"}})
+    hosts = [await aiohttp_client(await create_app(shared, clock=clock)) for _ in range(2)]
+
+    async def walk(phone: str, inputs: list[str]) -> str:
+        session, page = uuid.uuid4().hex, ""
+        for hop in range(len(inputs) + 1):
+            clock.advance(2)
+            form = {"sessionId": session, "serviceCode": "*4#", "phoneNumber": phone, "text": "*".join(inputs[:hop])}
+            page = await (await hosts[hop % 2].post("/ussd/africastalking", data=form)).text()
+        return page
+
+    assert "Tracking code" in await walk("+989121234567", FIRST_ID_CARD_EN)   # ten hops, the END on host A
+    assert "Civil registry" in await walk("+989127654321", ["2", "1"])        # left at the categories, last saved by host A
+    assert (await walk("+989125550000", ["1"])).startswith("CON")            # and one left at home in Persian, last saved by host B
+    clock.advance(settings.sessions.ussd_ttl + 1)
+    for host in hosts:
+        await host.app[GATEWAY].analytics.flush()
+
+    viewer = (await role_headers(hosts[0].app[GATEWAY].db))["viewer"]
+    answer = await (await hosts[1].get("/api/v1/analytics/nodes", headers=viewer)).json()
+    counted = {row["node"]: (row["visits"], row["exits"], row["drops"]) for row in answer["items"]}
+    assert counted["services:receipt"] == (1, 1, 0) and counted["services:req_121095100_0"] == (1, 0, 0)
+    assert counted["services:ussd_categories"] == (2, 0, 1) and counted["main:home"] == (3, 0, 1) and counted["main:language"] == (3, 0, 0)
+    assert sum(drops for _, _, drops in counted.values()) == 2
+    [row] = [r for r in (await (await hosts[0].get("/api/v1/analytics/services", headers=viewer)).json())["items"]
+             if r["service_id"] == "121095100"]
+    assert (row["started"], row["submitted"], row["avg_submit_seconds"]) == (1, 1, 18.0)   # nine hops two seconds apart
