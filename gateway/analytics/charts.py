@@ -18,6 +18,9 @@ PALETTE = ("#1f5fa8", "#b3441e", "#2e7d32", "#6a3d9a", "#8a6d00", "#00796b", "#a
 INK, GRID, FONT = "#222", "#d0d0d0", "system-ui, sans-serif"
 MAX_BARS = 15
 """Bars a bar chart shows at most (the rest are in the table)."""
+WIDTH = 400.0
+"""The drawing's own width: text of 12 to 14 units stays readable (about 10 px) scaled down to a 360 px phone's card."""
+TEXT, SMALL = 14, 12
 
 
 def _e(text: object) -> str:
@@ -43,10 +46,10 @@ class Bar:
     note: str
 
 
-def bar_chart(key: str, title: str, bars: Sequence[Bar], *, of: float | None = None, width: float = 640) -> str:
+def bar_chart(key: str, title: str, bars: Sequence[Bar], *, of: float | None = None, width: float = WIDTH) -> str:
     """Horizontal bars, longest first as given; `of` is the full length (default the longest bar)."""
     shown = list(bars[:MAX_BARS])
-    row, label_width, note_width = 24, min(260.0, width * 0.42), 110.0
+    row, label_width, note_width = 26, width * 0.42, 90.0
     height = row * max(len(shown), 1) + 12
     full = of if of else max((b.value for b in shown), default=0) or 1
     room = width - label_width - note_width - 16
@@ -54,21 +57,21 @@ def bar_chart(key: str, title: str, bars: Sequence[Bar], *, of: float | None = N
     for index, bar in enumerate(shown):
         y = 6 + index * row
         length = max(room * min(bar.value / full, 1.0), 0.0)
-        parts.append(f'<text x="{_n(label_width - 6)}" y="{_n(y + 15)}" font-size="12" text-anchor="end" fill="{INK}">'
-                     f'{_e(_shorten(bar.label, 36))}</text>'
+        parts.append(f'<text x="{_n(label_width - 6)}" y="{_n(y + 15)}" font-size="{TEXT}" text-anchor="end" fill="{INK}">'
+                     f'{_e(_shorten(bar.label, 22))}</text>'
                      f'<rect x="{_n(label_width)}" y="{_n(y + 3)}" width="{_n(length)}" height="{row - 8}" fill="{PALETTE[1]}"/>'
-                     f'<text x="{_n(label_width + length + 6)}" y="{_n(y + 15)}" font-size="12" fill="{INK}">{_e(bar.note)}</text>')
+                     f'<text x="{_n(label_width + length + 6)}" y="{_n(y + 15)}" font-size="{TEXT}" fill="{INK}">{_e(bar.note)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def line_chart(key: str, title: str, days: Sequence[str], series: Mapping[str, Sequence[float | None]], *,
                digits: Callable[[str], str] = str, day_label: Callable[[str], str] = lambda day: day[5:], top: float | None = None,
-               percent: bool = False, width: float = 640) -> str:
+               percent: bool = False, width: float = WIDTH) -> str:
     """One line per series over `days` (ISO; a gap where a day has no value), a legend under it;
     `day_label` writes a day under the axis (default month-day), `top`: the value at the top of the
     axis (default the largest), `percent`: values 0..1 shown as %."""
-    left, right, top_pad, plot_height = 48.0, 12.0, 10.0, 160.0
+    left, right, top_pad, plot_height = 44.0, 8.0, 10.0, 140.0
     names = list(series)
     legend_rows = (len(names) + 2) // 3
     height = top_pad + plot_height + 28 + 18 * legend_rows
@@ -92,10 +95,11 @@ def line_chart(key: str, title: str, days: Sequence[str], series: Mapping[str, S
     for share in (0.0, 0.5, 1.0):
         gy = y(high * share)
         parts.append(f'<line x1="{_n(left)}" y1="{_n(gy)}" x2="{_n(width - right)}" y2="{_n(gy)}" stroke="{GRID}" stroke-width="1"/>'
-                     f'<text x="{_n(left - 6)}" y="{_n(gy + 4)}" font-size="11" text-anchor="end" fill="{INK}">{_e(label(high * share))}</text>')
+                     f'<text x="{_n(left - 6)}" y="{_n(gy + 4)}" font-size="{SMALL}" text-anchor="end" fill="{INK}">{_e(label(high * share))}</text>')
     ticks = sorted({0, len(days) - 1, (len(days) - 1) // 2}) if days else []
-    for index in ticks:
-        parts.append(f'<text x="{_n(x(index))}" y="{_n(top_pad + plot_height + 16)}" font-size="11" text-anchor="middle" fill="{INK}">'
+    for index in ticks:  # the first day's label starts at the axis, the last one's ends at the edge
+        anchor = "start" if index == 0 else "end" if index == len(days) - 1 else "middle"
+        parts.append(f'<text x="{_n(x(index))}" y="{_n(top_pad + plot_height + 16)}" font-size="{SMALL}" text-anchor="{anchor}" fill="{INK}">'
                      f'{_e(day_label(days[index]))}</text>')
     for number, (name, line) in enumerate(series.items()):
         colour = PALETTE[number % len(PALETTE)]
@@ -108,7 +112,7 @@ def line_chart(key: str, title: str, days: Sequence[str], series: Mapping[str, S
                 parts.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2"/>')
         lx, ly = left + (number % 3) * (span / 3), top_pad + plot_height + 34 + 18 * (number // 3)
         parts.append(f'<rect x="{_n(lx)}" y="{_n(ly - 9)}" width="12" height="4" fill="{colour}"/>'
-                     f'<text x="{_n(lx + 16)}" y="{_n(ly - 4)}" font-size="11" fill="{INK}">{_e(_shorten(name, 28))}</text>')
+                     f'<text x="{_n(lx + 16)}" y="{_n(ly - 4)}" font-size="{SMALL}" fill="{INK}">{_e(_shorten(name, 18))}</text>')
     parts.append("</svg>")
     return "".join(parts)
 

@@ -78,7 +78,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     except Refused as refused:
         return render(request, "analytics.html", {"typed": typed, "channels": CITIZEN_CHANNELS, "seen": None, "charts": {},
                                                   "refused": refused, "names": {}, "query": "",
-                                                  "gateway_interval": gateway.settings.analytics.flush_interval}, status=400)
+                                                  "gateway_interval": _seconds(gateway.settings.analytics.flush_interval)}, status=400)
     seen = await overview(gateway.db, calendar, asked, channel)
     s = speaker(request)
     drawn = {key: Markup(svg) for key, svg in charts(seen, s.lang, s.digits, lambda iso: s.day(datetime.date.fromisoformat(iso))).items()}  # noqa: S704 - charts escape every text they write
@@ -86,7 +86,7 @@ async def page(request: web.Request) -> web.StreamResponse:
     query = "&".join(f"{k}={v}" for k, v in (("since", asked.since.isoformat()), ("until", asked.until.isoformat()), ("channel", channel)) if v)
     return render(request, "analytics.html", {"typed": typed, "channels": CITIZEN_CHANNELS, "seen": seen, "charts": drawn,
                                               "refused": None, "names": names, "query": query,
-                                              "gateway_interval": gateway.settings.analytics.flush_interval})
+                                              "gateway_interval": _seconds(gateway.settings.analytics.flush_interval)})
 
 
 @requires("viewer")
@@ -105,6 +105,11 @@ async def export(request: web.Request) -> web.StreamResponse:
     name = f"pishkhan-{kind}-{asked.since.isoformat()}-{asked.until.isoformat()}.csv"
     return web.Response(text=to_csv(columns, rows), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _seconds(interval: float) -> int | float:
+    """A flush interval as staff read it: 30, not 30.0."""
+    return int(interval) if interval.is_integer() else interval
 
 
 def setup(console: web.Application) -> None:
