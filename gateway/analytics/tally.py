@@ -1,5 +1,6 @@
 """Counting on the hop path: every session save passes through `Tally.saved`, which only touches
-dictionaries (no store write, no clock read: the session carries its own times).
+dictionaries (no store write; the day is the session's own time's, found without a time-zone
+conversion but once a day).
 
 What is counted, per local day, channel and `flow:node`:
 - a visit when a save finds the session on another node than the one it last counted
@@ -129,14 +130,21 @@ class Tally:
                 self._service(day, session)
             session.seen = node
         before = self.open.get(key)
-        if before is not None and (fresh or before.started_at != session.started_at):
+        replaced = before is not None and (fresh or before.started_at != session.started_at)
+        if before is not None and replaced:
             self.suspects.append((key, before))
         if session.ended:
             self.open.pop(key, None)
             self._node(self.days(at), channel, node)[EXITS] += 1
             ttl = self.ttl(channel)
             return [Put(ENDED_PREFIX + key.session, {"started_at": session.started_at}, 2 * ttl + 60)]
-        self.open[key] = Open(channel, node, session.started_at, at, at + self.ttl(channel))
+        # Due a lifetime after this save, not after the session's last answer: a USSD session offered
+        # back on a new dial (its answer time unchanged) is not taken for abandoned while the offer waits.
+        due = self.clock() + self.ttl(channel)
+        if before is None or replaced:
+            self.open[key] = Open(channel, node, session.started_at, at, due)
+        else:  # the same conversation further on: changed in place, no new object a hop
+            before.node, before.updated_at, before.due = node, at, due
         return ()
 
     def _node(self, day: str, channel: str, node: str) -> list[int]:
