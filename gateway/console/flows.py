@@ -192,7 +192,9 @@ async def _overview(request: web.Request, number: int | None) -> web.StreamRespo
         shown, checked = await _version_of(gateway, number)
         svg = await _map(request, number, checked.flowset)
         drops = request.query.get("drops", "")
-        if drops in HEAT_DAYS:  # coloured by drop-offs over the last `drops` days (anything else: plain)
+        if drops and drops not in HEAT_DAYS:
+            raise web.HTTPBadRequest(reason=f"drops: one of {', '.join(HEAT_DAYS)} (days), or nothing for a plain map")
+        if drops:  # coloured by drop-offs over the last `drops` days
             svg = await _heat_map(request, number, checked.flowset, int(drops))
     done = {key: _number(request, key, 0) for key in ("published", "rolled_back")}
     return render(request, "flows_index.html", {

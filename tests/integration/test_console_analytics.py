@@ -49,6 +49,8 @@ async def test_the_analytics_page_and_the_coloured_flow_map(aiohttp_client, sett
     assert "node-heat-on" not in plain
     assert re.search(r'class="node [^"]*node-heat-on[^"]*" data-ref="services:ussd_categories"', coloured), coloured[:3000]
     assert '<option value="30" selected>' in coloured
+    refused = await client.get("/console/flows", params={"drops": "45"})
+    assert refused.status == 400 and "drops: one of 7, 30, 90" in await refused.text()
 
     assert (await post_form(client, "/console/logout", {})).status == 303
     await sign_in(client, "john")
