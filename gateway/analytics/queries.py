@@ -15,6 +15,7 @@ RATINGS = (1, 2, 3, 4, 5)
 
 
 def _channel(sql: str, params: list[Any], channel: str | None, column: str = "channel") -> str:
+    """`sql` narrowed to one channel when one is asked for (its value appended to `params`)."""
     if channel is None:
         return sql
     params.append(channel)
