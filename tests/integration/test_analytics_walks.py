@@ -157,3 +157,15 @@ async def test_two_hosts_sharing_redis_count_each_hop_once_and_a_conversation_le
     [row] = [r for r in (await (await hosts[0].get("/api/v1/analytics/services", headers=viewer)).json())["items"]
              if r["service_id"] == "121095100"]
     assert (row["started"], row["submitted"], row["avg_submit_seconds"]) == (1, 1, 18.0)   # nine hops two seconds apart
+
+
+async def test_counts_not_yet_flushed_are_written_when_the_gateway_stops(aiohttp_client, settings: Settings) -> None:  # type: ignore[no-untyped-def]
+    first = await aiohttp_client(await create_app(settings))
+    await ussd_hops(first, "+989121234567", ["", "2"])
+    assert await first.app[GATEWAY].db.fetchall("SELECT * FROM analytics_nodes") == []   # counted in memory only, so far
+    await first.close()                                                                  # the server stops: its last flush
+
+    again = await aiohttp_client(await create_app(settings))
+    viewer = (await role_headers(again.app[GATEWAY].db))["viewer"]
+    answer = await (await again.get("/api/v1/analytics/nodes", params={"channel": "ussd"}, headers=viewer)).json()
+    assert {(r["node"], r["visits"]) for r in answer["items"]} == {("main:language", 1), ("main:home", 1)}
