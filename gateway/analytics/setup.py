@@ -16,5 +16,5 @@ def build_analytics(settings: Settings, lifetimes: SessionLifetimes, db: Databas
     """A tally counting in the calendar's local days, watching each channel's session lifetime,
     and the recorder that flushes it."""
     calendar = build_calendar(settings.calendar)
-    tally = Tally(lambda channel: lifetimes.ttl.get(channel, 600), Days(calendar.date_of, calendar.start_of), clock)
+    tally = Tally(lifetimes.ttl, Days(calendar.date_of, calendar.start_of), clock)
     return Recorder(tally, db, state, settings.analytics)
