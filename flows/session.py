@@ -33,6 +33,9 @@ class Session:
     """A line (an error) shown above the screen until the citizen answers it; once ended, the last words."""
     version: int = 0
     """The content version the session was last shown (0: from before versions)."""
+    seen: str = ""
+    """The node last counted as arrived at (analytics): a screen redrawn, paged or answered wrongly
+    is not counted again, whichever process takes the next message."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for stores."""

@@ -13,6 +13,7 @@ import logging
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.engine import Action
 from gateway.actions import request_actions
+from gateway.analytics.setup import build_analytics
 from gateway.catalogue import Catalogue
 from gateway.complaints.actions import complaint_actions
 from gateway.complaints.setup import build_complaints
@@ -81,7 +82,9 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     else:
         state, outbox = MemoryState(), Outbox(db, clock=clock)
     closers.append(state.close)
-    sessions = Sessions(state, session_lifetimes(settings))
+    lifetimes = session_lifetimes(settings)
+    analytics = build_analytics(settings, lifetimes, db, state, clock)
+    sessions = Sessions(state, lifetimes, analytics.tally)
     catalogue = CatalogueNow()
     requests = build_requests(settings, db, outbox, catalogue, clock)
     polls = build_polls(settings, db, catalogue, clock)
@@ -129,7 +132,7 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     return Gateway(
         settings=settings, db=db, state=state, outbox=outbox, dispatcher=dispatcher, content=live, builder=builder,
         publisher=publisher, watcher=watcher,
-        conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots,
+        conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots, analytics=analytics,
         readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, feedback=feedback,
         closers=tuple(closers),
     )

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
+from gateway.analytics.recorder import Recorder
 from gateway.catalogue import Catalogue
 from gateway.complaints.service import ComplaintService
 from gateway.consultations import PollService
@@ -61,6 +62,7 @@ class Gateway:
     payments: PaymentService
     sms: SmsService
     bots: BotRegistry
+    analytics: Recorder
     readiness: Readiness
     polls: PollService
     complaints: ComplaintService

@@ -16,6 +16,7 @@ from flows.session import Session
 from gateway.state import Delete, Get, Op, Put, StateStore
 
 if TYPE_CHECKING:  # read for its lifetimes only: the settings need not be imported to keep sessions
+    from gateway.analytics.tally import Tally
     from gateway.settings import Settings
 
 EXTRA = "extra"
@@ -119,9 +120,11 @@ def session_lifetimes(settings: Settings) -> SessionLifetimes:
 class Sessions:
     """Sessions, remembered languages and per-conversation locks over a StateStore."""
 
-    def __init__(self, state: StateStore, settings: SessionLifetimes) -> None:
+    def __init__(self, state: StateStore, settings: SessionLifetimes, tally: Tally | None = None) -> None:
         self.state = state
         self.settings = settings
+        self.tally = tally
+        """Counts each save for flow analytics (in memory; see gateway.analytics.tally)."""
         self._locks: weakref.WeakValueDictionary[SessionKey, ConversationLock] = weakref.WeakValueDictionary()
 
     def lock(self, key: SessionKey) -> ConversationLock:
@@ -167,6 +170,7 @@ class Sessions:
         their next conversation on any channel, in the same round trip."""
         key = SessionKey(session.channel, session.address)
         self.lock(key).saves += 1  # before the write: a read racing it is not taken as fresh
+        counted = self.tally.saved(key, session) if self.tally is not None else ()
         if session.ended and ttl is None:
             ops: list[Put | Delete] = [Delete(key.session)]
         else:
@@ -176,6 +180,7 @@ class Sessions:
             ops = [Put(key.session, data, self.ttl(session.channel) if ttl is None else ttl)]
         if lang:
             ops.append(Put(language_key(session.address), {"lang": lang}, self.settings.language_ttl))
+        ops.extend(counted)
         await self.state.batch(ops)
 
     async def language(self, address: str) -> str | None:

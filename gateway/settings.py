@@ -24,6 +24,7 @@ from pydantic import PositiveFloat
 
 from flows.errors import PishkhanError
 from flows.loader import read_yaml
+from gateway.analytics.settings import AnalyticsSettings
 from gateway.api.settings import ApiSettings
 from gateway.calendar import CalendarSettings, calendar_settings
 from gateway.complaints.settings import ComplaintSettings
@@ -226,6 +227,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "metrics": _plain(MetricsSettings),
     "logging": _plain(LoggingSettings),
     "feedback": _plain(FeedbackSettings),
+    "analytics": _plain(AnalyticsSettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -254,6 +256,7 @@ class Settings:
     metrics: MetricsSettings
     logging: LoggingSettings
     feedback: FeedbackSettings
+    analytics: AnalyticsSettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from gateway.api.analytics import OPENAPI_PATHS as ANALYTICS_PATHS
 from gateway.api.audit import OPENAPI_PATHS as AUDIT_PATHS
 from gateway.api.common import ROUTE, Route, first_item_links
 from gateway.api.complaints import OPENAPI_PATHS as COMPLAINT_PATHS
@@ -77,6 +78,7 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     **CONSULTATION_PATHS,  # and in gateway.consultations.api
     **COMPLAINT_PATHS,  # and in gateway.api.complaints
     **FEEDBACK_PATHS,  # and in gateway.feedback.api
+    **ANALYTICS_PATHS,  # and in gateway.api.analytics
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
             "200": _ok("Every service in catalogue order", {"type": "object", "required": ["items", "total"], "properties": {

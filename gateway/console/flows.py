@@ -13,6 +13,7 @@ another between the diff and the switch.
 from __future__ import annotations
 
 import asyncio
+import datetime
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -26,7 +27,10 @@ from markupsafe import Markup
 from flows.errors import FlowError, FlowErrors
 from flows.graph import targets
 from flows.model import EndNode, FlowSet, InputNode, MenuNode, MessageNode, Node, qualify
+from gateway.analytics.heat import drop_heat
+from gateway.analytics.period import period
 from gateway.api.flows import MAX_NOTE
+from gateway.calendar import build_calendar
 from gateway.console.flowmap import render_flowmap
 from gateway.console.i18n import Texts
 from gateway.console.web import PREFIX, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker
@@ -49,6 +53,8 @@ BASE = f"{PREFIX}/flows"
 MAPS_KEPT = 8
 """Drawn maps kept, by version and language: a version never changes, so its map never goes stale."""
 MAPS = web.AppKey("flows_maps", dict)
+HEAT_DAYS = ("7", "30", "90")
+"""Periods (days up to today) the map can be coloured by drop-offs over."""
 
 NAV = (NavItem(BASE, "flows.title"),)
 TEXTS: Texts = {
@@ -62,6 +68,9 @@ TEXTS: Texts = {
     "flows.versions": {"fa": "نسخه‌ها", "en": "Versions"},
     "flows.is_live": {"fa": "زنده", "en": "live"},
     "flows.map": {"fa": "نقشه", "en": "Map"},
+    "flows.heat": {"fa": "رنگ بر پایهٔ رهاشدن", "en": "Colour by drop-offs"},
+    "flows.heat_none": {"fa": "بی‌رنگ", "en": "No colour"},
+    "flows.heat_days": {"fa": "{days} روز گذشته", "en": "last {days} days"},
     "flows.map_of": {"fa": "نقشهٔ نسخهٔ {number}", "en": "Map of version {number}"},
     "flows.none": {"fa": "هنوز نسخه‌ای منتشر نشده است.", "en": "Nothing is published yet."},
     "flows.newer": {"fa": "جدیدتر", "en": "Newer"},
@@ -182,10 +191,15 @@ async def _overview(request: web.Request, number: int | None) -> web.StreamRespo
     if number is not None:
         shown, checked = await _version_of(gateway, number)
         svg = await _map(request, number, checked.flowset)
+        drops = request.query.get("drops", "")
+        if drops and drops not in HEAT_DAYS:
+            raise web.HTTPBadRequest(reason=f"drops: one of {', '.join(HEAT_DAYS)} (days), or nothing for a plain map")
+        if drops:  # coloured by drop-offs over the last `drops` days
+            svg = await _heat_map(request, number, checked.flowset, int(drops))
     done = {key: _number(request, key, 0) for key in ("published", "rolled_back")}
     return render(request, "flows_index.html", {
         "shown": shown, "live": await gateway.publisher.store.live_number(), "svg": svg, "versions": versions, "page": page,
-        "more": page * PAGE_SIZE < total, "done": done})
+        "more": page * PAGE_SIZE < total, "done": done, "heat_days": HEAT_DAYS, "drops": request.query.get("drops", "")})
 
 
 async def _map(request: web.Request, number: int, flows: FlowSet) -> Markup:
@@ -199,6 +213,16 @@ async def _map(request: web.Request, number: int, flows: FlowSet) -> Markup:
         while len(kept) > MAPS_KEPT:
             kept.pop(next(iter(kept)))
     return kept[key]
+
+
+async def _heat_map(request: web.Request, number: int, flows: FlowSet, days: int) -> Markup:
+    """The map tinted by each node's drop-off rate over the last `days` days (drawn each time: the
+    counts move)."""
+    gateway = gateway_of(request)
+    today = build_calendar(gateway.settings.calendar).today()
+    heat = await drop_heat(gateway.db, flows, period(today - datetime.timedelta(days=days - 1), today, today))
+    svg = await asyncio.to_thread(render_flowmap, flows, speaker(request).lang, lambda ref: node_url(number, ref), heat=heat)
+    return Markup(svg)  # noqa: S704 - flowmap escapes every text and attribute it writes
 
 
 # -- a node ----------------------------------------------------------------------------------------

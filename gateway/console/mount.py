@@ -13,7 +13,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from gateway.console import account, admin, catalogue, complaints, consultations, desk, flows, home, simulator
+from gateway.console import account, admin, analytics, catalogue, complaints, consultations, desk, flows, home, simulator
 from gateway.console.guard import guard, html_errors, security_headers
 from gateway.console.i18n import Words
 from gateway.console.logins import Logins
@@ -21,7 +21,7 @@ from gateway.console.users import UserStore
 from gateway.console.web import LOGINS, NAVIGATION, ON_SIGN_OUT, PREFIX, SETTINGS, TIMEZONE, USERS, WORDS
 from gateway.runtime import GATEWAY
 
-PAGES = (home, desk, complaints, catalogue, flows, simulator, admin, consultations, account)
+PAGES = (home, desk, complaints, catalogue, flows, analytics, simulator, admin, consultations, account)
 """Every page module: each has TEXTS, NAV and setup(console)."""
 HERE = Path(__file__).parent
 

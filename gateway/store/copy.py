@@ -71,6 +71,9 @@ TABLES: tuple[Table, ...] = (
     Table("complaints"),
     Table("complaint_events"),
     Table("feedback_surveys"),
+    Table("analytics_nodes", ("day", "channel", "node")),
+    Table("analytics_channels", ("day", "channel")),
+    Table("analytics_services", ("day", "channel", "service_id")),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 

@@ -1,0 +1,40 @@
+"""The words of the analytics pages and report, in Persian and English (the console's page module
+takes them under its own `analytics.` keys; the report file reads them here)."""
+
+from __future__ import annotations
+
+WORDS: dict[str, dict[str, str]] = {
+    "title": {"fa": "آمار جریان‌ها و خدمات", "en": "Flow and service analytics"},
+    "period": {"fa": "از {since} تا {until}", "en": "From {since} to {until}"},
+    "since": {"fa": "از روز", "en": "From"},
+    "until": {"fa": "تا روز", "en": "To"},
+    "all_channels": {"fa": "همهٔ کانال‌ها", "en": "All channels"},
+    "show": {"fa": "نمایش", "en": "Show"},
+    "drops_title": {"fa": "رهاشدن در هر گره", "en": "Drop-offs per node"},
+    "volumes_title": {"fa": "گفت‌وگوها در هر کانال، روزانه", "en": "Conversations per channel, by day"},
+    "csat_title": {"fa": "میانگین رضایت (۱ تا ۵) هر خدمت، روزانه", "en": "Average satisfaction (1-5) per service, by day"},
+    "sla_title": {"fa": "تحویل به‌موقع هر خدمت، روزانه", "en": "Delivered on time per service, by day"},
+    "services_title": {"fa": "خدمات در این دوره", "en": "Services over the period"},
+    "node": {"fa": "گره", "en": "Node"},
+    "visits": {"fa": "بازدید", "en": "Visits"},
+    "exits": {"fa": "پایان", "en": "Exits"},
+    "drops": {"fa": "رهاشده", "en": "Drop-offs"},
+    "drop_rate": {"fa": "نرخ رهاشدن", "en": "Drop-off rate"},
+    "channel": {"fa": "کانال", "en": "Channel"},
+    "day": {"fa": "روز", "en": "Day"},
+    "sessions": {"fa": "گفت‌وگو", "en": "Conversations"},
+    "service": {"fa": "خدمت", "en": "Service"},
+    "started": {"fa": "شروع درخواست", "en": "Started"},
+    "submitted": {"fa": "ثبت‌شده", "en": "Submitted"},
+    "completion": {"fa": "نرخ تکمیل", "en": "Completion"},
+    "submit_time": {"fa": "میانگین زمان ثبت (ثانیه)", "en": "Mean time to submit (s)"},
+    "delivered": {"fa": "تحویل‌شده", "en": "Delivered"},
+    "sla": {"fa": "به‌موقع", "en": "On time"},
+    "conversion": {"fa": "پرداخت موفق", "en": "Paid"},
+    "csat": {"fa": "رضایت", "en": "CSAT"},
+    "answers": {"fa": "پاسخ‌ها (۱…۵)", "en": "Answers (1…5)"},
+    "nothing": {"fa": "در این دوره چیزی ثبت نشده است.", "en": "Nothing was recorded in this period."},
+    "made": {"fa": "ساخته‌شده در {when}", "en": "Made at {when}"},
+    "counting": {"fa": "شمارش‌ها هر {seconds} ثانیه ذخیره می‌شوند؛ گفت‌وگویی رهاشده پس از پایان عمر نشستش شمرده می‌شود.",
+                 "en": "Counts are stored every {seconds} seconds; an abandoned conversation is counted once its session's lifetime has passed."},
+}
