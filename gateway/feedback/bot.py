@@ -1,7 +1,8 @@
 """A rating on a bot: the buttons 1-5 under the question (`csat:<survey id>:<rating>`), then an
 optional comment: the chat's next text within `feedback.comment_window` is taken as it.
 
-A press is answered in the chat (thanks, and the invitation to comment) or, when it changes nothing,
+A press that records the rating turns the question into the thanks and the invitation to comment, its
+buttons gone (sent as a new message when the question cannot be edited any more); a press that changes nothing is answered
 with a short notice on the button itself: the survey was answered already (the first answer stands)
 or has closed. A press on another chat's survey (forged data) only stops the button's spinner.
 """
@@ -43,7 +44,10 @@ class BotRatings:
         await bot.answer(event.callback_id, wait_limit=self.wait_limit)
         await self.state.set(comment_key(address), {"survey": survey.id}, self.surveys.settings.comment_window)
         lang = survey.lang
-        for message in text_messages(f"{texts.say(texts.RATED, lang, rating=str(numbers[1]))}\n{texts.say(texts.COMMENT_PROMPT, lang)}", lang):
+        thanks = text_messages(f"{texts.say(texts.RATED, lang, rating=str(numbers[1]))}\n{texts.say(texts.COMMENT_PROMPT, lang)}", lang)
+        if event.message_id is not None and await bot.edit(event.chat_id, event.message_id, thanks[0], wait_limit=self.wait_limit):
+            thanks = thanks[1:]
+        for message in thanks:
             await bot.send(event.chat_id, message, wait_limit=self.wait_limit)
 
     async def comment(self, bot: BotClient, event: BotUpdate, address: str) -> bool:
