@@ -33,7 +33,20 @@ from gateway.complaints.lifecycle import (
 )
 from gateway.complaints.store import ComplaintFilter, ComplaintRecord
 from gateway.console.i18n import Texts
-from gateway.console.web import PREFIX, SETTINGS, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker, typed_text
+from gateway.console.web import (
+    PREFIX,
+    SETTINGS,
+    BadFilter,
+    NavItem,
+    gateway_of,
+    read_form,
+    render,
+    requires,
+    see_other,
+    signed_in,
+    speaker,
+    typed_text,
+)
 
 NAV = (NavItem(f"{PREFIX}/complaints", "complaints.title"),)
 CHOICES: dict[str, tuple[str, ...]] = {"status": STATUSES, "kind": KINDS, "channel": CHANNELS}
@@ -97,14 +110,6 @@ TEXTS: Texts = {
         "answered": {"fa": "پاسخ داده شد", "en": "answered"}, "rejected": {"fa": "رد شد", "en": "rejected"},
         "closed": {"fa": "بسته", "en": "closed"}}.items()},
 }
-
-
-class BadFilter(Exception):
-    """A queue filter the page does not know: the text key saying so and its values."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key, self.values = key, values
 
 
 @dataclass(frozen=True)

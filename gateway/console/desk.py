@@ -29,6 +29,7 @@ from gateway.console.i18n import Texts
 from gateway.console.web import (
     PREFIX,
     SETTINGS,
+    BadFilter,
     NavItem,
     gateway_of,
     read_form,
@@ -163,14 +164,6 @@ TEXTS: Texts = {
         "paid": {"fa": "پرداخت‌شده", "en": "paid"}, "failed": {"fa": "ناموفق", "en": "failed"},
     }.items()},
 }
-
-
-class BadFilter(Exception):
-    """A queue filter the desk does not know: the text key saying so and its values."""
-
-    def __init__(self, key: str, **values: object) -> None:
-        super().__init__(key)
-        self.key, self.values = key, values
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,15 @@ class NavItem:
     role: str = "viewer"
 
 
+class BadFilter(Exception):
+    """A list page's filter that page does not know, or a value it does not take: the key of the
+    page's text saying so, and the values that text names (shown above the list, what was typed kept)."""
+
+    def __init__(self, key: str, **values: object) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+
 def gateway_of(request: web.Request) -> Gateway:
     """The running gateway (its requests, content, outbox …)."""
     return request.config_dict[GATEWAY]
