@@ -21,6 +21,9 @@ MAX_BARS = 15
 WIDTH = 400.0
 """The drawing's own width: text of 12 to 14 units stays readable (about 10 px) scaled down to a 360 px phone's card."""
 TEXT, SMALL = 14, 12
+EM_WIDTH = 0.6
+"""A character's width in ems at most, near enough for the labels' Latin and Persian text: how many
+characters a label may keep to end inside the drawing (22 at 14 units ran past its left edge)."""
 
 
 def _e(text: object) -> str:
@@ -58,7 +61,7 @@ def bar_chart(key: str, title: str, bars: Sequence[Bar], *, of: float | None = N
         y = 6 + index * row
         length = max(room * min(bar.value / full, 1.0), 0.0)
         parts.append(f'<text x="{_n(label_width - 6)}" y="{_n(y + 15)}" font-size="{TEXT}" text-anchor="end" fill="{INK}">'
-                     f'{_e(_shorten(bar.label, 22))}</text>'
+                     f'{_e(_shorten(bar.label, int((label_width - 6) / (TEXT * EM_WIDTH))))}</text>'
                      f'<rect x="{_n(label_width)}" y="{_n(y + 3)}" width="{_n(length)}" height="{row - 8}" fill="{PALETTE[1]}"/>'
                      f'<text x="{_n(label_width + length + 6)}" y="{_n(y + 15)}" font-size="{TEXT}" fill="{INK}">{_e(bar.note)}</text>')
     parts.append("</svg>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 WORDS: dict[str, dict[str, str]] = {
     "title": {"fa": "آمار جریان‌ها و خدمات", "en": "Flow and service analytics"},
+    "nav": {"fa": "آمار", "en": "Analytics"},
     "period": {"fa": "از {since} تا {until}", "en": "From {since} to {until}"},
     "since": {"fa": "از روز", "en": "From"},
     "until": {"fa": "تا روز", "en": "To"},
