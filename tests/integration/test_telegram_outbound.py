@@ -73,7 +73,9 @@ async def test_a_long_notification_is_split_and_paced_per_chat(tg, bot_api) -> N
     assert len(calls) == 3 and all(len(c.params["text"]) <= 4096 for c in calls)
     assert "\n".join(c.params["text"] for c in calls) == LONG              # cut at line breaks, nothing lost
     gaps = [b.at - a.at for a, b in zip(calls, calls[1:])]
-    assert min(gaps) >= 0.19, gaps                                           # per_chat_interval 0.2 s
+    # per_chat_interval 0.2 s between the sends leaving; arrivals may bunch by the scheduling delay of a
+    # loaded machine (0.173 s seen with both CI passes running), unpaced parts arrive milliseconds apart
+    assert min(gaps) >= 0.15, gaps
 
 
 async def test_429_waits_retry_after_then_delivers(tg, bot_api) -> None:  # type: ignore[no-untyped-def]
