@@ -14,7 +14,7 @@ from aiohttp import web
 
 from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone, masked
-from gateway.api.common import OFFSET, ApiError, Call, Param, day, invalid, matching, one_of, page_size, requires
+from gateway.api.common import AGENCY, OFFSET, ApiError, Call, Param, day, invalid, matching, not_found, one_of, page_size, requires
 from gateway.audit import token_actor
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue.model import SERVICE_ID, Catalogue
@@ -78,14 +78,15 @@ def created_range(query: Mapping[str, Any], calendar: WorkingCalendar) -> tuple[
             calendar.start_of(last + datetime.timedelta(days=1)) if last else None)
 
 
-@requires("viewer", query=FILTERS)
+@requires("viewer", scope=AGENCY, query=FILTERS)
 async def list_requests(request: web.Request, call: Call) -> web.Response:
     """A page of requests, newest first, with the total that match."""
     requests = request.app[GATEWAY].requests
     query = call.query
     created_from, created_before = created_range(query, requests.calendar)
     where = RequestFilter(status=query["status"], service_id=query["service_id"], created_from=created_from, created_before=created_before,
-                          late_on=requests.calendar.today() if query["late"] == "true" else None, limit=query["limit"], offset=query["offset"])
+                          late_on=requests.calendar.today() if query["late"] == "true" else None, services=call.scope.services,
+                          limit=query["limit"], offset=query["offset"])
     records, total = await requests.search(where)
     return web.json_response({
         "items": [request_json(r, requests, call.token, request.app[GATEWAY].catalogue) for r in records],
@@ -93,24 +94,31 @@ async def list_requests(request: web.Request, call: Call) -> web.Response:
     })
 
 
-@requires("viewer", path=(CODE,))
+async def seen_request(requests: RequestService, call: Call, code: str) -> RequestRecord:
+    """The request with tracking code `code` if the caller's scope sees it; 404 otherwise (the same answer either way)."""
+    record = await requests.get(code)
+    if record is None or not call.scope.sees_service(record.service_id):
+        raise not_found(f"request has tracking code {code}")
+    return record
+
+
+@requires("viewer", scope=AGENCY, path=(CODE,))
 async def get_request(request: web.Request, call: Call) -> web.Response:
     """One request with its events."""
     requests = request.app[GATEWAY].requests
-    code = call.path["code"]
-    found = await requests.history(code)
-    if found is None:
-        raise ApiError(404, "not_found", f"no request has tracking code {code}")
-    record, events = found
+    record = await seen_request(requests, call, call.path["code"])
+    events = await requests.store.events(record.id)
     shown = request_json(record, requests, call.token, request.app[GATEWAY].catalogue)
     return web.json_response({**shown, "events": [event_json(e) for e in events]})
 
 
-@requires("operator", path=(CODE,), body=TRANSITION)
+@requires("operator", scope=AGENCY, path=(CODE,), body=TRANSITION)
 async def transition(request: web.Request, call: Call) -> web.Response:
-    """Move a request to another status; the citizen is notified through the outbox."""
+    """Move a request to another status; the citizen is notified through the outbox. A request outside the
+    caller's scope is not found (its service never changes, so checking before moving it is enough)."""
     requests = request.app[GATEWAY].requests
     token = call.token
+    await seen_request(requests, call, call.path["code"])
     try:
         record = await requests.transition(call.path["code"], call.body["to"], actor=token_actor(token), reason=call.body.get("reason"))
     except RequestNotFound as exc:

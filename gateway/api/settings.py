@@ -17,3 +17,5 @@ class ApiSettings:
     """A publish through the API carries every flow and the whole catalogue."""
     default_page: int = 50
     max_page: int = 200
+    token_rotation_grace: int = 86400
+    """Seconds a token replaced by `pishkhan tokens rotate` keeps working, so its users can switch to the new one."""
