@@ -34,9 +34,9 @@ class Scope:
         """This scope sees things of `service_id` (None: something of no service, which only the national scope sees)."""
         return self.services is None or (service_id is not None and service_id in self.services)
 
-    def sees_agency(self, agency: str) -> bool:
-        """This scope sees `agency`."""
-        return self.agencies is None or agency in self.agencies
+    def sees_agency(self, agency: str | None) -> bool:
+        """This scope sees `agency` (None or "": no agency, which only the national scope sees)."""
+        return self.agencies is None or (bool(agency) and agency in self.agencies)
 
 
 EVERY_AGENCY = Scope()

@@ -49,15 +49,16 @@ class TokenInfo:
     name: str
     role: str
     agencies: frozenset[str] | None = None
-    """The agencies this token may see and act for; None is every agency (the national operator)."""
+    """The agencies whose services this token may see and change; None: every agency (the national operator)."""
 
     def can(self, role: str) -> bool:
         """This token's role is `role` or above it."""
         return ROLES.index(self.role) >= ROLES.index(role)
 
-    def sees(self, agency: str) -> bool:
-        """This token may see and act on `agency`'s services, requests and the rest."""
-        return self.agencies is None or agency in self.agencies
+    def sees(self, agency: str | None) -> bool:
+        """This token may see what belongs to `agency` (None or "": a service no agency owns, which only an
+        unscoped token sees)."""
+        return self.agencies is None or (bool(agency) and agency in self.agencies)
 
 
 def token_hash(token: str) -> str:
