@@ -17,6 +17,14 @@ from dataclasses import dataclass
 from gateway.catalogue.model import Catalogue
 from gateway.store import Database
 
+AGENCY = "agency"
+"""Scope rule of an API route or console page: anyone may call it; it reads and changes only what the caller's scope
+sees (its store queries take `Scope.services`), answers 404 for a single thing outside it and refuses to make one there."""
+NATIONAL = "national"
+"""Scope rule: what every agency shares (flows, settings, tokens, users, payment reconciliation...): only a caller
+limited to no agency (403 for a scoped one: these things are no agency's, so naming them leaks nothing)."""
+SCOPE_RULES = (AGENCY, NATIONAL)
+
 
 @dataclass(frozen=True)
 class Scope:

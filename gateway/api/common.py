@@ -21,7 +21,8 @@ from flows.dates import parse_date
 from gateway.api.schema import Json, SchemaError, check
 from gateway.api.settings import ApiSettings
 from gateway.runtime import GATEWAY
-from gateway.scopes import EVERY_AGENCY, Scope, scope_of
+from gateway.scopes import AGENCY, EVERY_AGENCY, SCOPE_RULES, Scope, scope_of
+from gateway.scopes import NATIONAL as NATIONAL  # routes take both rules from here, next to `requires`
 from gateway.tokens import TokenExpired, TokenInfo, TokenStore
 
 TOKENS = web.AppKey("api_tokens", TokenStore)
@@ -197,15 +198,6 @@ class Call:
     path: dict[str, Any]
     body: Any
     scope: Scope = EVERY_AGENCY
-
-
-AGENCY = "agency"
-"""Scope rule: any token may call it; the handler reads and changes only what `call.scope` sees (its store queries
-take `call.scope.services`), answers 404 for a single thing outside it and refuses to make one there."""
-NATIONAL = "national"
-"""Scope rule: what every agency shares (flows, settings, tokens, the whole outbox's repairs...): only a token
-limited to no agency (403 for a scoped one: these things are not any agency's, so naming them leaks nothing)."""
-SCOPE_RULES = (AGENCY, NATIONAL)
 
 
 def not_found(what: str) -> ApiError:

@@ -45,24 +45,26 @@ def create(args: argparse.Namespace) -> int:
     """Make an account."""
     async def work(users: UserStore) -> int:
         user = await users.create(args.name, args.role, _password(), actor=cli_actor(), language=args.language, agencies=args.agency)
-        print(f"created {user.name} ({user.role}, {_agencies(user)}); sign in at /console")
+        print(f"created {user.name} ({', '.join(filter(None, (user.role, _agencies(user))))}); sign in at /console")
         return 0
     return _run(args, work)
 
 
 def _agencies(user: User) -> str:
-    return f"agencies {','.join(sorted(user.agencies))}" if user.agencies is not None else "agencies all"
+    """`agencies sabt,police` for a scoped account; nothing for a national one (the lines read as they did before scopes)."""
+    return f"agencies {','.join(sorted(user.agencies))}" if user.agencies is not None else ""
 
 
 def list_users(args: argparse.Namespace) -> int:
-    """One line per account: name, role, language, created, agencies (all: the national operator), locked until, disabled."""
+    """One line per account: name, role, language, created, agencies (none shown: every agency), locked until, disabled."""
     tz = build_calendar(settings_of(args).calendar).tz
 
     async def work(users: UserStore) -> int:
         for user in await users.list():
             locked = f"\tlocked until {when(user.locked_until, 'en', tz)}" if user.locked_until else ""
             disabled = "\tdisabled" if user.disabled_at else ""
-            print(f"{user.name}\t{user.role}\t{user.language}\tcreated {when(user.created_at, 'en', tz)}\t{_agencies(user)}{locked}{disabled}")
+            scope = f"\t{_agencies(user)}" if user.agencies is not None else ""
+            print(f"{user.name}\t{user.role}\t{user.language}\tcreated {when(user.created_at, 'en', tz)}{scope}{locked}{disabled}")
         return 0
     return _run(args, work)
 
@@ -83,7 +85,7 @@ def change(args: argparse.Namespace) -> int:
         scope = None if args.all_agencies else args.agency if args.agency else UNCHANGED
         user = await users.change(args.name, actor=cli_actor(), role=args.role, language=args.language, disabled=disabled,
                                   unlock=args.unlock, agencies=scope)
-        print(f"{user.name}: {user.role}, {user.language}, {_agencies(user)}" + (", disabled" if user.disabled_at else ""))
+        print(f"{user.name}: {', '.join(filter(None, (user.role, user.language, _agencies(user))))}" + (", disabled" if user.disabled_at else ""))
         return 0
     return _run(args, work)
 

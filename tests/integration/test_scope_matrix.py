@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from waiting import eventually
 
 from gateway.api.common import AGENCY, ROUTE, SCOPE_RULES, Route
 from gateway.api.mount import PREFIX
@@ -119,6 +120,13 @@ def _national_code(n: int) -> str:
     return body + str(rest if rest < 2 else 11 - rest)
 
 
+def _sent(method: str, path: str, target: Seeded, gateway: Gateway) -> set[str]:
+    """What a call on `target`'s thing names itself (in its path or body): an answer may say it back ("no request has
+    tracking code …"), which tells the caller nothing it did not know."""
+    body = body_of(method, path, target, gateway) or {}
+    return {str(PATH_VALUES[(_family(path), name)](target)) for name in _params(path)} | {v for v in body.values() if isinstance(v, str)}
+
+
 def _input_value(validator: Any, n: int) -> str:
     """A valid answer to an input, a different one for each `n` (so a second request is not a repeat of the first)."""
     kind = validator if isinstance(validator, str) else validator["type"]
@@ -172,7 +180,7 @@ async def _seed(client: Any, gateway: Gateway, agency: str, phone: str, national
     return seeded
 
 
-async def _rows_of(gateway: Gateway, seeded: Seeded) -> dict[str, Any]:
+async def rows_of(gateway: Gateway, seeded: Seeded) -> dict[str, Any]:
     """Everything of `seeded`'s agency a write could change."""
     marks = ", ".join("?" * len(seeded.services))
     ids = tuple(sorted(seeded.services))
@@ -187,6 +195,24 @@ async def _rows_of(gateway: Gateway, seeded: Seeded) -> dict[str, Any]:
     rows: dict[str, Any] = {name: await gateway.db.fetchall(sql, ids) for name, sql in tables.items()}
     rows["cards"] = sorted(json.dumps(s.to_dict(), sort_keys=True) for s in gateway.catalogue.services if s.agency == seeded.agency)
     return rows
+
+
+async def seed_two_agencies(client: Any) -> tuple[Seeded, Seeded, dict[str, str]]:
+    """Two agencies of the shipped catalogue with a paid USSD service each, seeded; and a national admin token's header."""
+    gateway = client.app[GATEWAY]
+    agencies = [a.id for a in gateway.catalogue.agencies
+                if any(s.agency == a.id and s.active and s.fee and s.inputs and s.offered_on("ussd") for s in gateway.catalogue.services)]
+    assert len(agencies) >= 2, "the shipped catalogue has two agencies with a paid USSD service"
+    national = {"Authorization": f"Bearer {await TokenStore(gateway.db).create('admin', 'national', actor='cli:test')}"}
+    a, b = [await _seed(client, gateway, agency, phone, national) for agency, phone in zip(agencies[:2], PHONES, strict=True)]
+    return a, b, national
+
+
+async def outbox_settled(gateway: Gateway) -> None:
+    """Wait until the dispatcher has sent what was queued, so only a write could change an outbox row."""
+    async def settled() -> bool:
+        return not await gateway.db.fetchall("SELECT id FROM outbox WHERE state IN ('pending', 'sending')")
+    await eventually(settled, what="the outbox sent the seeded messages")
 
 
 def _leaks(text: str, other: Seeded, family: str, sent: set[str]) -> list[str]:
@@ -212,12 +238,8 @@ NOTHING_TO_NAME = {"categories"}
 
 async def test_scoped_tokens_never_read_or_change_another_agencys_things(client: Any) -> None:
     gateway = client.app[GATEWAY]
-    agencies = [a.id for a in gateway.catalogue.agencies
-                if any(s.agency == a.id and s.active and s.fee and s.inputs and s.offered_on("ussd") for s in gateway.catalogue.services)]
-    assert len(agencies) >= 2, "the shipped catalogue has two agencies with a paid USSD service"
     store = TokenStore(gateway.db)
-    national = {"Authorization": f"Bearer {await store.create('admin', 'national', actor='cli:test')}"}
-    a, b = [await _seed(client, gateway, agency, phone, national) for agency, phone in zip(agencies[:2], PHONES, strict=True)]
+    a, b, national = await seed_two_agencies(client)
     scoped = {s.agency: {"Authorization": f"Bearer {await store.create('admin', s.agency, actor='cli:test', agencies=[s.agency])}"}
               for s in (a, b)}
     routes = [(method, path, getattr(handler, ROUTE)) for method, path, handler in api_routes(client.app) if path not in OPEN_ROUTES]
@@ -242,7 +264,8 @@ async def test_scoped_tokens_never_read_or_change_another_agencys_things(client:
             status, text = await call(method, path, other, scoped[caller.agency])
             expect(f"{caller.agency} GET {path} on {other.agency}'s", status,
                    {403} if rule.scope != AGENCY else {404} if single else {200}, text)
-            problems += [f"{caller.agency} GET {path} showed {other.agency}'s {leak}" for leak in _leaks(text, other, family, set())]
+            problems += [f"{caller.agency} GET {path} showed {other.agency}'s {leak}"
+                         for leak in _leaks(text, other, family, _sent(method, path, other, gateway))]
             for name in _query_names(rule):
                 value = QUERY_VALUES[name](other)
                 status, text = await call(method, path, other, scoped[caller.agency], {name: value})
@@ -260,18 +283,19 @@ async def test_scoped_tokens_never_read_or_change_another_agencys_things(client:
                 problems.append(f"national GET {path} shows none of {other.agency}'s things: {text[:300]}")
 
     # Writes on the other agency's things: refused (404 for a thing named in the path), nothing of it moved.
-    before = await _rows_of(gateway, b)
+    await outbox_settled(gateway)
+    before = await rows_of(gateway, b)
     for method, path, rule in routes:
         if method == "GET":
             continue
         status, text = await call(method, path, b, scoped[a.agency])
         expect(f"{a.agency} {method} {path} on {b.agency}'s", status,
                {404} if rule.scope == AGENCY and _params(path) else {403} if rule.scope != AGENCY else {403, 404, 422}, text)
-        sent = {v for v in (body_of(method, path, b, gateway) or {}).values() if isinstance(v, str)}
-        problems += [f"{a.agency} {method} {path} answered {b.agency}'s {leak}" for leak in _leaks(text, b, _family(path), sent)]
+        problems += [f"{a.agency} {method} {path} answered {b.agency}'s {leak}"
+                     for leak in _leaks(text, b, _family(path), _sent(method, path, b, gateway))]
     answer = await client.patch(_url("/services/{id}", a), json={"agency": b.agency}, headers=scoped[a.agency])
     expect(f"{a.agency} moving its own card to {b.agency}", answer.status, {403}, await answer.text())
-    after = await _rows_of(gateway, b)
+    after = await rows_of(gateway, b)
     problems += [f"{b.agency}'s {table} changed: {before[table]} -> {after[table]}" for table in before if before[table] != after[table]]
 
     # The same writes on one's own things are not refused by the scope.

@@ -4,7 +4,8 @@
 -- `replaced_by`: the token a rotation made in its place (this one works until its `expires_at`, the grace).
 ALTER TABLE api_tokens ADD COLUMN agencies TEXT;
 ALTER TABLE api_tokens ADD COLUMN expires_at DOUBLE PRECISION;
-ALTER TABLE api_tokens ADD COLUMN replaced_by BIGINT REFERENCES api_tokens (id);
+-- No foreign key on replaced_by: `db copy` copies a table in one pass.
+ALTER TABLE api_tokens ADD COLUMN replaced_by BIGINT;
 ALTER TABLE console_users ADD COLUMN agencies TEXT;
 -- The service an outbound message is about (a request's, a complaint's), so a scoped operator sees only
 -- its agency's messages; NULL for conversation replies and the like, which only national operators see.
