@@ -227,11 +227,19 @@ def _leaks(text: str, other: Seeded, family: str, sent: set[str]) -> list[str]:
     return found + sorted(f"{family} id {i}" for i in shown & other.ids.get(family, set()))
 
 
+def _count(text: str) -> int:
+    """A list answer's total (its number of items where it has no `total`: a summary)."""
+    body = json.loads(text)
+    return int(body.get("total", len(body["items"])))
+
+
 def _query_names(rule: Route) -> set[str]:
     """The route's query parameters that name one agency's thing (QUERY_VALUES)."""
     return {p.name for p in rule.query if not callable(p)} & set(QUERY_VALUES)
 
 
+COUNTED = {"requests", "payments", "complaints", "feedback", "consultations"}
+"""Lists whose rows are all one agency's in the seed (the audit trail also has the national tokens' entries)."""
 NOTHING_TO_NAME = {"categories"}
 """Lists that hold nothing of any one agency to look for (the categories: titles and counts)."""
 
@@ -244,6 +252,7 @@ async def test_scoped_tokens_never_read_or_change_another_agencys_things(client:
               for s in (a, b)}
     routes = [(method, path, getattr(handler, ROUTE)) for method, path, handler in api_routes(client.app) if path not in OPEN_ROUTES]
     problems: list[str] = []
+    totals: dict[str, dict[str, int]] = {}
 
     async def call(method: str, path: str, target: Seeded, headers: dict[str, str],
                    query: dict[str, str] | None = None) -> tuple[int, str]:
@@ -275,12 +284,20 @@ async def test_scoped_tokens_never_read_or_change_another_agencys_things(client:
                 continue
             status, text = await call(method, path, caller, scoped[caller.agency])
             expect(f"{caller.agency} GET {path} on its own", status, {200}, text)
+            if family in COUNTED and not single:
+                totals.setdefault(path, {})[caller.agency] = _count(text)
             if not single and family not in NOTHING_TO_NAME and not _leaks(text, caller, family, set()):
                 problems.append(f"{caller.agency} GET {path} shows none of its own things: {text[:300]}")
             status, text = await call(method, path, other, national)
             expect(f"national GET {path} on {other.agency}'s", status, {200}, text)
+            if family in COUNTED and not single:
+                totals.setdefault(path, {})["national"] = _count(text)
             if not single and family not in NOTHING_TO_NAME and not _leaks(text, other, family, set()):
                 problems.append(f"national GET {path} shows none of {other.agency}'s things: {text[:300]}")
+
+    # Totals are counted on what each scope sees: the two agencies' add up to the national one (only they have data).
+    problems += [f"GET {path} totals: {counted}" for path, counted in totals.items()
+                 if counted[a.agency] + counted[b.agency] != counted["national"] or not counted[a.agency]]
 
     # Writes on the other agency's things: refused (404 for a thing named in the path), nothing of it moved.
     await outbox_settled(gateway)
