@@ -13,6 +13,7 @@ from typing import Any
 from flows.dates import parse_date
 from gateway.api.common import MAX_ID, whole
 from gateway.audit import cli_actor
+from gateway.calendar import build_calendar
 from gateway.commands.common import argument, config_option, run_on_store, settings_of
 from gateway.tokens import ROLES, TokenError, TokenStore
 
@@ -29,16 +30,23 @@ def span(raw: str) -> float:
     return int(found.group(1)) * _UNITS[found.group(2)]
 
 
-def expiry(raw: str) -> float:
-    """When a token made now stops: a span from now (`90d`) or the start of a day (yyyy-mm-dd or Jalali
-    yyyy/mm/dd, local time), for argparse."""
+def expiry(raw: str) -> float | datetime.date:
+    """When a token made now stops, for argparse: the Unix time a span from now (`90d`) ends, or a day (yyyy-mm-dd or
+    Jalali yyyy/mm/dd) from whose start, in the gateway's calendar, it is refused (`_expires_at`)."""
     if _SPAN.fullmatch(raw):
         return time.time() + span(raw)
     try:
-        day = parse_date(raw)
+        return parse_date(raw)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{raw!r} is neither {SPAN_FORM} nor a day (yyyy-mm-dd or yyyy/mm/dd)") from None
-    return datetime.datetime.combine(day, datetime.time()).timestamp()
+
+
+def _expires_at(args: argparse.Namespace) -> float | None:
+    """`--expires-in` as a Unix time: a day starts at midnight in the calendar's time zone (`calendar.timezone`)."""
+    given = args.expires_in
+    if isinstance(given, datetime.date):
+        return build_calendar(settings_of(args).calendar).start_of(given)
+    return given
 
 
 def _run(args: argparse.Namespace, work: Callable[[TokenStore], Awaitable[int]]) -> int:
@@ -48,7 +56,7 @@ def _run(args: argparse.Namespace, work: Callable[[TokenStore], Awaitable[int]])
 def create(args: argparse.Namespace) -> int:
     """Print a new token once; it cannot be shown again."""
     async def work(tokens: TokenStore) -> int:
-        token = await tokens.create(args.role, args.name or args.role, actor=cli_actor(), agencies=args.agency, expires_at=args.expires_in)
+        token = await tokens.create(args.role, args.name or args.role, actor=cli_actor(), agencies=args.agency, expires_at=_expires_at(args))
         print(token)
         return 0
     return _run(args, work)

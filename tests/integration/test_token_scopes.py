@@ -4,9 +4,11 @@ enforced by the operator API (a scoped token on a national route: 403; an expire
 from __future__ import annotations
 
 import asyncio
+import datetime
 import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -47,6 +49,10 @@ async def test_scoped_expiring_tokens_rotated_with_a_grace_period(client: Any, s
     assert code == 1 and "agency: unknown nowhere" in out
     code, out = await _cli(capsys, "create", "--role", "operator", "--name", "registry desk", "--expires-in", "soon")
     assert code == 2 and "'soon' is neither a span such as 90d, 12h or 30m nor a day" in out
+    code, out = await _cli(capsys, "create", "--role", "viewer", "--name", "old audit", "--expires-in", "1400/01/01")
+    assert code == 1 and "expires: 2021-03-20T20:30:00+00:00 is already past" in out  # a Jalali day, from its midnight in Tehran
+    code, out = await _cli(capsys, "create", "--role", "viewer", "--name", "next audit", "--expires-in", "2099-01-01")
+    assert code == 0
     code, out = await _cli(capsys, "create", "--role", "operator", "--name", "registry desk", "--agency", second, "--agency", first,
                            "--expires-in", "90d")
     assert code == 0
@@ -60,6 +66,9 @@ async def test_scoped_expiring_tokens_rotated_with_a_grace_period(client: Any, s
     assert shared.status == 403 and (await shared.json())["error"]["code"] == "national_only"
 
     code, out = await _cli(capsys, "list")
+    tehran_midnight = datetime.datetime(2099, 1, 1, tzinfo=ZoneInfo("Asia/Tehran")).timestamp()
+    shown = datetime.datetime.fromtimestamp(tehran_midnight).strftime("%Y-%m-%d %H:%M")  # the list says times in the shell's zone
+    assert "\tnext audit\t" in out and f"\tagencies all\texpires {shown}" in out
     line = next(line for line in out.splitlines() if "registry desk" in line)
     assert f"\trevoked -\tagencies {row['agencies']}\texpires 20" in line
 
