@@ -106,6 +106,10 @@ TEXTS: Texts = {
     "admin.password": {"fa": "گذرواژهٔ نخست (دست‌کم ۱۰ نویسه)", "en": "Initial password (at least 10 characters)"},
     "admin.user": {"fa": "کاربر {name}", "en": "User {name}"},
     "admin.change_role": {"fa": "تغییر نقش", "en": "Change the role"},
+    "admin.agencies": {"fa": "دستگاه‌ها", "en": "Agencies"},
+    "admin.all_agencies": {"fa": "همهٔ دستگاه‌ها", "en": "Every agency"},
+    "admin.change_agencies": {"fa": "تغییر دستگاه‌ها", "en": "Change the agencies"},
+    "admin.agencies_hint": {"fa": "هیچ‌کدام را نزنید تا همهٔ دستگاه‌ها را ببیند.", "en": "Tick none for every agency."},
     "admin.disable": {"fa": "غیرفعال کردن", "en": "Disable"},
     "admin.enable": {"fa": "فعال کردن", "en": "Enable"},
     "admin.unlock": {"fa": "برداشتن قفل", "en": "Unlock"},
@@ -374,6 +378,7 @@ async def _user_page(request: web.Request, *, error: str | None = None, status: 
     if user is None:
         raise web.HTTPNotFound(reason=speaker(request).t("admin.no_user"))
     return render(request, "admin_user.html", {"user": user, "roles": ROLES, "now": gateway_of(request).requests.clock(), "error": error,
+                                               "agencies": gateway_of(request).catalogue.agencies,
                                                "saved": request.query.get("saved") == "1", "min_password": MIN_PASSWORD,
                                                "max_password": MAX_PASSWORD}, status=status)
 
@@ -386,7 +391,7 @@ async def user_page(request: web.Request) -> web.StreamResponse:
 
 @requires("admin", scope=NATIONAL)
 async def user_change(request: web.Request) -> web.StreamResponse:
-    """One change to an account (the form's `do`: role, disable, enable, unlock, password), audited;
+    """One change to an account (the form's `do`: role, agencies, disable, enable, unlock, password), audited;
     refused for one's own account where it would lock oneself out."""
     form = await read_form(request)
     name = request.match_info["name"][:64]
@@ -404,11 +409,16 @@ async def user_change(request: web.Request) -> web.StreamResponse:
             await users.change(name, actor=me.actor, disabled=action == "disable")
         elif action == "unlock":
             await users.change(name, actor=me.actor, unlock=True)
+        elif action == "agencies":
+            chosen = [str(a) for a in form.getall("agency", [])]
+            if name == me.name and chosen:  # a scoped admin could not reach this page again
+                raise NotYourself(speaker(request).t("admin.not_yourself"))
+            await users.change(name, actor=me.actor, agencies=chosen or None)
         elif action == "password":
             password = _field(form, "password", "admin.new_password", request, limit=MAX_PASSWORD, strip=False)
             await users.reset_password(name, password, actor=me.actor)
         else:
-            raise web.HTTPBadRequest(reason="do: use one of role, disable, enable, unlock, password")
+            raise web.HTTPBadRequest(reason="do: use one of role, agencies, disable, enable, unlock, password")
     except (FieldError, UserError) as error:
         return await _user_page(request, error=str(error), status=409 if isinstance(error, NotYourself) else 400)
     return see_other(f"/console/users/{name}?saved=1")

@@ -12,6 +12,7 @@ from console_pages import csrf_of, make_user, sign_in, users_of
 from test_scope_matrix import Seeded, outbox_settled, rows_of, seed_two_agencies
 
 from gateway.app import GATEWAY
+from gateway.audit import AuditLog
 from gateway.console.web import PREFIX, SCOPE_RULE
 from gateway.scopes import AGENCY, SCOPE_RULES
 
@@ -106,3 +107,26 @@ async def test_every_console_page_declares_its_scope(client: Any) -> None:
         family = path.strip("/").split("/")[0]
         problems += [f"{method} {path}: add how to name an agency's {n} to VALUES" for n in _params(path) if (family, n) not in VALUES]
     assert not problems, "\n".join(problems)
+
+
+async def test_a_national_admin_limits_an_account_to_agencies_in_the_console(client: Any) -> None:
+    gateway = client.app[GATEWAY]
+    first, second = (a.id for a in gateway.catalogue.agencies[:2])
+    await make_user(client, "boss", "admin")
+    await make_user(client, "reza", "operator")
+    assert (await sign_in(client, "boss")).status == 303
+    page = "/console/users/reza"
+    changed = await client.post(page, data={"csrf": await csrf_of(client, page), "do": "agencies", "agency": [second, first]},
+                                allow_redirects=False)
+    assert changed.status == 303
+    reza = await users_of(client).named("reza")
+    assert reza is not None and reza.agencies == {first, second}
+    shown = await (await client.get(page)).text()
+    assert f'value="{first}" checked' in shown and f'value="{second}" checked' in shown
+    entries, _ = await AuditLog(gateway.db).list(action="user.changed", subject="user reza")
+    assert [e.detail for e in entries] == [{"agencies": ",".join(sorted((first, second)))}] and entries[0].actor == "console:boss"
+    mine = await client.post("/console/users/boss", data={"csrf": await csrf_of(client, page), "do": "agencies", "agency": first},
+                             allow_redirects=False)
+    assert mine.status == 409  # limiting oneself would shut one out of this page
+    everyone = await client.post(page, data={"csrf": await csrf_of(client, page), "do": "agencies"}, allow_redirects=False)
+    assert everyone.status == 303 and (await users_of(client).named("reza")).agencies is None  # type: ignore[union-attr]
