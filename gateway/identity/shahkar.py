@@ -50,8 +50,8 @@ class ShahkarIdentity:
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 timeout=aiohttp.ClientTimeout(total=self.settings.timeout),
-                auth=aiohttp.BasicAuth(self.settings.username, self.settings.password),
-                headers={"Accept": "application/json", "User-Agent": "pishkhan"},
+                headers={"Accept": "application/json", "User-Agent": "pishkhan",
+                         "Authorization": aiohttp.encode_basic_auth(self.settings.username, self.settings.password)},
             )
         return self._session
 
