@@ -122,7 +122,7 @@ def card_properties(languages: list[str], categories: list[str]) -> Json:
                              "description": "Masked for viewers; national_code, mobile and date inputs are personal unless false"}}}},
         "active": {"type": "boolean"},
         "identity_check": {"type": "boolean", "description": "Check the citizen's mobile number against the national code they type"
-                                                               " before submitting (needs a national_code input); absent: false"},
+                                                               " before submitting (needs a national_code input)"},
     }
 
 
@@ -139,8 +139,7 @@ def _new_card(request: web.Request) -> Json:
 
 
 def _whole_card(request: web.Request) -> Json:
-    # the id is in the path; identity_check is newer than the API's clients, whose cards without it stay unchecked
-    return card_schema(request, lambda fields: [name for name in fields if name not in ("id", "identity_check")])
+    return card_schema(request, lambda fields: [name for name in fields if name != "id"])  # the id is in the path
 
 
 def _some_fields(request: web.Request) -> Json:
