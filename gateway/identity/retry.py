@@ -8,6 +8,7 @@ twice is one request (`submission_key`), and a refusal's message has one outbox 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -40,26 +41,26 @@ class IdentityRetry:
         return settled
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
-            try:
-                settled = await self.once()
-            except Exception as error:  # the store is away: look again next time
-                log.warning("identity retry pass failed (%s); next in %.0f s", error, self.interval)
-                continue
-            if settled:
-                log.info("identity retry: %d waiting request(s) settled", settled)
+        try:
+            while True:
+                await asyncio.sleep(self.interval)
+                try:
+                    settled = await self.once()
+                except Exception as error:  # the store is away: look again next time
+                    log.warning("identity retry pass failed (%s); next in %.0f s", error, self.interval)
+                    continue
+                if settled:
+                    log.info("identity retry: %d waiting request(s) settled", settled)
+        finally:  # stopped: give the lease up, so another worker takes over at its next pass
+            with contextlib.suppress(Exception):  # the store is going away too: the lease runs out by itself
+                await self.db.release(LEASE, self.holder)
 
     def start(self) -> None:
         """Run in the background."""
         self._task = asyncio.create_task(self._run(), name="identity-retry")
 
     async def stop(self) -> None:
-        """Cancel the loop and give the lease up, so another worker takes over at once."""
+        """Cancel the loop (which gives its lease up) and wait for it to end."""
         task, self._task = self._task, None
         if task is not None:
             await cancel_and_wait(task)
-            try:
-                await self.db.release(LEASE, self.holder)
-            except Exception as error:  # the store is going away too: the lease runs out by itself
-                log.info("identity retry: lease not released (%s)", error)
