@@ -27,6 +27,7 @@ from gateway.content.store import ContentStore
 from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
 from gateway.feedback.setup import build_feedback
+from gateway.idempotency import IdempotencyKeys
 from gateway.outbox import Outbox, Sender
 from gateway.outbox.stream import dispatcher_for, open_stream_outbox
 from gateway.payments.setup import build_payments
@@ -134,5 +135,6 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
         publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots, analytics=analytics,
         readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, feedback=feedback,
+        idempotency=IdempotencyKeys(db, clock, settings.api.idempotency_hours),
         closers=tuple(closers),
     )
