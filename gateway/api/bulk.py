@@ -17,7 +17,7 @@ from aiohttp import web
 
 from gateway.api.common import ApiError, Call, requires
 from gateway.api.idempotency import idempotent, once_of
-from gateway.api.requests import TRACKING_CODE, TRANSITION, move, shown_to
+from gateway.api.requests import MANY, TRACKING_CODE, TRANSITION, move, shown_to
 from gateway.api.schema import Json
 from gateway.requests import RequestRecord
 
@@ -81,4 +81,4 @@ async def transitions(request: web.Request, call: Call) -> web.Response:
 
 def setup(api: web.Application) -> None:
     """Register the bulk route on the API sub-application."""
-    api.router.add_post("/requests/transitions", transitions)
+    api.router.add_post(f"/requests/{MANY}", transitions)

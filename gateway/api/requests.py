@@ -68,6 +68,8 @@ def tracking_code(name: str, description: str, where: str = "query") -> Param:
 
 
 CODE = tracking_code("code", "Tracking code", where="path")
+MANY = "transitions"
+"""`/requests/transitions`: the bulk route's path (gateway.api.bulk), which is not a request's."""
 FILTERS = (one_of("status", "Only this status", STATUSES), matching("service_id", "Only this service", SERVICE_ID.pattern, "a 9-digit service id"),
            *CREATED, one_of("late", "true: only open requests past their due date", ("true", "false")), page_size, OFFSET)
 TRANSITION: Json = {"type": "object", "required": ["to"], "additionalProperties": False, "properties": {
@@ -151,5 +153,5 @@ async def transition(request: web.Request, call: Call) -> web.Response:
 def setup(api: web.Application) -> None:
     """Register the request routes on the API sub-application."""
     api.router.add_get("/requests", list_requests)
-    api.router.add_get("/requests/{code}", get_request)
+    api.router.add_get(f"/requests/{{code:(?!{MANY}$)[^/]+}}", get_request)  # else GET would be in the Allow of the bulk route's 405
     api.router.add_post("/requests/{code}/transition", transition)

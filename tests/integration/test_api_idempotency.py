@@ -289,6 +289,8 @@ async def test_the_document_describes_the_key_and_the_bulk_route(api: Api) -> No
     assert doc["paths"]["/requests/transitions"]["post"]["requestBody"]["content"]["application/json"]["schema"]["properties"][
         "tracking_codes"]["maxItems"] == 100
     assert "Idempotency-Key" not in json.dumps(doc["paths"]["/requests/{code}"])
+    async with api.http.get("/api/v1/requests/transitions", headers=api.headers["admin"]) as response:  # not a request's path
+        assert response.status == 405 and response.headers["Allow"] == "POST"
 
 
 async def test_keys_expire_after_idempotency_hours_and_are_purged(api: Api) -> None:
