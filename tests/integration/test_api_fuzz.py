@@ -21,7 +21,8 @@ from test_kill9 import ROOT, serve, ussd
 # Valid by the document yet refused by catalogue rules no schema can state (a parent that does not
 # exist, a title the USSD page cannot fit, min above max), by the lifecycle (a reason for `rejected`, an answer for `answered`), by
 # a range (an audit's, feedback's or an analytics period's `until` before its `since`) or by the clock (a poll closing in the past,
-# a poll's screen the USSD page cannot fit): these operations document 422 for that, so a schema-valid request may get it.
+# a poll's screen the USSD page cannot fit) or by an Idempotency-Key sent before with another body: these operations document
+# 422 for that, so a schema-valid request may get it.
 CONFIG = """
 [checks.positive_data_acceptance]
 enabled = true
