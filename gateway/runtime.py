@@ -20,6 +20,8 @@ from gateway.content.publish import Publisher
 from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
 from gateway.feedback.setup import Feedback
+from gateway.idempotency import IdempotencyKeys
+from gateway.identity.setup import Identity
 from gateway.outbox import Dispatcher, Outbox
 from gateway.payments import PaymentService
 from gateway.requests import RequestService
@@ -67,6 +69,8 @@ class Gateway:
     polls: PollService
     complaints: ComplaintService
     feedback: Feedback
+    identity: Identity
+    idempotency: IdempotencyKeys
     closers: tuple[Closer, ...] = field(default=())
 
     @property

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import PositiveFloat
+
 from gateway.settings_base import settings_section
 
 
@@ -17,5 +19,7 @@ class ApiSettings:
     """A publish through the API carries every flow and the whole catalogue."""
     default_page: int = 50
     max_page: int = 200
+    idempotency_hours: PositiveFloat = 24.0
+    """How long an `Idempotency-Key`'s answer is kept for retries (gateway.api.idempotency); purged after."""
     token_rotation_grace: int = 86400
     """Seconds a token replaced by `pishkhan tokens rotate` keeps working, so its users can switch to the new one."""

@@ -75,6 +75,10 @@ TABLES: tuple[Table, ...] = (
     Table("analytics_nodes", ("day", "channel", "node")),
     Table("analytics_channels", ("day", "channel")),
     Table("analytics_services", ("day", "channel", "service_id")),
+    Table("identity_checks", ("digest",)),
+    Table("identity_pending"),
+    Table("idempotency_keys"),  # a back-office system retrying across the move still gets its first answer
+    Table("idempotency_parts", ("key_id", "part")),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 
