@@ -321,6 +321,12 @@ async def queue(request: web.Request) -> web.StreamResponse:
     return render(request, "desk_list.html", context)
 
 
+def _agency_of(request: web.Request, record: RequestRecord) -> str | None:
+    """The agency a request belongs to (its service's); None when its service is gone from the catalogue."""
+    service = gateway_of(request).catalogue.get(record.service_id)
+    return service.agency or None if service else None
+
+
 def _say(request: web.Request, key: str, **values: object) -> str:
     return speaker(request).t(key, **values)
 
@@ -342,7 +348,7 @@ async def request_page(request: web.Request, record: RequestRecord, *, error: st
     desk = request.config_dict[DESK]
     payments = gateway.payments.store
     paid = [(p, await payments.events(p.id)) for p in await payments.for_request(record.id)]
-    colleagues = await desk.colleagues()
+    colleagues = await desk.colleagues(_agency_of(request, record))
     next_statuses = [s for s in STATUSES if s in ALLOWED[record.status]]
     needing = [speaker(request).t(f"desk.status.{s}") for s in next_statuses if s in REASON_REQUIRED]
     assignee = (await desk.assignees([record.id])).get(record.id)
@@ -416,7 +422,8 @@ async def assign(request: web.Request) -> web.StreamResponse:
     if chosen and not (chosen.isascii() and chosen.isdigit()):
         return await request_page(request, record, error=_say(request, "desk.assign.bad"), status=400)
     try:
-        await request.config_dict[DESK].assign(record, int(chosen) if chosen else None, signed_in(request).user.actor)
+        await request.config_dict[DESK].assign(record, int(chosen) if chosen else None, signed_in(request).user.actor,
+                                               _agency_of(request, record))
     except DeskError:
         return await request_page(request, record, error=_say(request, "desk.assign.bad"), status=400)
     return see_other(f"{PREFIX}/requests/{record.tracking_code}")

@@ -130,3 +130,24 @@ async def test_a_national_admin_limits_an_account_to_agencies_in_the_console(cli
     assert mine.status == 409  # limiting oneself would shut one out of this page
     everyone = await client.post(page, data={"csrf": await csrf_of(client, page), "do": "agencies"}, allow_redirects=False)
     assert everyone.status == 303 and (await users_of(client).named("reza")).agencies is None  # type: ignore[union-attr]
+
+
+async def test_a_request_is_assigned_only_to_colleagues_who_see_its_agency(client: Any) -> None:
+    gateway = client.app[GATEWAY]
+    a, b, _ = await seed_two_agencies(client)
+    await make_user(client, "boss", "admin")
+    for name, agency in (("ali", a.agency), ("bahar", b.agency)):
+        await make_user(client, name, "operator")
+        await users_of(client).change(name, actor="cli:test", agencies=[agency])
+    assert (await sign_in(client, "boss")).status == 303
+    page = f"/console/requests/{a.codes[0]}"
+    shown = await (await client.get(page)).text()
+    ids = {user.name: user.id for user in await users_of(client).list()}
+    assert f'<option value="{ids["ali"]}">ali</option>' in shown and f'<option value="{ids["boss"]}">boss</option>' in shown
+    assert ">bahar</option>" not in shown  # scoped to the other agency: she could not open the request
+    refused = await client.post(f"{page}/assign", data={"csrf": await csrf_of(client, page), "assignee": str(ids["bahar"])},
+                                allow_redirects=False)
+    assert refused.status == 400 and not await gateway.db.fetchall("SELECT 1 FROM request_assignments")
+    given = await client.post(f"{page}/assign", data={"csrf": await csrf_of(client, page), "assignee": str(ids["ali"])},
+                              allow_redirects=False)
+    assert given.status == 303 and len(await gateway.db.fetchall("SELECT 1 FROM request_assignments")) == 1
