@@ -74,6 +74,9 @@ TABLES: tuple[Table, ...] = (
     Table("analytics_nodes", ("day", "channel", "node")),
     Table("analytics_channels", ("day", "channel")),
     Table("analytics_services", ("day", "channel", "service_id")),
+    Table("event_subscriptions"),
+    Table("events"),
+    Table("event_deliveries"),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 
