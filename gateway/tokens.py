@@ -37,10 +37,17 @@ class TokenInfo:
     id: int
     name: str
     role: str
+    agencies: frozenset[str] | None = None
+    """The agencies whose services this token may see and change; None: every agency (the national operator)."""
 
     def can(self, role: str) -> bool:
         """This token's role is `role` or above it."""
         return ROLES.index(self.role) >= ROLES.index(role)
+
+    def sees(self, agency: str | None) -> bool:
+        """This token may see what belongs to `agency` (None or "": a service no agency owns, which only an
+        unscoped token sees)."""
+        return self.agencies is None or (bool(agency) and agency in self.agencies)
 
 
 def token_hash(token: str) -> str:

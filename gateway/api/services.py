@@ -96,7 +96,7 @@ _VALIDATOR: Json = {"description": "A validator type, or {type: ...} with that t
 ]}
 
 
-def card_properties(languages: list[str], categories: list[str]) -> Json:
+def card_properties(languages: list[str], categories: list[str], agencies: list[str]) -> Json:
     """Every field of an identity card, as the API reads and writes it."""
     text, nullable_id = _text(languages), {"anyOf": [{"type": "string", "pattern": _ID_PATTERN}, {"type": "null"}]}
     optional_text = {"anyOf": [text, {"type": "object", "maxProperties": 0, "description": "none"}]}
@@ -104,6 +104,8 @@ def card_properties(languages: list[str], categories: list[str]) -> Json:
         "id": {"type": "string", "pattern": _ID_PATTERN, "description": "9-digit service id; sub-services keep the parent's first 6 digits"},
         "parent": {**nullable_id, "description": "The parent service's id"},
         "category": {"type": "string", "enum": categories, "description": "A category of the catalogue"},
+        "agency": {"anyOf": [{"type": "string", "enum": agencies}, {"type": "null"}],
+                   "description": "The agency that owns the service (a sub-service's defaults to its parent's)"},
         "title": text, "short": {"anyOf": [text, {"type": "null"}], "description": "Menu label"},
         "type": {"type": "string", "enum": list(SERVICE_TYPES)},
         "description": optional_text, "documents": _texts(languages),
@@ -127,7 +129,8 @@ def card_properties(languages: list[str], categories: list[str]) -> Json:
 def card_schema(request: web.Request, required: Callable[[Sequence[str]], Sequence[str]] = list) -> Json:
     """The card's schema for this configuration; `required` picks the required fields from all of them (default: all)."""
     gateway = request.app[GATEWAY]
-    properties = card_properties(list(gateway.settings.flows.languages), [c.id for c in gateway.catalogue.categories])
+    catalogue = gateway.catalogue
+    properties = card_properties(list(gateway.settings.flows.languages), [c.id for c in catalogue.categories], [a.id for a in catalogue.agencies])
     return {"type": "object", "description": "A service identity card (seed 001) and the inputs a request asks for",
             "required": list(required(list(properties))), "properties": properties, "additionalProperties": False}
 

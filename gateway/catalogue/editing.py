@@ -74,7 +74,7 @@ def draft(gateway: Gateway, card: dict[str, Any], source: str) -> Draft:
     services = [card if s.id == card.get("id") else s.to_dict() for s in current.services]
     if current.get(str(card.get("id"))) is None:
         services.append(card)
-    data = {"categories": [{"id": c.id, "title": dict(c.title)} for c in current.categories], "services": services}
+    data = current.to_data(services)
     errors: list[FlowError] = []
     catalogue = parse_catalogue(data, source, errors, default_region=gateway.settings.flows.default_region)
     service = catalogue.get(str(card.get("id")))

@@ -6,6 +6,7 @@ parser and checks, so generated and hand-written flows cannot drift apart.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flows.normalise import to_persian_digits
@@ -186,7 +187,7 @@ def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...]) -> dict[str
         offered.update(s.id for s in _reachable(catalogue, channel))
     for service in catalogue.services:  # in catalogue order, so the flow reads like the catalogue
         if service.id in offered:
-            nodes.update(_service_nodes(service, languages))
+            nodes.update(_service_nodes(replace(service, complaint=catalogue.complaint_of(service)), languages))
     if offered:  # the cards lead there
         nodes.update(COMPLAINT_NODES)
     return {"flow": FLOW_ID, "start": "categories", "nodes": nodes}

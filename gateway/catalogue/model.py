@@ -14,6 +14,8 @@ from flows.texts import LocalisedText
 from flows.validators import build_validator
 
 SERVICE_ID = re.compile(r"^[1-9][0-9]{8}$")
+AGENCY_ID = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+"""An agency's id: a short lower-case ASCII slug (`sabt`, `police`), used in tokens' scopes and event URLs."""
 SERVICE_TYPES = ("G2C", "G2B", "G2G")
 CHANNELS = ("web", "email", "ivr", "app", "sms", "ussd", "telegram", "counter")
 CITIZEN_CHANNELS = ("ussd", "sms", "telegram")
@@ -48,6 +50,16 @@ def _kind(spec: Any) -> str:
 
 
 @dataclass(frozen=True)
+class Agency:
+    """A government body (دستگاه) that owns services: its staff and systems see only its own requests."""
+
+    id: str
+    name: LocalisedText
+    complaints: LocalisedText
+    """Where citizens take a complaint about the agency; a card without its own `complaint` shows this."""
+
+
+@dataclass(frozen=True)
 class Service:
     """A service's identity card plus the inputs a request for it needs."""
 
@@ -55,6 +67,8 @@ class Service:
     title: LocalisedText
     type: str
     category: str
+    agency: str = ""
+    """The owning agency's id; a sub-service takes its parent's unless it names its own."""
     parent: str | None = None
     short: LocalisedText | None = None
     description: LocalisedText = field(default_factory=dict)
@@ -82,7 +96,7 @@ class Service:
     def to_dict(self) -> dict[str, Any]:
         """The card as JSON-ready data (operator API, storage)."""
         return {
-            "id": self.id, "parent": self.parent, "category": self.category, "title": dict(self.title),
+            "id": self.id, "parent": self.parent, "category": self.category, "agency": self.agency or None, "title": dict(self.title),
             "short": dict(self.short) if self.short else None, "type": self.type,
             "description": dict(self.description), "documents": [dict(d) for d in self.documents],
             "days_to_deliver": self.days_to_deliver, "hours": dict(self.hours), "visits": self.visits,
@@ -107,6 +121,26 @@ class Catalogue:
 
     categories: tuple[Category, ...]
     services: tuple[Service, ...]
+    agencies: tuple[Agency, ...] = ()
+
+    def to_data(self, services: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The catalogue as the data it would be read from (with `services` instead of its own, when given)."""
+        data: dict[str, Any] = {
+            "categories": [{"id": c.id, "title": dict(c.title)} for c in self.categories],
+            "services": [s.to_dict() for s in self.services] if services is None else services,
+        }
+        if self.agencies:
+            data = {"agencies": [{"id": a.id, "name": dict(a.name), "complaints": dict(a.complaints)} for a in self.agencies], **data}
+        return data
+
+    def agency(self, agency_id: str) -> Agency | None:
+        """An agency by its id."""
+        return next((a for a in self.agencies if a.id == agency_id), None)
+
+    def complaint_of(self, service: Service) -> LocalisedText:
+        """Where citizens complain about `service`: its card's own words, else its agency's."""
+        agency = self.agency(service.agency)
+        return service.complaint or (agency.complaints if agency else {})
 
     def get(self, service_id: str) -> Service | None:
         """A service by its 9-digit id."""
@@ -131,13 +165,14 @@ class Catalogue:
 
 
 SERVICE_KEYS = frozenset({
-    "id", "parent", "category", "title", "short", "type", "description", "documents", "days_to_deliver", "hours",
+    "id", "parent", "category", "agency", "title", "short", "type", "description", "documents", "days_to_deliver", "hours",
     "visits", "fee", "account", "channels", "complaint", "steps", "inputs", "active",
 })
 """The keys of an identity card: any other (`fees:` for `fee:`) is an error, never a silent default."""
 INPUT_KEYS = frozenset({"name", "validator", "prompt", "personal"})
 CATEGORY_KEYS = frozenset({"id", "title"})
-CATALOGUE_KEYS = frozenset({"categories", "services"})
+AGENCY_KEYS = frozenset({"id", "name", "complaints"})
+CATALOGUE_KEYS = frozenset({"agencies", "categories", "services"})
 
 
 class _CardReader:
@@ -254,6 +289,7 @@ def parse_service(data: Any, file: str, errors: list[FlowError], *, default_regi
         id=ident,
         parent=str(parent) if parent else None,
         category=str(reader.data.get("category") or ""),
+        agency=str(reader.data.get("agency") or ""),
         title=title,
         short=short,
         type=str(kind),
@@ -273,7 +309,7 @@ def parse_service(data: Any, file: str, errors: list[FlowError], *, default_regi
 
 
 def _inherit_categories(services: list[Service], file: str, errors: list[FlowError]) -> list[Service]:
-    """Sub-services take their parent's category; a parent must exist and share the id prefix."""
+    """Sub-services take their parent's category and agency; a parent must exist and share the id prefix."""
     by_id = {s.id: s for s in services}
     result = []
     for service in services:
@@ -285,7 +321,8 @@ def _inherit_categories(services: list[Service], file: str, errors: list[FlowErr
             if service.id[:PREFIX] != parent.id[:PREFIX]:
                 errors.append(FlowError(file, f"service {service.id}", f"does not share its parent's first {PREFIX} digits {parent.id[:PREFIX]}",
                                         f"a sub-service of {parent.id} has an id {parent.id[:PREFIX]}xxx"))
-            service = Service(**{**service.__dict__, "category": service.category or parent.category})
+            service = Service(**{**service.__dict__, "category": service.category or parent.category,
+                                 "agency": service.agency or parent.agency})
         result.append(service)
     return result
 
@@ -297,6 +334,7 @@ def parse_catalogue(data: Any, file: str, errors: list[FlowError], *, default_re
         return Catalogue((), ())
     top = _CardReader(file, "", data, errors)
     top.only(CATALOGUE_KEYS)
+    agencies = _agencies(data.get("agencies"), file, errors)
     categories = []
     for item in data.get("categories") or []:
         if isinstance(item, Mapping):
@@ -315,8 +353,57 @@ def parse_catalogue(data: Any, file: str, errors: list[FlowError], *, default_re
         seen.add(service.id)
         services.append(service)
     services = _inherit_categories(services, file, errors)
+    if "agencies" in data:
+        services = _with_agencies(services, {a.id: a for a in agencies}, file, errors)
+    else:
+        # a catalogue from before agencies: one body owns it all, and no card names one (reported once, not per sub-service)
+        inherited = {s.id: s.agency for s in services}
+        for service in (s for s in services if s.agency and inherited.get(s.parent or "") != s.agency):
+            errors.append(FlowError(file, f"service {service.id}", f"agency {service.agency!r} is not listed",
+                                    "list the agencies under `agencies:`"))
     known = {c.id for c in categories}
     for service in services:
         if service.category not in known:
             errors.append(FlowError(file, f"service {service.id}", f"category {service.category!r} is not listed", f"use one of {sorted(known)}"))
-    return Catalogue(tuple(categories), tuple(s for s in services if s.category in known))
+    return Catalogue(tuple(categories), tuple(s for s in services if s.category in known), agencies)
+
+
+def _agencies(raw: Any, file: str, errors: list[FlowError]) -> tuple[Agency, ...]:
+    """The `agencies:` list: each with an id slug, a name and where complaints about it go."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        errors.append(FlowError(file, None, "`agencies` must be a list",
+                                "e.g. `agencies: [{id: sabt, name: {fa: ..., en: ...}, complaints: {fa: ..., en: ...}}]`"))
+        return ()
+    agencies: list[Agency] = []
+    for item in raw:
+        ident = str(item.get("id")) if isinstance(item, Mapping) else "?"
+        reader = _CardReader(file, f"agency {ident}", item if isinstance(item, Mapping) else {}, errors)
+        reader.only(AGENCY_KEYS)
+        if not AGENCY_ID.match(ident):
+            reader.fail("`id` must be a lower-case slug of 2-32 letters, digits or _", "e.g. `id: sabt`")
+            continue
+        if any(a.id == ident for a in agencies):
+            reader.fail("this id is used twice", "give each agency its own id")
+            continue
+        agencies.append(Agency(ident, reader.text("name", required=True), reader.text("complaints", required=True)))
+    return tuple(agencies)
+
+
+def _with_agencies(services: list[Service], agencies: Mapping[str, Agency], file: str, errors: list[FlowError]) -> list[Service]:
+    """Once a catalogue lists agencies, every service names one of them (its own or its parent's); one
+    with no known agency is left out with an error, so no request is ever made for a service nobody owns."""
+    result, refused = [], {}  # refused: service id -> the agency it named
+    for service in services:
+        agency = agencies.get(service.agency)
+        if agency is None:
+            refused[service.id] = service.agency
+            if service.parent in refused and refused[service.parent] == service.agency:
+                continue  # its parent's error covers it
+            hint = f"use one of {sorted(agencies)}" if agencies else "list the agencies under `agencies:` and name one"
+            errors.append(FlowError(file, f"service {service.id}",
+                                    f"agency {service.agency!r} is not listed" if service.agency else "`agency` is missing", hint))
+            continue
+        result.append(service)
+    return result

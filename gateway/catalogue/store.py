@@ -19,7 +19,7 @@ from gateway.store import Database, Transaction
 
 SOURCE = "<store>"
 _JSON_FIELDS = ("title", "short", "description", "documents", "hours", "channels", "complaint", "steps", "inputs")
-_COLUMNS = ("id", "parent", "category", "type", "days_to_deliver", "visits", "fee", "account", *_JSON_FIELDS)
+_COLUMNS = ("id", "parent", "category", "agency", "type", "days_to_deliver", "visits", "fee", "account", *_JSON_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -49,11 +49,17 @@ _UPSERT = (
 
 
 async def record_services(conn: Transaction, catalogue: Catalogue) -> ImportCounts:
-    """Insert or update every category and service of `catalogue` inside the caller's transaction:
+    """Insert or update every agency, category and service of `catalogue` inside the caller's transaction:
     the tables keep every service ever published, which requests refer to."""
     now = time.time()
     # parents first, so a sub-service's foreign key always finds its parent
     ordered = sorted(enumerate(catalogue.services), key=lambda item: item[1].parent is not None)
+    await conn.executemany(
+        "INSERT INTO agencies (id, name, complaints, position) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (id) DO UPDATE SET name = excluded.name, complaints = excluded.complaints, position = excluded.position",
+        [(a.id, json.dumps(dict(a.name), ensure_ascii=False), json.dumps(dict(a.complaints), ensure_ascii=False), i)
+         for i, a in enumerate(catalogue.agencies)],
+    )
     await conn.executemany(
         "INSERT INTO categories (id, title, position) VALUES (?, ?, ?)"
         " ON CONFLICT (id) DO UPDATE SET title = excluded.title, position = excluded.position",
@@ -81,12 +87,15 @@ class CatalogueStore:
 
     async def load(self) -> Catalogue:
         """The stored catalogue, checked like the YAML; FlowErrors if a row is unusable."""
+        agencies = await self.db.fetchall("SELECT * FROM agencies ORDER BY position, id")
         categories = await self.db.fetchall("SELECT * FROM categories ORDER BY position, id")
         rows = await self.db.fetchall("SELECT * FROM services ORDER BY position, id")
-        data = {
+        data: dict[str, Any] = {
             "categories": [{"id": c["id"], "title": json.loads(c["title"])} for c in categories],
             "services": [_service_data(r) for r in rows],
         }
+        if agencies:
+            data["agencies"] = [{"id": a["id"], "name": json.loads(a["name"]), "complaints": json.loads(a["complaints"])} for a in agencies]
         errors: list[FlowError] = []
         catalogue = parse_catalogue(data, SOURCE, errors, default_region=self.default_region)
         if errors:

@@ -21,13 +21,14 @@ from gateway.settings import Settings
 
 
 def merged(live: Catalogue, incoming: Catalogue) -> Catalogue:
-    """`live` with every category and service of `incoming` inserted or replaced by id (new ones last)."""
+    """`live` with every agency, category and service of `incoming` inserted or replaced by id (new ones last)."""
     def by_id(old: tuple, new: tuple) -> tuple:
         fresh = {item.id: item for item in new}
         kept = [fresh.pop(item.id, item) for item in old]
         return (*kept, *fresh.values())
 
-    return Catalogue(by_id(live.categories, incoming.categories), by_id(live.services, incoming.services))
+    return Catalogue(by_id(live.categories, incoming.categories), by_id(live.services, incoming.services),
+                     by_id(live.agencies, incoming.agencies))
 
 
 def import_catalogue(args: argparse.Namespace) -> int:

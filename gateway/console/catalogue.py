@@ -54,6 +54,8 @@ TEXTS: Texts = {
     "catalogue.id": {"fa": "شناسه", "en": "ID"},
     "catalogue.name": {"fa": "عنوان", "en": "Title"},
     "catalogue.category": {"fa": "دسته", "en": "Category"},
+    "catalogue.agency": {"fa": "دستگاه", "en": "Agency"},
+    "catalogue.agency_of_parent": {"fa": "همان دستگاه خدمت بالادست", "en": "The parent service's agency"},
     "catalogue.type": {"fa": "نوع", "en": "Type"},
     "catalogue.fee": {"fa": "هزینه (ریال)", "en": "Fee (rials)"},
     "catalogue.days": {"fa": "مدت (روز کاری)", "en": "Days to deliver (working days)"},
@@ -156,7 +158,7 @@ def _languages(request: web.Request) -> tuple[str, ...]:
 
 def form_of_card(card: Mapping[str, Any], languages: tuple[str, ...]) -> CardForm:
     """The form filled with a card (its `to_dict`)."""
-    values: dict[str, str] = {key: str(card.get(key) or "") for key in ("id", "parent", "category", "type", "account")}
+    values: dict[str, str] = {key: str(card.get(key) or "") for key in ("id", "parent", "category", "agency", "type", "account")}
     values.update({key: str(card.get(key, 0)) for key in COUNTS})
     values["active"] = "on" if card.get("active", True) else ""
     for key in TEXT_FIELDS:
@@ -175,7 +177,7 @@ def form_of_card(card: Mapping[str, Any], languages: tuple[str, ...]) -> CardFor
 
 
 def _known_names(languages: tuple[str, ...]) -> set[str]:
-    names = {"csrf", "action", "id", "parent", "category", "type", "account", "active", "channels", *COUNTS}
+    names = {"csrf", "action", "id", "parent", "category", "agency", "type", "account", "active", "channels", *COUNTS}
     return names | {f"{key}.{lang}" for key in TEXT_FIELDS for lang in languages}
 
 
@@ -231,7 +233,7 @@ def card_of_form(card_form: CardForm, languages: tuple[str, ...], s: Speaker) ->
     if len(values.get("account", "")) > MAX_ACCOUNT:
         card_form.add("account", s.t("catalogue.too_long", max=MAX_ACCOUNT))
     card: dict[str, Any] = {"id": values.get("id", ""), "parent": values.get("parent") or None, "category": values.get("category", ""),
-                            "type": values.get("type", ""), "account": values.get("account") or None,
+                            "agency": values.get("agency") or None, "type": values.get("type", ""), "account": values.get("account") or None,
                             "channels": card_form.channels, "active": bool(values.get("active"))}
     card.update({key: texts(key) for key in TEXT_FIELDS})
     card["short"] = card["short"] or None
@@ -267,7 +269,8 @@ def _input(card_form: CardForm, i: int, languages: tuple[str, ...], s: Speaker) 
 _BACKTICKED = re.compile(r"^`([a-z_]+)(?:\.([a-z]{2}))?`")
 _MISSING = re.compile(r"has no ([a-z]{2})")
 _PLAIN = (("unknown channels", "channels"), ("input `", "inputs"), ("each input", "inputs"), ("parent ", "parent"),
-          ("does not share its parent", "id"), ("this id", "id"), ("category ", "category"))
+          ("does not share its parent", "id"), ("this id", "id"), ("category ", "category"),
+          ("agency ", "agency"))
 
 
 def field_of(error: FlowError) -> str:
@@ -357,7 +360,8 @@ async def show_service(request: web.Request) -> web.StreamResponse:
     saved = request.query.get("saved", "")
     return render(request, "catalogue_service.html", {
         "service": service, "card_languages": _languages(request), "fee_text": fee_text, "saved": int(saved) if saved.isdigit() else None,
-        "category_titles": {c.id: c.title for c in gateway_of(request).catalogue.categories}})
+        "category_titles": {c.id: c.title for c in gateway_of(request).catalogue.categories},
+        "agency_names": {a.id: a.name for a in gateway_of(request).catalogue.agencies}})
 
 
 def _edit_page(request: web.Request, card_form: CardForm, card: dict[str, Any], *, new: bool, status: int = 200,
@@ -371,6 +375,7 @@ def _edit_page(request: web.Request, card_form: CardForm, card: dict[str, Any], 
     choices = [*dict.fromkeys(card_form.channels), *(c for c in CHANNELS if c not in card_form.channels)]
     return render(request, "catalogue_edit.html", {
         "form": card_form, "new": new, "card_languages": _languages(request), "categories": catalogue.categories,
+        "agencies": catalogue.agencies,
         "types": SERVICE_TYPES, "channels": CHANNELS, "channel_choices": choices, "validators": VALIDATOR_TYPES, "preview": screens,
         "action": f"{PREFIX}/services/new" if new else f"{PREFIX}/services/{card_form.values['id']}/edit"},
         status=status)

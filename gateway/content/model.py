@@ -69,7 +69,7 @@ class Content:
 
     def with_catalogue(self, catalogue: Catalogue) -> Content:
         """The same flows with another catalogue (an API edit of a card)."""
-        return Content(self.flows, catalogue_data(catalogue), self.labels)
+        return Content(self.flows, catalogue.to_data(), self.labels)
 
     def write(self, folder: Path) -> list[Path]:
         """Write as YAML in the config layout (flows/*.yaml, catalogue.yaml); the files written."""
@@ -103,14 +103,6 @@ def yaml_text(data: Any) -> str:
 def yaml_data(text: str, file: str, errors: list[FlowError]) -> Any:
     """YAML text as the data a version stores (see `_plain`); problems go to `errors`, naming `file`."""
     return _plain(load_yaml(text, file, errors), file, errors)
-
-
-def catalogue_data(catalogue: Catalogue) -> dict[str, Any]:
-    """A parsed catalogue as the data it would be read from."""
-    return {
-        "categories": [{"id": c.id, "title": dict(c.title)} for c in catalogue.categories],
-        "services": [s.to_dict() for s in catalogue.services],
-    }
 
 
 def _read_yaml(path: Path, errors: list[FlowError], what: str) -> Any:

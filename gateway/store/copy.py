@@ -45,6 +45,7 @@ class Table:
 
 
 TABLES: tuple[Table, ...] = (
+    Table("agencies"),
     Table("categories"),
     Table("services", later="parent"),
     Table("content_versions", ("number",), batch=20),  # a row is the whole content: flows and catalogue

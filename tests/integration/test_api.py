@@ -241,7 +241,7 @@ def _api_routes(app):  # type: ignore[no-untyped-def]
 
 
 NEW_SERVICE = {
-    "id": "121097000", "category": "identity", "type": "G2C",
+    "id": "121097000", "category": "identity", "agency": "sabt", "type": "G2C",
     "title": {"fa": "گواهی تجرد", "en": "Single status certificate"},
     "description": {"fa": "صدور گواهی تجرد.", "en": "A certificate that you are not married."},
     "days_to_deliver": 3, "fee": 50000, "account": "IR820100000001130000000999", "channels": ["ussd", "sms"],

@@ -171,7 +171,8 @@ async def test_the_preview_draws_what_is_typed_page_by_page_and_flags_a_page_too
 async def test_an_admin_adds_a_service_and_retires_it(client, tokens) -> None:  # type: ignore[no-untyped-def]
     await signed_in_as(client, "root", "admin")
     new = form_of(await (await client.get("/console/services/new")).text())
-    new.update({"id": ["121097000"], "category": ["identity"], "title.fa": ["گواهی تجرد"], "title.en": ["Single status certificate"],
+    new.update({"id": ["121097000"], "category": ["identity"], "agency": ["sabt"],
+                "title.fa": ["گواهی تجرد"], "title.en": ["Single status certificate"],
                 "fee": ["50000"], "account": ["IR820100000001130000000999"], "days_to_deliver": ["3"],
                 "inputs.0.name": ["national_code"], "inputs.0.validator": ["national_code"],
                 "inputs.0.prompt.fa": ["کد ملی را وارد کنید:"], "inputs.0.prompt.en": ["Enter your national code:"], "action": ["save"]})

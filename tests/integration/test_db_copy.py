@@ -109,7 +109,7 @@ async def test_a_pilot_moves_with_its_ids_and_the_target_serves_it(  # type: ign
 
     assert await db("copy", "--from", source, "--to", target) == 1  # a second copy: refused, nothing written
     err = capsys.readouterr().err
-    assert "is not empty: categories has" in err and "requests has 2 rows" in err and "point --to at a new database" in err
+    assert "is not empty: agencies has" in err and "requests has 2 rows" in err and "point --to at a new database" in err
     assert counts(target) == before
 
     gateway = await open_gateway(SETTINGS.updated({"store": {"url": target}}))
