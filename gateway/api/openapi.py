@@ -17,6 +17,7 @@ from gateway.api.requests import TRACKING_CODE
 from gateway.api.schema import Json
 from gateway.api.services import card_schema
 from gateway.consultations.api import OPENAPI_PATHS as CONSULTATION_PATHS
+from gateway.events.api import OPENAPI_PATHS as EVENT_PATHS
 from gateway.feedback.api import OPENAPI_PATHS as FEEDBACK_PATHS
 from gateway.requests import STATUSES
 from gateway.requests.lifecycle import PAYMENT_STATES
@@ -79,6 +80,7 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     **COMPLAINT_PATHS,  # and in gateway.api.complaints
     **FEEDBACK_PATHS,  # and in gateway.feedback.api
     **ANALYTICS_PATHS,  # and in gateway.api.analytics
+    **EVENT_PATHS,  # and in gateway.events.api
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
             "200": _ok("Every service in catalogue order", {"type": "object", "required": ["items", "total"], "properties": {

@@ -60,7 +60,8 @@ class Deliveries:
 
     async def search(self, where: DeliveryFilter) -> list[dict[str, Any]]:
         """A page of attempts, newest first."""
-        clauses, params = ["1 = 1"], []
+        clauses: list[str] = ["1 = 1"]
+        params: list[Any] = []
         if where.agencies is not None:
             clauses.append(f"e.agency IN ({', '.join('?' * len(where.agencies)) or 'NULL'})")
             params.extend(sorted(where.agencies))
@@ -83,7 +84,8 @@ class Deliveries:
     async def replay(self, agency: str, *, actor: str, webhook_id: str | None = None, since: float | None = None,
                      until: float | None = None, subscription: int | None = None, limit: int = 10000) -> dict[str, int]:
         """Queue the events again; how many events and deliveries. NothingToReplay when none would go."""
-        clauses, params = ["agency = ?"], [agency]
+        clauses: list[str] = ["agency = ?"]
+        params: list[Any] = [agency]
         for clause, value in (("webhook_id = ?", webhook_id), ("at >= ?", since), ("at < ?", until)):
             if value is not None:
                 clauses.append(clause)

@@ -127,6 +127,8 @@ class Subscriptions:
         """A new enabled subscription and its secret (the only time it is seen)."""
         url, kinds, secret, now = checked_url(url, self.settings), checked_types(types), new_secret(), self.clock()
         async with self.db.transaction() as conn:
+            if await conn.fetchone("SELECT 1 FROM agencies WHERE id = ?", (agency,)) is None:
+                raise SubscriptionError("agency", f"no agency {agency} in the catalogue (its agencies: list)")
             await conn.lock(f"event_subscriptions:{agency}")
             count = await conn.fetchone("SELECT count(*) AS n FROM event_subscriptions WHERE agency = ?", (agency,))
             if count is not None and count["n"] >= self.settings.max_subscriptions:

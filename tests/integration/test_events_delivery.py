@@ -46,6 +46,7 @@ class Pipeline:
         self.subscription = 0
 
     async def subscribe(self) -> None:
+        await self.db.execute("INSERT INTO agencies (id, name, complaints, position) VALUES ('sabt', '{}', '{}', 0)")
         made, self.receiver.secret = await self.subscriptions.create("sabt", self.receiver.url, list(TYPES), personal=False, actor="cli:test")
         self.subscription = made.id
 
