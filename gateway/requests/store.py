@@ -199,11 +199,11 @@ class SqlRequestStore:
                 "INSERT INTO request_events (request_id, at, actor, from_status, to_status, notified)"
                 " VALUES (?, ?, 'citizen', NULL, 'submitted', ?)", (request_id, new.at, 0 if new.notify else 1))
             event = RequestEvent(event_id, request_id, new.at, "citizen", None, "submitted", None, not new.notify)
-            await events.request_submitted(conn, request_id, new.at)  # the agency's systems are told in the same commit
             record = await self._read(conn, request_id)
             for write in within:
                 await write(conn, record)
                 record = await self._read(conn, request_id)  # as the write left it (a payment makes it `pending`)
+            await events.request_submitted(conn, request_id, new.at)  # the agency's systems are told in the same commit
         return record, event
 
     @staticmethod

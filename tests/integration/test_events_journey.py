@@ -73,7 +73,7 @@ async def test_a_receiver_gets_every_event_of_a_ussd_journey_signed_and_in_order
     paid = receiver.events[1].body["data"]
     assert paid["amount"] == 300000 and paid["ref_id"] and paid["service_id"] == FIRST_ID_CARD
     submitted = receiver.events[0].body
-    assert submitted["data"]["due_date"] and "personal" not in submitted["data"]
+    assert submitted["data"]["due_date"] and submitted["data"]["payment_state"] == "pending" and "personal" not in submitted["data"]
     assert "989121234567" not in str([e.body for e in receiver.events]) and "0499370899" not in str([e.body for e in receiver.events])
 
     [refused] = await _items(client, f"/api/v1/events/deliveries?agency={agency}&outcome=retry", tokens["viewer"])
