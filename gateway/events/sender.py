@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 RETRIED_4XX = (408, 429)
 MAX_ERROR = 300
 """Characters of an error kept per attempt."""
+MAX_RETRY_AFTER = 86400.0
+"""The longest `Retry-After` honoured: a receiver cannot park a delivery for weeks."""
 
 
 def retry_after(value: str | None) -> float | None:
@@ -74,7 +76,7 @@ class WebhookSender:
         """Seconds before the next attempt after `attempts` failed ones."""
         delays = self.settings.retry_delays
         planned = delays[min(attempts, len(delays)) - 1]
-        return max(planned, asked or 0.0)
+        return max(planned, min(asked or 0.0, MAX_RETRY_AFTER))
 
     async def send(self, message: OutboxMessage) -> SendResult:
         event_id, subscription_id = int(message.meta["event"]), int(message.meta["subscription"])

@@ -38,5 +38,7 @@ class EventSettings:
     def __post_init__(self) -> None:
         if not self.retry_delays:
             raise ValueError("retry_delays: give at least one delay")
+        if self.timeout > 60:
+            raise ValueError(f"timeout: {self.timeout:g} s is over 60 (the outbox leases a message for 120 s, a send must end well within)")
         if not 100 <= self.max_url_length <= 8000:
             raise ValueError(f"max_url_length: {self.max_url_length} is not from 100 to 8000")

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 import pytest
 from clock import ManualClock
 from fakes.webhook_receiver import WebhookReceiver
+from redis.asyncio import Redis
+from waiting import eventually
 
 from gateway.events.deliveries import Deliveries, DeliveryFilter
 from gateway.events.log import TYPES, emit
@@ -17,6 +19,7 @@ from gateway.events.sender import WebhookSender
 from gateway.events.settings import EventSettings
 from gateway.events.subscriptions import Subscriptions
 from gateway.outbox import Dispatcher, Outbox, OutboxSettings
+from gateway.outbox.stream import OutboxStream, StreamDispatcher, StreamOutbox
 from gateway.store import Database
 
 SETTINGS = EventSettings(allow_private_urls=True, retry_delays=[5.0, 300.0])
@@ -154,3 +157,24 @@ async def test_after_a_rotation_the_old_secret_still_verifies_until_the_overlap_
     await Deliveries(pipeline.db, clock=pipeline.clock).replay("sabt", actor="cli:test", since=pipeline.clock() - 1)
     await pipeline.drain()
     assert [e.body["type"] for e in receiver.events] == ["request.submitted", "request.transitioned"]
+
+
+async def test_with_redis_the_stream_dispatcher_finds_events_by_reconciliation_and_keeps_their_order(
+        pipeline: Pipeline, receiver: WebhookReceiver, redis_server) -> None:  # type: ignore[no-untyped-def]
+    # emit() writes outbox rows on the change's own transaction, before any commit: nothing is published to the
+    # stream then; the dispatcher's reconciliation publishes due rows, held ones once the one they wait for has left
+    client = Redis.from_url(redis_server.url, socket_timeout=1.0, socket_connect_timeout=0.2)
+    try:
+        outbox = StreamOutbox(pipeline.db, OutboxStream(client, "t:"), OutboxSettings(max_attempts=3), clock=pipeline.clock)
+        dispatcher = StreamDispatcher(outbox, {"webhook": pipeline.sender}, consumer="a", block=0.05, reconcile_interval=0.0)
+        for type_ in ("request.submitted", "payment.paid", "request.transitioned"):
+            await pipeline.emit(type_, "11111111111")
+        await eventually(lambda: _run_until(dispatcher, receiver, 3), what=lambda: f"three events, got {receiver.types()}")
+    finally:
+        await client.aclose()
+    assert [e.body["type"] for e in receiver.events] == ["request.submitted", "payment.paid", "request.transitioned"]
+
+
+async def _run_until(dispatcher: StreamDispatcher, receiver: WebhookReceiver, count: int) -> bool:
+    await dispatcher.run_once()
+    return len(receiver.events) == count
