@@ -178,3 +178,12 @@ async def test_with_redis_the_stream_dispatcher_finds_events_by_reconciliation_a
 async def _run_until(dispatcher: StreamDispatcher, receiver: WebhookReceiver, count: int) -> bool:
     await dispatcher.run_once()
     return len(receiver.events) == count
+
+
+async def test_an_event_of_a_change_that_rolled_back_is_neither_logged_nor_sent(pipeline: Pipeline) -> None:
+    with pytest.raises(RuntimeError):
+        async with pipeline.db.transaction() as conn:
+            await emit(conn, agency="sabt", type="request.submitted", subject="11111111111", data={}, at=pipeline.clock())
+            raise RuntimeError("the change failed after its event was written")
+    assert await pipeline.db.fetchall("SELECT id FROM events") == []
+    assert await pipeline.db.fetchall("SELECT id FROM outbox") == []
