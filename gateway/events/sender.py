@@ -16,12 +16,14 @@ import logging
 import time
 from collections.abc import Mapping
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 import aiohttp
 
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.errors import ProviderError
 from gateway.events import signing
+from gateway.events.egress import PublicOnlyResolver, is_private
 from gateway.events.log import CHANNEL, payload
 from gateway.events.settings import EventSettings
 from gateway.outbox import OutboxMessage, SendResult, Suppressed
@@ -64,7 +66,8 @@ class WebhookSender:
 
     def _session(self) -> aiohttp.ClientSession:
         if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession(headers={"User-Agent": "Pishkhan-Webhooks/1"})
+            connector = None if self.settings.allow_private_urls else aiohttp.TCPConnector(resolver=PublicOnlyResolver())
+            self._http = aiohttp.ClientSession(headers={"User-Agent": "Pishkhan-Webhooks/1"}, connector=connector)
         return self._http
 
     async def close(self) -> None:
@@ -92,6 +95,10 @@ class WebhookSender:
         headers = {**signing.headers(secrets_in_use(subscription, now), event["webhook_id"], int(now), body),
                    "Content-Type": "application/json"}
         started = time.monotonic()
+        host = urlsplit(subscription["url"]).hostname or ""
+        if not self.settings.allow_private_urls and is_private(host):  # made while they were allowed; a literal is not resolved
+            await self._fail(message, None, started, f"{host} is a loopback or private host (events.allow_private_urls)", retryable=False,
+                             asked=None)
         try:
             async with self._session().post(subscription["url"], data=body, headers=headers, allow_redirects=False,
                                             timeout=aiohttp.ClientTimeout(total=self.settings.timeout)) as response:

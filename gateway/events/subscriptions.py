@@ -7,7 +7,6 @@ once, on creation and on rotation, and never listed or logged. A URL must be pub
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from urllib.parse import urlsplit
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.errors import PishkhanError
 from gateway.audit import AuditLog
+from gateway.events.egress import is_private
 from gateway.events.log import TYPES
 from gateway.events.settings import EventSettings
 from gateway.events.signing import new_secret
@@ -65,18 +65,6 @@ def _subscription(row: Row, now: float) -> Subscription:
                         row["disabled_reason"], row["created_by"], row["created_at"], row["updated_at"], until)
 
 
-def _private(host: str) -> bool:
-    """A host that names this machine or a private network (literal addresses; `localhost` and `.local` names)."""
-    name = host.strip("[]").lower()
-    if name == "localhost" or name.endswith((".localhost", ".local", ".internal")):
-        return True
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return not address.is_global
-
-
 def checked_url(url: str, settings: EventSettings) -> str:
     """The URL if a subscription may use it; SubscriptionError naming `url` otherwise."""
     if not isinstance(url, str) or not url:
@@ -99,7 +87,7 @@ def checked_url(url: str, settings: EventSettings) -> str:
     if not settings.allow_private_urls:
         if parts.scheme != "https":
             raise SubscriptionError("url", "must use https (events.allow_private_urls allows http, for tests)")
-        if _private(parts.hostname):
+        if is_private(parts.hostname):
             raise SubscriptionError("url", f"{parts.hostname} is a loopback or private host (events.allow_private_urls allows it, for tests)")
     return url
 

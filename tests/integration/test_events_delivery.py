@@ -187,3 +187,16 @@ async def test_an_event_of_a_change_that_rolled_back_is_neither_logged_nor_sent(
             raise RuntimeError("the change failed after its event was written")
     assert await pipeline.db.fetchall("SELECT id FROM events") == []
     assert await pipeline.db.fetchall("SELECT id FROM outbox") == []
+
+
+async def test_without_private_urls_allowed_a_loopback_subscription_is_never_called(pipeline: Pipeline, receiver: WebhookReceiver) -> None:
+    strict = WebhookSender(pipeline.db, EventSettings(), max_attempts=3, clock=pipeline.clock)  # made while allowed, sent when not
+    pipeline.dispatcher.senders["webhook"] = strict
+    try:
+        await pipeline.emit("request.submitted", "11111111111")
+        await pipeline.drain()
+    finally:
+        await strict.close()
+    assert receiver.events == [] and receiver.refused == []
+    [(_, outcome, status)] = await pipeline.outcomes()
+    assert (outcome, status) == ("failed", None)
