@@ -7,6 +7,7 @@ import logging
 from flows.engine import Action, ActionCall, ActionResult
 from gateway.complaints.actions import RESULTS as COMPLAINT_RESULTS
 from gateway.consultations.actions import RESULTS as POLL_RESULTS
+from gateway.identity.gate import IdentityGate
 from gateway.requests import RequestError, RequestService
 from gateway.requests.lookup import Asker, Outcome, StatusLookup
 from gateway.requests.texts import fee_text, localised_date
@@ -35,8 +36,9 @@ def base_actions() -> dict[str, Action]:
             **dict.fromkeys(POLL_RESULTS, not_yet_available)}
 
 
-def request_actions(requests: RequestService, lookups: StatusLookup, languages: tuple[str, ...]) -> dict[str, Action]:
-    """`submit_request` and `request_status` backed by the request service."""
+def request_actions(requests: RequestService, lookups: StatusLookup, languages: tuple[str, ...], identity: IdentityGate) -> dict[str, Action]:
+    """`submit_request` and `request_status` backed by the request service; a service whose card asks
+    for the identity check is submitted only once `identity` lets it through."""
 
     async def submit_request(call: ActionCall) -> ActionResult:
         """Submit the service named in `service_id` with the answers the flow collected."""
@@ -47,6 +49,9 @@ def request_actions(requests: RequestService, lookups: StatusLookup, languages: 
             return ActionResult(outcome="error")
         inputs = {i.name: str(call.vars[i.name]) for i in service.inputs if call.vars.get(i.name) is not None}
         try:
+            held = await identity.before_submit(service, inputs, channel=call.channel, address=call.address, phone=call.phone, lang=call.lang)
+            if held is not None:
+                return ActionResult(outcome=held)
             record = await requests.submit(service_id, inputs, channel=call.channel, address=call.address, phone=call.phone, lang=call.lang)
         except RequestError as error:
             log.warning("submit_request for %s refused: %s", service_id, error)

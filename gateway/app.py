@@ -79,9 +79,11 @@ def build_app(gateway: Gateway) -> web.Application:
         repair.start()
         complaints_repair = NotifyRepair(gateway.complaints)
         complaints_repair.start()
+        gateway.identity.retry.start()
         gateway.analytics.start()
         yield
         await gateway.analytics.stop()  # its last flush, while the store is still open
+        await gateway.identity.retry.stop()
         await complaints_repair.stop()
         await repair.stop()
         await sweeper.stop()

@@ -28,6 +28,7 @@ from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
 from gateway.events.sender import WebhookSender
 from gateway.feedback.setup import build_feedback
+from gateway.identity.setup import build_identity
 from gateway.outbox import Outbox, Sender
 from gateway.outbox.stream import dispatcher_for, open_stream_outbox
 from gateway.payments.setup import build_payments
@@ -91,7 +92,9 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     polls = build_polls(settings, db, catalogue, clock)
     complaints = build_complaints(settings, db, outbox, catalogue, requests, clock)
     lookups = StatusLookup(requests, state, other_codes=(complaints.status_text,))
-    actions: dict[str, Action] = {**request_actions(requests, lookups, tuple(settings.flows.languages)), **poll_actions(polls),
+    identity = build_identity(settings.identity, settings.flows.action_timeout, db, requests, outbox, clock)
+    closers.append(identity.provider.close)
+    actions: dict[str, Action] = {**request_actions(requests, lookups, tuple(settings.flows.languages), identity.gate), **poll_actions(polls),
                                   **complaint_actions(complaints, state)}
     builder = EngineBuilder(settings, actions, clock)
     publisher = Publisher(settings, ContentStore(db), actions, sessions)
@@ -108,6 +111,8 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     bots, bot_sender = await open_bots(settings, db, state, outbox, requests, conversations,
                                        buttons=feedback.buttons, pending=[feedback.bot.comment])
     closers.append(bots.close)
+    if bots.service is not None:  # a bot chat shares its number before a checked submission
+        identity.gate.phone_wanted.append(bots.service.want_contact)
     hook_polls(polls, sms, bots.service)  # the `poll` SMS keyword, `/polls` and its buttons on the bots
     payments = build_payments(settings.payments, db, requests, outbox, catalogue, settings.server.public_base_url, clock)
     closers.append(payments.provider.close)
@@ -137,5 +142,5 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
         publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots, analytics=analytics,
         readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, feedback=feedback,
-        closers=tuple(closers),
+        identity=identity, closers=tuple(closers),
     )

@@ -20,6 +20,7 @@ from gateway.content.publish import Publisher
 from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
 from gateway.feedback.setup import Feedback
+from gateway.identity.setup import Identity
 from gateway.outbox import Dispatcher, Outbox
 from gateway.payments import PaymentService
 from gateway.requests import RequestService
@@ -67,6 +68,7 @@ class Gateway:
     polls: PollService
     complaints: ComplaintService
     feedback: Feedback
+    identity: Identity
     closers: tuple[Closer, ...] = field(default=())
 
     @property

@@ -31,6 +31,7 @@ from gateway.complaints.settings import ComplaintSettings
 from gateway.console.settings import ConsoleSettings
 from gateway.events.settings import EventSettings
 from gateway.feedback.settings import FeedbackSettings
+from gateway.identity.settings import IdentitySettings, identity_settings
 from gateway.observability.settings import LoggingSettings, MetricsSettings
 from gateway.payments.settings import PaymentSettings, payment_settings
 from gateway.requests.settings import RequestSettings
@@ -229,6 +230,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "logging": _plain(LoggingSettings),
     "feedback": _plain(FeedbackSettings),
     "analytics": _plain(AnalyticsSettings),
+    "identity": identity_settings,
     "events": _plain(EventSettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
@@ -259,6 +261,7 @@ class Settings:
     logging: LoggingSettings
     feedback: FeedbackSettings
     analytics: AnalyticsSettings
+    identity: IdentitySettings
     events: EventSettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""

@@ -17,7 +17,7 @@ from gateway.store import Database
 from gateway.store.url import database_at
 
 pytest_plugins = ["api_tokens", "browser", "console_browser", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server",
-                  "redis_sentinel", "postgres_server"]
+                  "redis_sentinel", "postgres_server", "fakes.shahkar"]
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"

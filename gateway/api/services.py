@@ -123,6 +123,8 @@ def card_properties(languages: list[str], categories: list[str], agencies: list[
                 "personal": {"type": "boolean",
                              "description": "Masked for viewers; national_code, mobile and date inputs are personal unless false"}}}},
         "active": {"type": "boolean"},
+        "identity_check": {"type": "boolean", "description": "Check the citizen's mobile number against the national code they type"
+                                                               " before submitting (needs a national_code input)"},
     }
 
 

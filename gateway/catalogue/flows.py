@@ -14,6 +14,7 @@ from flows.texts import LocalisedText
 from gateway.catalogue import Catalogue, Service
 from gateway.catalogue.model import CITIZEN_CHANNELS
 from gateway.complaints.lifecycle import MAX_TEXT
+from gateway.identity import flow as identity_flow
 
 FLOW_ID = "services"
 FILE = "<catalogue>"
@@ -166,7 +167,8 @@ def _service_nodes(service: Service, languages: tuple[str, ...]) -> dict[str, An
         # One option: `00` cancels, and the screen keeps to one Persian USSD page.
         nodes[f"confirm_{sid}"] = {"type": "menu", "text": confirm, "options": [{"label": _WORDS["yes"], "goto": f"submit_{sid}"}]}
         nodes[f"submit_{sid}"] = {"type": "action", "action": "submit_request", "args": {"service_id": sid},
-                                  "next": "receipt", "outcomes": {"error": "failed"}}
+                                  "next": "receipt", "outcomes": {"error": "failed", **identity_flow.submit_outcomes(service)}}
+        nodes.update(identity_flow.service_nodes(service))
     return nodes
 
 
@@ -190,6 +192,8 @@ def catalogue_flow(catalogue: Catalogue, languages: tuple[str, ...]) -> dict[str
             nodes.update(_service_nodes(replace(service, complaint=catalogue.complaint_of(service)), languages))
     if offered:  # the cards lead there
         nodes.update(COMPLAINT_NODES)
+    if any(s.identity_check and s.inputs for s in catalogue.services if s.id in offered):
+        nodes.update(identity_flow.SHARED)
     return {"flow": FLOW_ID, "start": "categories", "nodes": nodes}
 
 

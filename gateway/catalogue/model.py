@@ -83,6 +83,9 @@ class Service:
     steps: tuple[LocalisedText, ...] = ()
     inputs: tuple[ServiceInput, ...] = ()
     active: bool = True
+    identity_check: bool = False
+    """Before a request is submitted, the citizen's mobile number must belong to the national code
+    they typed (gateway.identity): the agency need not ask for copies of identity documents."""
 
     def offered_on(self, channel: str) -> bool:
         """The card lists this channel: only there is the service in the menus and open to requests."""
@@ -103,7 +106,7 @@ class Service:
             "fee": self.fee, "account": self.account, "channels": list(self.channels),
             "complaint": dict(self.complaint), "steps": [dict(s) for s in self.steps],
             "inputs": [{"name": i.name, "validator": i.validator, "prompt": dict(i.prompt), "personal": i.personal} for i in self.inputs],
-            "active": self.active,
+            "active": self.active, "identity_check": self.identity_check,
         }
 
 
@@ -166,7 +169,7 @@ class Catalogue:
 
 SERVICE_KEYS = frozenset({
     "id", "parent", "category", "agency", "title", "short", "type", "description", "documents", "days_to_deliver", "hours",
-    "visits", "fee", "account", "channels", "complaint", "steps", "inputs", "active",
+    "visits", "fee", "account", "channels", "complaint", "steps", "inputs", "active", "identity_check",
 })
 """The keys of an identity card: any other (`fees:` for `fee:`) is an error, never a silent default."""
 INPUT_KEYS = frozenset({"name", "validator", "prompt", "personal"})
@@ -264,6 +267,20 @@ def _check_fee(reader: _CardReader, fee: int, account: str | None) -> None:
         reader.fail("`account` is set but the service is free (`fee: 0`)", "remove `account`, or set the fee")
 
 
+def _identity_check(reader: _CardReader, inputs: tuple[ServiceInput, ...]) -> bool:
+    """`identity_check: true` checks the citizen's number against the national code they type, so the
+    card must ask for one."""
+    value = reader.data.get("identity_check", False)
+    if not isinstance(value, bool):
+        reader.fail(f"`identity_check` must be true or false, not {value!r}")
+        return False
+    if value and not any(item.kind == "national_code" for item in inputs):
+        reader.fail("`identity_check` is true but no input asks for a national code to check the mobile number against",
+                    "add an input with `validator: national_code`, or set `identity_check: false`")
+        return False
+    return value
+
+
 def parse_service(data: Any, file: str, errors: list[FlowError], *, default_region: str = "IR") -> Service | None:
     """One service card from its mapping; None (with errors recorded) when it is unusable."""
     ident = str(data.get("id", "?")) if isinstance(data, Mapping) else "?"
@@ -285,6 +302,7 @@ def parse_service(data: Any, file: str, errors: list[FlowError], *, default_regi
     _check_lengths(reader, "short", short or {}, lambda lang: SHORT_LIMIT)
     fee, account = reader.count("fee"), str(reader.data["account"]) if reader.data.get("account") else None
     _check_fee(reader, fee, account)
+    inputs = _inputs(reader, default_region)
     return Service(
         id=ident,
         parent=str(parent) if parent else None,
@@ -303,8 +321,9 @@ def parse_service(data: Any, file: str, errors: list[FlowError], *, default_regi
         channels=channels,
         complaint=reader.text("complaint"),
         steps=reader.texts("steps"),
-        inputs=_inputs(reader, default_region),
+        inputs=inputs,
         active=bool(reader.data.get("active", True)),
+        identity_check=_identity_check(reader, inputs),
     )
 
 

@@ -19,7 +19,7 @@ from gateway.store import Database, Transaction
 
 SOURCE = "<store>"
 _JSON_FIELDS = ("title", "short", "description", "documents", "hours", "channels", "complaint", "steps", "inputs")
-_COLUMNS = ("id", "parent", "category", "agency", "type", "days_to_deliver", "visits", "fee", "account", *_JSON_FIELDS)
+_COLUMNS = ("id", "parent", "category", "agency", "type", "days_to_deliver", "visits", "fee", "account", *_JSON_FIELDS, "identity_check")
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ class ImportCounts:
 
 
 def _service_row(service: Service, position: int, now: float) -> tuple[Any, ...]:
-    card = service.to_dict()
+    card = {**service.to_dict(), "identity_check": int(service.identity_check)}  # 0/1 in both engines, like `active`
     values = [json.dumps(card[c], ensure_ascii=False) if c in _JSON_FIELDS else card[c] for c in _COLUMNS]
     return (*values, int(service.active), position, now)
 
@@ -39,6 +39,7 @@ def _service_row(service: Service, position: int, now: float) -> tuple[Any, ...]
 def _service_data(row: Mapping[str, Any]) -> dict[str, Any]:
     data = {c: json.loads(row[c]) if c in _JSON_FIELDS and row[c] is not None else row[c] for c in _COLUMNS}
     data["active"] = bool(row["active"])
+    data["identity_check"] = bool(row["identity_check"])
     return {k: v for k, v in data.items() if v is not None}
 
 

@@ -96,6 +96,8 @@ TEXTS: Texts = {
     "catalogue.yes": {"fa": "بله", "en": "yes"},
     "catalogue.no": {"fa": "خیر", "en": "no"},
     "catalogue.active": {"fa": "در منوها (فعال)", "en": "In the menus (active)"},
+    "catalogue.identity_check": {"fa": "استعلام مالکیت شماره همراه با کد ملی (شاهکار)",
+                                 "en": "Check the mobile number belongs to the national code (Shahkar)"},
     "catalogue.lists_note": {"fa": "ردیف خالی را برای افزودن پر کنید؛ ردیفی را که خالی کنید حذف می‌شود.",
                              "en": "Fill the empty row to add one; empty a row to remove it."},
     "catalogue.save": {"fa": "ذخیره و انتشار", "en": "Save and publish"},
@@ -161,6 +163,7 @@ def form_of_card(card: Mapping[str, Any], languages: tuple[str, ...]) -> CardFor
     values: dict[str, str] = {key: str(card.get(key) or "") for key in ("id", "parent", "category", "agency", "type", "account")}
     values.update({key: str(card.get(key, 0)) for key in COUNTS})
     values["active"] = "on" if card.get("active", True) else ""
+    values["identity_check"] = "on" if card.get("identity_check") else ""
     for key in TEXT_FIELDS:
         values.update({f"{key}.{lang}": (card.get(key) or {}).get(lang, "") for lang in languages})
     for key in LIST_FIELDS:
@@ -177,7 +180,7 @@ def form_of_card(card: Mapping[str, Any], languages: tuple[str, ...]) -> CardFor
 
 
 def _known_names(languages: tuple[str, ...]) -> set[str]:
-    names = {"csrf", "action", "id", "parent", "category", "agency", "type", "account", "active", "channels", *COUNTS}
+    names = {"csrf", "action", "id", "parent", "category", "agency", "type", "account", "active", "identity_check", "channels", *COUNTS}
     return names | {f"{key}.{lang}" for key in TEXT_FIELDS for lang in languages}
 
 
@@ -234,7 +237,8 @@ def card_of_form(card_form: CardForm, languages: tuple[str, ...], s: Speaker) ->
         card_form.add("account", s.t("catalogue.too_long", max=MAX_ACCOUNT))
     card: dict[str, Any] = {"id": values.get("id", ""), "parent": values.get("parent") or None, "category": values.get("category", ""),
                             "agency": values.get("agency") or None, "type": values.get("type", ""), "account": values.get("account") or None,
-                            "channels": card_form.channels, "active": bool(values.get("active"))}
+                            "channels": card_form.channels, "active": bool(values.get("active")),
+                            "identity_check": bool(values.get("identity_check"))}
     card.update({key: texts(key) for key in TEXT_FIELDS})
     card["short"] = card["short"] or None
     card.update({key: _count(card_form, key, s) for key in COUNTS})

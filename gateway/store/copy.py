@@ -75,6 +75,8 @@ TABLES: tuple[Table, ...] = (
     Table("analytics_nodes", ("day", "channel", "node")),
     Table("analytics_channels", ("day", "channel")),
     Table("analytics_services", ("day", "channel", "service_id")),
+    Table("identity_checks", ("digest",)),
+    Table("identity_pending"),
     Table("event_subscriptions"),
     Table("events"),
     Table("event_deliveries"),

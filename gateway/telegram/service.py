@@ -94,6 +94,8 @@ class BotService:
         `poll` for `poll:<poll id>:<option>`); a handler answers the callback query itself (`verified` makes one)."""
         self.pending: list[TextHook] = []
         """Looked at before a text reaches the conversation (a rating's comment); True: the hook took it and replied."""
+        self._contact_wanted: set[str] = set()
+        """Chats whose turn asked for their number (an identity check): the contact button follows the screen."""
 
     def _lock(self, address: str) -> asyncio.Lock:
         lock = self._locks.get(address)
@@ -194,6 +196,14 @@ class BotService:
             await self.state.delete(menu_key(address))
         else:
             await self.state.set(menu_key(address), {"token": token, "message_id": last}, self.sessions.ttl("telegram"))
+        if address in self._contact_wanted:
+            self._contact_wanted.discard(address)
+            await self._ask_contact(bot, event, reply.lang)
+
+    async def want_contact(self, address: str, lang: str) -> None:
+        """A turn of this chat needs its verified number (gateway.identity): offer the contact button
+        once the turn's screen is shown (the turn runs under the chat's lock, in this process)."""
+        self._contact_wanted.add(address)
 
     async def _start(self, bot: BotClient, event: BotUpdate, address: str, edit: int | None = None) -> None:
         """A fresh conversation at the top; a citizen without a verified number is invited to share it."""
