@@ -64,6 +64,12 @@ async def test_a_receiver_gets_every_event_of_a_ussd_journey_signed_and_in_order
         await receiver.up()
         clock.advance(400)  # the retry is due (and past the receiver's 5-minute tolerance of the events' time)
         await eventually(lambda: len(receiver.events) == 4, timeout=15, what=lambda: f"every event, got {receiver.types()}")
+        paid_id = receiver.events[1].webhook_id
+        replay = {"agency": agency, "webhook_id": paid_id}
+        assert (await client.post("/api/v1/events/replay", headers=tokens["operator"], json=replay)).status == 403  # the national desk's
+        replayed = await client.post("/api/v1/events/replay", headers=tokens["admin"], json=replay)
+        assert replayed.status == 202 and await replayed.json() == {"events": 1, "deliveries": 1}
+        await eventually(lambda: receiver.repeats == [paid_id], what="the replay, dropped by the receiver as a repeat")
     finally:
         await receiver.down()
     assert receiver.types() == [("request.submitted", code), ("payment.paid", code), ("request.transitioned", code),
@@ -80,7 +86,7 @@ async def test_a_receiver_gets_every_event_of_a_ussd_journey_signed_and_in_order
     assert refused["event"]["type"] == "payment.paid" and refused["status"] is None and refused["error"]
     assert refused["subscription"] == subscription["id"]
     delivered = await _items(client, f"/api/v1/events/deliveries?agency={agency}&outcome=delivered", tokens["viewer"])
-    assert [d["event"]["type"] for d in reversed(delivered)] == [t for t, _ in receiver.types()]
+    assert [d["event"]["type"] for d in reversed(delivered)] == [t for t, _ in receiver.types()] + ["payment.paid"]  # and its replay
     assert {d["status"] for d in delivered} == {204}
 
 
