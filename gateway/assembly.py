@@ -28,6 +28,7 @@ from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
 from gateway.events.sender import WebhookSender
 from gateway.feedback.setup import build_feedback
+from gateway.idempotency import IdempotencyKeys
 from gateway.identity.setup import build_identity
 from gateway.outbox import Outbox, Sender
 from gateway.outbox.stream import dispatcher_for, open_stream_outbox
@@ -142,5 +143,6 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
         publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots, analytics=analytics,
         readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, feedback=feedback,
-        identity=identity, closers=tuple(closers),
+        identity=identity, idempotency=IdempotencyKeys(db, clock, settings.api.idempotency_hours),
+        closers=tuple(closers),
     )

@@ -20,6 +20,7 @@ from gateway.content.publish import Publisher
 from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
 from gateway.feedback.setup import Feedback
+from gateway.idempotency import IdempotencyKeys
 from gateway.identity.setup import Identity
 from gateway.outbox import Dispatcher, Outbox
 from gateway.payments import PaymentService
@@ -69,6 +70,7 @@ class Gateway:
     complaints: ComplaintService
     feedback: Feedback
     identity: Identity
+    idempotency: IdempotencyKeys
     closers: tuple[Closer, ...] = field(default=())
 
     @property

@@ -35,15 +35,19 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.field, self.details = status, code, message, field, list(details)
         super().__init__(message)
 
-    def response(self, headers: Mapping[str, str] | None = None) -> web.Response:
-        """The JSON answer, with `headers` besides its own."""
+    def body(self) -> dict[str, Any]:
+        """What the answer's `error` says (also a bulk request's answer for one of its items)."""
         body: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.field:
             body["field"] = self.field
         if self.details:
             body["details"] = self.details
+        return body
+
+    def response(self, headers: Mapping[str, str] | None = None) -> web.Response:
+        """The JSON answer, with `headers` besides its own."""
         extra = {"WWW-Authenticate": 'Bearer realm="pishkhan"'} if self.status == 401 else {}
-        return web.json_response({"error": body}, status=self.status, headers={**extra, **(headers or {})})
+        return web.json_response({"error": self.body()}, status=self.status, headers={**extra, **(headers or {})})
 
 
 def invalid(field: str, message: str) -> ApiError:
@@ -91,7 +95,7 @@ _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: str.isdigit() also takes "²
 
 @dataclass(frozen=True)
 class Param:
-    """A query or path parameter. The OpenAPI document prints `schema` and the server checks values against
+    """A query, path or header parameter. The OpenAPI document prints `schema` and the server checks values against
     the same `schema`, so what one says the other does; `convert` turns a checked value into what handlers use."""
 
     name: str
@@ -193,6 +197,8 @@ class Call:
     query: dict[str, Any]
     path: dict[str, Any]
     body: Any
+    header: dict[str, Any]
+    """The route's header parameters (`Idempotency-Key`); None for one not sent."""
 
 
 def page_size(request: web.Request) -> Param:
@@ -216,10 +222,11 @@ class Route:
     body: Json | Callable[[web.Request], Json] | None = None
     whole_content: bool = False
     """The body is a whole content version (flows and catalogue): `api.max_content_bytes`, not `max_body_bytes`."""
+    header: Params = ()
 
     def parameters(self, request: web.Request) -> list[Param]:
-        """Path then query parameters as this app has them."""
-        return [p(request) if callable(p) else p for p in (*self.path, *self.query)]
+        """Path, query then header parameters as this app has them."""
+        return [p(request) if callable(p) else p for p in (*self.path, *self.query, *self.header)]
 
     def body_schema(self, request: web.Request) -> Json | None:
         """The body's schema, if the route takes one."""
@@ -232,16 +239,19 @@ class Route:
         for key in request.query:
             if key not in known:
                 raise invalid(key[:40], f"unknown parameter; this route takes {', '.join(sorted(known)) or 'none'}")
-        query, path = {}, {}
+        query: dict[str, Any] = {}
+        path: dict[str, Any] = {}
+        header: dict[str, Any] = {}
         for param in params:
             if param.where == "path":
                 path[param.name] = param.parse(request.match_info[param.name])
                 continue
-            given = request.query.getall(param.name, [])
+            source, into = (request.headers, header) if param.where == "header" else (request.query, query)
+            given = source.getall(param.name, [])
             if len(given) > 1:
                 raise invalid(param.name, "give it once")
-            query[param.name] = param.parse(given[0]) if given else param.schema.get("default")
-        return Call(token, query, path, await self._body(request))
+            into[param.name] = param.parse(given[0]) if given else param.schema.get("default")
+        return Call(token, query, path, await self._body(request), header)
 
     async def _body(self, request: web.Request) -> Any:
         schema = self.body_schema(request)
@@ -259,14 +269,19 @@ class Route:
 
 Handler = Callable[[web.Request, Call], Awaitable[web.StreamResponse]]
 ROUTE = "api_route"  # the attribute a guarded handler keeps its Route under, for the OpenAPI document
+HEADERS = "api_headers"
+"""The attribute under which a decorator between `requires` and the handler (gateway.api.idempotency) declares the
+header parameters it reads, so the route checks them and the document prints them."""
 
 
 def requires(role: str, **accepts: Any) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
     """Wrap a handler so it runs only for a valid bearer token of `role` or above (401 / 403 otherwise) and
-    only with the parameters and body its Route (`query`, `path`, `body`) accepts (422 naming what is not)."""
-    route = Route(role, **accepts)
+    only with the parameters and body its Route (`query`, `path`, `body`, and the handler's HEADERS) accepts
+    (422 naming what is not)."""
 
     def wrap(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+        route = Route(role, header=getattr(handler, HEADERS, ()), **accepts)
+
         @wraps(handler)
         async def guarded(request: web.Request) -> web.StreamResponse:
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")

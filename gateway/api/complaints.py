@@ -13,6 +13,7 @@ from aiohttp import web
 from flows.dates import iso_utc
 from flows.masking import mask_digit_runs, mask_phone, masked
 from gateway.api.common import OFFSET, ApiError, Call, first_item_links, invalid, matching, one_of, page_size, requires
+from gateway.api.idempotency import idempotent, once_of
 from gateway.api.requests import CREATED, created_range, tracking_code
 from gateway.api.schema import Json
 from gateway.audit import token_actor
@@ -142,11 +143,14 @@ async def get_complaint(request: web.Request, call: Call) -> web.Response:
 
 
 @requires("operator", path=(CODE,), body=TRANSITION)
+@idempotent
 async def transition(request: web.Request, call: Call) -> web.Response:
     """Move a complaint to another status; an answer reaches the citizen through the outbox."""
     complaints = request.app[GATEWAY].complaints
+    once = once_of(request)
     try:
-        record = await complaints.transition(call.path["code"], call.body["to"], actor=token_actor(call.token), answer=call.body.get("answer"))
+        await complaints.transition(call.path["code"], call.body["to"], actor=token_actor(call.token), answer=call.body.get("answer"),
+                                    then=once.answers(lambda record: complaint_json(record, complaints, call.token)))
     except ComplaintNotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from exc
     except TransitionNotAllowed as exc:
@@ -155,7 +159,7 @@ async def transition(request: web.Request, call: Call) -> web.Response:
         raise invalid("to", str(exc)) from exc
     except AnswerRequired as exc:
         raise invalid("answer", str(exc)) from exc
-    return web.json_response(complaint_json(record, complaints, call.token))
+    return web.json_response(once.answer)
 
 
 def setup(api: web.Application) -> None:

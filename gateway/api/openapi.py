@@ -7,10 +7,12 @@ from aiohttp import web
 
 from gateway.api.analytics import OPENAPI_PATHS as ANALYTICS_PATHS
 from gateway.api.audit import OPENAPI_PATHS as AUDIT_PATHS
+from gateway.api.bulk import OPENAPI_PATHS as BULK_PATHS
 from gateway.api.common import ROUTE, Route, first_item_links
 from gateway.api.complaints import OPENAPI_PATHS as COMPLAINT_PATHS
 from gateway.api.complaints import OPENAPI_SCHEMAS as COMPLAINT_SCHEMAS
 from gateway.api.flows import OPENAPI_PATHS as FLOW_PATHS
+from gateway.api.idempotency import IDEMPOTENCY_KEY, keyed_responses
 from gateway.api.outbox import OPENAPI_PATHS as OUTBOX_PATHS
 from gateway.api.payments import OPENAPI_PATHS as PAYMENT_PATHS
 from gateway.api.requests import TRACKING_CODE
@@ -80,6 +82,7 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     **COMPLAINT_PATHS,  # and in gateway.api.complaints
     **FEEDBACK_PATHS,  # and in gateway.feedback.api
     **ANALYTICS_PATHS,  # and in gateway.api.analytics
+    **BULK_PATHS,  # and in gateway.api.bulk
     **EVENT_PATHS,  # and in gateway.events.api
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
@@ -149,6 +152,8 @@ def _operation(request: web.Request, path: str, method: str, route: Route) -> Js
     if body is not None:
         operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
         responses.update(_BODY_ERRORS)
+    if IDEMPOTENCY_KEY in parameters:
+        responses = keyed_responses(responses)
     return {**operation, "responses": responses}
 
 

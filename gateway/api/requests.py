@@ -7,7 +7,7 @@ operators and admins, who act on requests, see them in full.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiohttp import web
@@ -15,6 +15,8 @@ from aiohttp import web
 from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone, masked
 from gateway.api.common import OFFSET, ApiError, Call, Param, day, invalid, matching, one_of, page_size, requires
+from gateway.api.idempotency import Write, idempotent, once_of
+from gateway.api.schema import Json
 from gateway.audit import token_actor
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue.model import SERVICE_ID, Catalogue
@@ -22,6 +24,7 @@ from gateway.requests import (
     STATUSES,
     InvalidStatus,
     ReasonRequired,
+    RequestError,
     RequestEvent,
     RequestFilter,
     RequestNotFound,
@@ -65,9 +68,11 @@ def tracking_code(name: str, description: str, where: str = "query") -> Param:
 
 
 CODE = tracking_code("code", "Tracking code", where="path")
+MANY = "transitions"
+"""`/requests/transitions`: the bulk route's path (gateway.api.bulk), which is not a request's."""
 FILTERS = (one_of("status", "Only this status", STATUSES), matching("service_id", "Only this service", SERVICE_ID.pattern, "a 9-digit service id"),
            *CREATED, one_of("late", "true: only open requests past their due date", ("true", "false")), page_size, OFFSET)
-TRANSITION = {"type": "object", "required": ["to"], "additionalProperties": False, "properties": {
+TRANSITION: Json = {"type": "object", "required": ["to"], "additionalProperties": False, "properties": {
     "to": {"type": "string", "enum": list(STATUSES)}, "reason": {"type": "string", "minLength": 1, "maxLength": 500}}}
 
 
@@ -106,26 +111,47 @@ async def get_request(request: web.Request, call: Call) -> web.Response:
     return web.json_response({**shown, "events": [event_json(e) for e in events]})
 
 
+def shown_to(request: web.Request, token: TokenInfo) -> Callable[[RequestRecord], dict[str, Any]]:
+    """How this token is shown a request (`request_json`)."""
+    gateway = request.app[GATEWAY]
+    return lambda record: request_json(record, gateway.requests, token, gateway.catalogue)
+
+
+def transition_error(exc: RequestError) -> ApiError:
+    """What a refused transition answers."""
+    if isinstance(exc, RequestNotFound):
+        return ApiError(404, "not_found", str(exc))
+    if isinstance(exc, TransitionNotAllowed):
+        return ApiError(409, "transition_not_allowed", str(exc))
+    if isinstance(exc, ReasonRequired):
+        return invalid("reason", str(exc))
+    if isinstance(exc, InvalidStatus):
+        return invalid("to", str(exc))
+    raise exc  # submission errors: a transition never raises them
+
+
+async def move(request: web.Request, call: Call, code: str, then: Write[RequestRecord]) -> None:
+    """Move request `code` as `call`'s body asks, `then` written with the change; ApiError as the single route answers.
+    The one path of the single and the bulk route, so both are audited and notified alike, and checked alike: a check
+    of the token's right to this request (an agency's scope) belongs here."""
+    body = call.body
+    try:
+        await request.app[GATEWAY].requests.transition(code, body["to"], actor=token_actor(call.token), reason=body.get("reason"), then=then)
+    except RequestError as exc:
+        raise transition_error(exc) from exc
+
+
 @requires("operator", path=(CODE,), body=TRANSITION)
+@idempotent
 async def transition(request: web.Request, call: Call) -> web.Response:
     """Move a request to another status; the citizen is notified through the outbox."""
-    requests = request.app[GATEWAY].requests
-    token = call.token
-    try:
-        record = await requests.transition(call.path["code"], call.body["to"], actor=token_actor(token), reason=call.body.get("reason"))
-    except RequestNotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from exc
-    except TransitionNotAllowed as exc:
-        raise ApiError(409, "transition_not_allowed", str(exc)) from exc
-    except InvalidStatus as exc:
-        raise invalid("to", str(exc)) from exc
-    except ReasonRequired as exc:
-        raise invalid("reason", str(exc)) from exc
-    return web.json_response(request_json(record, requests, token, request.app[GATEWAY].catalogue))
+    once = once_of(request)
+    await move(request, call, call.path["code"], once.answers(shown_to(request, call.token)))
+    return web.json_response(once.answer)
 
 
 def setup(api: web.Application) -> None:
     """Register the request routes on the API sub-application."""
     api.router.add_get("/requests", list_requests)
-    api.router.add_get("/requests/{code}", get_request)
+    api.router.add_get(f"/requests/{{code:(?!{MANY}$)[^/]+}}", get_request)  # else GET would be in the Allow of the bulk route's 405
     api.router.add_post("/requests/{code}/transition", transition)

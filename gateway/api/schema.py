@@ -136,8 +136,13 @@ def _size(kind: type[Sized], test: Any, words: str) -> Any:
 
 
 def _unique(wanted: bool, value: Any, path: str) -> None:
-    if wanted and isinstance(value, list) and len({json.dumps(v, sort_keys=True) for v in value}) < len(value):
-        raise SchemaError(path, "must not repeat an entry")
+    if wanted and isinstance(value, list):
+        seen: set[str] = set()
+        for item in value:
+            text = json.dumps(item, sort_keys=True, ensure_ascii=False)
+            if text in seen:
+                raise SchemaError(path, f"must not repeat an entry ({text} is there twice)")
+            seen.add(text)
 
 
 def _property_names(names: Json, value: Any, path: str) -> None:

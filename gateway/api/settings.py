@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import PositiveFloat
+
 from gateway.settings_base import settings_section
 
 
@@ -17,3 +19,5 @@ class ApiSettings:
     """A publish through the API carries every flow and the whole catalogue."""
     default_page: int = 50
     max_page: int = 200
+    idempotency_hours: PositiveFloat = 24.0
+    """How long an `Idempotency-Key`'s answer is kept for retries (gateway.api.idempotency); purged after."""

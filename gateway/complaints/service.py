@@ -124,9 +124,11 @@ class ComplaintService:
         """A page of complaints for operators, late ones first."""
         return await self.store.search(where)
 
-    async def transition(self, code: str, to: str, *, actor: str, answer: str | None, seen: str | None = None) -> ComplaintRecord:
+    async def transition(self, code: str, to: str, *, actor: str, answer: str | None, seen: str | None = None,
+                         then: Within | None = None) -> ComplaintRecord:
         """Move a complaint to `to`, audited under `actor`; an answer or rejection is sent to the citizen. With `seen`
-        (the status the operator chose the change from), StatusChanged when it has moved since."""
+        (the status the operator chose the change from), StatusChanged when it has moved since. `then`: a write
+        committed with the change, given the complaint as changed (the API's answer to an Idempotency-Key)."""
         answer = (answer or "").strip()[:MAX_TEXT] or None
 
         def check(current: ComplaintRecord) -> None:
@@ -136,7 +138,7 @@ class ComplaintService:
 
         changed = await self.store.change_status(
             code, to, actor, answer, self.clock(), to in ANSWER_REQUIRED, check,
-            (_audited(self.audit, actor, code, to, answer),) if self.audit else ())
+            (_audited(self.audit, actor, code, to, answer),) if self.audit else (), (then,) if then else ())
         if changed is None:
             raise ComplaintNotFound(f"no complaint has code {code}")
         record, event = changed

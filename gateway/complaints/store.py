@@ -103,10 +103,11 @@ class ComplaintStore(Protocol):
         """A complaint by its code."""
 
     async def change_status(self, code: str, to: str, actor: str, answer: str | None, at: float, notify: bool,
-                            check: Callable[[ComplaintRecord], None], within: Sequence[Within] = ()
+                            check: Callable[[ComplaintRecord], None], within: Sequence[Within] = (), then: Sequence[Within] = ()
                             ) -> tuple[ComplaintRecord, ComplaintEvent] | None:
         """Run `check` on the current record (it raises to refuse), then change the status (and the answer when
-        one is given), add the event and run `within`, in one transaction; None if not found."""
+        one is given), add the event and run `within` (given the complaint as it was) and `then` (given it as
+        changed), in one transaction; None if not found."""
 
     async def events(self, complaint_id: int) -> list[ComplaintEvent]:
         """A complaint's events, oldest first."""
@@ -182,7 +183,7 @@ class SqlComplaintStore:
         return _record(row) if row else None
 
     async def change_status(self, code: str, to: str, actor: str, answer: str | None, at: float, notify: bool,
-                            check: Callable[[ComplaintRecord], None], within: Sequence[Within] = ()
+                            check: Callable[[ComplaintRecord], None], within: Sequence[Within] = (), then: Sequence[Within] = ()
                             ) -> tuple[ComplaintRecord, ComplaintEvent] | None:
         async with self.db.transaction() as conn:
             await conn.lock(f"complaint:{code}")  # two operators at once: the second sees the first's status
@@ -198,8 +199,11 @@ class SqlComplaintStore:
                 (current.id, at, actor, current.status, to, answer, 0 if notify else 1))
             for write in within:
                 await write(conn, current)
+            updated = replace(current, status=to, answer=kept, updated_at=at)
+            for write in then:
+                await write(conn, updated)
         event = ComplaintEvent(event_id, current.id, at, actor, current.status, to, answer, not notify)
-        return replace(current, status=to, answer=kept, updated_at=at), event
+        return updated, event
 
     async def events(self, complaint_id: int) -> list[ComplaintEvent]:
         rows = await self.db.fetchall("SELECT * FROM complaint_events WHERE complaint_id = ? ORDER BY id", (complaint_id,))

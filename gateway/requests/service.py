@@ -225,10 +225,12 @@ class RequestService:
         """A citizen's requests across channels, newest first."""
         return await self.store.for_phone(phone_e164, self.settings.my_requests_limit)
 
-    async def transition(self, tracking_code: str, to: str, *, actor: str, reason: str | None, seen: str | None = None) -> RequestRecord:
+    async def transition(self, tracking_code: str, to: str, *, actor: str, reason: str | None, seen: str | None = None,
+                         then: Within | None = None) -> RequestRecord:
         """Move a request to `to`, recorded in the audit trail under `actor`, and tell the citizen; RequestError says why
         a change is refused (and nothing is recorded). With `seen` (the status the operator chose the change
-        from), StatusChanged when the request has moved since, even to a status `to` may also follow."""
+        from), StatusChanged when the request has moved since, even to a status `to` may also follow. `then`: a
+        write committed with the change, given the request as changed (the API's answer to an Idempotency-Key)."""
         reason = (reason or "").strip()[:MAX_REASON] or None
 
         def check(current: RequestRecord) -> None:
@@ -238,7 +240,7 @@ class RequestService:
 
         changed = await self.store.change_status(
             tracking_code, to, actor, reason, self.clock(), check,
-            (_audited(self.audit, actor, tracking_code, to, reason),) if self.audit else (),
+            (_audited(self.audit, actor, tracking_code, to, reason),) if self.audit else (), (then,) if then else (),
         )
         if changed is None:
             raise RequestNotFound(f"no request has tracking code {tracking_code}")

@@ -129,11 +129,11 @@ class RequestStore(Protocol):
 
     async def change_status(
         self, tracking_code: str, to: str, actor: str, reason: str | None, at: float, check: Callable[[RequestRecord], None],
-        within: Sequence[Within] = (),
+        within: Sequence[Within] = (), then: Sequence[Within] = (),
     ) -> tuple[RequestRecord, RequestEvent] | None:
         """Run `check` on the current record (it raises to refuse), then change the status, add the event and run
-        the `within` writes (the audit entry), each given the request as it was before, all in one transaction;
-        None if not found."""
+        the `within` writes (the audit entry), each given the request as it was before, and the `then` writes (the
+        API's answer), each given the request as changed, all in one transaction; None if not found."""
 
     async def set_payment_state(self, request_id: int, state: str, at: float) -> bool:
         """Record the payment state; False when there is no such request."""
@@ -246,7 +246,7 @@ class SqlRequestStore:
 
     async def change_status(
         self, tracking_code: str, to: str, actor: str, reason: str | None, at: float, check: Callable[[RequestRecord], None],
-        within: Sequence[Within] = (),
+        within: Sequence[Within] = (), then: Sequence[Within] = (),
     ) -> tuple[RequestRecord, RequestEvent] | None:
         async with self.db.transaction() as conn:
             await conn.lock(f"request:{tracking_code}")  # two operators moving it at once: the second sees the first's status
@@ -263,7 +263,9 @@ class SqlRequestStore:
             await events.request_transitioned(conn, current.id, current.status, reason, at)
             for write in within:
                 await write(conn, current)
-        updated = RequestRecord(**{**current.__dict__, "status": to, "updated_at": at})
+            updated = RequestRecord(**{**current.__dict__, "status": to, "updated_at": at})
+            for write in then:
+                await write(conn, updated)
         return updated, event
 
     async def set_payment_state(self, request_id: int, state: str, at: float) -> bool:

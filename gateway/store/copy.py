@@ -77,6 +77,8 @@ TABLES: tuple[Table, ...] = (
     Table("analytics_services", ("day", "channel", "service_id")),
     Table("identity_checks", ("digest",)),
     Table("identity_pending"),
+    Table("idempotency_keys"),  # a back-office system retrying across the move still gets its first answer
+    Table("idempotency_parts", ("key_id", "part")),
     Table("event_subscriptions"),
     Table("events"),
     Table("event_deliveries"),
