@@ -53,7 +53,9 @@ ACTIONS = ("token.created", "token.revoked", "request.transitioned", "request.no
            "service.changed", "service.retired", "user.created", "user.changed", "user.password_changed", "user.signed_in",
            "user.sign_in_failed", "user.locked", "outbox.retried", "payments.repaired",
            "consultation.opened", "consultation.closed",
-           "complaint.transitioned")
+           "complaint.transitioned",
+           "event_subscription.created", "event_subscription.enabled", "event_subscription.disabled", "event_subscription.rotated",
+           "event_subscription.deleted", "events.replayed")
 """Every action an entry may record (see the module docstring); `record` refuses others."""
 
 _DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic: citizens and operators type all three
