@@ -26,6 +26,7 @@ from gateway.content.startup import served_at_start
 from gateway.content.store import ContentStore
 from gateway.conversations import Conversations
 from gateway.engines import EngineBuilder
+from gateway.events.sender import WebhookSender
 from gateway.feedback.setup import build_feedback
 from gateway.idempotency import IdempotencyKeys
 from gateway.identity.setup import build_identity
@@ -120,6 +121,8 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     if sms_sender is not None:
         senders["sms"] = sms_sender
         closers.append(sms_sender.close)
+    senders["webhook"] = webhooks = WebhookSender(db, settings.events, max_attempts=outbox.settings.max_attempts, clock=clock)  # agencies' events
+    closers.append(webhooks.close)
     dispatcher = dispatcher_for(outbox, senders)
     closers.append(dispatcher.close)
     await requests.resend_unnotified()

@@ -57,6 +57,8 @@ ACTIONS = ("token.created", "token.revoked", "request.transitioned", "request.no
            "user.sign_in_failed", "user.locked", "outbox.retried", "payments.repaired",
            "consultation.opened", "consultation.closed",
            "complaint.transitioned",
+           "event_subscription.created", "event_subscription.enabled", "event_subscription.disabled", "event_subscription.rotated",
+           "event_subscription.deleted", "events.replayed",
            "token.rotated")
 """Every action an entry may record (see the module docstring); `record` refuses others."""
 

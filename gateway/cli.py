@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("serve", "flows", "simulate", "db", "catalogue", "tokens", "payments", "outbox", "telegram", "audit", "users", "report")
+COMMANDS = ("serve", "flows", "simulate", "db", "catalogue", "tokens", "payments", "outbox", "telegram", "audit", "users", "report", "events")
 """Each is `gateway.commands.<name>`, adding the sub-command of that name."""
 
 

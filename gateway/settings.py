@@ -29,6 +29,7 @@ from gateway.api.settings import ApiSettings
 from gateway.calendar import CalendarSettings, calendar_settings
 from gateway.complaints.settings import ComplaintSettings
 from gateway.console.settings import ConsoleSettings
+from gateway.events.settings import EventSettings
 from gateway.feedback.settings import FeedbackSettings
 from gateway.identity.settings import IdentitySettings, identity_settings
 from gateway.observability.settings import LoggingSettings, MetricsSettings
@@ -230,6 +231,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "feedback": _plain(FeedbackSettings),
     "analytics": _plain(AnalyticsSettings),
     "identity": identity_settings,
+    "events": _plain(EventSettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -260,6 +262,7 @@ class Settings:
     feedback: FeedbackSettings
     analytics: AnalyticsSettings
     identity: IdentitySettings
+    events: EventSettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"

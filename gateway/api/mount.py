@@ -10,6 +10,7 @@ from aiohttp import web
 from gateway.api import analytics, audit, bulk, complaints, flows, openapi, outbox, payments, requests, services
 from gateway.api.common import SETTINGS, TOKENS, api_errors
 from gateway.consultations import api as consultations
+from gateway.events import api as events
 from gateway.feedback import api as feedback
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenStore
@@ -25,6 +26,6 @@ def setup(app: web.Application) -> None:
     api[GATEWAY] = gateway
     api[SETTINGS] = settings
     api[TOKENS] = TokenStore(gateway.db)
-    for module in (services, flows, requests, payments, outbox, audit, consultations, complaints, feedback, analytics, openapi, bulk):
+    for module in (services, flows, requests, payments, outbox, audit, consultations, complaints, feedback, analytics, events, openapi, bulk):
         module.setup(api)
     app.add_subapp(PREFIX, api)

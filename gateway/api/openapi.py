@@ -19,6 +19,7 @@ from gateway.api.requests import TRACKING_CODE
 from gateway.api.schema import Json
 from gateway.api.services import card_schema
 from gateway.consultations.api import OPENAPI_PATHS as CONSULTATION_PATHS
+from gateway.events.api import OPENAPI_PATHS as EVENT_PATHS
 from gateway.feedback.api import OPENAPI_PATHS as FEEDBACK_PATHS
 from gateway.requests import STATUSES
 from gateway.requests.lifecycle import PAYMENT_STATES
@@ -82,6 +83,7 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     **FEEDBACK_PATHS,  # and in gateway.feedback.api
     **ANALYTICS_PATHS,  # and in gateway.api.analytics
     **BULK_PATHS,  # and in gateway.api.bulk
+    **EVENT_PATHS,  # and in gateway.events.api
     "/services": {
         "get": {"summary": "List services", "operationId": "listServices", "responses": {
             "200": _ok("Every service in catalogue order", {"type": "object", "required": ["items", "total"], "properties": {

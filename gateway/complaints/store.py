@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
+import gateway.events.hooks as events
 from gateway.complaints.lifecycle import OPEN
 from gateway.scopes import service_clause
 from gateway.store import Database, Transaction
@@ -157,6 +158,7 @@ class SqlComplaintStore:
             event_id = await conn.insert(
                 "INSERT INTO complaint_events (complaint_id, at, actor, from_status, to_status, notified)"
                 " VALUES (?, ?, 'citizen', NULL, 'filed', ?)", (complaint_id, new.at, 0 if new.notify else 1))
+            await events.complaint_filed(conn, complaint_id, new.at)  # the agency's systems are told in the same commit
             row = await conn.fetchone(f"{_SELECT} WHERE c.id = ?", (complaint_id,))
         assert row is not None  # read inside the transaction that wrote it
         return _record(row), ComplaintEvent(event_id, complaint_id, new.at, "citizen", None, "filed", None, not new.notify)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import gateway.events.hooks as events
 from gateway.scopes import service_clause
 from gateway.store import Database, Row
 
@@ -118,9 +119,12 @@ class SurveyStore:
     async def answer(self, survey_id: int, rating: int, comment: str | None, now: float) -> bool:
         """Record the first answer while the survey is open; False when it was answered or had expired."""
         async with self.db.transaction() as conn:
-            return await conn.execute(
+            answered = await conn.execute(
                 "UPDATE feedback_surveys SET rating = ?, comment = ?, answered_at = ? WHERE id = ? AND rating IS NULL AND expires_at > ?",
                 (rating, comment, now, survey_id, now)) == 1
+            if answered:
+                await events.feedback_received(conn, survey_id, now)  # the agency's systems are told in the same commit
+        return answered
 
     async def add_comment(self, survey_id: int, comment: str) -> bool:
         """A bot citizen's comment after their rating; False when the survey already has one."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import gateway.events.hooks as events
 from gateway.observability.metrics import count_payment
 from gateway.payments.links import link_key
 from gateway.payments.models import CLOSED_REQUESTS, CURRENCY, Payment, PaymentEvent, sources_of
@@ -194,6 +195,7 @@ class PaymentStore:
             if changed != 1:
                 return None
             await _add_event(conn, payment_id, to, now, row["state"], to, reason or (f"ref {ref_id}" if ref_id else None))
+            await events.payment_changed(conn, payment_id, now)  # paid or failed: the agency's systems are told in the same commit
         count_payment(to)
         return await self.get(payment_id)
 

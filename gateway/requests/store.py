@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import gateway.events.hooks as events
 from gateway.requests.lifecycle import OPEN
 from gateway.scopes import service_clause
 from gateway.store import Database, Transaction
@@ -205,6 +206,7 @@ class SqlRequestStore:
             for write in within:
                 await write(conn, record)
                 record = await self._read(conn, request_id)  # as the write left it (a payment makes it `pending`)
+            await events.request_submitted(conn, request_id, new.at)  # the agency's systems are told in the same commit
         return record, event
 
     @staticmethod
@@ -261,6 +263,7 @@ class SqlRequestStore:
                 "INSERT INTO request_events (request_id, at, actor, from_status, to_status, reason) VALUES (?, ?, ?, ?, ?, ?)",
                 (current.id, at, actor, current.status, to, reason))
             event = RequestEvent(event_id, current.id, at, actor, current.status, to, reason, False)
+            await events.request_transitioned(conn, current.id, current.status, reason, at)
             for write in within:
                 await write(conn, current)
             updated = RequestRecord(**{**current.__dict__, "status": to, "updated_at": at})

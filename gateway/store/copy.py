@@ -79,6 +79,9 @@ TABLES: tuple[Table, ...] = (
     Table("identity_pending"),
     Table("idempotency_keys"),  # a back-office system retrying across the move still gets its first answer
     Table("idempotency_parts", ("key_id", "part")),
+    Table("event_subscriptions"),
+    Table("events"),
+    Table("event_deliveries"),
 )
 """Every table of the schema a pilot's data lives in, parents before the tables referring to them."""
 

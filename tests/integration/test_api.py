@@ -216,8 +216,8 @@ async def test_the_openapi_document_describes_every_route(client) -> None:  # ty
     assert response.status == 200 and doc["openapi"].startswith("3.1")
     routes = {(r.method.lower(), r.resource.canonical) for r in _api_routes(client.app)} - {("get", "/api/v1/openapi.json")}
     documented = {(method, "/api/v1" + path) for path, item in doc["paths"].items() for method in item if method != "parameters"}
-    assert len(routes) == 35 and routes == documented  # services, categories, flows, requests (one, many), payments, outbox, audit, polls,
-    # complaints, feedback, analytics
+    assert len(routes) == 43 and routes == documented  # services, categories, flows, requests (one, many), payments, outbox, audit, polls,
+    # complaints, feedback, analytics, agencies' event subscriptions, delivery log and replay
     parameters = [p for item in doc["paths"].values() for operation in item.values() for p in operation.get("parameters", ())]
     limit = {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}  # an integer everywhere, as the server reads it
     assert {p["name"]: p["schema"] for p in parameters if p["name"] == "limit"} == {"limit": limit}

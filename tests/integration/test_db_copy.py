@@ -54,6 +54,9 @@ async def fill_pilot(aiohttp_client: Any, url: str) -> list[str]:
     client = await aiohttp_client(await create_app(SETTINGS.updated({"store": {"url": url}})))
     gateway = client.app[GATEWAY]
     admin = (await role_headers(gateway.db))["admin"]
+    subscribed = await client.post("/api/v1/agencies/sabt/subscriptions", headers=admin,  # the agency hears of what follows
+                                   json={"url": "https://sabt.example/events", "types": ["request.submitted", "payment.paid"]})
+    assert subscribed.status == 201
     paid = await apply_by_ussd(client)
     [link] = await outbox(client, "payment_link")
     assert (await pay_in_sandbox(client, link["meta"]["url"])).status == 200
@@ -100,10 +103,11 @@ async def test_a_pilot_moves_with_its_ids_and_the_target_serves_it(  # type: ign
     assert lines[-1].startswith(line("total", sum(before.values()), f"ok ({len(TABLES)} tables, copied in"))
     assert counts(target) == before
     assert before["requests"] == 2 and before["content_versions"] == 2 and before["api_tokens"] == 3 and before["payments"] == 3
-    assert before["feedback_surveys"] == 1
+    assert before["feedback_surveys"] == 1 and before["event_subscriptions"] == 1 and before["events"] == 7  # 2 submitted, paid, 3 moves, rated
     for sql in ("SELECT id, tracking_code, status, payment_state FROM requests ORDER BY id",
                 "SELECT id, request_id, state, renewed_by FROM payments ORDER BY id", "SELECT * FROM outbox ORDER BY id",
-                "SELECT id, parent FROM services ORDER BY id", "SELECT * FROM feedback_surveys"):
+                "SELECT id, parent FROM services ORDER BY id", "SELECT * FROM feedback_surveys", "SELECT * FROM events ORDER BY id",
+                "SELECT * FROM event_subscriptions"):
         assert query(target, sql) == query(source, sql)
     assert [r["renewed_by"] for r in query(target, "SELECT renewed_by FROM payments ORDER BY id")] == [None, 3, None]
 
