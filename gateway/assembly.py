@@ -30,6 +30,8 @@ from gateway.feedback.setup import build_feedback
 from gateway.outbox import Outbox, Sender
 from gateway.outbox.stream import dispatcher_for, open_stream_outbox
 from gateway.payments.setup import build_payments
+from gateway.privacy.actions import privacy_actions
+from gateway.privacy.setup import build_privacy, hook_privacy
 from gateway.requests.lookup import StatusLookup
 from gateway.requests.setup import build_requests
 from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
@@ -90,8 +92,9 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     polls = build_polls(settings, db, catalogue, clock)
     complaints = build_complaints(settings, db, outbox, catalogue, requests, clock)
     lookups = StatusLookup(requests, state, other_codes=(complaints.status_text,))
+    privacy = build_privacy(settings, db, catalogue, clock)
     actions: dict[str, Action] = {**request_actions(requests, lookups, tuple(settings.flows.languages)), **poll_actions(polls),
-                                  **complaint_actions(complaints, state)}
+                                  **complaint_actions(complaints, state), **privacy_actions(privacy)}
     builder = EngineBuilder(settings, actions, clock)
     publisher = Publisher(settings, ContentStore(db), actions, sessions)
     served = await served_at_start(publisher, builder, db, seed)
@@ -108,6 +111,7 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
                                        buttons=feedback.buttons, pending=[feedback.bot.comment])
     closers.append(bots.close)
     hook_polls(polls, sms, bots.service)  # the `poll` SMS keyword, `/polls` and its buttons on the bots
+    hook_privacy(privacy, sms, bots.service)  # the `privacy` SMS keyword, `/privacy` and `/mydata` on the bots
     payments = build_payments(settings.payments, db, requests, outbox, catalogue, settings.server.public_base_url, clock)
     closers.append(payments.provider.close)
     senders: dict[str, Sender] = {"telegram": bot_sender}
@@ -134,5 +138,6 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
         publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots, analytics=analytics,
         readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, feedback=feedback,
+        privacy=privacy,
         closers=tuple(closers),
     )

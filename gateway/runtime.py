@@ -22,6 +22,7 @@ from gateway.engines import EngineBuilder
 from gateway.feedback.setup import Feedback
 from gateway.outbox import Dispatcher, Outbox
 from gateway.payments import PaymentService
+from gateway.privacy.service import PrivacyService
 from gateway.requests import RequestService
 from gateway.settings import Settings
 from gateway.sms.service import SmsService
@@ -67,6 +68,7 @@ class Gateway:
     polls: PollService
     complaints: ComplaintService
     feedback: Feedback
+    privacy: PrivacyService
     closers: tuple[Closer, ...] = field(default=())
 
     @property

@@ -32,6 +32,7 @@ from gateway.console.settings import ConsoleSettings
 from gateway.feedback.settings import FeedbackSettings
 from gateway.observability.settings import LoggingSettings, MetricsSettings
 from gateway.payments.settings import PaymentSettings, payment_settings
+from gateway.privacy.settings import PrivacySettings
 from gateway.requests.settings import RequestSettings
 from gateway.settings_base import SettingsError, section, settings_section
 from gateway.sms.settings import SmsSettings, sms_settings
@@ -228,6 +229,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "logging": _plain(LoggingSettings),
     "feedback": _plain(FeedbackSettings),
     "analytics": _plain(AnalyticsSettings),
+    "privacy": _plain(PrivacySettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -257,6 +259,7 @@ class Settings:
     logging: LoggingSettings
     feedback: FeedbackSettings
     analytics: AnalyticsSettings
+    privacy: PrivacySettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"
