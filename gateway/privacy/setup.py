@@ -18,18 +18,22 @@ from gateway.sms.service import SmsService
 from gateway.store import Database
 from gateway.telegram.service import BotService
 
+SUMMARY_PARTS = 3
+"""SMS parts the `privacy` keyword's answer (the summary and the link) may take: 201 Persian characters."""
+
 
 def build_privacy(settings: Settings, db: Database, catalogue: Callable[[], Catalogue], clock: Clock = SYSTEM_CLOCK) -> PrivacyService:
-    """The privacy service; SettingsError when the statement is wrong or its SMS summary cannot fit `sms.max_segments`."""
+    """The privacy service; SettingsError when the statement is wrong or its SMS summary is longer than a summary
+    (SUMMARY_PARTS). Like HELP's, the answer is one text, not a page of a menu, so `sms.max_segments` does not bind it."""
     languages = tuple(settings.flows.languages)
     file = settings.path(settings.privacy.statement)
     statement = load_statement(file, languages=languages, retention_days=settings.privacy.retention_days,
                                public_base_url=settings.server.public_base_url)
     for lang in languages:
         segments = sms_encoding(statement.short(lang)).segments
-        if segments > settings.sms.max_segments:
+        if segments > SUMMARY_PARTS:
             raise SettingsError(f"{file}: `summary.{lang}` with the link ({statement.url}) is {segments} SMS parts; "
-                                f"sms.max_segments is {settings.sms.max_segments}: shorten the summary")
+                                f"at most {SUMMARY_PARTS}: shorten the summary")
     return PrivacyService(settings.privacy, statement, db, catalogue, languages=languages, clock=clock)
 
 
