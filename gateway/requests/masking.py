@@ -4,6 +4,7 @@ operator API and the console, so neither shows more than the other."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import overload
 
 from flows.masking import mask_digit_runs, mask_national_code, mask_phone
 from gateway.catalogue.model import Service
@@ -24,6 +25,12 @@ def masked_inputs(inputs: Mapping[str, str], service: Service | None) -> dict[st
     return {name: shown(name, value) for name, value in inputs.items()}
 
 
+@overload
+def masked_text(text: str, full: bool) -> str: ...
+@overload
+def masked_text(text: None, full: bool) -> None: ...
+@overload
+def masked_text(text: str | None, full: bool) -> str | None: ...
 def masked_text(text: str | None, full: bool) -> str | None:
     """Free text about a citizen (a status reason, a staff note, an answer, a comment) as this reader sees it:
     whole for operators and above (`full`); for viewers, every phone number and national code in it masked,
