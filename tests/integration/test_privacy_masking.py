@@ -1,6 +1,6 @@
-"""Every operator API route, walked as a viewer, shows no phone number, national code or personal input
-unmasked. The routes come from the API's own route table, so a route added later is walked too (and a
-route whose path needs a value this test does not know fails it, until the value is given here)."""
+"""Every operator API route and every console page, walked as a viewer, shows no phone number, national code
+or personal input unmasked. The routes come from the route tables, so a route added later is walked too (and
+a route whose path needs a value this test does not know fails it, until the value is given here)."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from typing import Any
 
 from aiohttp import web
 from api_tokens import role_headers
+from console_pages import make_user, sign_in
 from ussd_citizen import FIRST_ID_CARD_EN, PHONE, apply_by_ussd
 from waiting import eventually
 
 from flows.dates import parse_date
 from gateway.api.mount import PREFIX
 from gateway.app import GATEWAY
+from gateway.console.web import PREFIX as CONSOLE
 
 NATIONAL_CODE, BIRTH_DATE = "0499370899", "1368/11/03"
 APPLY = [*FIRST_ID_CARD_EN[:7], BIRTH_DATE, *FIRST_ID_CARD_EN[8:]]
@@ -27,14 +29,14 @@ SECRETS = (PHONE, PHONE[3:], "0" + PHONE[3:], NATIONAL_CODE, BIRTH_STORED)
 _PARAM = re.compile(r"\{([^}]+)\}")
 
 
-def api_routes(app: web.Application) -> list[tuple[str, str]]:
-    """(method, path template) of every route of the operator API sub-application."""
+def routes_of(app: web.Application, prefix: str) -> list[tuple[str, str]]:
+    """(method, path template) of every route of the sub-application mounted at `prefix`."""
     for resource in app.router.resources():
         info = resource.get_info()
-        if isinstance(resource, web.PrefixedSubAppResource) and info.get("prefix") == PREFIX:
-            return sorted({(route.method, route.resource.canonical.removeprefix(PREFIX)) for route in info["app"].router.routes()
+        if isinstance(resource, web.PrefixedSubAppResource) and info.get("prefix") == prefix:
+            return sorted({(route.method, route.resource.canonical.removeprefix(prefix)) for route in info["app"].router.routes()
                            if route.method != "HEAD" and route.resource is not None})
-    raise AssertionError("the operator API is not mounted")
+    raise AssertionError(f"nothing is mounted at {prefix}")
 
 
 async def _seed(client: Any) -> dict[str, str]:
@@ -51,7 +53,9 @@ async def _seed(client: Any) -> dict[str, str]:
     payment = await gateway.db.fetchone("SELECT id FROM payments")
     message = await gateway.db.fetchone("SELECT id FROM outbox WHERE kind = 'receipt'")
     return {"/requests/{code}": code, "/complaints/{code}": complaint.code, "/payments/{id}": str(payment["id"]),
-            "/outbox/{id}": str(message["id"]), "/flows/{version}": "1", "/services/{id}": "121095100", "/consultations/{id}": "1"}
+            "/outbox/{id}": str(message["id"]), "/flows/{version}": "1", "/services/{id}": "121095100", "/consultations/{id}": "1",
+            "/flows/{version}/nodes/{ref}": "main:home", "/tokens/{id}": "1", "/users/{name}": "vida", "/simulator/{run}": "1",
+            "/analytics/{kind}": "services"}
 
 
 def _path(template: str, values: dict[str, str]) -> str:
@@ -66,7 +70,7 @@ def _path(template: str, values: dict[str, str]) -> str:
 async def test_a_viewer_walking_every_api_route_sees_no_phone_national_code_or_personal_input(client) -> None:  # type: ignore[no-untyped-def]
     values = await _seed(client)
     headers = await role_headers(client.app[GATEWAY].db)
-    routes = api_routes(client.app)
+    routes = routes_of(client.app, PREFIX)
     assert ("GET", "/requests/{code}") in routes and len(routes) > 30
     seen: dict[str, int] = {}
     for method, template in routes:
@@ -85,3 +89,20 @@ async def test_a_viewer_walking_every_api_route_sees_no_phone_national_code_or_p
     assert NATIONAL_CODE in full and BIRTH_STORED in full and PHONE in full
     complaint = await (await client.get(f"{PREFIX}/complaints/{values['/complaints/{code}']}", headers=headers["operator"])).text()
     assert NATIONAL_CODE in complaint
+
+
+async def test_a_viewer_walking_every_console_page_sees_no_phone_national_code_or_personal_input(client) -> None:  # type: ignore[no-untyped-def]
+    values = await _seed(client)
+    await make_user(client, "vida", "viewer", language="en")
+    assert (await sign_in(client, "vida")).status == 303
+    seen: dict[str, int] = {}
+    for method, template in routes_of(client.app, CONSOLE):
+        if method != "GET":
+            continue  # a viewer's forms change nothing; what they read is what is walked
+        path = CONSOLE + _path(template, values)
+        answer = await client.get(path, allow_redirects=False)
+        body = await answer.text()
+        seen[template] = answer.status
+        for secret in SECRETS:
+            assert secret not in body, f"GET {path} ({answer.status}) shows {secret} to a viewer"
+    assert {seen[t] for t in ("/requests", "/requests/{code}", "/complaints", "/complaints/{code}", "/analytics/{kind}.csv")} == {200}, seen
