@@ -111,7 +111,13 @@ async def test_the_retention_job_erases_after_the_setting_by_the_injected_clock(
     await eventually(lambda: rig.outbox(kind="receipt", state="sent"))
     job = RetentionJob(gateway.privacy, clock)
     clock.advance(40 * DAY)  # submitted long ago, but finished only now: the period runs from the final status
-    await gateway.requests.transition(code, "cancelled", actor="cli:test", reason=None)
+    for status in ("in_review", "approved", "delivered"):
+        await gateway.requests.transition(code, status, actor="cli:test", reason=None)
+    await eventually(lambda: gateway.db.fetchone("SELECT id FROM feedback_surveys"))
+    await gateway.db.execute("UPDATE feedback_surveys SET rating = 4, comment = 'fine, my code is 0499370899', answered_at = ?", (clock(),))
+    answered, still_open = [await gateway.complaints.file("complaint", text, request_code=code, channel="ussd", address=f"tel:{ALI}",
+                                                          phone=ALI, lang="en") for text in ("it took long", "and the fee?")]
+    await gateway.complaints.transition(answered.code, "answered", actor="cli:test", answer="sorry")
 
     clock.advance(29 * DAY)
     assert await job.run_once() == 0
@@ -123,10 +129,14 @@ async def test_the_retention_job_erases_after_the_setting_by_the_injected_clock(
     row = await gateway.db.fetchone("SELECT * FROM requests WHERE tracking_code = ?", (code,))
     assert row["national_code"] is None and row["phone"] is None and json.loads(row["inputs"]) == {}
     assert (await gateway.requests.get(other)).national_code == "0067749828"  # still open: kept however old
-    [receipt] = [r for r in await rig.outbox(kind="receipt") if json.loads(r["meta"])["tracking_code"] == code]
+    survey = await gateway.db.fetchone("SELECT rating, comment, address FROM feedback_surveys")
+    assert (survey["rating"], survey["comment"], survey["address"]) == (4, None, "")  # the rating counts still
+    assert (await gateway.complaints.get(answered.code)).text == "[erased]"
+    assert (await gateway.complaints.get(still_open.code)).text == "and the fee?"  # being answered: kept
+    [receipt] = [r for r in await rig.outbox(kind="receipt") if json.loads(r["meta"]).get("tracking_code") == code]
     assert receipt["text"] == "[erased]" and receipt["address"] == ""
     entries, _ = await gateway.requests.audit.list(action="request.erased")
     assert [(e.actor, e.detail["why"]) for e in entries] == [("privacy:retention", "retention")]
-    services = await (await rig.client.get("/api/v1/requests?status=cancelled", headers=(await role_headers(gateway.db))["viewer"])).json()
+    services = await (await rig.client.get("/api/v1/requests?status=delivered", headers=(await role_headers(gateway.db))["viewer"])).json()
     assert services["total"] == 1 and services["items"][0]["service_id"] == "121095100"  # counted still, nobody named
 
