@@ -41,12 +41,12 @@ STILL_OPEN: LocalisedText = {
     "en": " {count} requests are still open and kept until they end, so the agency can answer them.",
 }
 ERASE_QUESTION: LocalisedText = {
-    "fa": "پاسخ‌های شخصی {count} درخواست تمام‌شده برای همیشه پاک شود؟ کد، خدمت، تاریخ و وضعیت برای آمار می‌ماند.",
-    "en": "Erase for good the personal answers of {count} finished requests? Code, service, dates and status stay for statistics.",
+    "fa": "پاسخ‌های شخصی {count} درخواست تمام‌شده برای همیشه پاک شود؟",
+    "en": "Erase for good the personal answers of {count} finished requests?",
 }
 ERASED: LocalisedText = {
-    "fa": "پاسخ‌های شخصی {count} درخواست پاک شد.{open}",
-    "en": "The personal answers of {count} requests are erased.{open}",
+    "fa": "پاسخ‌های شخصی {count} درخواست پاک شد؛ کد، خدمت، تاریخ و وضعیت برای آمار می‌ماند.{open}",
+    "en": "The personal answers of {count} requests are erased; code, service, dates and status stay for statistics.{open}",
 }
 
 

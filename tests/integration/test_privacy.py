@@ -14,7 +14,7 @@ from fakes.sms_gateway import ALI, SmsRig, start_rig
 from ussd_citizen import FIRST_ID_CARD_EN, apply_by_ussd, ussd, ussd_hops
 from waiting import eventually
 
-from flows.gsm7 import sms_encoding, ucs2_length
+from flows.gsm7 import fits_ussd, sms_encoding, ucs2_length
 from gateway.privacy.retention import RetentionJob
 
 DAY = 86400.0
@@ -81,11 +81,22 @@ async def test_a_citizen_sees_what_is_kept_and_erases_finished_requests_but_not_
     assert "Kept for this number: 2 requests with 4 personal answers, 2 payments" in kept, kept
     assert "Kept for this number: 0 requests" in await ussd(client, READER, ["2", *HELP_PRIVACY, "2"])  # another number: its own
 
+    fa_hops = ["4", "1", *HELP_PRIVACY, "3"]  # home, language: Persian, then the question, paged
+    fa_pages = await ussd_hops(client, ALI, ["*".join(fa_hops[:hop]) for hop in range(len(fa_hops) + 1)], session="fa")
+    question = fa_pages[-1:]
+    while "۹۸." in question[-1]:
+        fa_hops.append("98")
+        question += await ussd_hops(client, ALI, ["*".join(fa_hops)], session="fa")
+    assert all(fits_ussd(page[4:]) for page in fa_pages + question), fa_pages
+    assert len(question) == 2 and question[0].startswith("CON پاسخ‌های شخصی ۱ درخواست تمام‌شده برای همیشه") and "۱. بله، پاک شود" in question[1]
+    await ussd(client, ALI, ["4", "2"])  # back to English
     asked = await ussd(client, ALI, [*HELP_PRIVACY, "3"])
     assert "Erase for good the personal answers of 1 finished requests?" in asked and "1. Yes, erase" in asked
     assert (await gateway.requests.get(finished)).national_code == "0499370899"  # asking alone erases nothing
-    done = await ussd(client, ALI, [*HELP_PRIVACY, "3", "1"])
-    assert "The personal answers of 1 requests are erased. 1 requests are still open" in done, done
+    erase = [*HELP_PRIVACY, "3", "1", "98"]  # confirmed; the answer's second page
+    done = await ussd_hops(client, ALI, ["*".join(erase[:hop]) for hop in range(len(erase) + 1)], session="erase")
+    assert done[-2].startswith("CON The personal answers of 1 requests are erased; code, service, dates and status stay for statistics.")
+    assert done[-1].startswith("CON 1 requests are still open and kept until they end"), done[-1]
 
     erased = await gateway.db.fetchone("SELECT * FROM requests WHERE tracking_code = ?", (finished,))
     assert json.loads(erased["inputs"]) == {} and erased["phone"] is None and erased["national_code"] is None
