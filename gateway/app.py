@@ -82,7 +82,7 @@ def build_app(gateway: Gateway) -> web.Application:
         complaints_repair = NotifyRepair(gateway.complaints)
         complaints_repair.start()
         gateway.analytics.start()
-        retention = RetentionJob(gateway.privacy, gateway.privacy.eraser.clock)
+        retention = RetentionJob(gateway.privacy, gateway.privacy.clock)
         retention.start()
         yield
         await retention.stop()

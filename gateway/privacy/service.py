@@ -24,6 +24,8 @@ class PrivacyService:
         self.db = db
         self.catalogue = catalogue
         self.languages = languages
+        self.clock = clock
+        """What the retention job's lease reads (the erasures read it too)."""
         self.eraser = Eraser(db, catalogue, AuditLog(db, clock), clock)
 
     async def stored(self, phone: str) -> Stored:

@@ -54,6 +54,10 @@ async def test_the_statement_on_ussd_sms_the_public_page_and_the_pay_page(aiohtt
 
     fa = await rig.reply_to("حریم")
     assert "۳۰ روز" in fa and fa.endswith(f"{rig.base}/privacy") and sms_encoding(fa).segments <= 3
+    await rig.reply_to("سلام")  # the SMS menus: help, privacy, what is kept about this (network-given) number
+    for text in ("3", "3"):
+        await rig.reply_to(text)
+    assert "برای این شماره نگه داشته‌ایم: ۰ درخواست با ۰ پاسخ شخصی" in await rig.reply_to("2")
     en = await rig.reply_to("PRIVACY", sender="+989350000002")  # a number with no language remembered: the keyword's
     assert "30 days" in en and en.endswith(f"{rig.base}/privacy")
 
