@@ -10,8 +10,9 @@ the card number the bank gave; the chat's link to the code (bots' "my requests")
 messages that have left the outbox. Staff notes and status reasons keep their words with every phone
 number and national code in them masked. One transaction per request, audited (`request.erased`).
 
-Only finished requests (no status may follow: delivered, cancelled) are erased: an open one is still
-being answered, and its inputs are what the agency answers.
+Only finished requests (answered: rejected or delivered; or cancelled) are erased: an open or approved one
+is still being answered, and its inputs are what the agency answers. A rejected request may still be marked
+delivered (the rejection handed over), which needs none of its inputs.
 """
 
 from __future__ import annotations
@@ -27,13 +28,12 @@ from flows.masking import mask_digit_runs
 from gateway.audit import AuditLog
 from gateway.catalogue import Catalogue
 from gateway.complaints.lifecycle import OPEN as COMPLAINT_OPEN
-from gateway.requests.lifecycle import ALLOWED
 from gateway.store import Database, Transaction
 
 log = logging.getLogger(__name__)
 
-FINAL = frozenset(status for status, following in ALLOWED.items() if not following)
-"""Statuses no other may follow: the request is finished (delivered, cancelled)."""
+FINAL = frozenset({"rejected", "delivered", "cancelled"})
+"""The request is finished: answered (the statuses a satisfaction survey follows, gateway.feedback) or cancelled."""
 ERASED = "[erased]"
 """What an erased free text reads."""
 SENT = ("sent", "dead", "suppressed")

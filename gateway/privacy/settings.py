@@ -13,7 +13,7 @@ from gateway.settings_base import settings_section
 @dataclass(frozen=True)
 class PrivacySettings:
     retention_days: PositiveInt = 365
-    """Days after a request's final status (delivered, cancelled) when its personal inputs are erased;
+    """Days after a request's final status (rejected, delivered, cancelled) when its personal inputs are erased;
     the statement says this number, filled in from here, so the two never disagree."""
     statement: str = "privacy.yaml"
     """The privacy statement operators write (relative to the config directory)."""

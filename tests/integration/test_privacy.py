@@ -80,6 +80,8 @@ async def test_a_citizen_sees_what_is_kept_and_erases_finished_requests_but_not_
     finished, still_open = await apply_by_ussd(client), await apply_by_ussd(client, AGAIN_EN)
     await gateway.requests.transition(finished, "in_review", actor="cli:test", reason=None)
     await gateway.requests.transition(finished, "cancelled", actor="cli:test", reason="duplicate of 0499370899's other request")
+    for status in ("in_review", "approved"):  # approved, not yet delivered: still being answered
+        await gateway.requests.transition(still_open, status, actor="cli:test", reason=None)
 
     kept = await ussd(client, ALI, [*HELP_PRIVACY, "2"])
     assert "Kept for this number: 2 requests with 4 personal answers, 2 payments" in kept, kept
@@ -126,8 +128,8 @@ async def test_the_retention_job_erases_after_the_setting_by_the_injected_clock(
     await eventually(lambda: rig.outbox(kind="receipt", state="sent"))
     job = RetentionJob(gateway.privacy, clock)
     clock.advance(40 * DAY)  # submitted long ago, but finished only now: the period runs from the final status
-    for status in ("in_review", "approved", "delivered"):
-        await gateway.requests.transition(code, status, actor="cli:test", reason=None)
+    await gateway.requests.transition(code, "in_review", actor="cli:test", reason=None)
+    await gateway.requests.transition(code, "rejected", actor="cli:test", reason="the photo is missing")  # an answer: finished
     await eventually(lambda: gateway.db.fetchone("SELECT id FROM feedback_surveys"))
     await gateway.db.execute("UPDATE feedback_surveys SET rating = 4, comment = 'fine, my code is 0499370899', answered_at = ?", (clock(),))
     answered, still_open = [await gateway.complaints.file("complaint", text, request_code=code, channel="ussd", address=f"tel:{ALI}",
@@ -152,6 +154,6 @@ async def test_the_retention_job_erases_after_the_setting_by_the_injected_clock(
     assert receipt["text"] == "[erased]" and receipt["address"] == ""
     entries, _ = await gateway.requests.audit.list(action="request.erased")
     assert [(e.actor, e.detail["why"]) for e in entries] == [("privacy:retention", "retention")]
-    services = await (await rig.client.get("/api/v1/requests?status=delivered", headers=(await role_headers(gateway.db))["viewer"])).json()
+    services = await (await rig.client.get("/api/v1/requests?status=rejected", headers=(await role_headers(gateway.db))["viewer"])).json()
     assert services["total"] == 1 and services["items"][0]["service_id"] == "121095100"  # counted still, nobody named
 
