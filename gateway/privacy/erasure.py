@@ -28,6 +28,7 @@ from flows.masking import mask_digit_runs
 from gateway.audit import AuditLog
 from gateway.catalogue import Catalogue
 from gateway.complaints.lifecycle import OPEN as COMPLAINT_OPEN
+from gateway.requests.service import receipt_key
 from gateway.store import Database, Transaction
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ SENT = ("sent", "dead", "suppressed")
 RETENTION_ACTOR = "privacy:retention"
 CITIZEN_ACTOR = "citizen"
 _FINAL_SQL = f"status IN ({', '.join('?' * len(FINAL))})"
+_SENT_SQL = ", ".join("?" * len(SENT))
 
 
 def kept_inputs(inputs: Mapping[str, Any], catalogue: Catalogue, service_id: str) -> dict[str, Any]:
@@ -84,6 +86,9 @@ class Eraser:
         count = 0
         for row in rows:
             count += await self.erase(row["id"], "retention")
+        messages = await self.old_messages(cutoff)
+        if messages:
+            log.info("privacy retention: %d messages sent before the retention period erased", messages)
         return count
 
     async def erase(self, request_id: int, why: str) -> bool:
@@ -124,10 +129,18 @@ class Eraser:
 
     @staticmethod
     async def _sent_messages(conn: Transaction, address: str, code: str, since: float) -> None:
-        """The texts of the request's messages that have left (receipts, status news, links), erased."""
+        """The texts of the request's messages that have left (receipts, an SMS conversation's receipt reply,
+        status news, links), erased."""
         rows = await conn.fetchall(
-            f"SELECT id, meta FROM outbox WHERE address = ? AND created_at >= ? AND state IN ({', '.join('?' * len(SENT))})",
+            f"SELECT id, meta, idempotency_key FROM outbox WHERE address = ? AND created_at >= ? AND state IN ({_SENT_SQL})",
             (address, since, *SENT))
         for row in rows:
-            if json.loads(row["meta"] or "{}").get("tracking_code") == code:
+            if row["idempotency_key"] == receipt_key(code) or json.loads(row["meta"] or "{}").get("tracking_code") == code:
                 await conn.execute("UPDATE outbox SET text = ?, address = '' WHERE id = ?", (ERASED, row["id"]))
+
+    async def old_messages(self, cutoff: float) -> int:
+        """Every message that left before `cutoff`, its text and address erased: conversation replies echo what
+        citizens typed (an SMS confirmation screen shows the answers), and no request names them."""
+        return await self.db.execute(
+            f"UPDATE outbox SET text = ?, address = '' WHERE updated_at < ? AND state IN ({_SENT_SQL}) AND text <> ?",
+            (ERASED, cutoff, *SENT, ERASED))

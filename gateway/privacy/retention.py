@@ -1,6 +1,6 @@
 """The retention job: every `privacy.sweep_interval` seconds, requests finished more than
 `privacy.retention_days` ago lose their personal inputs (gateway.privacy.erasure), keeping the
-anonymous facts statistics need.
+anonymous facts statistics need, and messages that left the outbox before the period lose their texts.
 
 One worker on one host erases at a time, under the store's lease `privacy-retention`; the lease is an
 economy (each erasure re-reads its request under a lock and skips one already erased), so two passes

@@ -126,6 +126,7 @@ async def test_the_retention_job_erases_after_the_setting_by_the_injected_clock(
     gateway = rig.gateway
     code, other = await apply_by_ussd(rig.client), await apply_by_ussd(rig.client, AGAIN_EN)
     await eventually(lambda: rig.outbox(kind="receipt", state="sent"))
+    menu = await rig.reply_to("سلام", sender="+989350000003")  # an SMS conversation: its replies echo what was typed
     job = RetentionJob(gateway.privacy, clock)
     clock.advance(40 * DAY)  # submitted long ago, but finished only now: the period runs from the final status
     await gateway.requests.transition(code, "in_review", actor="cli:test", reason=None)
@@ -152,6 +153,7 @@ async def test_the_retention_job_erases_after_the_setting_by_the_injected_clock(
     assert (await gateway.complaints.get(still_open.code)).text == "and the fee?"  # being answered: kept
     [receipt] = [r for r in await rig.outbox(kind="receipt") if json.loads(r["meta"]).get("tracking_code") == code]
     assert receipt["text"] == "[erased]" and receipt["address"] == ""
+    assert [r["text"] for r in await rig.outbox(kind="reply")] == ["[erased]"] and menu  # sent 71 days ago
     entries, _ = await gateway.requests.audit.list(action="request.erased")
     assert [(e.actor, e.detail["why"]) for e in entries] == [("privacy:retention", "retention")]
     services = await (await rig.client.get("/api/v1/requests?status=rejected", headers=(await role_headers(gateway.db))["viewer"])).json()

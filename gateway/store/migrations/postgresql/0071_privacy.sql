@@ -3,3 +3,5 @@
 -- `erased_at` says when its inputs, phone, national code and address were erased (NULL: kept).
 ALTER TABLE requests ADD COLUMN erased_at DOUBLE PRECISION;
 CREATE INDEX requests_unerased ON requests (status, updated_at) WHERE erased_at IS NULL;
+-- The retention job also erases the texts and addresses of messages that left longer ago than the period.
+CREATE INDEX outbox_left ON outbox (state, updated_at);
