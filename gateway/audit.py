@@ -24,6 +24,9 @@ Actions, their subjects and details:
 - `consultation.opened` {question, options, audience_service}, `consultation.closed`: subject `consultation <id>`
   (gateway.consultations: a poll opened, or ended before its close time).
 - `complaint.transitioned`: subject the complaint's code; detail `{from, to, answer}` (gateway.complaints).
+- `request.erased`: subject the tracking code; detail `{why, inputs}` (gateway.privacy: a finished request's personal
+  inputs erased, `why` `citizen` on their own request or `retention` after privacy.retention_days; `inputs` names
+  the inputs erased, never their values). Actor `citizen` or `privacy:retention`.
 
 A detail never holds a token secret, and phone numbers and national codes in its texts are masked
 (flows.masking), erring on the side of hiding: a tracking code in a reason that looks like a mobile
@@ -55,7 +58,8 @@ ACTIONS = ("token.created", "token.revoked", "request.transitioned", "request.no
            "consultation.opened", "consultation.closed",
            "complaint.transitioned",
            "event_subscription.created", "event_subscription.enabled", "event_subscription.disabled", "event_subscription.rotated",
-           "event_subscription.deleted", "events.replayed")
+           "event_subscription.deleted", "events.replayed",
+           "request.erased")
 """Every action an entry may record (see the module docstring); `record` refuses others."""
 
 _DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic: citizens and operators type all three
