@@ -8,6 +8,7 @@ from flows.engine import Action, ActionCall, ActionResult
 from gateway.complaints.actions import RESULTS as COMPLAINT_RESULTS
 from gateway.consultations.actions import RESULTS as POLL_RESULTS
 from gateway.identity.gate import IdentityGate
+from gateway.privacy.actions import RESULTS as PRIVACY_RESULTS
 from gateway.requests import RequestError, RequestService
 from gateway.requests.lookup import Asker, Outcome, StatusLookup
 from gateway.requests.texts import fee_text, localised_date
@@ -25,6 +26,7 @@ ACTION_RESULTS: dict[str, frozenset[str]] = {
     "request_status": frozenset({"status_text"}),
     **POLL_RESULTS,
     "file_complaint": COMPLAINT_RESULTS,
+    **PRIVACY_RESULTS,
 }
 """The variables each action sets for the texts after it (checked: a flow may use only what is set)."""
 
@@ -33,7 +35,7 @@ def base_actions() -> dict[str, Action]:
     """The actions every deployment has (their names are what `flows validate` checks against);
     `open_gateway` replaces them with the real ones."""
     return {"submit_request": not_yet_available, "request_status": not_yet_available, "file_complaint": not_yet_available,
-            **dict.fromkeys(POLL_RESULTS, not_yet_available)}
+            **dict.fromkeys(POLL_RESULTS, not_yet_available), **dict.fromkeys(PRIVACY_RESULTS, not_yet_available)}
 
 
 def request_actions(requests: RequestService, lookups: StatusLookup, languages: tuple[str, ...], identity: IdentityGate) -> dict[str, Action]:

@@ -16,6 +16,8 @@ from gateway.assembly import open_gateway
 from gateway.console import mount as console
 from gateway.observability import endpoint as metrics
 from gateway.payments.sweeper import Sweeper
+from gateway.privacy import page as privacy_page
+from gateway.privacy.retention import RetentionJob
 from gateway.read_timeout import body_deadline
 from gateway.requests.repair import NotifyRepair
 from gateway.routes import health, payments, sms, telegram, ussd
@@ -66,7 +68,7 @@ def build_app(gateway: Gateway) -> web.Application:
     server = gateway.settings.server
     app = web.Application(client_max_size=server.max_body_bytes, middlewares=[json_errors, body_deadline(server.read_timeout)])
     app[GATEWAY] = gateway
-    for module in (health, ussd, sms, telegram, api, payments, console, metrics):
+    for module in (health, ussd, sms, telegram, api, payments, console, metrics, privacy_page):
         module.setup(app)
 
     async def background(_: web.Application) -> AsyncIterator[None]:
@@ -81,7 +83,10 @@ def build_app(gateway: Gateway) -> web.Application:
         complaints_repair.start()
         gateway.identity.retry.start()
         gateway.analytics.start()
+        retention = RetentionJob(gateway.privacy, gateway.privacy.clock)
+        retention.start()
         yield
+        await retention.stop()
         await gateway.analytics.stop()  # its last flush, while the store is still open
         await gateway.identity.retry.stop()
         await complaints_repair.stop()

@@ -33,6 +33,8 @@ from gateway.identity.setup import build_identity
 from gateway.outbox import Outbox, Sender
 from gateway.outbox.stream import dispatcher_for, open_stream_outbox
 from gateway.payments.setup import build_payments
+from gateway.privacy.actions import privacy_actions
+from gateway.privacy.setup import build_privacy, hook_privacy
 from gateway.requests.lookup import StatusLookup
 from gateway.requests.setup import build_requests
 from gateway.runtime import Closer, Gateway, Readiness, ReadyCheck
@@ -95,8 +97,9 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     lookups = StatusLookup(requests, state, other_codes=(complaints.status_text,))
     identity = build_identity(settings.identity, settings.flows.action_timeout, db, requests, outbox, clock)
     closers.append(identity.provider.close)
+    privacy = build_privacy(settings, db, catalogue, clock)
     actions: dict[str, Action] = {**request_actions(requests, lookups, tuple(settings.flows.languages), identity.gate), **poll_actions(polls),
-                                  **complaint_actions(complaints, state)}
+                                  **complaint_actions(complaints, state), **privacy_actions(privacy)}
     builder = EngineBuilder(settings, actions, clock)
     publisher = Publisher(settings, ContentStore(db), actions, sessions)
     served = await served_at_start(publisher, builder, db, seed)
@@ -115,6 +118,7 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
     if bots.service is not None:  # a bot chat shares its number before a checked submission
         identity.gate.phone_wanted.append(bots.service.want_contact)
     hook_polls(polls, sms, bots.service)  # the `poll` SMS keyword, `/polls` and its buttons on the bots
+    hook_privacy(privacy, sms, bots.service)  # the `privacy` SMS keyword, `/privacy` and `/mydata` on the bots
     payments = build_payments(settings.payments, db, requests, outbox, catalogue, settings.server.public_base_url, clock)
     closers.append(payments.provider.close)
     senders: dict[str, Sender] = {"telegram": bot_sender}
@@ -143,6 +147,6 @@ async def _build(settings: Settings, closers: list[Closer], clock: Clock, seed: 
         publisher=publisher, watcher=watcher,
         conversations=conversations, ussd=ussd, requests=requests, payments=payments, sms=sms, bots=bots, analytics=analytics,
         readiness=Readiness({**checks, **bot_ready}, frozenset(advisory)), polls=polls, complaints=complaints, feedback=feedback,
-        identity=identity, idempotency=IdempotencyKeys(db, clock, settings.api.idempotency_hours),
+        identity=identity, idempotency=IdempotencyKeys(db, clock, settings.api.idempotency_hours), privacy=privacy,
         closers=tuple(closers),
     )

@@ -26,6 +26,9 @@ Actions, their subjects and details:
 - `consultation.opened` {question, options, audience_service}, `consultation.closed`: subject `consultation <id>`
   (gateway.consultations: a poll opened, or ended before its close time).
 - `complaint.transitioned`: subject the complaint's code; detail `{from, to, answer}` (gateway.complaints).
+- `request.erased`: subject the tracking code; detail `{why, inputs}` (gateway.privacy: a finished request's personal
+  inputs erased, `why` `citizen` on their own request or `retention` after privacy.retention_days; `inputs` names
+  the inputs erased, never their values). Actor `citizen` or `privacy:retention`.
 
 A detail never holds a token secret, and phone numbers and national codes in its texts are masked
 (flows.masking), erring on the side of hiding: a tracking code in a reason that looks like a mobile
@@ -59,6 +62,7 @@ ACTIONS = ("token.created", "token.revoked", "request.transitioned", "request.no
            "complaint.transitioned",
            "event_subscription.created", "event_subscription.enabled", "event_subscription.disabled", "event_subscription.rotated",
            "event_subscription.deleted", "events.replayed",
+           "request.erased",
            "token.rotated")
 """Every action an entry may record (see the module docstring); `record` refuses others."""
 

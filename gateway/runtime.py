@@ -24,6 +24,7 @@ from gateway.idempotency import IdempotencyKeys
 from gateway.identity.setup import Identity
 from gateway.outbox import Dispatcher, Outbox
 from gateway.payments import PaymentService
+from gateway.privacy.service import PrivacyService
 from gateway.requests import RequestService
 from gateway.settings import Settings
 from gateway.sms.service import SmsService
@@ -71,6 +72,7 @@ class Gateway:
     feedback: Feedback
     identity: Identity
     idempotency: IdempotencyKeys
+    privacy: PrivacyService
     closers: tuple[Closer, ...] = field(default=())
 
     @property

@@ -34,6 +34,7 @@ from gateway.feedback.settings import FeedbackSettings
 from gateway.identity.settings import IdentitySettings, identity_settings
 from gateway.observability.settings import LoggingSettings, MetricsSettings
 from gateway.payments.settings import PaymentSettings, payment_settings
+from gateway.privacy.settings import PrivacySettings
 from gateway.requests.settings import RequestSettings
 from gateway.settings_base import SettingsError, section, settings_section
 from gateway.sms.settings import SmsSettings, sms_settings
@@ -232,6 +233,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any] | None, str], Any]] = {
     "analytics": _plain(AnalyticsSettings),
     "identity": identity_settings,
     "events": _plain(EventSettings),
+    "privacy": _plain(PrivacySettings),
 }
 """Every top-level section and how it is read; a key not listed here is an error."""
 
@@ -263,6 +265,7 @@ class Settings:
     analytics: AnalyticsSettings
     identity: IdentitySettings
     events: EventSettings
+    privacy: PrivacySettings
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
     """The merged YAML and environment these were built from (for `updated`)."""
     file: str = "settings.yaml"

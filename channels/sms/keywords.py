@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from flows.normalise import normalise_input
 
-KINDS = ("help", "status", "stop", "start", "more", "poll")
+KINDS = ("help", "status", "stop", "start", "more", "poll", "privacy")
 ARGUMENT_KINDS = frozenset({"status", "poll"})
 """Keywords a text may go on after: `STATUS <code>`, `POLL <consultation> <option>`."""
 _PUNCTUATION = re.compile(r"^[\s.!?؟،,:;\-]+|[\s.!?؟،,:;\-]+$")
@@ -46,7 +46,7 @@ class KeywordMatch:
 
 
 class Keywords:
-    """The configured keyword lists: `help`, `status` and `poll` (take an argument), `stop`, `start`, `more`."""
+    """The configured keyword lists: `help`, `status` and `poll` (take an argument), `stop`, `start`, `more`, `privacy`."""
 
     def __init__(self, lists: Mapping[str, Sequence[str]]) -> None:
         unknown = sorted(set(lists) - set(KINDS))

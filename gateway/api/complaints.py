@@ -29,6 +29,7 @@ from gateway.complaints.lifecycle import (
 )
 from gateway.complaints.service import ComplaintService
 from gateway.complaints.store import ComplaintEvent, ComplaintFilter, ComplaintRecord
+from gateway.requests.masking import masked_text
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
 
@@ -42,14 +43,15 @@ def complaint_json(record: ComplaintRecord, complaints: ComplaintService, token:
         "request_code": record.request_code, "channel": record.channel, "address": record.address if full else masked(record.address),
         "phone": record.phone if full or not record.phone else mask_phone(record.phone), "lang": record.lang,
         "text": record.text if full else mask_digit_runs(record.text),
-        "answer": record.answer, "due_date": record.due_date.isoformat(), "late": complaints.is_late(record),
+        "answer": masked_text(record.answer, full), "due_date": record.due_date.isoformat(), "late": complaints.is_late(record),
         "created_at": iso_utc(record.created_at), "updated_at": iso_utc(record.updated_at),
     }
 
 
-def event_json(event: ComplaintEvent) -> dict[str, Any]:
-    """One lifecycle event."""
-    return {"at": iso_utc(event.at), "actor": event.actor, "from": event.from_status, "to": event.to_status, "answer": event.reason}
+def event_json(event: ComplaintEvent, full: bool) -> dict[str, Any]:
+    """One lifecycle event; its answer masked for viewers (`full`: an operator or above)."""
+    return {"at": iso_utc(event.at), "actor": event.actor, "from": event.from_status, "to": event.to_status,
+            "answer": masked_text(event.reason, full)}
 
 
 CODE = tracking_code("code", "The complaint's code", where="path")
@@ -146,7 +148,8 @@ async def get_complaint(request: web.Request, call: Call) -> web.Response:
     complaints = request.app[GATEWAY].complaints
     record = await seen_complaint(complaints, call, call.path["code"])
     events = await complaints.store.events(record.id)
-    return web.json_response({**complaint_json(record, complaints, call.token), "events": [event_json(e) for e in events]})
+    full = call.token.can("operator")
+    return web.json_response({**complaint_json(record, complaints, call.token), "events": [event_json(e, full) for e in events]})
 
 
 @requires("operator", scope=AGENCY, path=(CODE,), body=TRANSITION)

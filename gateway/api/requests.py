@@ -32,7 +32,7 @@ from gateway.requests import (
     RequestService,
     TransitionNotAllowed,
 )
-from gateway.requests.masking import masked_inputs
+from gateway.requests.masking import masked_inputs, masked_text
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
 
@@ -53,9 +53,10 @@ def request_json(record: RequestRecord, requests: RequestService, token: TokenIn
     }
 
 
-def event_json(event: RequestEvent) -> dict[str, Any]:
-    """One lifecycle event."""
-    return {"at": iso_utc(event.at), "actor": event.actor, "from": event.from_status, "to": event.to_status, "reason": event.reason}
+def event_json(event: RequestEvent, full: bool) -> dict[str, Any]:
+    """One lifecycle event; its reason masked for viewers (`full`: an operator or above)."""
+    return {"at": iso_utc(event.at), "actor": event.actor, "from": event.from_status, "to": event.to_status,
+            "reason": masked_text(event.reason, full)}
 
 
 CREATED = (day("created_from", "Created on or after this day"), day("created_to", "Created on or before this day"))
@@ -114,7 +115,7 @@ async def get_request(request: web.Request, call: Call) -> web.Response:
     record = await seen_request(requests, call, call.path["code"])
     events = await requests.store.events(record.id)
     shown = request_json(record, requests, call.token, request.app[GATEWAY].catalogue)
-    return web.json_response({**shown, "events": [event_json(e) for e in events]})
+    return web.json_response({**shown, "events": [event_json(e, call.token.can("operator")) for e in events]})
 
 
 def shown_to(request: web.Request, token: TokenInfo) -> Callable[[RequestRecord], dict[str, Any]]:

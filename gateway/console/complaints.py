@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -48,6 +48,7 @@ from gateway.console.web import (
     speaker,
     typed_text,
 )
+from gateway.requests.masking import masked_text
 from gateway.scopes import AGENCY
 
 NAV = (NavItem(f"{PREFIX}/complaints", "complaints.title"),)
@@ -213,11 +214,13 @@ async def complaint_page(request: web.Request, record: ComplaintRecord, *, error
     user = signed_in(request).user
     full = user.can("operator")
     return render(request, "complaints_one.html", {
-        "c": record, "title": complaints.title(record.service_id, user.language), "late_days": _late_days(record, complaints.today()),
+        "c": replace(record, answer=masked_text(record.answer, full)), "title": complaints.title(record.service_id, user.language),
+        "late_days": _late_days(record, complaints.today()),
         "phone": record.phone if full or not record.phone else mask_phone(record.phone),
         "address": record.address if full else masked(record.address),
         "text": record.text if full else mask_digit_runs(record.text),
-        "events": await complaints.store.events(record.id), "next_statuses": [s for s in STATUSES if s in ALLOWED[record.status]],
+        "events": [replace(e, reason=masked_text(e.reason, full)) for e in await complaints.store.events(record.id)],
+        "next_statuses": [s for s in STATUSES if s in ALLOWED[record.status]],
         "typed": {"to": "", "answer": "", **(typed or {})}, "max_answer": MAX_TEXT, "error": error,
     }, status=status)
 

@@ -54,7 +54,7 @@ from gateway.requests.lifecycle import (
     TransitionNotAllowed,
     is_late,
 )
-from gateway.requests.masking import masked_inputs
+from gateway.requests.masking import masked_inputs, masked_text
 from gateway.requests.store import RequestFilter, RequestRecord
 from gateway.runtime import GATEWAY
 from gateway.scopes import AGENCY
@@ -358,8 +358,9 @@ async def request_page(request: web.Request, record: RequestRecord, *, error: st
         "national_code": record.national_code if full or not record.national_code else mask_national_code(record.national_code),
         "address": record.address if full else masked(record.address),
         "inputs": dict(record.inputs) if full else masked_inputs(record.inputs, gateway.catalogue.get(record.service_id)),
-        "events": await gateway.requests.store.events(record.id), "payments": paid,
-        "messages": await desk.messages(record), "full": full, "notes": await desk.notes(record.id),
+        "events": [replace(e, reason=masked_text(e.reason, full)) for e in await gateway.requests.store.events(record.id)], "payments": paid,
+        "messages": await desk.messages(record), "full": full,
+        "notes": [replace(n, text=masked_text(n.text, full)) for n in await desk.notes(record.id)],
         "next_statuses": next_statuses, "reason_for": ("، " if user.language == "fa" else ", ").join(needing),
         "assignee": assignee, "colleagues": colleagues, "typed": {"to": "", "reason": "", "note": "", **(typed or {})},
         "max_reason": MAX_REASON, "max_note": MAX_NOTE, "error": error,

@@ -76,19 +76,21 @@ async def emit(conn: Transaction, *, agency: str, type: str, subject: str, data:
                personal: Mapping[str, Any] | None = None) -> int:
     """Record an event and queue its deliveries, in the caller's transaction; its id. `data` must hold
     nothing personal: the citizen's phone and inputs go in `personal`, sent only to subscriptions that
-    opted in (`personal: true`)."""
+    opted in (`personal: true`) and kept only when one of them wants this event (privacy erases it later)."""
     if type not in TYPES:
         raise ValueError(f"unknown event type {type!r}; use one of {', '.join(TYPES)}")
+    wanting = [(s["id"], types, s["personal"]) for s in await conn.fetchall(
+        "SELECT id, types, personal FROM event_subscriptions WHERE agency = ? AND state = 'enabled'", (agency,))
+        if type in (types := json.loads(s["types"]))]
+    kept = personal if personal and any(opted for _, _, opted in wanting) else None  # the citizen's data only where it will go
     event_id = await conn.insert(
         "INSERT INTO events (webhook_id, agency, type, subject, data, personal, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
         (webhook_id(), agency, type, subject, json.dumps(dict(data), ensure_ascii=False),
-         json.dumps(dict(personal), ensure_ascii=False) if personal else None, at))
-    for subscription in await conn.fetchall("SELECT id, types FROM event_subscriptions WHERE agency = ? AND state = 'enabled'", (agency,)):
-        types = json.loads(subscription["types"])
-        if type in types:
-            previous = await _previous(conn, agency, subject, event_id, types)
-            await queue_delivery(conn, event_id, subscription["id"], at, delivery_key(event_id, subscription["id"]),
-                                 None if previous is None else delivery_key(previous, subscription["id"]))
+         json.dumps(dict(kept), ensure_ascii=False) if kept else None, at))
+    for subscription_id, types, _ in wanting:
+        previous = await _previous(conn, agency, subject, event_id, types)
+        await queue_delivery(conn, event_id, subscription_id, at, delivery_key(event_id, subscription_id),
+                             None if previous is None else delivery_key(previous, subscription_id))
     return event_id
 
 

@@ -15,6 +15,7 @@ from gateway.catalogue.flows import money
 from gateway.payments.sandbox import SandboxSession
 from gateway.payments.service import LinkView
 from gateway.payments.texts import NOT_FOUND, STALE_FORM, fill, page_text, sandbox_text
+from gateway.privacy.statement import PUBLIC_PATH as PRIVACY_PATH
 
 CSS = (
     "body{margin:0;background:#f3f4f6;color:#111;font:16px/1.5 system-ui,Tahoma,'Noto Sans Arabic',sans-serif}"
@@ -87,7 +88,8 @@ def link_page(view: LinkView, token: str, lang: str, service_title: str, provide
         parts += [f"<h1>{_e(t('renewed'))}</h1>", f'<p class="note">{_e(t("renewed_note"))}</p>']
     else:
         parts += [f"<h1>{_e(t('closed'))}</h1>", _facts(view, service_title, lang)]
-    parts.append(f'<nav><a href="{_e(base)}?lang={other}" lang="{other}">{_e(t("language"))}</a></nav>')
+    parts.append(f'<nav><a href="{_e(base)}?lang={other}" lang="{other}">{_e(t("language"))}</a> · '
+                 f'<a href="{PRIVACY_PATH}?lang={lang}">{_e(t("privacy"))}</a></nav>')
     return layout(lang, t("title"), "".join(parts))
 
 

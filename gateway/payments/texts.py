@@ -49,6 +49,7 @@ PAGE: dict[str, LocalisedText] = {
     "try_again": {"fa": "تلاش دوباره", "en": "Try again"},
     "closed": {"fa": "پرداخت این درخواست لازم نیست", "en": "No payment is needed for this request"},
     "language": {"fa": "English", "en": "فارسی"},
+    "privacy": {"fa": "حریم خصوصی", "en": "Privacy"},
 }
 NOT_FOUND = "لینک پرداخت معتبر نیست. لینک پیامک را بررسی کنید.\nThis payment link is not valid. Check the link in your message."
 STALE_FORM = "این صفحه کهنه است. لینک را دوباره باز کنید.\nThis page is out of date. Open the link again."

@@ -18,6 +18,7 @@ DEFAULT_KEYWORDS: dict[str, list[str]] = {
     "start": ["START", "12", "شروع"],
     "more": ["MORE", "بیشتر"],
     "poll": ["POLL", "نظر", "نظرسنجی"],
+    "privacy": ["PRIVACY", "حریم", "حریم خصوصی"],
 }
 
 

@@ -58,6 +58,8 @@ SURFACE = Surface("telegram")
 Extra = Callable[[str, str, str], Awaitable[list[OutgoingMessage]]]
 """A command or button another part of the gateway answers (gateway.consultations: `/polls`, `poll:…`
 buttons): given the command or the callback data, the chat's verified number and its language, the messages to send."""
+OpenCommand = Callable[[str], Awaitable[list[OutgoingMessage]]]
+"""A command anyone may send, number verified or not (gateway.privacy: `/privacy`): given the chat's language, the messages."""
 
 
 def menu_key(address: str) -> str:
@@ -89,6 +91,8 @@ class BotService:
         self._my_requests_labels = {normalise_input(label) for label in texts.MY_REQUESTS.values()}
         self.commands: dict[str, Extra] = {}
         """Commands other parts answer, by name (registered when the gateway is built: `/polls`)."""
+        self.open_commands: dict[str, OpenCommand] = {}
+        """Commands other parts answer without asking for the number (`/privacy`)."""
         self.buttons: dict[str, ButtonHandler] = {}
         """Handlers of the buttons under outbox messages by namespace (`csat` for `csat:<survey id>:<rating>`,
         `poll` for `poll:<poll id>:<option>`); a handler answers the callback query itself (`verified` makes one)."""
@@ -128,7 +132,10 @@ class BotService:
         await self.contacts.clear_unreachable(address)
         if event.kind is Kind.UNBLOCKED:
             return
-        if event.kind is Kind.COMMAND and event.text in self.commands:
+        if event.kind is Kind.COMMAND and event.text in self.open_commands:
+            assert event.chat_id is not None
+            await self._send(bot, event.chat_id, await self.open_commands[event.text](await self._lang(address, event)))
+        elif event.kind is Kind.COMMAND and event.text in self.commands:
             await self._extra(bot, event, address, self.commands[event.text])
         elif event.kind is Kind.CALLBACK:
             await self._button(bot, event, address)

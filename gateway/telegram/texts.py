@@ -51,5 +51,7 @@ COMMANDS: dict[str, LocalisedText] = {
     "myrequests": {"fa": "درخواست‌های من", "en": "My requests"},
     "verify": {"fa": "تایید شماره تلفن", "en": "Verify my phone number"},
     "polls": {"fa": "نظرسنجی‌ها", "en": "Consultations"},
+    "privacy": {"fa": "حریم خصوصی", "en": "Privacy statement"},
+    "mydata": {"fa": "اطلاعات من نزد پیشخوان", "en": "What Pishkhan keeps about me"},
 }
 """Commands shown in the client's menu button (`pishkhan telegram set-webhook` registers them)."""

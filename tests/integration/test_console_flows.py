@@ -194,11 +194,11 @@ async def test_the_diff_names_the_nodes_an_edit_removes(client) -> None:  # type
     await signed_in_as(client, "azar", "admin")
     form = await editor_form(client)
     data = yaml.safe_load(form["flows/help.yaml"])
-    del data["nodes"]["privacy"]
-    data["nodes"]["menu"]["options"] = [o for o in data["nodes"]["menu"]["options"] if o["goto"] != "privacy"]
+    del data["nodes"]["contact"]
+    data["nodes"]["menu"]["options"] = [o for o in data["nodes"]["menu"]["options"] if o["goto"] != "contact"]
     without = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
-    reading = await ussd_hops(client, "+989120004444", ["", "2", "2*3", "2*3*3"])          # a citizen reads the privacy note
-    assert "used only for the service" in reading[-1]
+    reading = await ussd_hops(client, "+989120004444", ["", "2", "2*3", "2*3*2"])          # a citizen reads the contact note
+    assert "Call centre" in reading[-1]
     status, page = await send(client, {**form, "flows/help.yaml": without}, "diff")
-    assert status == 200 and "Nodes removed: help:privacy" in page and "- help:privacy (removed)" in page
+    assert status == 200 and "Nodes removed: help:contact" in page and "- help:contact (removed)" in page
     assert "1 live conversation(s) on them will be moved to a surviving screen." in page, page

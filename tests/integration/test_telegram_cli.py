@@ -33,7 +33,7 @@ async def test_set_webhook_registers_the_url_the_secret_and_the_commands(tmp_pat
     assert (hook["url"], hook["secret_token"]) == ("https://gw.example.ir/telegram/main", SECRET)
     assert hook["allowed_updates"] == ["message", "callback_query", "my_chat_member"]
     fa, en = bot_api.calls_of("setMyCommands")
-    assert [c["command"] for c in fa.params["commands"]] == ["start", "myrequests", "verify", "polls"]
+    assert [c["command"] for c in fa.params["commands"]] == ["start", "myrequests", "verify", "polls", "privacy", "mydata"]
     assert "language_code" not in fa.params and en.params["language_code"] == "en"
     assert "webhook set to https://gw.example.ir/telegram/main" in capsys.readouterr().out
 
