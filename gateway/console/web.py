@@ -23,7 +23,7 @@ from gateway.console.logins import Logins, SignedIn
 from gateway.console.settings import ConsoleSettings
 from gateway.console.users import LANGUAGES, UserStore
 from gateway.runtime import GATEWAY, Gateway
-from gateway.scopes import AGENCY, EVERY_AGENCY, Scope, scope_of
+from gateway.scopes import AGENCY, Scope, scope_of
 
 PREFIX = "/console"
 LANG_COOKIE = "pishkhan_console_lang"
@@ -137,9 +137,9 @@ def requires(role: str, scope: str | None = None) -> Callable[[Handler], Handler
 
 
 def scope_of_page(request: web.Request) -> Scope:
-    """What the signed-in user's scope sees (every agency before `requires` ran: the pages it does not guard show no
-    agency's things)."""
-    return request.get(SCOPE, EVERY_AGENCY)
+    """What the signed-in user's scope sees, as `requires` found it. A page that reads it without `requires` fails (a
+    KeyError, a 500) rather than showing a scoped user every agency."""
+    return request[SCOPE]
 
 
 def typed_text(form: Mapping[str, Any], name: str) -> str:
