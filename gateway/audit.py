@@ -8,7 +8,9 @@ Actors: `token 3 (desk 3)` for an API token (`token_actor`; its id, since names 
 `cli:<user>` for a shell command (`cli_actor`), `console:<name>` for a console user.
 
 Actions, their subjects and details:
-- `token.created`, `token.revoked`: subject `token <id>`; detail `{name, role}`.
+- `token.created`, `token.revoked`: subject `token <id>`; detail `{name, role}` (and `agencies`, `expires_at` when
+  the token has them).
+- `token.rotated`: subject the old token; detail `{name, role, [agencies, expires_at,] replaced_by, old_works_until}`.
 - `request.transitioned`: subject the tracking code; detail `{from, to, reason}`.
 - `request.noted` {note}: a staff note added to a request (the note's id; its text stays with the request,
   never in the trail), and `request.assigned` {from, to}: who works on it (user names, null for nobody);
@@ -47,6 +49,7 @@ from flows.clock import SYSTEM_CLOCK, Clock
 from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone
 from flows.validators import is_valid_national_code
+from gateway.scopes import service_clause
 from gateway.store import Database, Transaction
 
 if TYPE_CHECKING:  # tokens record their own changes here, so this module cannot import them at run time
@@ -59,7 +62,8 @@ ACTIONS = ("token.created", "token.revoked", "request.transitioned", "request.no
            "complaint.transitioned",
            "event_subscription.created", "event_subscription.enabled", "event_subscription.disabled", "event_subscription.rotated",
            "event_subscription.deleted", "events.replayed",
-           "request.erased")
+           "request.erased",
+           "token.rotated")
 """Every action an entry may record (see the module docstring); `record` refuses others."""
 
 _DIGIT = "[0-9\u06f0-\u06f9\u0660-\u0669]"  # ASCII, Persian and Arabic-Indic: citizens and operators type all three
@@ -140,15 +144,21 @@ class AuditLog:
 
     async def list(self, *, actor: str | None = None, action: str | None = None, subject: str | None = None,
                    since: float | None = None, until: float | None = None, limit: int = 50,
-                   offset: int = 0) -> tuple[list[AuditEntry], int]:
+                   offset: int = 0, services: frozenset[str] | None = None) -> tuple[list[AuditEntry], int]:
         """A page of entries, newest first, and how many match in all. `actor` matches any part of
-        the actor (`alice`, `token 3 `, `cli:`); `since` is inclusive, `until` exclusive (Unix times)."""
+        the actor (`alice`, `token 3 `, `cli:`); `since` is inclusive, `until` exclusive (Unix times).
+        With `services` (an agency scope's, gateway.scopes) only entries about them: the services
+        themselves, their requests and their complaints (by subject)."""
         clauses, params = [], []
         for clause, value in (("instr(actor, ?) > 0", actor), ("action = ?", action), ("subject = ?", subject),
                               ("at >= ?", since), ("at < ?", until)):
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
+        if (of_service := service_clause("service_id", services)) is not None and (itself := service_clause("subject", services)):
+            clauses.append(f"(subject IN (SELECT tracking_code FROM requests WHERE {of_service[0]})"
+                           f" OR subject IN (SELECT code FROM complaints WHERE {of_service[0]}) OR {itself[0]})")
+            params.extend((*of_service[1], *of_service[1], *itself[1]))
         where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         total = await self.db.fetchone(f"SELECT count(*) AS n FROM audit{where}", params)
         rows = await self.db.fetchall(f"SELECT * FROM audit{where} ORDER BY at DESC, id DESC LIMIT ? OFFSET ?", [*params, limit, offset])

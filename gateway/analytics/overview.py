@@ -49,8 +49,12 @@ class Overview:
         return [found[key] for key in sorted(found)]
 
 
-async def overview(db: Database, calendar: WorkingCalendar, period: Period, channel: str | None = None) -> Overview:
-    """Read a period's numbers."""
+async def overview(db: Database, calendar: WorkingCalendar, period: Period, channel: str | None = None,
+                   services: frozenset[str] | None = None) -> Overview:
+    """Read a period's numbers; with `services` (an agency scope's, gateway.scopes) only theirs, and none of the nodes'
+    and channels' (the menus every agency shares: the national operator's numbers)."""
+    if services is not None:
+        return Overview(period, channel, [], [], await service_rows(db, calendar, period, channel, services))
     return Overview(period, channel, node_totals(await node_rows(db, period, channel)), await channel_rows(db, period, channel),
                     await service_rows(db, calendar, period, channel))
 

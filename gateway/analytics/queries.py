@@ -9,6 +9,7 @@ from typing import Any
 
 from gateway.analytics.period import Period
 from gateway.calendar import WorkingCalendar
+from gateway.scopes import service_clause
 from gateway.store import Database, Row
 
 RATINGS = (1, 2, 3, 4, 5)
@@ -20,6 +21,15 @@ def _channel(sql: str, params: list[Any], channel: str | None, column: str = "ch
         return sql
     params.append(channel)
     return f"{sql} AND {column} = ?"
+
+
+def _scoped(sql: str, params: list[Any], services: frozenset[str] | None, column: str = "service_id") -> str:
+    """`sql` narrowed to an agency scope's services (gateway.scopes) when it has one (their ids appended to `params`)."""
+    clause = service_clause(column, services)
+    if clause is None:
+        return sql
+    params.extend(clause[1])
+    return f"{sql} AND {clause[0]}"
 
 
 async def node_rows(db: Database, period: Period, channel: str | None = None) -> list[Row]:
@@ -103,63 +113,65 @@ class _Services:
         return result
 
 
-async def service_rows(db: Database, calendar: WorkingCalendar, period: Period, channel: str | None = None) -> list[Row]:
+async def service_rows(db: Database, calendar: WorkingCalendar, period: Period, channel: str | None = None,
+                       scope: frozenset[str] | None = None) -> list[Row]:
     """Per day, service and channel: applications started and submitted (with the completion rate
     and mean seconds to submit), requests delivered and how many by their due date (SLA), payment
-    links and how many were paid, and the CSAT answers (average and count per rating)."""
+    links and how many were paid, and the CSAT answers (average and count per rating). With `scope`
+    (an agency scope's services), only those services', counted in SQL."""
     services = _Services(calendar)
     params: list[Any] = [period.since.isoformat(), period.until.isoformat()]
-    flows = await db.fetchall(_channel("SELECT day, service_id, channel, started, submitted, submit_seconds FROM analytics_services"
-                                       " WHERE day >= ? AND day <= ?", params, channel), params)
+    flows = await db.fetchall(_scoped(_channel("SELECT day, service_id, channel, started, submitted, submit_seconds FROM analytics_services"
+                                               " WHERE day >= ? AND day <= ?", params, channel), params, scope), params)
     for item in flows:
         row = services.at(item["day"], item["service_id"], item["channel"])
         row["started"] += item["started"]
         row["submitted"] += item["submitted"]
         row["submit_seconds"] += item["submit_seconds"]
     start, end = period.bounds(calendar)
-    for item in await _deliveries(db, start, end, channel):
+    for item in await _deliveries(db, start, end, channel, scope):
         row = services.on(item["at"], item["service_id"], item["channel"])
         row["delivered"] += 1
         row["delivered_on_time"] += calendar.date_of(item["at"]).isoformat() <= item["due_date"]
-    for item in await _payments(db, start, end, channel):
+    for item in await _payments(db, start, end, channel, scope):
         row = services.on(item["at"], item["service_id"], item["channel"])
         row["payments"] += 1
         row["paid"] += int(item["paid"])
-    for item in await csat_answers(db, start, end, channel):
+    for item in await csat_answers(db, start, end, channel, scope):
         row = services.on(item["answered_at"], item["service_id"], item["channel"])
         row["csat_sum"] += item["rating"]
         row[f"csat_{item['rating']}"] += 1
     return services.finished()
 
 
-async def _deliveries(db: Database, start: float, end: float, channel: str | None) -> list[Row]:
+async def _deliveries(db: Database, start: float, end: float, channel: str | None, scope: frozenset[str] | None) -> list[Row]:
     """Requests delivered within the period: when, and the day they were due."""
     params: list[Any] = [start, end]
     sql = ("SELECT r.service_id, r.channel, r.due_date, e.at FROM request_events e JOIN requests r ON r.id = e.request_id"
            " WHERE e.to_status = 'delivered' AND e.at >= ? AND e.at < ?")
-    return await db.fetchall(_channel(sql, params, channel, "r.channel"), params)
+    return await db.fetchall(_scoped(_channel(sql, params, channel, "r.channel"), params, scope, "r.service_id"), params)
 
 
-async def _payments(db: Database, start: float, end: float, channel: str | None) -> list[Row]:
+async def _payments(db: Database, start: float, end: float, channel: str | None, scope: frozenset[str] | None) -> list[Row]:
     """Requests asked to pay within the period (their first link: a renewed link is the same
     payment asked again) and whether any of their payments went through."""
     params: list[Any] = []
     sql = ("SELECT r.service_id, r.channel, MIN(p.created_at) AS at,"
            " MAX(CASE WHEN p.state IN ('paid', 'refunded') THEN 1 ELSE 0 END) AS paid"
            " FROM payments p JOIN requests r ON r.id = p.request_id WHERE 1 = 1")
-    sql = _channel(sql, params, channel, "r.channel")
+    sql = _scoped(_channel(sql, params, channel, "r.channel"), params, scope, "r.service_id")
     params += [start, end]
     return await db.fetchall(f"{sql} GROUP BY p.request_id, r.service_id, r.channel HAVING MIN(p.created_at) >= ? AND MIN(p.created_at) < ?",
                              params)
 
 
-async def csat_answers(db: Database, start: float, end: float, channel: str | None) -> list[Row]:
+async def csat_answers(db: Database, start: float, end: float, channel: str | None, scope: frozenset[str] | None = None) -> list[Row]:
     """Satisfaction answers given within the period: service, channel, when, rating 1-5 (the one
     place analytics reads gateway.feedback's `feedback_surveys`)."""
     params: list[Any] = [start, end]
     sql = ("SELECT service_id, channel, answered_at, rating FROM feedback_surveys"
            " WHERE rating IS NOT NULL AND answered_at >= ? AND answered_at < ?")
-    return await db.fetchall(_channel(sql, params, channel), params)
+    return await db.fetchall(_scoped(_channel(sql, params, channel), params, scope), params)
 
 
 def _rate(part: float, whole: float) -> float | None:

@@ -11,17 +11,18 @@ from aiohttp import web
 from gateway.analytics.csvfile import to_csv
 from gateway.analytics.period import Period, PeriodError, period
 from gateway.analytics.queries import SERVICE_FIELDS, channel_rows, node_rows, service_rows
-from gateway.api.common import ApiError, Call, day, one_of, requires
+from gateway.api.common import AGENCY, NATIONAL, ApiError, Call, day, one_of, requires
 from gateway.calendar import build_calendar
 from gateway.catalogue.model import CITIZEN_CHANNELS
 from gateway.runtime import GATEWAY, Gateway
+from gateway.scopes import Scope
 from gateway.store import Row
 
 FORMATS = ("json", "csv")
 FILTERS = (day("since", "First day (local), default 29 days before `until`"), day("until", "Last day (local), default today"),
            one_of("channel", "Only this channel", CITIZEN_CHANNELS), one_of("format", "csv: the same rows as CSV (as `Accept: text/csv`)", FORMATS))
 
-Reader = Callable[[Gateway, Period, "str | None"], Awaitable[list[Row]]]
+Reader = Callable[[Gateway, Period, "str | None", Scope], Awaitable[list[Row]]]
 COLUMNS = {
     "nodes": ("day", "channel", "node", "visits", "exits", "drops"),
     "channels": ("day", "channel", "sessions", "visits", "exits", "drops"),
@@ -35,8 +36,8 @@ def _wants_csv(request: web.Request, call: Call) -> bool:
     return "text/csv" in request.headers.get("Accept", "")
 
 
-def _answer(kind: str, read: Reader) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
-    @requires("viewer", query=FILTERS)
+def _answer(kind: str, read: Reader, scope: str) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    @requires("viewer", scope=scope, query=FILTERS)
     async def handler(request: web.Request, call: Call) -> web.Response:
         gateway = request.app[GATEWAY]
         calendar = build_calendar(gateway.settings.calendar)
@@ -44,7 +45,7 @@ def _answer(kind: str, read: Reader) -> Callable[[web.Request], Awaitable[web.St
             asked = period(call.query["since"], call.query["until"], calendar.today())
         except PeriodError as error:
             raise ApiError(422, "invalid", str(error), str(error).split(":", 1)[0]) from None
-        rows = await read(gateway, asked, call.query["channel"])
+        rows = await read(gateway, asked, call.query["channel"], call.scope)
         if _wants_csv(request, call):
             name = f"pishkhan-{kind}-{asked.since.isoformat()}-{asked.until.isoformat()}.csv"
             return web.Response(text=to_csv(COLUMNS[kind], rows), content_type="text/csv", charset="utf-8",
@@ -56,16 +57,16 @@ def _answer(kind: str, read: Reader) -> Callable[[web.Request], Awaitable[web.St
     return handler
 
 
-async def _nodes(gateway: Gateway, asked: Period, channel: str | None) -> list[Row]:
+async def _nodes(gateway: Gateway, asked: Period, channel: str | None, scope: Scope) -> list[Row]:
     return await node_rows(gateway.db, asked, channel)
 
 
-async def _channels(gateway: Gateway, asked: Period, channel: str | None) -> list[Row]:
+async def _channels(gateway: Gateway, asked: Period, channel: str | None, scope: Scope) -> list[Row]:
     return await channel_rows(gateway.db, asked, channel)
 
 
-async def _services(gateway: Gateway, asked: Period, channel: str | None) -> list[Row]:
-    return await service_rows(gateway.db, build_calendar(gateway.settings.calendar), asked, channel)
+async def _services(gateway: Gateway, asked: Period, channel: str | None, scope: Scope) -> list[Row]:
+    return await service_rows(gateway.db, build_calendar(gateway.settings.calendar), asked, channel, scope.services)
 
 
 def _rows(description: str, columns: Sequence[str], nullable: Sequence[str] = ()) -> dict[str, Any]:
@@ -102,6 +103,7 @@ OPENAPI_PATHS: dict[str, Any] = {
 
 def setup(api: web.Application) -> None:
     """Register /analytics/nodes, /analytics/channels and /analytics/services on the operator API."""
-    api.router.add_get("/analytics/nodes", _answer("nodes", _nodes))
-    api.router.add_get("/analytics/channels", _answer("channels", _channels))
-    api.router.add_get("/analytics/services", _answer("services", _services))
+    # Nodes and channels are the shared menus' and conversations' numbers, of no one agency: national only.
+    api.router.add_get("/analytics/nodes", _answer("nodes", _nodes, NATIONAL))
+    api.router.add_get("/analytics/channels", _answer("channels", _channels, NATIONAL))
+    api.router.add_get("/analytics/services", _answer("services", _services, AGENCY))

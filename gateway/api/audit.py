@@ -15,9 +15,10 @@ from typing import Any
 from aiohttp import web
 
 from flows.dates import parse_date
-from gateway.api.common import DAY_PATTERN, OFFSET, Call, Param, invalid, matching, one_of, page_size, requires
+from gateway.api.common import AGENCY, DAY_PATTERN, OFFSET, Call, Param, invalid, matching, one_of, page_size, requires
 from gateway.audit import ACTIONS, AuditLog
 from gateway.runtime import GATEWAY
+from gateway.scopes import EVERY_AGENCY, Scope
 
 Moment = datetime.date | datetime.datetime
 """A filter's time: a whole day, or an instant (naive: in the calendar's time zone)."""
@@ -81,19 +82,20 @@ FILTERS = (
 )
 
 
-async def entries(log: AuditLog, query: dict[str, Any], tz: datetime.tzinfo) -> dict[str, Any]:
-    """A page of entries for these filters, as the API and `pishkhan audit --json` show it."""
+async def entries(log: AuditLog, query: dict[str, Any], tz: datetime.tzinfo, scope: Scope = EVERY_AGENCY) -> dict[str, Any]:
+    """A page of entries for these filters (about what `scope` sees), as the API and `pishkhan audit --json` show it."""
     since, until = time_range(query["since"], query["until"], tz)
     found, total = await log.list(actor=query["actor"], action=query["action"], subject=query["subject"], since=since, until=until,
-                                  limit=query["limit"], offset=query["offset"])
+                                  limit=query["limit"], offset=query["offset"], services=scope.services)
     return {"items": [e.to_dict() for e in found], "total": total, "limit": query["limit"], "offset": query["offset"]}
 
 
-@requires("admin", query=(*FILTERS, page_size, OFFSET))
+@requires("admin", scope=AGENCY, query=(*FILTERS, page_size, OFFSET))
 async def list_audit(request: web.Request, call: Call) -> web.Response:
-    """A page of the audit trail, newest first, with the total that match."""
+    """A page of the audit trail, newest first, with the total that match; a scoped admin's only about its services,
+    their requests and complaints."""
     gateway = request.app[GATEWAY]
-    return web.json_response(await entries(AuditLog(gateway.db), call.query, gateway.requests.calendar.tz))
+    return web.json_response(await entries(AuditLog(gateway.db), call.query, gateway.requests.calendar.tz, call.scope))
 
 
 _ENTRY = {"type": "object", "required": ["id", "at", "actor", "action", "subject", "detail"], "properties": {

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
-from gateway.api.common import ApiError, Call, requires
+from gateway.api.common import AGENCY, ApiError, Call, requires
 from gateway.api.idempotency import idempotent, once_of
 from gateway.api.requests import MANY, TRACKING_CODE, TRANSITION, move, shown_to
 from gateway.api.schema import Json
@@ -61,10 +61,10 @@ def _refused(code: str, error: ApiError) -> Json:
     return {"tracking_code": code, "moved": False, "status": error.status, "error": error.body()}
 
 
-@requires("operator", body=BULK)
+@requires("operator", scope=AGENCY, body=BULK)
 @idempotent
 async def transitions(request: web.Request, call: Call) -> web.Response:
-    """Move each code in turn; a result per code."""
+    """Move each code in turn; a result per code (another agency's code: refused as not found, by `move`)."""
     once = once_of(request)
     moved = _moved(shown_to(request, call.token))
     codes = call.body["tracking_codes"]

@@ -1,6 +1,7 @@
-"""What every operator API route shares: JSON errors, bounded JSON bodies, bearer-token roles, and one
-parameter layer: each route declares its query, path and body schemas once (a `Route`), the server
-checks every request against them and the OpenAPI document prints them, so the two say the same."""
+"""What every operator API route shares: JSON errors, bounded JSON bodies, bearer-token roles and agency
+scopes, and one parameter layer: each route declares its role, scope rule, query, path and body schemas once
+(a `Route`), the server checks every request against them and the OpenAPI document prints them, so the two
+say the same."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ from aiohttp import web
 from flows.dates import parse_date
 from gateway.api.schema import Json, SchemaError, check
 from gateway.api.settings import ApiSettings
-from gateway.tokens import TokenInfo, TokenStore
+from gateway.runtime import GATEWAY
+from gateway.scopes import AGENCY, EVERY_AGENCY, SCOPE_RULES, Scope, scope_of
+from gateway.scopes import NATIONAL as NATIONAL  # routes take both rules from here, next to `requires`
+from gateway.tokens import TokenExpired, TokenInfo, TokenStore
 
 TOKENS = web.AppKey("api_tokens", TokenStore)
 
@@ -191,7 +195,7 @@ def first_item_links(param: str, field: str, *operation_ids: str) -> Json:
 
 @dataclass(frozen=True)
 class Call:
-    """What a handler gets once the request passed its route's checks: the token and the parsed parameters and body."""
+    """What a handler gets once the request passed its route's checks: the token, its scope and the parsed parameters and body."""
 
     token: TokenInfo
     query: dict[str, Any]
@@ -199,6 +203,13 @@ class Call:
     body: Any
     header: dict[str, Any]
     """The route's header parameters (`Idempotency-Key`); None for one not sent."""
+    scope: Scope = EVERY_AGENCY
+
+
+def not_found(what: str) -> ApiError:
+    """404 for a thing that does not exist, or that the caller's scope does not see (the same words: a scoped
+    token must not learn that another agency's thing exists)."""
+    return ApiError(404, "not_found", f"no {what}")
 
 
 def page_size(request: web.Request) -> Param:
@@ -217,6 +228,9 @@ class Route:
     A parameter or body may be a function of the request where it follows the settings or the catalogue."""
 
     role: str
+    scope: str | None = None
+    """AGENCY or NATIONAL, said explicitly by every route (tests/integration/test_scope_matrix.py fails for a route
+    without one); None is treated as NATIONAL, so a route nobody thought about refuses scoped tokens."""
     query: Params = ()
     path: Params = ()
     body: Json | Callable[[web.Request], Json] | None = None
@@ -232,7 +246,7 @@ class Route:
         """The body's schema, if the route takes one."""
         return self.body(request) if callable(self.body) else self.body
 
-    async def parse(self, request: web.Request, token: TokenInfo) -> Call:
+    async def parse(self, request: web.Request, token: TokenInfo, scope: Scope = EVERY_AGENCY) -> Call:
         """Every parameter and the body checked; 422 naming the first wrong or unknown one."""
         params = self.parameters(request)
         known = {p.name for p in params if p.where == "query"}
@@ -251,7 +265,7 @@ class Route:
             if len(given) > 1:
                 raise invalid(param.name, "give it once")
             into[param.name] = param.parse(given[0]) if given else param.schema.get("default")
-        return Call(token, query, path, await self._body(request), header)
+        return Call(token, query, path, await self._body(request), header, scope)
 
     async def _body(self, request: web.Request) -> Any:
         schema = self.body_schema(request)
@@ -275,9 +289,11 @@ header parameters it reads, so the route checks them and the document prints the
 
 
 def requires(role: str, **accepts: Any) -> Callable[[Handler], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
-    """Wrap a handler so it runs only for a valid bearer token of `role` or above (401 / 403 otherwise) and
-    only with the parameters and body its Route (`query`, `path`, `body`, and the handler's HEADERS) accepts
-    (422 naming what is not)."""
+    """Wrap a handler so it runs only for a valid, unexpired bearer token of `role` or above (401 / 403 otherwise),
+    whose scope the route's `scope` rule admits (a NATIONAL route: 403 for a scoped token), and only with the
+    parameters and body its Route (`query`, `path`, `body`, and the handler's HEADERS) accepts (422 naming what is not)."""
+    if accepts.get("scope") not in (None, *SCOPE_RULES):
+        raise ValueError(f"scope: {accepts['scope']!r} is not one of {', '.join(SCOPE_RULES)}")
 
     def wrap(handler: Handler) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         route = Route(role, header=getattr(handler, HEADERS, ()), **accepts)
@@ -287,12 +303,20 @@ def requires(role: str, **accepts: Any) -> Callable[[Handler], Callable[[web.Req
             scheme, _, token = request.headers.get("Authorization", "").partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise ApiError(401, "unauthorized", "send `Authorization: Bearer <token>`; make one with `pishkhan tokens create`")
-            info = await request.app[TOKENS].verify(token.strip())
+            try:
+                info = await request.app[TOKENS].verify(token.strip())
+            except TokenExpired as expired:
+                raise ApiError(401, "token_expired", str(expired)) from None
             if info is None:
                 raise ApiError(401, "unauthorized", "the token is unknown or revoked")
             if not info.can(role):
                 raise ApiError(403, "forbidden", f"this needs the {role} role; the token has {info.role}")
-            return await handler(request, await route.parse(request, info))
+            if info.agencies is not None and route.scope != AGENCY:
+                raise ApiError(403, "national_only", f"this is shared by every agency: it needs a token limited to no agency; "
+                                                     f"this one is for {', '.join(sorted(info.agencies))}")
+            gateway = request.app[GATEWAY]
+            scope = await scope_of(gateway.db, gateway.catalogue, info.agencies)
+            return await handler(request, await route.parse(request, info, scope))
 
         setattr(guarded, ROUTE, route)
         return guarded

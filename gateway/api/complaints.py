@@ -12,7 +12,7 @@ from aiohttp import web
 
 from flows.dates import iso_utc
 from flows.masking import mask_digit_runs, mask_phone, masked
-from gateway.api.common import OFFSET, ApiError, Call, first_item_links, invalid, matching, one_of, page_size, requires
+from gateway.api.common import AGENCY, OFFSET, ApiError, Call, first_item_links, invalid, matching, not_found, one_of, page_size, requires
 from gateway.api.idempotency import idempotent, once_of
 from gateway.api.requests import CREATED, created_range, tracking_code
 from gateway.api.schema import Json
@@ -119,7 +119,15 @@ OPENAPI_PATHS: dict[str, dict[str, Json]] = {
 """The document's part for these routes (gateway.api.openapi)."""
 
 
-@requires("viewer", query=FILTERS)
+async def seen_complaint(complaints: ComplaintService, call: Call, code: str) -> ComplaintRecord:
+    """The complaint if the caller's scope sees its service; 404 otherwise (the same answer either way)."""
+    record = await complaints.get(code)
+    if record is None or not call.scope.sees_service(record.service_id):
+        raise not_found(f"complaint has code {code}")
+    return record
+
+
+@requires("viewer", scope=AGENCY, query=FILTERS)
 async def list_complaints(request: web.Request, call: Call) -> web.Response:
     """A page of complaints, late first, with the total that match."""
     complaints = request.app[GATEWAY].complaints
@@ -127,29 +135,30 @@ async def list_complaints(request: web.Request, call: Call) -> web.Response:
     created_from, created_before = created_range(query, complaints.calendar)
     where = ComplaintFilter(today=complaints.today(), status=query["status"], kind=query["kind"], service_id=query["service_id"],
                             channel=query["channel"], late_only=query["late"] == "true", open_only=query["open"] == "true",
-                            created_from=created_from, created_before=created_before, limit=query["limit"], offset=query["offset"])
+                            created_from=created_from, created_before=created_before, services=call.scope.services,
+                            limit=query["limit"], offset=query["offset"])
     records, total = await complaints.search(where)
     return web.json_response({"items": [complaint_json(r, complaints, call.token) for r in records], "total": total,
                               "limit": where.limit, "offset": where.offset})
 
 
-@requires("viewer", path=(CODE,))
+@requires("viewer", scope=AGENCY, path=(CODE,))
 async def get_complaint(request: web.Request, call: Call) -> web.Response:
     """One complaint with its events."""
     complaints = request.app[GATEWAY].complaints
-    found = await complaints.history(call.path["code"])
-    if found is None:
-        raise ApiError(404, "not_found", f"no complaint has code {call.path['code']}")
-    record, events = found
+    record = await seen_complaint(complaints, call, call.path["code"])
+    events = await complaints.store.events(record.id)
     full = call.token.can("operator")
     return web.json_response({**complaint_json(record, complaints, call.token), "events": [event_json(e, full) for e in events]})
 
 
-@requires("operator", path=(CODE,), body=TRANSITION)
+@requires("operator", scope=AGENCY, path=(CODE,), body=TRANSITION)
 @idempotent
 async def transition(request: web.Request, call: Call) -> web.Response:
-    """Move a complaint to another status; an answer reaches the citizen through the outbox."""
+    """Move a complaint to another status; an answer reaches the citizen through the outbox. Its service never
+    changes, so checking the scope first is enough."""
     complaints = request.app[GATEWAY].complaints
+    await seen_complaint(complaints, call, call.path["code"])
     once = once_of(request)
     try:
         await complaints.transition(call.path["code"], call.body["to"], actor=token_actor(call.token), answer=call.body.get("answer"),

@@ -1,5 +1,7 @@
 """`/api/v1/flows`: content versions for admins: list, export, publish, roll back.
 
+The flows and the whole catalogue are what every agency shares: only admins limited to no agency (NATIONAL).
+
 The same steps as `pishkhan flows publish` and `rollback` (gateway.content.publish); a body is the
 content as `export` gives it, so a version fetched here publishes back to the same version.
 """
@@ -11,7 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from flows.errors import FlowErrors
-from gateway.api.common import MAX_ID, OFFSET, ApiError, Call, page_size, requires, whole
+from gateway.api.common import MAX_ID, NATIONAL, OFFSET, ApiError, Call, page_size, requires, whole
 from gateway.api.schema import Json
 from gateway.api.services import EDITS
 from gateway.audit import token_actor
@@ -56,7 +58,7 @@ def flow_problems(errors: FlowErrors) -> ApiError:
     return ApiError(422, "invalid", f"{len(details)} problem(s); the first: {errors.errors[0]}", details=details)
 
 
-@requires("admin", query=(page_size, OFFSET))
+@requires("admin", scope=NATIONAL, query=(page_size, OFFSET))
 async def list_versions(request: web.Request, call: Call) -> web.Response:
     """Versions, newest first, and the one served now."""
     gateway = request.app[GATEWAY]
@@ -65,7 +67,7 @@ async def list_versions(request: web.Request, call: Call) -> web.Response:
                               "live": await gateway.publisher.store.live_number(), "served": gateway.content.number})
 
 
-@requires("admin", path=(VERSION,))
+@requires("admin", scope=NATIONAL, path=(VERSION,))
 async def get_version(request: web.Request, call: Call) -> web.Response:
     """One version: its record and its content (flows and catalogue)."""
     try:
@@ -75,7 +77,7 @@ async def get_version(request: web.Request, call: Call) -> web.Response:
     return web.json_response({"version": version.to_dict(), "content": {"flows": dict(content.flows), "catalogue": content.catalogue}})
 
 
-@requires("admin", body=PUBLISH_BODY, whole_content=True)
+@requires("admin", scope=NATIONAL, body=PUBLISH_BODY, whole_content=True)
 async def publish(request: web.Request, call: Call) -> web.Response:
     """Check and publish content as a new live version (200 with `unchanged` when it is the live one)."""
     gateway = request.app[GATEWAY]
@@ -92,7 +94,7 @@ async def publish(request: web.Request, call: Call) -> web.Response:
     return web.json_response(outcome_json(outcome), status=201 if outcome.created else 200)
 
 
-@requires("admin", body=ROLLBACK_BODY)
+@requires("admin", scope=NATIONAL, body=ROLLBACK_BODY)
 async def roll_back(request: web.Request, call: Call) -> web.Response:
     """Serve an earlier version again (by default the one before the live version)."""
     gateway = request.app[GATEWAY]

@@ -136,14 +136,15 @@ OPERATIONS: dict[str, dict[str, Json]] = {
     },
 }
 
-_SHARED_ERRORS = {"401": _error("No token, or an unknown or revoked one"), "403": _error("The token's role is too low"),
+_SHARED_ERRORS = {"401": _error("No token, or an unknown, revoked or expired one (`token_expired` says when it stopped)"),
+                  "403": _error("The token's role is too low, or the route is every agency's and the token is limited to some"),
                   "422": _error("A parameter or body field is invalid or unknown; `field` names it")}
 _BODY_ERRORS = {"400": _error("The body is not JSON"), "413": _error("The body is too large")}
 
 
 def _operation(request: web.Request, path: str, method: str, route: Route) -> Json:
     """The hand-written part of an operation with the route's own parameters, body and shared errors."""
-    operation = {**OPERATIONS[path][method]}
+    operation = {**OPERATIONS[path][method], "x-pishkhan-scope": route.scope or "national"}  # agency: a scoped token sees its agencies' only
     parameters = route.parameters(request)
     if parameters:
         operation["parameters"] = [p.openapi() for p in parameters]

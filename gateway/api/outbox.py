@@ -11,9 +11,9 @@ from typing import Any
 
 from aiohttp import web
 
-from gateway.api.common import MAX_ID, ApiError, Call, first_item_links, matching, one_of, page_size, requires, row_id, whole
+from gateway.api.common import AGENCY, MAX_ID, ApiError, Call, first_item_links, matching, not_found, one_of, page_size, requires, row_id, whole
 from gateway.audit import token_actor
-from gateway.outbox.admin import RETRYABLE, STATES, MessageNotFound, NotRetryable, OutboxAdmin, OutboxFilter
+from gateway.outbox.admin import RETRYABLE, STATES, MessageNotFound, NotRetryable, OutboxAdmin, OutboxFilter, OutboxRow
 from gateway.runtime import GATEWAY
 
 _NAME = "^[a-z][a-z0-9_]{0,31}$"
@@ -29,28 +29,35 @@ def _admin(request: web.Request) -> OutboxAdmin:
     return OutboxAdmin(request.app[GATEWAY].outbox)
 
 
-@requires("viewer", query=FILTERS)
+async def _seen_message(request: web.Request, call: Call, message_id: int) -> OutboxRow:
+    """The message if the caller's scope sees it (it is about one of the scope's services); 404 otherwise."""
+    row = await _admin(request).get(message_id)
+    if row is None or not call.scope.sees_service(row.service_id):
+        raise not_found(f"outbox message has id {message_id}")
+    return row
+
+
+@requires("viewer", scope=AGENCY, query=FILTERS)
 async def list_outbox(request: web.Request, call: Call) -> web.Response:
     """A page of messages, newest first; `next_before_id` fetches the next page (null on the last)."""
-    where = OutboxFilter(**call.query)
+    where = OutboxFilter(**call.query, services=call.scope.services)
     rows = await _admin(request).search(where)
     more = rows[-1].id if len(rows) == where.limit else None
     return web.json_response({"items": [r.as_json() for r in rows], "limit": where.limit, "next_before_id": more})
 
 
-@requires("viewer", path=(MESSAGE_ID,))
+@requires("viewer", scope=AGENCY, path=(MESSAGE_ID,))
 async def get_message(request: web.Request, call: Call) -> web.Response:
     """One message; its text, meta and full address for operators and admins."""
-    message_id = call.path["id"]
-    row = await _admin(request).get(message_id)
-    if row is None:
-        raise ApiError(404, "not_found", f"no outbox message has id {message_id}")
+    row = await _seen_message(request, call, call.path["id"])
     return web.json_response(row.as_json(full=call.token.can("operator")))
 
 
-@requires("operator", path=(MESSAGE_ID,))
+@requires("operator", scope=AGENCY, path=(MESSAGE_ID,))
 async def retry(request: web.Request, call: Call) -> web.Response:
-    """Send a dead or failed message again (pending, due now, attempts from zero); 409 for any other state."""
+    """Send a dead or failed message again (pending, due now, attempts from zero); 409 for any other state. A message's
+    service never changes, so checking the scope before the retry is enough."""
+    await _seen_message(request, call, call.path["id"])
     try:
         done = await _admin(request).retry(call.path["id"], actor=token_actor(call.token))
     except MessageNotFound as exc:

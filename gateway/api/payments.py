@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from flows.dates import iso_utc
-from gateway.api.common import OFFSET, ApiError, Call, first_item_links, one_of, page_size, requires, row_id
+from gateway.api.common import AGENCY, NATIONAL, OFFSET, ApiError, Call, first_item_links, not_found, one_of, page_size, requires, row_id
 from gateway.api.requests import CREATED, created_range, tracking_code
 from gateway.payments import STATES, Payment, PaymentEvent, PaymentFilter, PaymentService
 from gateway.payments.reconcile import PROBLEMS, reconcile
@@ -55,48 +55,55 @@ async def _code_of(payments: PaymentService, request_id: int) -> str | None:
     return record.tracking_code if record else None
 
 
+async def _seen_payment(payments: PaymentService, call: Call, payment_id: int) -> tuple[Payment, str | None]:
+    """The payment and its request's tracking code if the caller's scope sees its request; 404 otherwise."""
+    payment = await payments.store.get(payment_id)
+    record = await payments.requests.store.get_by_id(payment.request_id) if payment else None
+    if payment is None or not call.scope.sees_service(record.service_id if record else None):
+        raise not_found(f"payment has id {payment_id}")
+    return payment, record.tracking_code if record else None
+
+
 PAYMENT_ID = row_id("payment id")
 FILTERS = (one_of("state", "Only this state", STATES), one_of("provider", "Only this provider", PROVIDERS),
            tracking_code("request", "Only this request's payments (its tracking code)"),
            *CREATED, page_size, OFFSET)
 
 
-@requires("viewer", query=FILTERS)
+@requires("viewer", scope=AGENCY, query=FILTERS)
 async def list_payments(request: web.Request, call: Call) -> web.Response:
-    """A page of payments, newest first, with the total that match; a tracking code no request has matches none."""
+    """A page of payments, newest first, with the total that match; a tracking code no request has (or none the
+    caller's scope sees) matches none."""
     payments = _service(request)
     query = call.query
     record = await payments.requests.get(query["request"]) if query["request"] else None
-    if query["request"] and record is None:
+    if query["request"] and (record is None or not call.scope.sees_service(record.service_id)):
         return web.json_response({"items": [], "total": 0, "limit": query["limit"], "offset": query["offset"]})
     created_from, created_before = created_range(query, payments.requests.calendar)
     where = PaymentFilter(state=query["state"], provider=query["provider"], request_id=record.id if record else None, created_from=created_from,
-                          created_before=created_before, limit=query["limit"], offset=query["offset"])
+                          created_before=created_before, services=call.scope.services, limit=query["limit"], offset=query["offset"])
     found, total = await payments.store.search(where)
     items = [payment_json(p, await _code_of(payments, p.request_id)) for p in found]
     return web.json_response({"items": items, "total": total, "limit": where.limit, "offset": where.offset})
 
 
-@requires("viewer", path=(PAYMENT_ID,))
+@requires("viewer", scope=AGENCY, path=(PAYMENT_ID,))
 async def get_payment(request: web.Request, call: Call) -> web.Response:
     """One payment with its history."""
     payments = _service(request)
-    payment = await payments.store.get(call.path["id"])
-    if payment is None:
-        raise ApiError(404, "not_found", f"no payment has id {call.path['id']}")
+    payment, code = await _seen_payment(payments, call, call.path["id"])
     events = await payments.store.events(payment.id)
-    return web.json_response({**payment_json(payment, await _code_of(payments, payment.request_id)),
-                              "events": [event_json(e) for e in events]})
+    return web.json_response({**payment_json(payment, code), "events": [event_json(e) for e in events]})
 
 
-@requires("viewer")
+@requires("viewer", scope=NATIONAL)  # findings include orphaned payments of no request, so of no agency
 async def reconcile_report(request: web.Request, call: Call) -> web.Response:
     """Pending, mismatched and orphaned payments (what `pishkhan payments reconcile` prints)."""
     findings = await reconcile(_service(request).store)
     return web.json_response({"items": [f.as_json() for f in findings], "total": len(findings)})
 
 
-@requires("operator")
+@requires("operator", scope=NATIONAL)  # one run repairs every agency's payments at once
 async def reconcile_repair(request: web.Request, call: Call) -> web.Response:
     """Act on every finding (what `pishkhan payments reconcile --repair` does) and say what was done."""
     done = await repair(_service(request))

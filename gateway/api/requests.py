@@ -14,7 +14,7 @@ from aiohttp import web
 
 from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone, masked
-from gateway.api.common import OFFSET, ApiError, Call, Param, day, invalid, matching, one_of, page_size, requires
+from gateway.api.common import AGENCY, OFFSET, ApiError, Call, Param, day, invalid, matching, not_found, one_of, page_size, requires
 from gateway.api.idempotency import Write, idempotent, once_of
 from gateway.api.schema import Json
 from gateway.audit import token_actor
@@ -84,14 +84,15 @@ def created_range(query: Mapping[str, Any], calendar: WorkingCalendar) -> tuple[
             calendar.start_of(last + datetime.timedelta(days=1)) if last else None)
 
 
-@requires("viewer", query=FILTERS)
+@requires("viewer", scope=AGENCY, query=FILTERS)
 async def list_requests(request: web.Request, call: Call) -> web.Response:
     """A page of requests, newest first, with the total that match."""
     requests = request.app[GATEWAY].requests
     query = call.query
     created_from, created_before = created_range(query, requests.calendar)
     where = RequestFilter(status=query["status"], service_id=query["service_id"], created_from=created_from, created_before=created_before,
-                          late_on=requests.calendar.today() if query["late"] == "true" else None, limit=query["limit"], offset=query["offset"])
+                          late_on=requests.calendar.today() if query["late"] == "true" else None, services=call.scope.services,
+                          limit=query["limit"], offset=query["offset"])
     records, total = await requests.search(where)
     return web.json_response({
         "items": [request_json(r, requests, call.token, request.app[GATEWAY].catalogue) for r in records],
@@ -99,15 +100,20 @@ async def list_requests(request: web.Request, call: Call) -> web.Response:
     })
 
 
-@requires("viewer", path=(CODE,))
+async def seen_request(requests: RequestService, call: Call, code: str) -> RequestRecord:
+    """The request with tracking code `code` if the caller's scope sees it; 404 otherwise (the same answer either way)."""
+    record = await requests.get(code)
+    if record is None or not call.scope.sees_service(record.service_id):
+        raise not_found(f"request has tracking code {code}")
+    return record
+
+
+@requires("viewer", scope=AGENCY, path=(CODE,))
 async def get_request(request: web.Request, call: Call) -> web.Response:
     """One request with its events."""
     requests = request.app[GATEWAY].requests
-    code = call.path["code"]
-    found = await requests.history(code)
-    if found is None:
-        raise ApiError(404, "not_found", f"no request has tracking code {code}")
-    record, events = found
+    record = await seen_request(requests, call, call.path["code"])
+    events = await requests.store.events(record.id)
     shown = request_json(record, requests, call.token, request.app[GATEWAY].catalogue)
     return web.json_response({**shown, "events": [event_json(e, call.token.can("operator")) for e in events]})
 
@@ -136,13 +142,14 @@ async def move(request: web.Request, call: Call, code: str, then: Write[RequestR
     The one path of the single and the bulk route, so both are audited and notified alike, and checked alike: a check
     of the token's right to this request (an agency's scope) belongs here."""
     body = call.body
+    await seen_request(request.app[GATEWAY].requests, call, code)  # another agency's: not found (its service never changes)
     try:
         await request.app[GATEWAY].requests.transition(code, body["to"], actor=token_actor(call.token), reason=body.get("reason"), then=then)
     except RequestError as exc:
         raise transition_error(exc) from exc
 
 
-@requires("operator", path=(CODE,), body=TRANSITION)
+@requires("operator", scope=AGENCY, path=(CODE,), body=TRANSITION)
 @idempotent
 async def transition(request: web.Request, call: Call) -> web.Response:
     """Move a request to another status; the citizen is notified through the outbox."""

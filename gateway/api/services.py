@@ -18,7 +18,7 @@ from aiohttp import web
 
 from flows.errors import FlowError
 from flows.validators import VALIDATOR_TYPES
-from gateway.api.common import ApiError, Call, invalid, matching, requires
+from gateway.api.common import AGENCY, ApiError, Call, invalid, matching, not_found, requires
 from gateway.api.schema import Json
 from gateway.audit import token_actor
 from gateway.catalogue import Service
@@ -33,10 +33,11 @@ VERSION_HEADER = "Pishkhan-Content-Version"
 """Answers to a change name the content version that holds it."""
 
 
-def _service(gateway: Gateway, service_id: str) -> Service:
+def _service(gateway: Gateway, call: Call, service_id: str) -> Service:
+    """The service if the caller's scope sees it; 404 otherwise (another agency's service is not named to it)."""
     service = gateway.catalogue.get(service_id)
-    if service is None:
-        raise ApiError(404, "not_found", f"no service has id {service_id}")
+    if service is None or not call.scope.sees_service(service_id):
+        raise not_found(f"service has id {service_id}")
     return service
 
 
@@ -53,6 +54,10 @@ async def _save(request: web.Request, call: Call, card: dict[str, Any], status: 
     async with request.app[EDITS]:
         try:
             catalogue, service = candidate(gateway, card, SOURCE)
+            if not call.scope.sees_agency(service.agency):  # made in, or moved to, an agency the token is not for
+                agencies = ", ".join(sorted(call.scope.agencies or ()))
+                raise ApiError(403, "forbidden", f"agency: this token changes only the services of {agencies}; "
+                                                 f"service {service.id} would be {service.agency}'s", "agency")
             version = await publish_catalogue(gateway, catalogue, author=token_actor(call.token), note=note, action=action, subject=service.id)
         except InvalidCard as exc:
             raise _problems(exc.errors) from exc
@@ -149,22 +154,23 @@ def _some_fields(request: web.Request) -> Json:
     return card_schema(request, lambda fields: ())
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def list_services(request: web.Request, call: Call) -> web.Response:
-    """Every service, in catalogue order."""
-    services = request.app[GATEWAY].catalogue.services
+    """Every service the caller's scope sees, in catalogue order."""
+    services = [s for s in request.app[GATEWAY].catalogue.services if call.scope.sees_service(s.id)]
     return web.json_response({"items": [s.to_dict() for s in services], "total": len(services)})
 
 
-@requires("viewer", path=(SERVICE_ID_PARAM,))
+@requires("viewer", scope=AGENCY, path=(SERVICE_ID_PARAM,))
 async def get_service(request: web.Request, call: Call) -> web.Response:
     """One service's identity card and inputs."""
-    return web.json_response(_service(request.app[GATEWAY], call.path["id"]).to_dict())
+    return web.json_response(_service(request.app[GATEWAY], call, call.path["id"]).to_dict())
 
 
-@requires("admin", body=_new_card)
+@requires("admin", scope=AGENCY, body=_new_card)
 async def create_service(request: web.Request, call: Call) -> web.Response:
-    """Add a service (409 when the id is taken); fields left out take their defaults."""
+    """Add a service (409 when the id is taken); fields left out take their defaults. A scoped admin adds services to
+    its own agencies only (403 naming `agency`)."""
     card = call.body
     if request.app[GATEWAY].catalogue.get(card["id"]) is not None:
         raise ApiError(409, "exists", f"service {card['id']} exists; change it with PUT or PATCH /services/{card['id']}")
@@ -178,39 +184,41 @@ def _same_id(call: Call) -> str:
     return service_id
 
 
-@requires("admin", path=(SERVICE_ID_PARAM,), body=_whole_card)
+@requires("admin", scope=AGENCY, path=(SERVICE_ID_PARAM,), body=_whole_card)
 async def replace_service(request: web.Request, call: Call) -> web.Response:
     """PUT: the body is the whole card, every field of it, so nothing is reset by being left out."""
     service_id = _same_id(call)
-    _service(request.app[GATEWAY], service_id)
+    _service(request.app[GATEWAY], call, service_id)
     return await _save(request, call, {**call.body, "id": service_id}, 200, f"service {service_id} replaced")
 
 
-@requires("admin", path=(SERVICE_ID_PARAM,), body=_some_fields)
+@requires("admin", scope=AGENCY, path=(SERVICE_ID_PARAM,), body=_some_fields)
 async def update_service(request: web.Request, call: Call) -> web.Response:
     """PATCH: only the fields given change."""
     service_id = _same_id(call)
-    existing = _service(request.app[GATEWAY], service_id)
+    existing = _service(request.app[GATEWAY], call, service_id)
     return await _save(request, call, {**existing.to_dict(), **call.body, "id": service_id}, 200,
                        f"service {service_id}: {', '.join(sorted(call.body)) or 'nothing'} changed")
 
 
-@requires("admin", path=(SERVICE_ID_PARAM,))
+@requires("admin", scope=AGENCY, path=(SERVICE_ID_PARAM,))
 async def retire_service(request: web.Request, call: Call) -> web.Response:
     """DELETE: the service leaves every menu (`active: false`) in a new version; it stays in the
     catalogue and the store, so its old requests keep their titles and status lookups."""
     service_id = call.path["id"]
-    existing = _service(request.app[GATEWAY], service_id)
+    existing = _service(request.app[GATEWAY], call, service_id)
     if not existing.active:
         return web.json_response(existing.to_dict(), headers={VERSION_HEADER: str(request.app[GATEWAY].content.number)})
     return await _save(request, call, {**existing.to_dict(), "active": False}, 200, f"service {service_id} retired", "service.retired")
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def list_categories(request: web.Request, call: Call) -> web.Response:
-    """Every category, in menu order, with how many active services each holds."""
+    """Every category (the menus every agency shares), in menu order, with how many active services each holds of those
+    the caller's scope sees."""
     catalogue = request.app[GATEWAY].catalogue
-    items = [{"id": c.id, "title": dict(c.title), "services": sum(1 for s in catalogue.services if s.category == c.id and s.active)}
+    items = [{"id": c.id, "title": dict(c.title),
+              "services": sum(1 for s in catalogue.services if s.category == c.id and s.active and call.scope.sees_service(s.id))}
              for c in catalogue.categories]
     return web.json_response({"items": items, "total": len(items)})
 

@@ -21,3 +21,5 @@ class ApiSettings:
     max_page: int = 200
     idempotency_hours: PositiveFloat = 24.0
     """How long an `Idempotency-Key`'s answer is kept for retries (gateway.api.idempotency); purged after."""
+    token_rotation_grace: int = 86400
+    """Seconds a token replaced by `pishkhan tokens rotate` keeps working, so its users can switch to the new one."""

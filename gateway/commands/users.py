@@ -15,7 +15,7 @@ from gateway.audit import cli_actor
 from gateway.calendar import build_calendar
 from gateway.commands.common import config_option, run_on_store, settings_of
 from gateway.console.i18n import when
-from gateway.console.users import LANGUAGES, UserError, UserStore
+from gateway.console.users import LANGUAGES, UNCHANGED, User, UserError, UserStore
 from gateway.tokens import ROLES
 
 
@@ -44,21 +44,27 @@ def _run(args: argparse.Namespace, work: Callable[[UserStore], Awaitable[int]]) 
 def create(args: argparse.Namespace) -> int:
     """Make an account."""
     async def work(users: UserStore) -> int:
-        user = await users.create(args.name, args.role, _password(), actor=cli_actor(), language=args.language)
-        print(f"created {user.name} ({user.role}); sign in at /console")
+        user = await users.create(args.name, args.role, _password(), actor=cli_actor(), language=args.language, agencies=args.agency)
+        print(f"created {user.name} ({', '.join(filter(None, (user.role, _agencies(user))))}); sign in at /console")
         return 0
     return _run(args, work)
 
 
+def _agencies(user: User) -> str:
+    """`agencies sabt,police` for a scoped account; nothing for a national one (the lines read as they did before scopes)."""
+    return f"agencies {','.join(sorted(user.agencies))}" if user.agencies is not None else ""
+
+
 def list_users(args: argparse.Namespace) -> int:
-    """One line per account: name, role, language, created, locked until, disabled."""
+    """One line per account: name, role, language, created, agencies (none shown: every agency), locked until, disabled."""
     tz = build_calendar(settings_of(args).calendar).tz
 
     async def work(users: UserStore) -> int:
         for user in await users.list():
             locked = f"\tlocked until {when(user.locked_until, 'en', tz)}" if user.locked_until else ""
             disabled = "\tdisabled" if user.disabled_at else ""
-            print(f"{user.name}\t{user.role}\t{user.language}\tcreated {when(user.created_at, 'en', tz)}{locked}{disabled}")
+            scope = f"\t{_agencies(user)}" if user.agencies is not None else ""
+            print(f"{user.name}\t{user.role}\t{user.language}\tcreated {when(user.created_at, 'en', tz)}{scope}{locked}{disabled}")
         return 0
     return _run(args, work)
 
@@ -76,9 +82,10 @@ def change(args: argparse.Namespace) -> int:
     """Change an account's role or language, disable or enable it, or unlock it."""
     async def work(users: UserStore) -> int:
         disabled = True if args.disable else False if args.enable else None
+        scope = None if args.all_agencies else args.agency if args.agency else UNCHANGED
         user = await users.change(args.name, actor=cli_actor(), role=args.role, language=args.language, disabled=disabled,
-                                  unlock=args.unlock)
-        print(f"{user.name}: {user.role}, {user.language}" + (", disabled" if user.disabled_at else ""))
+                                  unlock=args.unlock, agencies=scope)
+        print(f"{user.name}: {', '.join(filter(None, (user.role, user.language, _agencies(user))))}" + (", disabled" if user.disabled_at else ""))
         return 0
     return _run(args, work)
 
@@ -90,6 +97,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     make.add_argument("name", help="2-32 lower-case letters, digits, '.', '_' or '-'")
     make.add_argument("--role", required=True, choices=ROLES, help="viewer reads, operator handles requests, admin changes content and users")
     make.add_argument("--language", default="fa", choices=LANGUAGES, help="the console's language for this user (default fa)")
+    make.add_argument("--agency", action="append", metavar="ID",
+                      help="limit the account to this agency's services and requests (repeat for several); none: every agency")
     make.set_defaults(handler=create)
     show = users.add_parser("list", help="list accounts")
     show.set_defaults(handler=list_users)
@@ -104,6 +113,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     state.add_argument("--disable", action="store_true", help="stop the account signing in (its sessions end)")
     state.add_argument("--enable", action="store_true")
     alter.add_argument("--unlock", action="store_true", help="lift a lockout after wrong passwords")
+    scope = alter.add_mutually_exclusive_group()
+    scope.add_argument("--agency", action="append", metavar="ID", help="limit the account to these agencies (repeat for several)")
+    scope.add_argument("--all-agencies", action="store_true", help="let the account see every agency (the national operator)")
     alter.set_defaults(handler=change)
     for parser in (make, show, reset, alter):
         config_option(parser)

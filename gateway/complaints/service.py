@@ -176,13 +176,14 @@ class ComplaintService:
             if channel is not None and event.to_status == "filed":
                 text = texts.receipt_sms(record.kind, record.code, self._subject(record, record.lang), record.due_date, record.lang)
                 await self.outbox.enqueue(channel, record.address, text, kind="receipt", meta={"lang": record.lang, "complaint": record.code},
-                                          idempotency_key=f"complaint-receipt:{record.code}")
+                                          idempotency_key=f"complaint-receipt:{record.code}", service_id=record.service_id)
             elif channel is not None and event.to_status in ANSWER_REQUIRED:
                 text = texts.outcome_sms(record.kind, record.code, event.to_status, event.reason or "", record.lang,
                                          self.sms_max_segments if channel == "sms" else None)
                 await self.outbox.enqueue(channel, record.address, text, kind="notification",
                                           meta={"lang": record.lang, "complaint": record.code, "status": event.to_status},
-                                          idempotency_key=f"complaint-event:{event.id}", after=f"complaint-receipt:{record.code}")
+                                          idempotency_key=f"complaint-event:{event.id}", after=f"complaint-receipt:{record.code}",
+                                          service_id=record.service_id)
             await self.store.mark_notified(event.id)
         except Exception:  # the event stays unnotified and is queued by the repair
             log.exception("complaint %s: could not queue the citizen's message", record.code)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import gateway.events.hooks as events
 from gateway.complaints.lifecycle import OPEN
+from gateway.scopes import service_clause
 from gateway.store import Database, Transaction
 
 MAX_CODE_ATTEMPTS = 8
@@ -85,6 +86,8 @@ class ComplaintFilter:
     open_only: bool = False
     created_from: float | None = None
     created_before: float | None = None
+    services: frozenset[str] | None = None
+    """Only complaints about these services: an agency scope's (gateway.scopes); None: every service."""
     limit: int = 50
     offset: int = 0
 
@@ -234,6 +237,9 @@ class SqlComplaintStore:
         if where.late_only:
             clauses.append("c.due_date < ?")
             params.append(where.today.isoformat())
+        if (scoped := service_clause("c.service_id", where.services)) is not None:
+            clauses.append(scoped[0])
+            params.extend(scoped[1])
         sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         total = await self.db.fetchone(f"SELECT count(*) AS n FROM complaints c{sql_where}", params)
         # Late ones by due date (an ISO text sorts as the date), the rest after them; oldest first within each.

@@ -17,19 +17,20 @@ from aiohttp import web
 from gateway.audit import AuditLog
 from gateway.console.i18n import Texts
 from gateway.console.users import LANGUAGES, MAX_PASSWORD, MIN_PASSWORD, UserError
-from gateway.console.web import USERS, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker
+from gateway.console.web import USERS, NavItem, gateway_of, read_form, render, requires, scope_of_page, see_other, signed_in, speaker
 from gateway.outbox.admin import RETRYABLE, STATES, MessageNotFound, NotRetryable, OutboxAdmin, OutboxFilter
 from gateway.payments import STATES as PAYMENT_STATES
 from gateway.payments import PaymentFilter, PaymentService
 from gateway.payments.reconcile import PROBLEMS, reconcile
 from gateway.payments.repair import RESULTS, repair
+from gateway.scopes import AGENCY, NATIONAL
 from gateway.tokens import ROLES, TokenError, TokenStore
 
 PAGE = 50
 OUTBOX_CHANNELS = ("sms", "telegram")
 TOKEN_NAME = 64
 NAV = (NavItem("/console/outbox", "admin.outbox", "operator"), NavItem("/console/payments", "admin.payments", "operator"),
-       NavItem("/console/tokens", "admin.tokens", "admin"), NavItem("/console/users", "admin.users", "admin"))
+       NavItem("/console/tokens", "admin.tokens", "admin", national=True), NavItem("/console/users", "admin.users", "admin", national=True))
 TEXTS: Texts = {
     "admin.outbox": {"fa": "صف پیام‌ها", "en": "Outbox"},
     "admin.payments": {"fa": "پرداخت‌ها", "en": "Payments"},
@@ -105,6 +106,10 @@ TEXTS: Texts = {
     "admin.password": {"fa": "گذرواژهٔ نخست (دست‌کم ۱۰ نویسه)", "en": "Initial password (at least 10 characters)"},
     "admin.user": {"fa": "کاربر {name}", "en": "User {name}"},
     "admin.change_role": {"fa": "تغییر نقش", "en": "Change the role"},
+    "admin.agencies": {"fa": "دستگاه‌ها", "en": "Agencies"},
+    "admin.all_agencies": {"fa": "همهٔ دستگاه‌ها", "en": "Every agency"},
+    "admin.change_agencies": {"fa": "تغییر دستگاه‌ها", "en": "Change the agencies"},
+    "admin.agencies_hint": {"fa": "هیچ‌کدام را نزنید تا همهٔ دستگاه‌ها را ببیند.", "en": "Tick none for every agency."},
     "admin.disable": {"fa": "غیرفعال کردن", "en": "Disable"},
     "admin.enable": {"fa": "فعال کردن", "en": "Enable"},
     "admin.unlock": {"fa": "برداشتن قفل", "en": "Unlock"},
@@ -181,11 +186,11 @@ def _outbox(request: web.Request) -> OutboxAdmin:
     return OutboxAdmin(gateway_of(request).outbox)
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def outbox_list(request: web.Request) -> web.StreamResponse:
-    """Messages newest first, by state and channel; dead ones are the ones to look at."""
+    """Messages newest first, by state and channel (those about the user's agencies' services); dead ones are the ones to look at."""
     where = OutboxFilter(state=_choice(request.query, "state", STATES), channel=_choice(request.query, "channel", OUTBOX_CHANNELS),
-                         limit=PAGE, before_id=_whole(request.query, "before_id"))
+                         limit=PAGE, before_id=_whole(request.query, "before_id"), services=scope_of_page(request).services)
     rows = await _outbox(request).search(where)
     older = rows[-1].id if len(rows) == PAGE else None
     return render(request, "admin_outbox.html", {"rows": rows, "where": where, "older": older, "states": STATES,
@@ -194,7 +199,7 @@ async def outbox_list(request: web.Request) -> web.StreamResponse:
 
 async def _message_page(request: web.Request, message_id: int, *, error: str | None = None, status: int = 200) -> web.Response:
     row = await _outbox(request).get(message_id)
-    if row is None:
+    if row is None or not scope_of_page(request).sees_service(row.service_id):  # another agency's: as if there were none
         raise web.HTTPNotFound(reason=f"no outbox message has id {message_id}")
     return render(request, "admin_message.html", {"row": row, "retryable": row.state in RETRYABLE, "error": error,
                                                   "retried": request.query.get("retried") == "1"}, status=status)
@@ -207,17 +212,20 @@ def _message_id(request: web.Request) -> int:
     return int(raw)
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def message(request: web.Request) -> web.StreamResponse:
     """One message: its text, meta and whole address (operators act on it), and a retry when it stopped."""
     return await _message_page(request, _message_id(request))
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def retry(request: web.Request) -> web.StreamResponse:
-    """Send a dead or failed message again (audited as outbox.retried)."""
+    """Send a dead or failed message again (audited as outbox.retried); another agency's is not found."""
     message_id = _message_id(request)
     await read_form(request)
+    row = await _outbox(request).get(message_id)
+    if row is None or not scope_of_page(request).sees_service(row.service_id):
+        raise web.HTTPNotFound(reason=f"no outbox message has id {message_id}")
     try:
         await _outbox(request).retry(message_id, actor=signed_in(request).user.actor)
     except MessageNotFound as missing:
@@ -242,22 +250,24 @@ async def _codes(payments: PaymentService, request_ids: set[int]) -> dict[int, s
     return codes
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def payments_page(request: web.Request) -> web.StreamResponse:
-    """Payments newest first by state, and what reconcile finds, with the repair the API offers."""
+    """Payments newest first by state (of the user's agencies' requests), and for national operators what reconcile
+    finds (it spans every agency), with the repair the API offers."""
     payments = _payments(request)
     if payments is None:
         return render(request, "admin_payments.html", {"off": True})
     state = _choice(request.query, "state", PAYMENT_STATES)
     offset = _whole(request.query, "offset") or 0
-    found, total = await payments.store.search(PaymentFilter(state=state, limit=PAGE, offset=offset))
+    scope = scope_of_page(request)
+    found, total = await payments.store.search(PaymentFilter(state=state, services=scope.services, limit=PAGE, offset=offset))
     codes = await _codes(payments, {p.request_id for p in found})
-    findings = await reconcile(payments.store, payments.requests.clock())
+    findings = await reconcile(payments.store, payments.requests.clock()) if scope.national else []
     return render(request, "admin_payments.html", {"off": False, "found": found, "total": total, "codes": codes, "state": state,
                                                    "offset": offset, "page": PAGE, "states": PAYMENT_STATES, "findings": findings})
 
 
-@requires("operator")
+@requires("operator", scope=NATIONAL)
 async def payments_repair(request: web.Request) -> web.StreamResponse:
     """Act on every finding, as `POST /api/v1/payments/reconcile` does; show what was done (audited)."""
     await read_form(request)
@@ -284,7 +294,7 @@ async def _tokens_page(request: web.Request, *, error: str | None = None, typed:
                                                  "error": error, "notice": notice}, status=status)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def tokens_page(request: web.Request) -> web.StreamResponse:
     """Every token (never its hash) and a form to make one."""
     revoked = _whole(request.query, "revoked")
@@ -292,7 +302,7 @@ async def tokens_page(request: web.Request) -> web.StreamResponse:
     return await _tokens_page(request, notice=notice)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def token_create(request: web.Request) -> web.StreamResponse:
     """Make a token and show it this once (the page is never stored: every console page is no-store)."""
     form = await read_form(request)
@@ -314,13 +324,13 @@ async def _token_row(request: web.Request) -> dict[str, Any]:
     raise web.HTTPNotFound(reason=speaker(request).t("admin.token_gone"))
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def token_revoke_form(request: web.Request) -> web.StreamResponse:
     """Ask before revoking: whatever uses the token stops working at once."""
     return render(request, "admin_token_revoke.html", {"row": await _token_row(request)})
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def token_revoke(request: web.Request) -> web.StreamResponse:
     """Revoke a token (audited)."""
     row = await _token_row(request)
@@ -341,13 +351,13 @@ async def _users_page(request: web.Request, *, error: str | None = None, typed: 
                                                 "min_password": MIN_PASSWORD, "max_password": MAX_PASSWORD}, status=status)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def users_page(request: web.Request) -> web.StreamResponse:
     """Every account with its role, language and whether it is locked or disabled; a form to add one."""
     return await _users_page(request)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def user_create(request: web.Request) -> web.StreamResponse:
     """Add an account with an initial password the admin hands over."""
     form = await read_form(request)
@@ -368,19 +378,20 @@ async def _user_page(request: web.Request, *, error: str | None = None, status: 
     if user is None:
         raise web.HTTPNotFound(reason=speaker(request).t("admin.no_user"))
     return render(request, "admin_user.html", {"user": user, "roles": ROLES, "now": gateway_of(request).requests.clock(), "error": error,
+                                               "agencies": gateway_of(request).catalogue.agencies,
                                                "saved": request.query.get("saved") == "1", "min_password": MIN_PASSWORD,
                                                "max_password": MAX_PASSWORD}, status=status)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def user_page(request: web.Request) -> web.StreamResponse:
     """One account: change its role, disable or enable it, unlock it, reset its password."""
     return await _user_page(request)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def user_change(request: web.Request) -> web.StreamResponse:
-    """One change to an account (the form's `do`: role, disable, enable, unlock, password), audited;
+    """One change to an account (the form's `do`: role, agencies, disable, enable, unlock, password), audited;
     refused for one's own account where it would lock oneself out."""
     form = await read_form(request)
     name = request.match_info["name"][:64]
@@ -398,11 +409,16 @@ async def user_change(request: web.Request) -> web.StreamResponse:
             await users.change(name, actor=me.actor, disabled=action == "disable")
         elif action == "unlock":
             await users.change(name, actor=me.actor, unlock=True)
+        elif action == "agencies":
+            chosen = [str(a) for a in form.getall("agency", [])]
+            if name == me.name and chosen:  # a scoped admin could not reach this page again
+                raise NotYourself(speaker(request).t("admin.not_yourself"))
+            await users.change(name, actor=me.actor, agencies=chosen or None)
         elif action == "password":
             password = _field(form, "password", "admin.new_password", request, limit=MAX_PASSWORD, strip=False)
             await users.reset_password(name, password, actor=me.actor)
         else:
-            raise web.HTTPBadRequest(reason="do: use one of role, disable, enable, unlock, password")
+            raise web.HTTPBadRequest(reason="do: use one of role, agencies, disable, enable, unlock, password")
     except (FieldError, UserError) as error:
         return await _user_page(request, error=str(error), status=409 if isinstance(error, NotYourself) else 400)
     return see_other(f"/console/users/{name}?saved=1")

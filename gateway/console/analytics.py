@@ -17,7 +17,8 @@ from gateway.api.analytics import COLUMNS
 from gateway.calendar import build_calendar
 from gateway.catalogue.model import CITIZEN_CHANNELS
 from gateway.console.i18n import Texts
-from gateway.console.web import PREFIX, NavItem, gateway_of, render, requires, speaker
+from gateway.console.web import PREFIX, NavItem, gateway_of, render, requires, scope_of_page, speaker
+from gateway.scopes import AGENCY
 
 BASE = f"{PREFIX}/analytics"
 NAV = (NavItem(BASE, "analytics.nav"),)  # short: the menu has ten entries
@@ -67,7 +68,7 @@ def _asked(request: web.Request, today: datetime.date) -> tuple[Period, str | No
         raise Refused("since", "analytics.too_long") from None
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def page(request: web.Request) -> web.StreamResponse:
     """The charts and tables for the period asked; a filter that cannot be used is named, with what was typed kept."""
     gateway = gateway_of(request)
@@ -79,17 +80,18 @@ async def page(request: web.Request) -> web.StreamResponse:
         return render(request, "analytics.html", {"typed": typed, "channels": CITIZEN_CHANNELS, "seen": None, "charts": {},
                                                   "refused": refused, "names": {}, "query": "",
                                                   "gateway_interval": _seconds(gateway.settings.analytics.flush_interval)}, status=400)
-    seen = await overview(gateway.db, calendar, asked, channel)
+    seen = await overview(gateway.db, calendar, asked, channel, scope_of_page(request).services)
     s = speaker(request)
     drawn = {key: Markup(svg) for key, svg in charts(seen, s.lang, s.digits, lambda iso: s.day(datetime.date.fromisoformat(iso))).items()}  # noqa: S704 - charts escape every text they write
-    names = {service.id: service.title.get(s.lang, service.id) for service in gateway.catalogue.services}
+    names = {service.id: service.title.get(s.lang, service.id) for service in gateway.catalogue.services
+             if scope_of_page(request).sees_service(service.id)}
     query = "&".join(f"{k}={v}" for k, v in (("since", asked.since.isoformat()), ("until", asked.until.isoformat()), ("channel", channel)) if v)
     return render(request, "analytics.html", {"typed": typed, "channels": CITIZEN_CHANNELS, "seen": seen, "charts": drawn,
                                               "refused": None, "names": names, "query": query,
                                               "gateway_interval": _seconds(gateway.settings.analytics.flush_interval)})
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def export(request: web.Request) -> web.StreamResponse:
     """The period's rows of one kind (nodes, channels, services) as CSV, as the API's export."""
     kind = request.match_info["kind"]
@@ -99,7 +101,7 @@ async def export(request: web.Request) -> web.StreamResponse:
         asked, channel = _asked(request, calendar.today())
     except Refused as refused:
         raise web.HTTPBadRequest(reason=f"{refused.field}: {TEXTS[refused.key]['en']}") from None
-    seen = await overview(gateway.db, calendar, asked, channel)
+    seen = await overview(gateway.db, calendar, asked, channel, scope_of_page(request).services)
     rows: list[dict[str, Any]] = {"nodes": seen.nodes, "channels": seen.channels, "services": seen.services}[kind]
     columns = NODE_TOTALS if kind == "nodes" else COLUMNS[kind]
     name = f"pishkhan-{kind}-{asked.since.isoformat()}-{asked.until.isoformat()}.csv"

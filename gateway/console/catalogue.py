@@ -40,10 +40,11 @@ from gateway.catalogue.editing import (
 from gateway.catalogue.flows import FLOW_ID, money
 from gateway.catalogue.model import CHANNELS, SERVICE_ID, SERVICE_TYPES
 from gateway.console.i18n import Speaker, Texts, number
-from gateway.console.web import PREFIX, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker
+from gateway.console.web import PREFIX, NavItem, gateway_of, read_form, render, requires, scope_of_page, see_other, signed_in, speaker
 from gateway.content.preview import CHANNELS as PREVIEW_CHANNELS
 from gateway.content.preview import ChannelPreview, Previewer
 from gateway.content.store import StaleVersion
+from gateway.scopes import AGENCY
 
 SOURCE = "<console>"
 EDITS = web.AppKey("console_service_edits", asyncio.Lock)
@@ -56,6 +57,7 @@ TEXTS: Texts = {
     "catalogue.category": {"fa": "دسته", "en": "Category"},
     "catalogue.agency": {"fa": "دستگاه", "en": "Agency"},
     "catalogue.agency_of_parent": {"fa": "همان دستگاه خدمت بالادست", "en": "The parent service's agency"},
+    "catalogue.other_agency": {"fa": "شما فقط خدمت‌های دستگاه‌های خود را تغییر می‌دهید", "en": "You change only your own agencies' services"},
     "catalogue.type": {"fa": "نوع", "en": "Type"},
     "catalogue.fee": {"fa": "هزینه (ریال)", "en": "Fee (rials)"},
     "catalogue.days": {"fa": "مدت (روز کاری)", "en": "Days to deliver (working days)"},
@@ -337,15 +339,18 @@ def _title(service: Service, lang: str) -> str:
     return service.title.get(lang) or next(iter(service.title.values()), "")
 
 
+@requires("viewer", scope=AGENCY)
 async def list_services(request: web.Request) -> web.StreamResponse:
-    """Every card of the live catalogue, retired ones too, filtered by category and channel."""
+    """Every card of the live catalogue the user's scope sees, retired ones too, filtered by category and channel."""
     catalogue = gateway_of(request).catalogue
     category, channel = request.query.get("category", ""), request.query.get("channel", "")
     if category and category not in {c.id for c in catalogue.categories}:
         raise web.HTTPBadRequest(reason=f"category: no category {category!r}")
     if channel and channel not in CHANNELS:
         raise web.HTTPBadRequest(reason=f"channel: use one of {', '.join(CHANNELS)}")
-    services = [s for s in catalogue.services if (not category or s.category == category) and (not channel or s.offered_on(channel))]
+    scope = scope_of_page(request)
+    services = [s for s in catalogue.services
+                if scope.sees_service(s.id) and (not category or s.category == category) and (not channel or s.offered_on(channel))]
     return render(request, "catalogue_list.html", {
         "services": services, "categories": catalogue.categories, "channels": CHANNELS, "category": category, "channel": channel,
         "category_titles": {c.id: c.title for c in catalogue.categories}, "fee_text": fee_text, "title_of": _title})
@@ -353,11 +358,12 @@ async def list_services(request: web.Request) -> web.StreamResponse:
 
 def _service(request: web.Request) -> Service:
     service = gateway_of(request).catalogue.get(request.match_info["id"])
-    if service is None:
+    if service is None or not scope_of_page(request).sees_service(service.id):  # another agency's: as if there were none
         raise web.HTTPNotFound(reason=f"no service has id {request.match_info['id']}")
     return service
 
 
+@requires("viewer", scope=AGENCY)
 async def show_service(request: web.Request) -> web.StreamResponse:
     """One card, every field in every language."""
     service = _service(request)
@@ -379,20 +385,20 @@ def _edit_page(request: web.Request, card_form: CardForm, card: dict[str, Any], 
     choices = [*dict.fromkeys(card_form.channels), *(c for c in CHANNELS if c not in card_form.channels)]
     return render(request, "catalogue_edit.html", {
         "form": card_form, "new": new, "card_languages": _languages(request), "categories": catalogue.categories,
-        "agencies": catalogue.agencies,
+        "agencies": [a for a in catalogue.agencies if scope_of_page(request).sees_agency(a.id)],
         "types": SERVICE_TYPES, "channels": CHANNELS, "channel_choices": choices, "validators": VALIDATOR_TYPES, "preview": screens,
         "action": f"{PREFIX}/services/new" if new else f"{PREFIX}/services/{card_form.values['id']}/edit"},
         status=status)
 
 
-@requires("admin")
+@requires("admin", scope=AGENCY)
 async def new_form(request: web.Request) -> web.StreamResponse:
     """An empty card to fill."""
     card = {"type": SERVICE_TYPES[0], "channels": list(PREVIEW_CHANNELS)}
     return _edit_page(request, form_of_card(card, _languages(request)), card, new=True)
 
 
-@requires("admin")
+@requires("admin", scope=AGENCY)
 async def edit_form(request: web.Request) -> web.StreamResponse:
     """A card's form, with the preview of the card as it is."""
     card = _service(request).to_dict()
@@ -400,11 +406,12 @@ async def edit_form(request: web.Request) -> web.StreamResponse:
 
 
 async def _posted(request: web.Request, *, new: bool) -> tuple[CardForm, dict[str, Any], str]:
+    existing = None if new else _service(request)  # another agency's card is not found before its form is read
     form = await read_form(request)
     languages, s = _languages(request), speaker(request)
     card_form = read_card_form(form, languages)
-    if not new:
-        card_form.values["id"] = _service(request).id  # the id is the page's: ids never change
+    if existing is not None:
+        card_form.values["id"] = existing.id  # the id is the page's: ids never change
     card = card_of_form(card_form, languages, s)
     return card_form, card, str(form.get("action", "save"))
 
@@ -421,7 +428,10 @@ async def _save(request: web.Request, *, new: bool) -> web.StreamResponse:
     note = f"service {card['id']} {'created' if new else 'changed'} in the console"
     async with request.app[EDITS]:
         try:
-            catalogue, _ = candidate(gateway, card, SOURCE)
+            catalogue, service = candidate(gateway, card, SOURCE)
+            if not scope_of_page(request).sees_agency(service.agency):  # made in, or moved to, an agency the user is not for
+                card_form.add("agency", speaker(request).t("catalogue.other_agency"))
+                return _edit_page(request, card_form, card, new=new, status=403)
             version = await publish_catalogue(gateway, catalogue, author=user.actor, note=note, action="service.changed", subject=card["id"])
         except InvalidCard as exc:
             for error in exc.errors:
@@ -433,19 +443,19 @@ async def _save(request: web.Request, *, new: bool) -> web.StreamResponse:
     return see_other(f"{PREFIX}/services/{card['id']}?saved={version.number}")
 
 
-@requires("admin")
+@requires("admin", scope=AGENCY)
 async def create_service(request: web.Request) -> web.StreamResponse:
     """Add a service (or preview it)."""
     return await _save(request, new=True)
 
 
-@requires("admin")
+@requires("admin", scope=AGENCY)
 async def change_service(request: web.Request) -> web.StreamResponse:
     """Change a card (or preview the change)."""
     return await _save(request, new=False)
 
 
-@requires("admin")
+@requires("admin", scope=AGENCY)
 async def preview_fragment(request: web.Request) -> web.StreamResponse:
     """The preview of a posted form alone, for catalogue.js to put in the page while the admin types."""
     form = await read_form(request)
@@ -455,7 +465,7 @@ async def preview_fragment(request: web.Request) -> web.StreamResponse:
     return render(request, "catalogue_preview.html", {"preview": screens})
 
 
-@requires("admin")
+@requires("admin", scope=AGENCY)
 async def retire_service(request: web.Request) -> web.StreamResponse:
     """Take a service off every menu (`active: false`) in a new version; its card and past requests stay."""
     await read_form(request)

@@ -42,12 +42,14 @@ from gateway.console.web import (
     read_form,
     render,
     requires,
+    scope_of_page,
     see_other,
     signed_in,
     speaker,
     typed_text,
 )
 from gateway.requests.masking import masked_text
+from gateway.scopes import AGENCY
 
 NAV = (NavItem(f"{PREFIX}/complaints", "complaints.title"),)
 CHOICES: dict[str, tuple[str, ...]] = {"status": STATUSES, "kind": KINDS, "channel": CHANNELS}
@@ -149,7 +151,8 @@ def queue_filter(request: web.Request, today: datetime.date) -> ComplaintFilter:
     for name in query:
         if name not in QUERY_KEYS:
             raise BadFilter("complaints.bad_key", field=name)
-    known = {**CHOICES, "service": {s.id for s in gateway_of(request).catalogue.services}}
+    scope = scope_of_page(request)
+    known = {**CHOICES, "service": {s.id for s in gateway_of(request).catalogue.services if scope.sees_service(s.id)}}
     chosen: dict[str, str | None] = {}
     for name, values in known.items():
         value = query.get(name, "")
@@ -162,7 +165,7 @@ def queue_filter(request: web.Request, today: datetime.date) -> ComplaintFilter:
             raise BadFilter("complaints.bad_filter", field=name, value=value)
     size = request.config_dict[SETTINGS].page_size
     return ComplaintFilter(today=today, status=chosen["status"], kind=chosen["kind"], channel=chosen["channel"], service_id=chosen["service"],
-                           late_only=query.get("late") == "1", open_only=query.get("open") == "1", limit=size,
+                           late_only=query.get("late") == "1", open_only=query.get("open") == "1", services=scope.services, limit=size,
                            offset=(int(query.get("page") or 1) - 1) * size)
 
 
@@ -171,7 +174,7 @@ def _link(typed: Mapping[str, str], page: int) -> str:
     return f"{PREFIX}/complaints?{urlencode({**kept, 'page': page})}"
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def queue(request: web.Request) -> web.StreamResponse:
     """The queue: filtered, the most overdue first, a page at a time."""
     complaints = gateway_of(request).complaints
@@ -180,7 +183,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
     context: dict[str, Any] = {"queue": shown, "choices": {
         "status": [(v, _say(request, f"complaints.status.{v}")) for v in STATUSES],
         "kind": [(v, _say(request, f"complaints.kind.{v}")) for v in KINDS],
-        "service": [(s.id, pick(s.title, lang)) for s in gateway_of(request).catalogue.services],
+        "service": [(s.id, pick(s.title, lang)) for s in gateway_of(request).catalogue.services if scope_of_page(request).sees_service(s.id)],
         "channel": [(v, _say(request, f"desk.channel.{v}")) for v in CHANNELS]}}  # the desk's names of channels
     today = complaints.today()
     try:
@@ -199,7 +202,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
 async def _record(request: web.Request) -> ComplaintRecord:
     code = request.match_info["code"]
     record = await gateway_of(request).complaints.get(code) if code.isascii() and code.isdigit() else None
-    if record is None:
+    if record is None or not scope_of_page(request).sees_service(record.service_id):  # another agency's: as if there were none
         raise web.HTTPNotFound(reason=f"no complaint has code {code}")
     return record
 
@@ -222,13 +225,13 @@ async def complaint_page(request: web.Request, record: ComplaintRecord, *, error
     }, status=status)
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def show(request: web.Request) -> web.StreamResponse:
     """A complaint's page."""
     return await complaint_page(request, await _record(request))
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def transition(request: web.Request) -> web.StreamResponse:
     """Answer, reject, review or close; an answer or a rejection is sent to the citizen."""
     form = await read_form(request)

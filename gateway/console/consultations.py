@@ -16,9 +16,10 @@ from typing import Any
 from aiohttp import web
 
 from gateway.console.i18n import Texts
-from gateway.console.web import TIMEZONE, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker
+from gateway.console.web import TIMEZONE, NavItem, gateway_of, read_form, render, requires, scope_of_page, see_other, signed_in, speaker
 from gateway.consultations.service import CHANNELS, MAX_OPTIONS, PollError, PollNotFound, PollService
 from gateway.consultations.store import Poll
+from gateway.scopes import AGENCY
 
 PAGE = 50
 BAR = 200
@@ -66,6 +67,8 @@ TEXTS: Texts = {
                           "once per phone number."},
     "consult.bad_time": {"fa": "تاریخ و ساعت را کامل بنویسید", "en": "give a whole date and time"},
     "consult.no_poll": {"fa": "چنین نظرسنجی‌ای نیست.", "en": "There is no such consultation."},
+    "consult.everyone_national": {"fa": "نظرسنجی همگانی از آن همهٔ دستگاه‌هاست؛ یکی از خدمت‌های خود را برگزینید.",
+                                  "en": "A consultation for everyone belongs to every agency; choose one of your services."},
 }
 FIELDS = ("question", "options", "opens_at", "closes_at", "audience_service")
 
@@ -77,7 +80,8 @@ def _polls(request: web.Request) -> PollService:
 def _services(request: web.Request) -> list[tuple[str, str]]:
     """(id, title) of the services citizens request, for the audience choice."""
     lang = signed_in(request).user.language
-    return [(s.id, s.title.get(lang) or s.id) for s in gateway_of(request).catalogue.services if s.inputs]
+    scope = scope_of_page(request)
+    return [(s.id, s.title.get(lang) or s.id) for s in gateway_of(request).catalogue.services if s.inputs and scope.sees_service(s.id)]
 
 
 def _moment(request: web.Request, value: str, field: str) -> float | None:
@@ -93,11 +97,11 @@ def _moment(request: web.Request, value: str, field: str) -> float | None:
     return moment.timestamp()
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def list_page(request: web.Request) -> web.StreamResponse:
     """The polls, newest first, with their state and how many answered."""
     polls = _polls(request)
-    found, total = await polls.page(PAGE, 0)
+    found, total = await polls.page(PAGE, 0, scope_of_page(request).services)
     rows = [{"poll": p, "state": p.state(polls.clock()), "votes": (await polls.results(p))["total"]} for p in found]
     return render(request, "consultations_list.html", {"rows": rows, "total": total})
 
@@ -113,13 +117,13 @@ async def _form_page(request: web.Request, typed: Mapping[str, str], *, error: s
                   status=status)
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def new_page(request: web.Request) -> web.StreamResponse:
     """The form to open a poll."""
     return await _form_page(request, _typed({}, _polls(request).languages))
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def create(request: web.Request) -> web.StreamResponse:
     """Open a poll; a refused one is shown again with what was typed and the field that is wrong (422)."""
     form = await read_form(request)
@@ -129,6 +133,7 @@ async def create(request: web.Request) -> web.StreamResponse:
     rows = [{lang: typed[f"option{n}_{lang}"] for lang in languages} for n in range(1, MAX_OPTIONS + 1)]
     options = [row for row in rows if any(text.strip() for text in row.values())]
     try:
+        _in_scope(request, typed["audience_service"])
         closes_at = _moment(request, typed["closes_at"], "closes_at")
         if closes_at is None:
             raise PollError("closes_at", speaker(request).t("consult.bad_time"))
@@ -140,10 +145,22 @@ async def create(request: web.Request) -> web.StreamResponse:
     return see_other(f"/console/consultations/{poll.id}?opened=1")
 
 
+def _in_scope(request: web.Request, audience: str) -> None:
+    """A scoped user opens polls for its own services only: another agency's service is unknown to it (as in its
+    lists), and a poll for everyone is every agency's (PollError naming the field)."""
+    scope = scope_of_page(request)
+    if scope.national:
+        return
+    if not audience:
+        raise PollError("audience_service", speaker(request).t("consult.everyone_national"))
+    if not scope.sees_service(audience):
+        raise PollError("audience_service", f"no service has id {audience}")
+
+
 async def _poll(request: web.Request) -> Poll:
     raw = request.match_info["id"]
     poll = await _polls(request).get(int(raw)) if raw.isascii() and raw.isdigit() and len(raw) <= 18 else None
-    if poll is None:
+    if poll is None or (poll.audience_service is not None and not scope_of_page(request).sees_service(poll.audience_service)):
         raise web.HTTPNotFound(reason=speaker(request).t("consult.no_poll"))
     return poll
 
@@ -154,7 +171,7 @@ def bars(results: Mapping[str, Any]) -> list[int]:
     return [round(BAR * o["votes"] / most) if most else 0 for o in results["options"]]
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def poll_page(request: web.Request) -> web.StreamResponse:
     """A poll's results: per option its answers by channel and a bar; closing it (operators)."""
     poll = await _poll(request)
@@ -168,11 +185,13 @@ async def poll_page(request: web.Request) -> web.StreamResponse:
     })
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def close(request: web.Request) -> web.StreamResponse:
     """End a poll now (audited); its answers stay."""
     poll = await _poll(request)
     await read_form(request)
+    if poll.audience_service is None and not scope_of_page(request).national:
+        raise web.HTTPForbidden(reason=speaker(request).t("consult.everyone_national"))
     try:
         await _polls(request).close(poll.id, signed_in(request).user.actor)
     except PollNotFound:

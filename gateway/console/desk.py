@@ -35,6 +35,7 @@ from gateway.console.web import (
     read_form,
     render,
     requires,
+    scope_of_page,
     see_other,
     signed_in,
     speaker,
@@ -56,6 +57,7 @@ from gateway.requests.lifecycle import (
 from gateway.requests.masking import masked_inputs, masked_text
 from gateway.requests.store import RequestFilter, RequestRecord
 from gateway.runtime import GATEWAY
+from gateway.scopes import AGENCY
 
 DESK = web.AppKey("console_desk", RequestDesk)
 NAV = (NavItem(f"{PREFIX}/requests", "desk.title"),)
@@ -253,7 +255,8 @@ def queue_filter(request: web.Request) -> tuple[RequestFilter, list[tuple[str, s
     page = query.get("page", "1")
     if not (page.isascii() and page.isdigit() and int(page) >= 1):
         raise BadFilter("desk.bad_page")
-    service = _chosen(query, "service", {s.id for s in gateway.catalogue.services})
+    scope = scope_of_page(request)
+    service = _chosen(query, "service", {s.id for s in gateway.catalogue.services if scope.sees_service(s.id)})
     assigned = _chosen(query, "assigned", ASSIGNED)
     typed = query.get("q", "").strip()
     terms = search_terms(typed, gateway.settings.flows.default_region) if typed else []
@@ -264,7 +267,7 @@ def queue_filter(request: web.Request) -> tuple[RequestFilter, list[tuple[str, s
         status=_chosen(query, "status", STATUSES), service_id=service, channel=_chosen(query, "channel", CHANNELS),
         late_on=today if _checked(query, "late") else None, open_only=_checked(query, "open"),
         assignee=signed_in(request).user.id if assigned == "me" else None, unassigned=assigned == "none",
-        lateness_on=today, limit=size, offset=(int(page) - 1) * size)
+        lateness_on=today, services=scope.services, limit=size, offset=(int(page) - 1) * size)
     return where, terms
 
 
@@ -291,7 +294,7 @@ def _link(typed: Mapping[str, str], page: int) -> str:
     return f"{PREFIX}/requests?{urlencode({**kept, 'page': page})}"
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def queue(request: web.Request) -> web.StreamResponse:
     """The queue: filtered, most overdue first, a page at a time."""
     gateway = gateway_of(request)
@@ -299,7 +302,8 @@ async def queue(request: web.Request) -> web.StreamResponse:
     shown = Queue({name: request.query.get(name, "") for name in QUERY_KEYS})
     say = speaker(request).t
     context: dict[str, Any] = {  # each filter's choices: (value, what the user reads)
-        "queue": shown, "services": [(s.id, pick(s.title, lang)) for s in gateway.catalogue.services if s.inputs],
+        "queue": shown, "services": [(s.id, pick(s.title, lang)) for s in gateway.catalogue.services
+                                     if s.inputs and scope_of_page(request).sees_service(s.id)],
         "statuses": [(v, say(f"desk.status.{v}")) for v in STATUSES], "channels": [(v, say(f"desk.channel.{v}")) for v in CHANNELS],
         "assigned": [(v, say(f"desk.assigned.{v}")) for v in ASSIGNED]}
     try:
@@ -317,6 +321,12 @@ async def queue(request: web.Request) -> web.StreamResponse:
     return render(request, "desk_list.html", context)
 
 
+def _agency_of(request: web.Request, record: RequestRecord) -> str | None:
+    """The agency a request belongs to (its service's); None when its service is gone from the catalogue."""
+    service = gateway_of(request).catalogue.get(record.service_id)
+    return service.agency or None if service else None
+
+
 def _say(request: web.Request, key: str, **values: object) -> str:
     return speaker(request).t(key, **values)
 
@@ -324,7 +334,7 @@ def _say(request: web.Request, key: str, **values: object) -> str:
 async def _record(request: web.Request) -> RequestRecord:
     code = request.match_info["code"]
     record = await gateway_of(request).requests.get(code) if code.isascii() and code.isdigit() else None
-    if record is None:
+    if record is None or not scope_of_page(request).sees_service(record.service_id):  # another agency's: as if there were none
         raise web.HTTPNotFound(reason=f"no request has tracking code {code}")
     return record
 
@@ -338,7 +348,7 @@ async def request_page(request: web.Request, record: RequestRecord, *, error: st
     desk = request.config_dict[DESK]
     payments = gateway.payments.store
     paid = [(p, await payments.events(p.id)) for p in await payments.for_request(record.id)]
-    colleagues = await desk.colleagues()
+    colleagues = await desk.colleagues(_agency_of(request, record))
     next_statuses = [s for s in STATUSES if s in ALLOWED[record.status]]
     needing = [speaker(request).t(f"desk.status.{s}") for s in next_statuses if s in REASON_REQUIRED]
     assignee = (await desk.assignees([record.id])).get(record.id)
@@ -357,13 +367,13 @@ async def request_page(request: web.Request, record: RequestRecord, *, error: st
     }, status=status)
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def show(request: web.Request) -> web.StreamResponse:
     """A request's page."""
     return await request_page(request, await _record(request))
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def transition(request: web.Request) -> web.StreamResponse:
     """Move the request to the status chosen; the citizen is told (RequestService.transition, as the API does)."""
     form = await read_form(request)
@@ -390,7 +400,7 @@ async def transition(request: web.Request) -> web.StreamResponse:
     return see_other(f"{PREFIX}/requests/{record.tracking_code}")
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def add_note(request: web.Request) -> web.StreamResponse:
     """Keep a note for colleagues (never sent to the citizen)."""
     form = await read_form(request)
@@ -404,7 +414,7 @@ async def add_note(request: web.Request) -> web.StreamResponse:
     return see_other(f"{PREFIX}/requests/{record.tracking_code}#notes")
 
 
-@requires("operator")
+@requires("operator", scope=AGENCY)
 async def assign(request: web.Request) -> web.StreamResponse:
     """Give the request to a colleague, to oneself, or to nobody."""
     form = await read_form(request)
@@ -413,7 +423,8 @@ async def assign(request: web.Request) -> web.StreamResponse:
     if chosen and not (chosen.isascii() and chosen.isdigit()):
         return await request_page(request, record, error=_say(request, "desk.assign.bad"), status=400)
     try:
-        await request.config_dict[DESK].assign(record, int(chosen) if chosen else None, signed_in(request).user.actor)
+        await request.config_dict[DESK].assign(record, int(chosen) if chosen else None, signed_in(request).user.actor,
+                                               _agency_of(request, record))
     except DeskError:
         return await request_page(request, record, error=_say(request, "desk.assign.bad"), status=400)
     return see_other(f"{PREFIX}/requests/{record.tracking_code}")

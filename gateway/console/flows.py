@@ -41,6 +41,7 @@ from gateway.content.publish import Change, NothingToRollBack
 from gateway.content.store import StaleVersion, UnknownVersion
 from gateway.flowfiles import CheckedContent
 from gateway.runtime import Gateway
+from gateway.scopes import AGENCY, NATIONAL
 from gateway.settings import Settings
 
 PAGE_SIZE = 20
@@ -170,14 +171,14 @@ def _number(request: web.Request, name: str, default: int) -> int:
 # -- the map and the versions ----------------------------------------------------------------------
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)  # reading the shared flows tells nothing of any agency
 async def index(request: web.Request) -> web.StreamResponse:
     """The live version, its map and the versions list."""
     live = await gateway_of(request).publisher.store.live_number()
     return await _overview(request, live)
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def version_page(request: web.Request) -> web.StreamResponse:
     """One version's map, with the versions list."""
     return await _overview(request, int(request.match_info["version"]))
@@ -276,7 +277,7 @@ def _screens(flows: FlowSet, settings: Settings, ref: str, languages: tuple[str,
     return channels, [previewer.node(ref, lang, channel) for channel in channels for lang in languages]
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def node_page(request: web.Request) -> web.StreamResponse:
     """A node's texts, its pages on each channel that reaches it with their counters, and its links."""
     gateway = gateway_of(request)
@@ -384,7 +385,7 @@ def _form_number(form: Mapping[str, Any], name: str) -> int:
     return int(value)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)  # the flows are every agency's menus
 async def edit_page(request: web.Request) -> web.StreamResponse:
     """The live version's flow files, each in a text box."""
     live = await gateway_of(request).publisher.store.live()
@@ -400,7 +401,7 @@ def _editor(request: web.Request, draft: Draft, *, status: int = 200, **shown: A
     return render(request, "flows_edit.html", {**context, "lines": _diff_lines(context["diff"])}, status=status)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def edit_post(request: web.Request) -> web.StreamResponse:
     """Check, diff or publish the draft; every answer but a publish re-draws the draft as typed."""
     gateway = gateway_of(request)
@@ -481,7 +482,7 @@ async def _rollback_change(gateway: Gateway, number: int) -> Change:
         raise web.HTTPConflict(reason=f"version {number} cannot be served by this build: {exc.errors[0]}") from exc
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def rollback_page(request: web.Request) -> web.StreamResponse:
     """The confirmation: the version to go back to (default: the one before the live one) and the diff."""
     gateway = gateway_of(request)
@@ -500,7 +501,7 @@ async def _confirmation(request: web.Request, live: int | None, target: int, *, 
                                                    "lines": _diff_lines(change.diff), "message": message}, status=status)
 
 
-@requires("admin")
+@requires("admin", scope=NATIONAL)
 async def rollback_post(request: web.Request) -> web.StreamResponse:
     """Serve the confirmed version again, unless the live version moved since the confirmation was shown."""
     gateway = gateway_of(request)

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from gateway.console.i18n import Texts
-from gateway.console.web import gateway_of, render
+from gateway.console.web import gateway_of, render, requires, scope_of_page
 from gateway.requests.lifecycle import OPEN
 from gateway.requests.store import RequestFilter
+from gateway.scopes import AGENCY
 
 NAV = ()
 TEXTS: Texts = {
@@ -45,14 +46,16 @@ class Tile:
     warn: bool = False
 
 
+@requires("viewer", scope=AGENCY)
 async def home(request: web.Request) -> web.StreamResponse:
-    """What needs attention: open and late requests, and the content version citizens are served."""
+    """What needs attention: open and late requests (of the user's agencies), and the content version citizens are served."""
     gateway = gateway_of(request)
     requests = gateway.requests
+    services = scope_of_page(request).services
     open_total = 0
     for status in sorted(OPEN):
-        open_total += (await requests.search(RequestFilter(status=status, limit=1)))[1]
-    late = (await requests.search(RequestFilter(late_on=gateway.requests.calendar.today(), limit=1)))[1]
+        open_total += (await requests.search(RequestFilter(status=status, services=services, limit=1)))[1]
+    late = (await requests.search(RequestFilter(late_on=gateway.requests.calendar.today(), services=services, limit=1)))[1]
     tiles = [Tile("home.open", open_total), Tile("home.late", late, warn=late > 0)]
     return render(request, "home.html", {"tiles": tiles, "version": gateway.content.number})
 

@@ -54,7 +54,7 @@ class Logins:
         if not cookie or len(cookie) > MAX_COOKIE:
             return None
         row = await self.db.fetchone(
-            "SELECT s.csrf, s.last_seen, u.id, u.name, u.role, u.language, u.created_at, u.locked_until, u.disabled_at "
+            "SELECT s.csrf, s.last_seen, u.id, u.name, u.role, u.language, u.created_at, u.locked_until, u.disabled_at, u.agencies "
             "FROM console_sessions s JOIN console_users u ON u.id = s.user_id WHERE s.id_hash = ?", (_digest(cookie),))
         now = self.clock()
         if row is None:

@@ -39,6 +39,7 @@ from gateway.console.i18n import Texts
 from gateway.console.web import ON_SIGN_OUT, PREFIX, NavItem, gateway_of, read_form, render, requires, see_other, signed_in, speaker
 from gateway.content.store import UnknownVersion
 from gateway.runtime import GATEWAY, Gateway
+from gateway.scopes import AGENCY
 from gateway.settings import Settings
 from gateway.simulated import Seen, SimulatedCitizen
 from gateway.views import BotMessage, bot_messages
@@ -284,14 +285,14 @@ async def _start_page(request: web.Request, *, error: str | None = None, chosen:
                                                     "chosen": chosen, "error": error}, status=status)
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)  # a scratch gateway: nothing of any agency is in it
 async def start_page(request: web.Request) -> web.StreamResponse:
     """Choose a channel and a version; the user's open simulations."""
     await simulations(request).sweep()
     return await _start_page(request)
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def start(request: web.Request) -> web.StreamResponse:
     """Open a simulation and show its first screen."""
     form = await read_form(request)
@@ -320,13 +321,13 @@ def _run_page(request: web.Request, run: Simulation, *, typed: str = "", error: 
     return render(request, "simulator_run.html", {"run": run, "runs": runs, "typed": typed, "error": error}, status=status)
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def show(request: web.Request) -> web.StreamResponse:
     """The phone: the conversation so far above the screen, the input box under it."""
     return _run_page(request, _run_of(request))
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def send(request: web.Request) -> web.StreamResponse:
     """What the citizen sends (a USSD code when no session is open); bounded as the channel bounds it."""
     run = _run_of(request)
@@ -346,7 +347,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     return see_other(f"{PREFIX}/simulator/{run.id}#screen")
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def hang_up(request: web.Request) -> web.StreamResponse:
     """End the USSD session; the next input dials."""
     run = _run_of(request)
@@ -355,7 +356,7 @@ async def hang_up(request: web.Request) -> web.StreamResponse:
     return see_other(f"{PREFIX}/simulator/{run.id}#screen")
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def restart(request: web.Request) -> web.StreamResponse:
     """Start over on a fresh scratch store (what was submitted is forgotten)."""
     run = _run_of(request)
@@ -368,7 +369,7 @@ async def restart(request: web.Request) -> web.StreamResponse:
     return see_other(f"{PREFIX}/simulator/{fresh.id}")
 
 
-@requires("viewer")
+@requires("viewer", scope=AGENCY)
 async def close(request: web.Request) -> web.StreamResponse:
     """Close the simulation and discard its scratch store."""
     run = _run_of(request)

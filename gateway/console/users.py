@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -24,8 +24,8 @@ from flows.clock import SYSTEM_CLOCK, Clock
 from flows.errors import PishkhanError
 from gateway.audit import AuditLog
 from gateway.console.settings import ConsoleSettings
-from gateway.store import Database
-from gateway.tokens import ROLES
+from gateway.store import Database, Transaction
+from gateway.tokens import ROLES, TokenError, checked_agencies, read_agencies
 
 LANGUAGES = ("fa", "en")
 NAME = re.compile(r"[a-z][a-z0-9._-]{1,31}")
@@ -60,6 +60,8 @@ class User:
     created_at: float = 0.0
     locked_until: float | None = None
     disabled_at: float | None = None
+    agencies: frozenset[str] | None = None
+    """The agencies this user sees and acts for (gateway.scopes); None is every agency (the national operator)."""
 
     def can(self, role: str) -> bool:
         """This user's role is `role` or above it (viewer < operator < admin)."""
@@ -96,10 +98,19 @@ def check_password(password: str, name: str) -> str:
 
 def user_of(row: Mapping[str, Any]) -> User:
     """A User from a row with the account's columns."""
-    return User(row["id"], row["name"], row["role"], row["language"], row["created_at"], row["locked_until"], row["disabled_at"])
+    return User(row["id"], row["name"], row["role"], row["language"], row["created_at"], row["locked_until"], row["disabled_at"],
+                read_agencies(row["agencies"]))
 
 
-_COLUMNS = "id, name, role, language, created_at, locked_until, disabled_at"
+_COLUMNS = "id, name, role, language, created_at, locked_until, disabled_at, agencies"
+
+
+class Unchanged:
+    """`change(agencies=UNCHANGED)`: leave the scope as it is (None means every agency)."""
+
+
+UNCHANGED = Unchanged()
+
 
 
 class UserStore:
@@ -109,8 +120,10 @@ class UserStore:
         self.db, self.settings, self.clock = db, settings, clock
         self.audit = AuditLog(db, clock)
 
-    async def create(self, name: str, role: str, password: str, *, actor: str, language: str = "fa") -> User:
-        """A new account (audited); UserError when the name is taken or a value is not acceptable."""
+    async def create(self, name: str, role: str, password: str, *, actor: str, language: str = "fa",
+                     agencies: Iterable[str] | None = None) -> User:
+        """A new account limited to `agencies` (None: every agency), audited; UserError when the name is taken or a
+        value is not acceptable."""
         check_name(name)
         if role not in ROLES:
             raise UserError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
@@ -118,13 +131,15 @@ class UserStore:
             raise UserError(f"unknown language {language!r}; use one of {', '.join(LANGUAGES)}")
         digest = await asyncio.to_thread(_HASHER.hash, check_password(password, name))
         async with self.db.transaction() as conn:
+            scope = await _scope(conn, agencies)
             if await conn.fetchone("SELECT id FROM console_users WHERE name = ?", (name,)):
                 raise UserError(f"there is already an account named {name!r}")
             user_id = await conn.insert(
-                "INSERT INTO console_users (name, role, password_hash, language, created_at) VALUES (?, ?, ?, ?, ?)",
-                (name, role, digest, language, self.clock()))
-            await self.audit.record(actor, "user.created", f"user {name}", {"role": role}, conn=conn)
-        return User(user_id, name, role, language, self.clock())
+                "INSERT INTO console_users (name, role, password_hash, language, created_at, agencies) VALUES (?, ?, ?, ?, ?, ?)",
+                (name, role, digest, language, self.clock(), scope))
+            await self.audit.record(actor, "user.created", f"user {name}", {"role": role, **({"agencies": scope} if scope else {})},
+                                    conn=conn)
+        return User(user_id, name, role, language, self.clock(), agencies=read_agencies(scope))
 
     async def get(self, user_id: int) -> User | None:
         """An account by id."""
@@ -195,9 +210,9 @@ class UserStore:
             await self.audit.record(actor, "user.password_changed", f"user {name}", conn=conn)
 
     async def change(self, name: str, *, actor: str, role: str | None = None, language: str | None = None,
-                     disabled: bool | None = None, unlock: bool = False) -> User:
-        """Change an account's role, language, whether it is disabled, or lift its lockout (audited; a
-        disabled account's sessions end at once)."""
+                     disabled: bool | None = None, unlock: bool = False, agencies: Iterable[str] | None | Unchanged = UNCHANGED) -> User:
+        """Change an account's role, language, agencies (None: every agency), whether it is disabled, or lift its
+        lockout (audited; a disabled account's sessions end at once)."""
         user = await self.named(name)
         if user is None:
             raise UserError(f"there is no account named {name!r}")
@@ -214,6 +229,8 @@ class UserStore:
             changes["disabled_at"] = self.clock() if disabled else None
         if unlock:
             changes.update(failed_logins=0, locked_until=None)
+        if not isinstance(agencies, Unchanged) and read_agencies(scope := await _scope(self.db, agencies)) != user.agencies:
+            changes["agencies"] = scope
         if not changes:
             return user
         async with self.db.transaction() as conn:
@@ -227,6 +244,14 @@ class UserStore:
         changed = await self.named(name)
         assert changed is not None
         return changed
+
+
+async def _scope(conn: Database | Transaction, agencies: Iterable[str] | None) -> str | None:
+    """A scope as stored, every agency checked against the catalogue's; UserError naming the unknown ones."""
+    try:
+        return await checked_agencies(conn, agencies)
+    except TokenError as error:
+        raise UserError(str(error)) from None
 
 
 def _matches(digest: str, password: str) -> bool:

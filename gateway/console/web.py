@@ -23,6 +23,7 @@ from gateway.console.logins import Logins, SignedIn
 from gateway.console.settings import ConsoleSettings
 from gateway.console.users import LANGUAGES, UserStore
 from gateway.runtime import GATEWAY, Gateway
+from gateway.scopes import AGENCY, Scope, scope_of
 
 PREFIX = "/console"
 LANG_COOKIE = "pishkhan_console_lang"
@@ -48,6 +49,8 @@ class NavItem:
     path: str
     text: str
     role: str = "viewer"
+    national: bool = False
+    """Only for users limited to no agency (the page is shared by every agency: tokens, users)."""
 
 
 class BadFilter(Exception):
@@ -85,7 +88,8 @@ def speaker(request: web.Request) -> Speaker:
 def render(request: web.Request, template: str, context: Mapping[str, Any] | None = None, *, status: int = 200) -> web.Response:
     """A page from `template` with what every page shows (the user, the menu, the form token, the language)."""
     who = request.get(SIGNED_IN)
-    menu = [item for item in request.config_dict[NAVIGATION] if who is not None and who.user.can(item.role)]
+    menu = [item for item in request.config_dict[NAVIGATION]
+            if who is not None and who.user.can(item.role) and not (item.national and who.user.agencies is not None)]
     base = {"s": speaker(request), "me": who.user if who else None, "csrf": who.csrf if who else "", "nav": menu,
             "path": request.path, "languages": LANGUAGE_NAMES, "prefix": PREFIX, "error": None}
     return aiohttp_jinja2.render_template(template, request, {**base, **(context or {})}, status=status)
@@ -106,16 +110,36 @@ async def read_form(request: web.Request) -> MultiDictProxy[Any]:
     return form
 
 
-def requires(role: str) -> Callable[[Handler], Handler]:
-    """A page for users with at least `role`; others get 403."""
+SCOPE = web.RequestKey("console_scope", Scope)
+"""The request key of the signed-in user's Scope (gateway.scopes), set by `requires`."""
+SCOPE_RULE = "console_scope_rule"
+"""The attribute a page handler keeps its scope rule under (AGENCY or NATIONAL), for the test that every page has one."""
+
+
+def requires(role: str, scope: str | None = None) -> Callable[[Handler], Handler]:
+    """A page for users with at least `role`; others get 403. `scope` is the page's rule (gateway.scopes): AGENCY pages
+    show a scoped user only its agencies' things (`scope_of_page`), NATIONAL ones (and those with no rule) are 403 to
+    a scoped user."""
     def decorate(handler: Handler) -> Handler:
         @wraps(handler)
         async def checked(request: web.Request) -> web.StreamResponse:
-            if not signed_in(request).user.can(role):
+            user = signed_in(request).user
+            if not user.can(role):
                 raise web.HTTPForbidden(reason=f"this page needs the {role} role")
+            if user.agencies is not None and scope != AGENCY:
+                raise web.HTTPForbidden(reason="this page is shared by every agency: it needs an account limited to no agency")
+            gateway = gateway_of(request)
+            request[SCOPE] = await scope_of(gateway.db, gateway.catalogue, user.agencies)
             return await handler(request)
+        setattr(checked, SCOPE_RULE, scope)
         return checked
     return decorate
+
+
+def scope_of_page(request: web.Request) -> Scope:
+    """What the signed-in user's scope sees, as `requires` found it. A page that reads it without `requires` fails (a
+    KeyError, a 500) rather than showing a scoped user every agency."""
+    return request[SCOPE]
 
 
 def typed_text(form: Mapping[str, Any], name: str) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from flows.dates import iso_utc
-from gateway.api.common import OFFSET, ApiError, Call, first_item_links, invalid, page_size, requires, row_id
+from gateway.api.common import AGENCY, OFFSET, ApiError, Call, first_item_links, invalid, not_found, page_size, requires, row_id
 from gateway.audit import token_actor
 from gateway.catalogue.model import SERVICE_ID
 from gateway.consultations.service import MAX_OPTIONS, MIN_OPTIONS, PollError, PollNotFound, PollService, at_time
@@ -61,29 +61,48 @@ async def _with_results(polls: PollService, poll: Poll) -> dict[str, Any]:
     return {**poll_json(poll, polls.clock()), "results": await polls.results(poll)}
 
 
-@requires("viewer", query=(page_size, OFFSET))
+def _national(call: Call) -> None:
+    """A poll for everyone belongs to no agency: only a token limited to none may open or close one."""
+    if not call.scope.national:
+        raise ApiError(403, "national_only", "a consultation for everyone is every agency's: it needs a token limited to no agency; "
+                                             "give `audience_service`, one of this token's services")
+
+
+async def _seen_poll(polls: PollService, call: Call, poll_id: int) -> Poll:
+    """The poll if the caller's scope sees it (for everyone, or for one of its services); 404 otherwise."""
+    poll = await polls.get(poll_id)
+    if poll is None or (poll.audience_service is not None and not call.scope.sees_service(poll.audience_service)):
+        raise not_found(f"consultation has id {poll_id}")
+    return poll
+
+
+@requires("viewer", scope=AGENCY, query=(page_size, OFFSET))
 async def list_polls(request: web.Request, call: Call) -> web.Response:
-    """Polls newest first, each with its results."""
+    """Polls newest first, each with its results: everyone's, and those for the caller's scope's services."""
     polls = _polls(request)
-    found, total = await polls.page(call.query["limit"], call.query["offset"])
+    found, total = await polls.page(call.query["limit"], call.query["offset"], call.scope.services)
     return web.json_response({"items": [await _with_results(polls, p) for p in found], "total": total,
                               "limit": call.query["limit"], "offset": call.query["offset"]})
 
 
-@requires("viewer", path=(POLL_ID,))
+@requires("viewer", scope=AGENCY, path=(POLL_ID,))
 async def get_poll(request: web.Request, call: Call) -> web.Response:
     """One poll with its results per option and channel."""
     polls = _polls(request)
-    poll = await polls.get(call.path["id"])
-    if poll is None:
-        raise ApiError(404, "not_found", f"no consultation has id {call.path['id']}")
+    poll = await _seen_poll(polls, call, call.path["id"])
     return web.json_response(await _with_results(polls, poll))
 
 
-@requires("operator", body=new_poll)
+@requires("operator", scope=AGENCY, body=new_poll)
 async def open_poll(request: web.Request, call: Call) -> web.Response:
-    """Open a poll (201 with it)."""
+    """Open a poll (201 with it). A scoped token opens polls for its own services only: another agency's service is
+    unknown to it, as in its service list, and a poll for everyone is national."""
     polls, body = _polls(request), call.body
+    audience = body.get("audience_service")
+    if audience is None:
+        _national(call)
+    elif not call.scope.sees_service(audience):
+        raise invalid("audience_service", f"no service has id {audience}")
     try:
         opens_at = at_time("opens_at", body["opens_at"]) if "opens_at" in body else None
         new = polls.checked(body["question"], body["options"], opens_at, at_time("closes_at", body["closes_at"]),
@@ -94,10 +113,12 @@ async def open_poll(request: web.Request, call: Call) -> web.Response:
     return web.json_response(await _with_results(polls, poll), status=201)
 
 
-@requires("operator", path=(POLL_ID,))
+@requires("operator", scope=AGENCY, path=(POLL_ID,))
 async def close_poll(request: web.Request, call: Call) -> web.Response:
-    """End a poll now; its answers so far stay."""
+    """End a poll now; its answers so far stay. Another agency's poll is not found; one for everyone is national."""
     polls = _polls(request)
+    if (await _seen_poll(polls, call, call.path["id"])).audience_service is None:
+        _national(call)
     try:
         poll = await polls.close(call.path["id"], token_actor(call.token))
     except PollNotFound as error:

@@ -157,9 +157,9 @@ class PollService:
         """A poll by id."""
         return await self.store.get(poll_id)
 
-    async def page(self, limit: int, offset: int) -> tuple[list[Poll], int]:
-        """Polls newest first, and how many there are."""
-        return await self.store.page(limit, offset)
+    async def page(self, limit: int, offset: int, services: frozenset[str] | None = None) -> tuple[list[Poll], int]:
+        """Polls newest first, and how many there are (of an agency scope's `services` and everyone's, when given)."""
+        return await self.store.page(limit, offset, services)
 
     async def results(self, poll: Poll) -> dict[str, Any]:
         """Votes per option, each split by channel, and per channel."""

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.scopes import service_clause
 from gateway.store import Database, Row, Transaction
 
 Within = Callable[[Transaction, "Poll"], Awaitable[None]]
@@ -101,10 +102,13 @@ class PollStore:
         row = await self.db.fetchone("SELECT * FROM consultations WHERE id = ?", (poll_id,))
         return _poll(row) if row else None
 
-    async def page(self, limit: int, offset: int) -> tuple[list[Poll], int]:
-        """Polls newest first, and how many there are."""
-        rows = await self.db.fetchall("SELECT * FROM consultations ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset))
-        total = await self.db.fetchone("SELECT COUNT(*) AS n FROM consultations")
+    async def page(self, limit: int, offset: int, services: frozenset[str] | None = None) -> tuple[list[Poll], int]:
+        """Polls newest first, and how many there are; with `services` (an agency scope's, gateway.scopes) only the
+        polls for everyone and those whose audience is one of them."""
+        scoped = service_clause("audience_service", services)
+        where, params = (f" WHERE (audience_service IS NULL OR {scoped[0]})", scoped[1]) if scoped else ("", ())
+        rows = await self.db.fetchall(f"SELECT * FROM consultations{where} ORDER BY id DESC LIMIT ? OFFSET ?", (*params, limit, offset))
+        total = await self.db.fetchone(f"SELECT COUNT(*) AS n FROM consultations{where}", params)
         return [_poll(r) for r in rows], int(total["n"]) if total else 0
 
     async def close(self, poll_id: int, actor: str, at: float, within: Sequence[Within] = ()) -> Poll | None:

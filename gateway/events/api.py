@@ -20,6 +20,7 @@ from gateway.events.deliveries import OUTCOMES, Deliveries, DeliveryFilter, Noth
 from gateway.events.log import TYPES
 from gateway.events.subscriptions import STATES, SubscriptionError, SubscriptionNotFound, Subscriptions
 from gateway.runtime import GATEWAY
+from gateway.scopes import AGENCY as AGENCY_RULE  # every route checks the token sees the agency (`refusal`, `list_deliveries`)
 from gateway.tokens import TokenInfo
 
 AGENCY_PATTERN = "^[a-z][a-z0-9_-]{0,31}$"
@@ -70,14 +71,14 @@ def _field_error(error: SubscriptionError) -> ApiError:
     return ApiError(422, "invalid", str(error), error.field)
 
 
-@requires("viewer", path=(AGENCY,))
+@requires("viewer", scope=AGENCY_RULE, path=(AGENCY,))
 async def list_subscriptions(request: web.Request, call: Call) -> web.Response:
     """The agency's subscriptions, oldest first (never their secrets)."""
     agency = _agency(request, call, call.path["agency"])
     return web.json_response({"items": [s.as_json() for s in await _subscriptions(request).list(agency)]})
 
 
-@requires("viewer", path=(AGENCY,), body=_NEW)
+@requires("viewer", scope=AGENCY_RULE, path=(AGENCY,), body=_NEW)
 async def create_subscription(request: web.Request, call: Call) -> web.Response:
     """A new subscription; its signing secret is in this answer and never again."""
     agency = _agency(request, call, call.path["agency"], writes=True)
@@ -93,7 +94,7 @@ async def _one(request: web.Request, call: Call, writes: bool) -> tuple[Subscrip
     return _subscriptions(request), _agency(request, call, call.path["agency"], writes), call.path["id"]
 
 
-@requires("viewer", path=(AGENCY, SUBSCRIPTION))
+@requires("viewer", scope=AGENCY_RULE, path=(AGENCY, SUBSCRIPTION))
 async def get_subscription(request: web.Request, call: Call) -> web.Response:
     """One subscription."""
     subscriptions, agency, subscription_id = await _one(request, call, False)
@@ -103,7 +104,7 @@ async def get_subscription(request: web.Request, call: Call) -> web.Response:
         raise ApiError(404, "not_found", str(error)) from error
 
 
-@requires("viewer", path=(AGENCY, SUBSCRIPTION), body=_CHANGE)
+@requires("viewer", scope=AGENCY_RULE, path=(AGENCY, SUBSCRIPTION), body=_CHANGE)
 async def change_subscription(request: web.Request, call: Call) -> web.Response:
     """Enable or disable a subscription."""
     subscriptions, agency, subscription_id = await _one(request, call, True)
@@ -114,7 +115,7 @@ async def change_subscription(request: web.Request, call: Call) -> web.Response:
     return web.json_response(changed.as_json())
 
 
-@requires("viewer", path=(AGENCY, SUBSCRIPTION))
+@requires("viewer", scope=AGENCY_RULE, path=(AGENCY, SUBSCRIPTION))
 async def delete_subscription(request: web.Request, call: Call) -> web.Response:
     """Remove a subscription; what was queued for it is not sent."""
     subscriptions, agency, subscription_id = await _one(request, call, True)
@@ -125,7 +126,7 @@ async def delete_subscription(request: web.Request, call: Call) -> web.Response:
     return web.Response(status=204)
 
 
-@requires("viewer", path=(AGENCY, SUBSCRIPTION))
+@requires("viewer", scope=AGENCY_RULE, path=(AGENCY, SUBSCRIPTION))
 async def rotate_secret(request: web.Request, call: Call) -> web.Response:
     """A new secret, in this answer only; the old one still signs for `events.rotation_overlap` seconds."""
     subscriptions, agency, subscription_id = await _one(request, call, True)
@@ -144,7 +145,7 @@ DELIVERY_FILTERS = (
     page_size, whole("before_id", "Next page: the previous page's next_before_id", 1, MAX_ID))
 
 
-@requires("viewer", query=DELIVERY_FILTERS)
+@requires("viewer", scope=AGENCY_RULE, query=DELIVERY_FILTERS)
 async def list_deliveries(request: web.Request, call: Call) -> web.Response:
     """A page of delivery attempts, newest first, of the agencies this token sees."""
     q, token = call.query, call.token
@@ -156,7 +157,7 @@ async def list_deliveries(request: web.Request, call: Call) -> web.Response:
     return web.json_response({"items": items, "limit": where.limit, "next_before_id": items[-1]["id"] if len(items) == where.limit else None})
 
 
-@requires("viewer", body=_REPLAY)
+@requires("viewer", scope=AGENCY_RULE, body=_REPLAY)
 async def replay(request: web.Request, call: Call) -> web.Response:
     """Queue one event (by webhook-id) or every event of a time range again, to the agency's subscriptions."""
     body, gateway = call.body, request.app[GATEWAY]

@@ -16,7 +16,7 @@ from aiohttp import web
 from flows.dates import iso_utc
 from flows.masking import mask_digit_runs, masked
 from gateway.api.audit import moment, time_range
-from gateway.api.common import OFFSET, Call, matching, page_size, requires
+from gateway.api.common import AGENCY, OFFSET, Call, matching, page_size, requires
 from gateway.catalogue.model import SERVICE_ID
 from gateway.feedback.store import RATINGS, Answer, Period, Summary, SurveyStore
 from gateway.runtime import GATEWAY
@@ -30,9 +30,9 @@ def _filters(when: str) -> tuple[Any, ...]:
             moment("until", f"Only surveys {when} before this time (a day: up to its end)"))
 
 
-def _period(request: web.Request, query: dict[str, Any]) -> Period:
-    since, until = time_range(query["since"], query["until"], request.app[GATEWAY].requests.calendar.tz)
-    return Period(query["service_id"], since, until)
+def _period(request: web.Request, call: Call) -> Period:
+    since, until = time_range(call.query["since"], call.query["until"], request.app[GATEWAY].requests.calendar.tz)
+    return Period(call.query["service_id"], since, until, call.scope.services)
 
 
 def _store(request: web.Request) -> SurveyStore:
@@ -54,19 +54,19 @@ def summary_json(summary: Summary) -> dict[str, Any]:
             "distribution": {str(rating): summary.distribution[rating] for rating in RATINGS}}
 
 
-@requires("viewer", query=(*_filters("answered"), page_size, OFFSET))
+@requires("viewer", scope=AGENCY, query=(*_filters("answered"), page_size, OFFSET))
 async def list_feedback(request: web.Request, call: Call) -> web.Response:
     """A page of answers, newest first, with the total that match."""
     query = call.query
-    found, total = await _store(request).answers(_period(request, query), query["limit"], query["offset"])
+    found, total = await _store(request).answers(_period(request, call), query["limit"], query["offset"])
     return web.json_response({"items": [answer_json(a, call.token) for a in found], "total": total,
                               "limit": query["limit"], "offset": query["offset"]})
 
 
-@requires("viewer", query=_filters("asked"))
+@requires("viewer", scope=AGENCY, query=_filters("asked"))
 async def feedback_summary(request: web.Request, call: Call) -> web.Response:
     """Per service: asked, answered, average and distribution of the surveys asked in the period."""
-    summaries = await _store(request).summary(_period(request, call.query))
+    summaries = await _store(request).summary(_period(request, call))
     return web.json_response({"items": [summary_json(s) for s in summaries]})
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import gateway.events.hooks as events
+from gateway.scopes import service_clause
 from gateway.store import Database, Row
 
 RATINGS = (1, 2, 3, 4, 5)
@@ -57,11 +58,13 @@ class Summary:
 
 @dataclass(frozen=True)
 class Period:
-    """Which surveys: of one service (None: all), between two Unix times (None: unbounded)."""
+    """Which surveys: of one service (None: all), between two Unix times (None: unbounded), of the services an
+    agency scope sees (gateway.scopes; None: every service)."""
 
     service_id: str | None = None
     since: float | None = None
     until: float | None = None
+    services: frozenset[str] | None = None
 
 
 def _survey(row: Row) -> Survey:
@@ -77,6 +80,9 @@ def _where(column: str, period: Period) -> tuple[str, list[Any]]:
         if value is not None:
             clauses.append(sql)
             params.append(value)
+    if (scoped := service_clause("s.service_id", period.services)) is not None:
+        clauses.append(scoped[0])
+        params.extend(scoped[1])
     return (" AND ".join(clauses) or "1 = 1"), params
 
 

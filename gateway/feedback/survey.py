@@ -112,7 +112,7 @@ class Surveys:
         if channel != "sms":
             meta["buttons"] = [[(str(rating), encode_namespaced(NAMESPACE, survey.id, rating)) for rating in RATINGS]]
         await self.outbox.enqueue(channel, record.address, text, kind=KIND, meta=meta, idempotency_key=survey_key(survey.id),
-                                  after=event_key(event.id))
+                                  after=event_key(event.id), service_id=record.service_id)
         log.info("request %s: satisfaction survey %d asked of %s", record.tracking_code, survey.id, masked(record.address))
 
     def _template(self, lang: str) -> str:

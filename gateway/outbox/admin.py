@@ -22,6 +22,7 @@ from flows.errors import PishkhanError
 from flows.masking import masked
 from gateway.audit import AuditLog
 from gateway.outbox import Outbox
+from gateway.scopes import service_clause
 from gateway.store import Transaction
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ class OutboxRow:
     updated_at: float
     text: str
     meta: Mapping[str, Any] = field(default_factory=dict)
+    service_id: str | None = None
+    """The service the message is about (an agency scope sees it); None for one about none (a conversation's reply)."""
 
     def as_json(self, full: bool = False) -> dict[str, Any]:
         """The row for an API answer or `--json`: address masked and no text or meta (they can hold
@@ -80,6 +83,8 @@ class OutboxFilter:
     kind: str | None = None
     limit: int = 50
     before_id: int | None = None
+    services: frozenset[str] | None = None
+    """Only messages about these services: an agency scope's (gateway.scopes); None: every message."""
 
 
 @dataclass(frozen=True)
@@ -117,7 +122,7 @@ def _row(raw: Mapping[str, Any]) -> OutboxRow:
         id=raw["id"], channel=raw["channel"], address=raw["address"], kind=raw["kind"], state=raw["state"],
         attempts=raw["attempts"], last_error=raw["last_error"], delivery=raw["delivery"], provider=raw["provider"],
         provider_message_id=raw["provider_message_id"], created_at=raw["created_at"], updated_at=raw["updated_at"],
-        text=raw["text"], meta=json.loads(raw["meta"] or "{}"),
+        text=raw["text"], meta=json.loads(raw["meta"] or "{}"), service_id=raw["service_id"],
     )
 
 
@@ -139,6 +144,9 @@ class OutboxAdmin:
         if where.before_id is not None:
             clauses.append("id < ?")
             params.append(where.before_id)
+        if (scoped := service_clause("service_id", where.services)) is not None:
+            clauses.append(scoped[0])
+            params.extend(scoped[1])
         sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(clauses) if clauses else "") + " ORDER BY id DESC LIMIT ?"
         return [_row(r) for r in await self.outbox.db.fetchall(sql, (*params, where.limit))]
 

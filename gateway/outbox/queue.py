@@ -133,18 +133,20 @@ class Outbox:
         idempotency_key: str | None = None,
         delay: float = 0.0,
         after: str | None = None,
+        service_id: str | None = None,
     ) -> int | None:
         """Store a message to send; with an idempotency key a second enqueue is ignored (None). With
         `after` (another message's idempotency key) it is not sent while that one waits to be: a
-        payment link follows its receipt even when both are due at once."""
+        payment link follows its receipt even when both are due at once. `service_id` is the service the
+        message is about (a request's, a complaint's): operators scoped to its agency see it (gateway.scopes)."""
         now = self.clock()
         params = (channel, address, text, kind, json.dumps(with_request_id(meta), ensure_ascii=False), now + delay, idempotency_key, after,
-                  now, now)
+                  service_id, now, now)
 
         async def insert(conn: Transaction) -> Row | None:
             return await conn.fetchone(
-                "INSERT INTO outbox (channel, address, text, kind, meta, next_attempt_at, idempotency_key, after_key, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", params)
+                "INSERT INTO outbox (channel, address, text, kind, meta, next_attempt_at, idempotency_key, after_key, service_id, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (idempotency_key) DO NOTHING RETURNING id", params)
 
         row = await self.db.grouped(insert)  # committed with the other messages queued meanwhile
         self.wake.set()

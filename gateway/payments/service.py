@@ -155,7 +155,8 @@ class PaymentService:
         # so their link gives it a head start (and an SMS reply, keyed as the receipt, is waited for).
         await self.outbox.enqueue(channel, record.address, texts.link_message(payment.amount, record.tracking_code, url, hours, record.lang),
                                   kind="payment_link", meta=meta, idempotency_key=link_key(payment.id, token_hash(token)),
-                                  after=receipt_key(record.tracking_code), delay=0.0 if record.channel == "ussd" else REPLY_FIRST)
+                                  after=receipt_key(record.tracking_code), delay=0.0 if record.channel == "ussd" else REPLY_FIRST,
+                                  service_id=record.service_id)
         await self.store.mark_link_sent(payment.id, f"{channel} to {masked(record.address)}")
 
     async def _request(self, payment: Payment) -> RequestRecord:
@@ -303,7 +304,7 @@ class PaymentService:
                 await self.outbox.enqueue(
                     channel, record.address, texts.receipt(payment.amount, record.tracking_code, payment.ref_id or "-", record.lang),
                     kind="payment_receipt", meta={"lang": record.lang, "tracking_code": record.tracking_code, "payment_id": payment.id},
-                    idempotency_key=f"payment-receipt:{payment.id}",
+                    idempotency_key=f"payment-receipt:{payment.id}", service_id=record.service_id,
                 )
         await self.store.mark_synced(payment.id, payment.state)
 

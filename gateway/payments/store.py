@@ -16,6 +16,7 @@ import gateway.events.hooks as events
 from gateway.observability.metrics import count_payment
 from gateway.payments.links import link_key
 from gateway.payments.models import CLOSED_REQUESTS, CURRENCY, Payment, PaymentEvent, sources_of
+from gateway.scopes import service_clause
 from gateway.store import Database, Transaction
 
 
@@ -43,6 +44,8 @@ class PaymentFilter:
     request_id: int | None = None
     created_from: float | None = None
     created_before: float | None = None
+    services: frozenset[str] | None = None
+    """Only payments of requests for these services: an agency scope's (gateway.scopes); None: every service."""
     limit: int = 50
     offset: int = 0
 
@@ -279,6 +282,9 @@ class PaymentStore:
             if value is not None:
                 clauses.append(clause)
                 params.append(value)
+        if (scoped := service_clause("service_id", where.services)) is not None:
+            clauses.append(f"request_id IN (SELECT id FROM requests WHERE {scoped[0]})")
+            params.extend(scoped[1])
         sql_where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
         total = await self.db.fetchone(f"SELECT count(*) AS n FROM payments{sql_where}", params)
         rows = await self.db.fetchall(f"SELECT * FROM payments{sql_where} ORDER BY id DESC LIMIT ? OFFSET ?",

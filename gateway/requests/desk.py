@@ -61,6 +61,18 @@ class Colleague:
     name: str
 
 
+_ASSIGNABLE = (f"role IN ({', '.join('?' * len(ASSIGNABLE))}) AND disabled_at IS NULL"
+               " AND (agencies IS NULL OR ',' || agencies || ',' LIKE ? ESCAPE '!')")
+"""SQL: a user a request may be given to (parameters: ASSIGNABLE, then `_member(agency)`): one who works on requests and
+sees the request's agency (`console_users.agencies` is comma-separated ids, NULL for every agency)."""
+
+
+def _member(agency: str | None) -> str:
+    """The LIKE pattern of a scope holding `agency` (None: one that matches no scope, so only unscoped users); an id's
+    `_` is escaped, so it matches itself only."""
+    return f"%,{agency.replace('_', '!_')},%" if agency else ","
+
+
 class RequestDesk:
     """Notes and assignments of requests."""
 
@@ -90,26 +102,24 @@ class RequestDesk:
             " WHERE n.request_id = ? ORDER BY n.id", (request_id,))
         return [Note(r["id"], r["name"], r["at"], r["text"]) for r in rows]
 
-    async def colleagues(self) -> list[Colleague]:
-        """Who a request may be assigned to: enabled users with the operator role or above, by name."""
-        rows = await self.db.fetchall(
-            f"SELECT id, name FROM console_users WHERE role IN ({', '.join('?' * len(ASSIGNABLE))}) AND disabled_at IS NULL"
-            " ORDER BY name", ASSIGNABLE)
+    async def colleagues(self, agency: str | None) -> list[Colleague]:
+        """Who a request of `agency` may be assigned to: enabled users with the operator role or above who see that agency
+        (those limited to no agency, or to it; None: a request of no agency, which only the former see), by name."""
+        rows = await self.db.fetchall(f"SELECT id, name FROM console_users WHERE {_ASSIGNABLE} ORDER BY name", (*ASSIGNABLE, _member(agency)))
         return [Colleague(r["id"], r["name"]) for r in rows]
 
-    async def assign(self, record: RequestRecord, user_id: int | None, actor: str) -> str | None:
-        """Give `record` to the user `user_id` (None: to nobody), audited under `actor`; the assignee's name.
-        DeskError when that user may not work on requests."""
+    async def assign(self, record: RequestRecord, user_id: int | None, actor: str, agency: str | None = None) -> str | None:
+        """Give `record` (of `agency`) to the user `user_id` (None: to nobody), audited under `actor`; the assignee's name.
+        DeskError when that user may not work on requests, or not on `agency`'s."""
         now = self.clock()
         async with self.db.transaction() as conn:
             await conn.lock(f"request:{record.tracking_code}")  # two colleagues assigning at once: the trail shows both, in order
             name = None
             if user_id is not None:
-                row = await conn.fetchone(
-                    f"SELECT name FROM console_users WHERE id = ? AND role IN ({', '.join('?' * len(ASSIGNABLE))}) AND disabled_at IS NULL",
-                    (user_id, *ASSIGNABLE))
+                row = await conn.fetchone(f"SELECT name FROM console_users WHERE id = ? AND {_ASSIGNABLE}",
+                                          (user_id, *ASSIGNABLE, _member(agency)))
                 if row is None:
-                    raise DeskError("assignee: not a console user with the operator role or above")
+                    raise DeskError("assignee: not a console user with the operator role or above who sees this request's agency")
                 name = str(row["name"])
             before = await conn.fetchone(
                 "SELECT u.name FROM request_assignments a JOIN console_users u ON u.id = a.user_id WHERE a.request_id = ?", (record.id,))

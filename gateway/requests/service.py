@@ -277,13 +277,13 @@ class RequestService:
                                              record.due_date, record.fee, record.lang)
                     await self.outbox.enqueue("sms", record.address, text, kind="receipt",
                                               meta={"lang": record.lang, "tracking_code": record.tracking_code},
-                                              idempotency_key=receipt_key(record.tracking_code))
+                                              idempotency_key=receipt_key(record.tracking_code), service_id=record.service_id)
             elif channel is not None:
                 text = texts.change_sms(record.tracking_code, event.to_status, event.reason, record.lang,
                                         self.sms_max_segments if channel == "sms" else None)
                 await self.outbox.enqueue(channel, record.address, text, kind="notification",
                                           meta={"lang": record.lang, "tracking_code": record.tracking_code, "status": event.to_status},
-                                          idempotency_key=event_key(event.id))
+                                          idempotency_key=event_key(event.id), service_id=record.service_id)
             for hook in self.after_notice:
                 await hook(record, event)
             await self.store.mark_notified(event.id)

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import gateway.events.hooks as events
 from gateway.requests.lifecycle import OPEN
+from gateway.scopes import service_clause
 from gateway.store import Database, Transaction
 
 MAX_CODE_ATTEMPTS = 8
@@ -99,6 +100,8 @@ class RequestFilter:
     lateness_on: datetime.date | None = None
     """When set, the most overdue on this day first (the earliest due date among the late ones), then the
     oldest; else newest first."""
+    services: frozenset[str] | None = None
+    """Only requests for these services: an agency scope's (gateway.scopes); None: every service."""
     limit: int = 50
     offset: int = 0
 
@@ -306,6 +309,9 @@ class SqlRequestStore:
                 params.append(value)
         if where.unassigned:
             clauses.append(f"NOT EXISTS ({_ASSIGNMENT})")
+        if (scoped := service_clause("service_id", where.services)) is not None:
+            clauses.append(scoped[0])
+            params.extend(scoped[1])
         if where.open_only or where.late_on is not None:
             clauses.append(_OPEN)
             params.extend(sorted(OPEN))
