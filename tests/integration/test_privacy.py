@@ -126,7 +126,8 @@ async def test_the_retention_job_erases_after_the_setting_by_the_injected_clock(
     gateway = rig.gateway
     await gateway.db.execute(  # an agency's system that opted in to personal data: events keep a copy for its replays
         "INSERT INTO event_subscriptions (agency, url, types, personal, secret, created_by, created_at, updated_at)"
-        " VALUES ('sabt', 'https://127.0.0.1:9/', '[\"request.submitted\", \"request.transitioned\", \"complaint.filed\"]', 1, 'whsec_x', 'test', 0, 0)")
+        " VALUES ('sabt', 'https://127.0.0.1:9/', '[\"request.submitted\", \"request.transitioned\", \"complaint.filed\"]', 1,"
+        " 'whsec_x', 'test', 0, 0)")
     code, other = await apply_by_ussd(rig.client), await apply_by_ussd(rig.client, AGAIN_EN)
     await eventually(lambda: rig.outbox(kind="receipt", state="sent"))
     menu = await rig.reply_to("سلام", sender="+989350000003")  # an SMS conversation: its replies echo what was typed
