@@ -9,11 +9,13 @@ not be able to lock everyone out, and nobody should lose the page they are on by
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
+from flows.normalise import normalise_input
 from gateway.audit import AuditLog
 from gateway.console.i18n import Texts
 from gateway.console.users import LANGUAGES, MAX_PASSWORD, MIN_PASSWORD, UserError
@@ -29,6 +31,9 @@ from gateway.tokens import ROLES, TokenError, TokenStore
 PAGE = 50
 OUTBOX_CHANNELS = ("sms", "telegram")
 TOKEN_NAME = 64
+MAX_TOKEN_DAYS = 3650
+"""Days a token made on this page may live at most (ten years); the CLI's --expires-in takes a date too."""
+DAY = 86400.0
 NAV = (NavItem("/console/outbox", "admin.outbox", "operator"), NavItem("/console/payments", "admin.payments", "operator"),
        NavItem("/console/tokens", "admin.tokens", "admin", national=True), NavItem("/console/users", "admin.users", "admin", national=True))
 TEXTS: Texts = {
@@ -110,6 +115,12 @@ TEXTS: Texts = {
     "admin.all_agencies": {"fa": "همهٔ دستگاه‌ها", "en": "Every agency"},
     "admin.change_agencies": {"fa": "تغییر دستگاه‌ها", "en": "Change the agencies"},
     "admin.agencies_hint": {"fa": "هیچ‌کدام را نزنید تا همهٔ دستگاه‌ها را ببیند.", "en": "Tick none for every agency."},
+    "admin.expires": {"fa": "پایان اعتبار", "en": "Expires"},
+    "admin.no_end": {"fa": "بی‌پایان", "en": "No end"},
+    "admin.expired": {"fa": "منقضی", "en": "Expired"},
+    "admin.replaced": {"fa": "جایگزین‌شده با توکن {id}", "en": "Replaced by token {id}"},
+    "admin.valid_days": {"fa": "اعتبار به روز (خالی: بی‌پایان)", "en": "Valid for how many days (empty: no end)"},
+    "admin.days_range": {"fa": "عددی از ۱ تا {most}", "en": "a whole number from 1 to {most}"},
     "admin.disable": {"fa": "غیرفعال کردن", "en": "Disable"},
     "admin.enable": {"fa": "فعال کردن", "en": "Enable"},
     "admin.unlock": {"fa": "برداشتن قفل", "en": "Unlock"},
@@ -287,11 +298,25 @@ def _tokens(request: web.Request) -> TokenStore:
     return TokenStore(gateway_of(request).db)
 
 
-async def _tokens_page(request: web.Request, *, error: str | None = None, typed: Mapping[str, str] | None = None,
+async def _tokens_page(request: web.Request, *, error: str | None = None, typed: Mapping[str, Any] | None = None,
                        notice: str | None = None, status: int = 200) -> web.Response:
     rows = await _tokens(request).list()
-    return render(request, "admin_tokens.html", {"rows": rows, "roles": ROLES, "typed": typed or {"name": "", "role": "viewer"},
-                                                 "error": error, "notice": notice}, status=status)
+    agencies = gateway_of(request).catalogue.agencies
+    return render(request, "admin_tokens.html", {
+        "rows": rows, "roles": ROLES, "typed": typed or {"name": "", "role": "viewer", "days": "", "chosen": []},
+        "agencies": agencies, "agency_names": {a.id: a.name for a in agencies}, "now": time.time(),
+        "error": error, "notice": notice}, status=status)
+
+
+def _valid_days(form: Mapping[str, Any], request: web.Request) -> int | None:
+    """The token's lifetime in days as typed (Persian digits too); None when left empty; FieldError otherwise."""
+    typed = normalise_input(str(form.get("days", "")).strip())
+    if not typed:
+        return None
+    if not (typed.isascii() and typed.isdigit() and 1 <= int(typed) <= MAX_TOKEN_DAYS):
+        words = speaker(request)
+        raise FieldError(words.t("admin.field", field=words.t("admin.valid_days"), problem=words.t("admin.days_range", most=MAX_TOKEN_DAYS)))
+    return int(typed)
 
 
 @requires("admin", scope=NATIONAL)
@@ -306,11 +331,15 @@ async def tokens_page(request: web.Request) -> web.StreamResponse:
 async def token_create(request: web.Request) -> web.StreamResponse:
     """Make a token and show it this once (the page is never stored: every console page is no-store)."""
     form = await read_form(request)
-    typed = {"name": str(form.get("name", ""))[:TOKEN_NAME * 2], "role": str(form.get("role", ""))}
+    chosen = [str(a) for a in form.getall("agency", [])]
+    typed = {"name": str(form.get("name", ""))[:TOKEN_NAME * 2], "role": str(form.get("role", "")),
+             "days": str(form.get("days", ""))[:8], "chosen": chosen}
     try:
         name = _field(form, "name", "admin.name", request, limit=TOKEN_NAME)
         role = _field(form, "role", "admin.role", request, choices=ROLES)
-        token = await _tokens(request).create(role, name, actor=signed_in(request).user.actor)
+        days = _valid_days(form, request)
+        token = await _tokens(request).create(role, name, actor=signed_in(request).user.actor, agencies=chosen or None,
+                                              expires_at=None if days is None else time.time() + days * DAY)
     except (FieldError, TokenError) as error:
         return await _tokens_page(request, error=str(error), typed=typed, status=400)
     return render(request, "admin_token_made.html", {"token": token, "name": name, "role": role})

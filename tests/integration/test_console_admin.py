@@ -197,3 +197,22 @@ async def test_forms_without_the_session_token_are_refused(client) -> None:  # t
                        ("/console/payments/repair", {}), ("/console/outbox/1/retry", {})):
         assert (await client.post(path, data=data, allow_redirects=False)).status == 403, path
     assert await client.app[GATEWAY].db.fetchall("SELECT id FROM api_tokens") == []
+
+
+async def test_an_admin_makes_a_token_for_one_agency_that_expires(client) -> None:  # type: ignore[no-untyped-def]
+    await signed_in_as(client, "azadeh", "admin")
+    bad = await post_form(client, "/console/tokens", {"name": "police desk", "role": "operator", "agency": "police", "days": "0"},
+                          page="/console/tokens")
+    text = html.unescape(await bad.text())
+    assert bad.status == 400 and "Valid for how many days (empty: no end): a whole number from 1 to 3,650" in text
+    assert 'value="police" checked' in text  # what was ticked stays ticked
+    made = await post_form(client, "/console/tokens", {"name": "police desk", "role": "operator", "agency": "police", "days": "۳۰"},
+                           page="/console/tokens")
+    token = re.search(r'id="token"[^>]*>(pk_[A-Za-z0-9_-]+)</textarea>', await made.text())
+    assert made.status == 200 and token
+    [row] = await client.app[GATEWAY].db.fetchall("SELECT agencies, expires_at, created_at FROM api_tokens")
+    assert row["agencies"] == "police" and round((row["expires_at"] - row["created_at"]) / 86400) == 30
+    listing = await text_of(client, "/console/tokens")
+    assert "Traffic Police (FARAJA)" in listing and "No end" not in listing
+    services = await (await client.get("/api/v1/services", headers={"Authorization": f"Bearer {token.group(1)}"})).json()
+    assert services["items"] and {s["agency"] for s in services["items"]} == {"police"}  # the token sees its agency's only
