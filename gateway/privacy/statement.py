@@ -72,9 +72,10 @@ class Statement:
     """The whole statement's public address."""
 
     def full(self, lang: str) -> str:
-        """The whole statement as plain text (USSD pages it, bots send it): headings on their own lines."""
+        """The whole statement as plain text (USSD pages it, bots send it): each heading starts its section's
+        paragraph ("Why: ..."), so a USSD page never ends on a heading whose text is on the next page."""
         parts = [pick(self.title, lang)]
-        parts += [f"{pick(heading, lang)}\n{pick(text, lang)}" for heading, text in self.sections]
+        parts += [f"{pick(heading, lang)}: {pick(text, lang)}" for heading, text in self.sections]
         return localise_digits("\n\n".join(parts), lang)
 
     def short(self, lang: str) -> str:
