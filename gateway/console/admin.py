@@ -304,7 +304,7 @@ async def _tokens_page(request: web.Request, *, error: str | None = None, typed:
     agencies = gateway_of(request).catalogue.agencies
     return render(request, "admin_tokens.html", {
         "rows": rows, "roles": ROLES, "typed": typed or {"name": "", "role": "viewer", "days": "", "chosen": []},
-        "agencies": agencies, "agency_names": {a.id: a.name for a in agencies}, "now": time.time(),
+        "agencies": agencies, "now": time.time(),
         "error": error, "notice": notice}, status=status)
 
 
@@ -377,6 +377,7 @@ async def _users_page(request: web.Request, *, error: str | None = None, typed: 
     now = gateway_of(request).requests.clock()
     return render(request, "admin_users.html", {"users": users, "roles": ROLES, "now": now, "error": error,
                                                 "typed": typed or {"name": "", "role": "operator", "language": "fa"},
+                                                "agencies": gateway_of(request).catalogue.agencies,
                                                 "min_password": MIN_PASSWORD, "max_password": MAX_PASSWORD}, status=status)
 
 

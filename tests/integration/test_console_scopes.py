@@ -123,6 +123,8 @@ async def test_a_national_admin_limits_an_account_to_agencies_in_the_console(cli
     assert reza is not None and reza.agencies == {first, second}
     shown = await (await client.get(page)).text()
     assert f'value="{first}" checked' in shown and f'value="{second}" checked' in shown
+    names = [a.name["fa"] for a in gateway.catalogue.agencies[:2]]  # the account's language: Persian names, comma-joined
+    assert f"<td>{names[0]}، {names[1]}</td>" in await (await client.get("/console/users")).text()
     entries, _ = await AuditLog(gateway.db).list(action="user.changed", subject="user reza")
     assert [e.detail for e in entries] == [{"agencies": ",".join(sorted((first, second)))}] and entries[0].actor == "console:boss"
     mine = await client.post("/console/users/boss", data={"csrf": await csrf_of(client, page), "do": "agencies", "agency": first},
