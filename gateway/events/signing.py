@@ -3,7 +3,8 @@
 Written here rather than taken from the `standardwebhooks` package: signing is fifteen lines of
 hmac and base64, and the package's `verify` reads the wall clock (no injected clock for tests) and
 its `sign` wants a datetime. tests/unit/test_events_signing.py checks these against the
-specification's published test vector.
+specification's published test vector, and has the package itself (a test dependency: what an
+agency's receiver may well run) verify our deliveries.
 
 A secret is `whsec_` + base64 of 32 random bytes; the HMAC-SHA256 key is the decoded bytes. The
 signed content is `{webhook-id}.{webhook-timestamp}.{body}`; the header is `v1,<base64 digest>`,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import base64
+import json
+import time
 
 import pytest
 
+from gateway.events.log import payload
 from gateway.events.signing import BadSecret, headers, key_of, new_secret, signature
 
 VECTOR_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -36,3 +39,21 @@ def test_new_secrets_are_32_random_bytes_and_bad_ones_are_refused() -> None:
         key_of("whsec_not base64!")
     with pytest.raises(BadSecret):
         key_of("whsec_")
+
+
+def test_the_reference_library_verifies_what_we_send_rotations_included() -> None:
+    """The other side as agencies will run it: the Standard Webhooks project's own Python library
+    (`standardwebhooks` on PyPI) accepts our deliveries, signed with the old, the new or both secrets."""
+    from standardwebhooks import Webhook, WebhookVerificationError
+
+    event = {"type": "request.submitted", "at": time.time(), "data": json.dumps({"tracking_code": "12345678902"})}
+    body = payload({**event, "personal": None}, personal=False)
+    old, fresh = new_secret(), new_secret()
+    sent = headers([fresh, old], "msg_2aQ8vDzhWcYyS9zE", int(time.time()), body)
+    for secret in (old, fresh):
+        assert Webhook(secret).verify(body, sent) == {"type": "request.submitted", "timestamp": json.loads(body)["timestamp"],
+                                                      "data": {"tracking_code": "12345678902"}}
+    with pytest.raises(WebhookVerificationError):
+        Webhook(new_secret()).verify(body, sent)
+    with pytest.raises(WebhookVerificationError):  # a body changed on the way
+        Webhook(old).verify(body.replace(b"902", b"903"), sent)
