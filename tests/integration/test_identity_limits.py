@@ -5,6 +5,7 @@ day (Tehran's midnight, by the injected clock) the number may ask again."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 from typing import Any
@@ -18,7 +19,9 @@ from ussd_citizen import tracking_code, ussd
 
 from flows.gsm7 import sms_encoding
 from gateway.app import GATEWAY, create_app
+from gateway.calendar import CalendarSettings, build_calendar
 from gateway.identity import texts
+from gateway.identity.limit import DailyLimit, LimitReached
 from gateway.settings import Settings
 
 ALI, ALI_LOCAL, ALI_CODE = "+989121234567", "09121234567", "0499370899"
@@ -97,3 +100,22 @@ async def test_the_persian_sms_past_the_limit_is_one_part_and_says_nothing_was_s
     assert texts.LIMIT["fa"] in page and "۰. بازگشت" in page and sms_encoding(page).segments == 1
     assert await rig.gateway.db.fetchall("SELECT id FROM requests") == []
     assert "۱. تایید و ثبت" in await rig.reply_to("0")                      # the answers are still there
+
+
+async def test_workers_asking_at_once_never_pass_the_limit_between_them(connections) -> None:  # type: ignore[no-untyped-def]
+    clock = ManualClock(LATE_EVENING)
+    calendar = build_calendar(CalendarSettings())
+    limits = [DailyLimit(await connections(), "test-cache-key", 5, calendar, clock) for _ in range(4)]   # four workers' stores
+
+    async def take(limit: DailyLimit) -> bool:
+        try:
+            await limit.take(ALI)
+        except LimitReached:
+            return False
+        return True
+
+    taken = await asyncio.gather(*(take(limits[n % 4]) for n in range(12)))
+    assert sum(taken) == 5
+    await limits[0].take(BOB)                                          # another number's count is its own
+    clock.advance(31 * 60)                                             # past Tehran's midnight
+    assert await take(limits[1]) and await limits[2].prune() == 2
