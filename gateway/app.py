@@ -14,6 +14,7 @@ from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.api import mount as api
 from gateway.assembly import open_gateway
 from gateway.console import mount as console
+from gateway.idempotency_purge import IdempotencyPurge
 from gateway.observability import endpoint as metrics
 from gateway.payments.sweeper import Sweeper
 from gateway.privacy import page as privacy_page
@@ -85,7 +86,10 @@ def build_app(gateway: Gateway) -> web.Application:
         gateway.analytics.start()
         retention = RetentionJob(gateway.privacy, gateway.privacy.clock)
         retention.start()
+        idempotency_purge = IdempotencyPurge(gateway.idempotency)
+        idempotency_purge.start()
         yield
+        await idempotency_purge.stop()
         await retention.stop()
         await gateway.analytics.stop()  # its last flush, while the store is still open
         await gateway.identity.retry.stop()

@@ -8,7 +8,8 @@ import logging
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("serve", "flows", "simulate", "db", "catalogue", "tokens", "payments", "outbox", "telegram", "audit", "users", "report", "events")
+COMMANDS = ("serve", "flows", "simulate", "db", "catalogue", "tokens", "payments", "outbox", "telegram", "audit", "users", "report", "events",
+            "privacy")
 """Each is `gateway.commands.<name>`, adding the sub-command of that name."""
 
 

@@ -25,6 +25,7 @@ from gateway.content.model import FLOWS_DIR, Content, configured_content
 from gateway.content.publish import Change, Outcome, Publisher
 from gateway.content.store import ContentStore, UnknownVersion
 from gateway.flowfiles import CheckedContent, check_content
+from gateway.privacy.statement import configured_statement
 from gateway.sessions import Sessions, session_lifetimes
 from gateway.settings import Settings
 from gateway.state.redis import open_redis_state
@@ -37,10 +38,12 @@ def draft_content(settings: Settings, folder: str | None) -> Content:
 
 
 def validate(args: argparse.Namespace) -> int:
-    """Check the flows and catalogue (config/, or a draft folder) as publish would; exit 1 on any error."""
+    """Check the flows and catalogue (config/, or a draft folder) as publish would, and the privacy statement
+    as the gateway's start does (it is not content: always config/'s); exit 1 on any error."""
     try:
         settings = settings_of(args)
         checked = check_content(draft_content(settings, args.path), settings, base_actions())
+        configured_statement(settings)
     except PishkhanError as error:
         return report(error)
     for warning in catalogue_warnings(checked.catalogue):  # the catalogue works; a person should still look
@@ -215,7 +218,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add the `flows` sub-commands."""
     flows = commands.add_parser("flows", help="check, publish and roll back flows and the catalogue").add_subparsers(
         dest="flows_command", required=True)
-    check = flows.add_parser("validate", help="check config/ (or a draft folder) as publish would (exit 1 on error)")
+    check = flows.add_parser("validate", help="check config/ (or a draft folder) as publish would, and the privacy statement (exit 1 on error)")
     config_option(check)
     check.add_argument("path", nargs="?", help="a folder with flows/ and catalogue.yaml (default: config/)")
     check.set_defaults(handler=validate)

@@ -22,7 +22,8 @@ from flows.texts import LocalisedText, pick
 from gateway.catalogue import Service
 from gateway.identity import texts
 from gateway.identity.check import IdentityCheck
-from gateway.identity.flow import NEEDS_PHONE, NO_MATCH, WAITING
+from gateway.identity.flow import LIMIT, NEEDS_PHONE, NO_MATCH, WAITING
+from gateway.identity.limit import LimitReached
 from gateway.identity.pending import PendingStore, Waiting
 from gateway.identity.settings import IdentitySettings
 from gateway.outbox import Outbox
@@ -60,8 +61,9 @@ class IdentityGate:
 
     async def before_submit(self, service: Service, inputs: Mapping[str, str], *, channel: str, address: str,
                             phone: str | None, lang: str) -> str | None:
-        """None: submit as usual. Else the outcome holding it back (NO_MATCH, WAITING: its answers
-        kept, NEEDS_PHONE). RequestError for inputs that are wrong, as `submit` would say."""
+        """None: submit as usual. Else the outcome holding it back (NO_MATCH, LIMIT: the number has had
+        its checks today, WAITING: its answers kept, NEEDS_PHONE). RequestError for inputs that are
+        wrong, as `submit` would say."""
         if not service.identity_check:
             return None
         values = checked_inputs(service, inputs, self.requests.region)
@@ -74,6 +76,9 @@ class IdentityGate:
             return NEEDS_PHONE
         try:
             return None if await self.check.matches(phone, code) else NO_MATCH
+        except LimitReached as reached:
+            log.warning("identity check for service %s by %s not asked: %s", service.id, masked(address), reached)
+            return LIMIT
         except ProviderError as error:
             now = self.clock()
             kept = await self.pending.keep(service.id, values, channel=channel, address=address, phone=phone, lang=lang,
@@ -98,7 +103,7 @@ class IdentityGate:
         if service is None or code is None:  # the card changed meanwhile: nothing left to check it against
             return await self._refuse(waiting, texts.LATE_GAVE_UP, "its service no longer asks for a national code")
         try:
-            matches = await self.check.matches(waiting.phone, code)
+            matches = await self.check.matches(waiting.phone, code, counted=False)
         except ProviderError as error:
             now = self.clock()
             if now - waiting.created_at >= self.settings.give_up_hours * 3600:

@@ -1,4 +1,4 @@
-"""The background pass over requests waiting for the identity check, and the cache's clean-up.
+"""The background pass over requests waiting for the identity check, and the clean-up of the cache and of past days' limits.
 
 One worker on one host at a time, under the store's lease `identity-retry`: several would ask the
 provider the same question at once. Correctness does not rest on the lease: a request submitted
@@ -13,9 +13,9 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable, Sequence
 
 from gateway.background import cancel_and_wait
-from gateway.identity.cache import IdentityCache
 from gateway.identity.gate import IdentityGate
 from gateway.store import Database
 
@@ -23,12 +23,15 @@ log = logging.getLogger(__name__)
 
 LEASE = "identity-retry"
 
+Prune = Callable[[], Awaitable[int]]
+"""Deletes rows past their lifetime; how many."""
+
 
 class IdentityRetry:
-    """Runs `IdentityGate.retry_waiting` and `IdentityCache.prune` every `interval` seconds until stopped."""
+    """Runs `IdentityGate.retry_waiting` and the prunes (the cache's, the limit's) every `interval` seconds until stopped."""
 
-    def __init__(self, gate: IdentityGate, cache: IdentityCache, db: Database, interval: float) -> None:
-        self.gate, self.cache, self.db, self.interval = gate, cache, db, interval
+    def __init__(self, gate: IdentityGate, prunes: Sequence[Prune], db: Database, interval: float) -> None:
+        self.gate, self.prunes, self.db, self.interval = gate, prunes, db, interval
         self.holder = f"identity:{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._task: asyncio.Task[None] | None = None
 
@@ -37,7 +40,8 @@ class IdentityRetry:
         if not await self.db.lease(LEASE, self.holder, 3 * self.interval, self.gate.clock()):
             return 0
         settled = await self.gate.retry_waiting()
-        await self.cache.prune()
+        for prune in self.prunes:
+            await prune()
         return settled
 
     async def _run(self) -> None:

@@ -34,6 +34,9 @@ class IdentitySettings:
     """Seconds between two background passes over requests waiting for the provider."""
     give_up_hours: float = 24.0
     """Hours a request waits for the provider; then the citizen is asked to apply again and the answers are erased."""
+    max_checks_per_day: int = 5
+    """Provider questions one mobile number may cause per local day (`calendar.timezone`), answers from
+    the cache not counted: each costs money and tells whose national code a number is. 0: no limit."""
 
 
 def identity_settings(raw: Mapping[str, Any] | None, name: str = "identity") -> IdentitySettings:
@@ -47,4 +50,6 @@ def identity_settings(raw: Mapping[str, Any] | None, name: str = "identity") -> 
     if settings.timeout <= 0 or settings.retry_interval <= 0 or settings.give_up_hours <= 0 or settings.cache_hours < 0:
         raise SettingsError(f"`{name}.timeout`, `{name}.retry_interval` and `{name}.give_up_hours` must be above 0,"
                             f" `{name}.cache_hours` 0 or more")
+    if settings.max_checks_per_day < 0:
+        raise SettingsError(f"`{name}.max_checks_per_day` is {settings.max_checks_per_day}; use 0 (no limit) or more")
     return settings

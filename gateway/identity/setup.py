@@ -8,6 +8,7 @@ from flows.clock import Clock
 from gateway.identity.cache import IdentityCache
 from gateway.identity.check import IdentityCheck
 from gateway.identity.gate import IdentityGate
+from gateway.identity.limit import DailyLimit
 from gateway.identity.pending import PendingStore
 from gateway.identity.providers import IdentityProvider
 from gateway.identity.retry import IdentityRetry
@@ -46,5 +47,6 @@ def build_identity(settings: IdentitySettings, action_timeout: float, db: Databa
                             f" keep it at most {action_timeout - ACTION_MARGIN:g} s, so an outage is answered politely in time")
     provider = open_provider(settings)
     cache = IdentityCache(db, settings.cache_secret, settings.cache_hours, clock)
-    gate = IdentityGate(IdentityCheck(provider, cache, settings.timeout), PendingStore(db), requests, outbox, settings, clock)
-    return Identity(provider, gate, IdentityRetry(gate, cache, db, settings.retry_interval))
+    limit = DailyLimit(db, settings.cache_secret, settings.max_checks_per_day, requests.calendar, clock)
+    gate = IdentityGate(IdentityCheck(provider, cache, limit, settings.timeout), PendingStore(db), requests, outbox, settings, clock)
+    return Identity(provider, gate, IdentityRetry(gate, (cache.prune, limit.prune), db, settings.retry_interval))

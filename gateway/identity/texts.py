@@ -1,6 +1,6 @@
 """What citizens read about the identity check, in every shipped language.
 
-Screens (`WAITING`, `NO_MATCH`, `SHARE_NUMBER`) are flow nodes' texts, each within one Persian USSD
+Screens (`WAITING`, `NO_MATCH`, `LIMIT`, `SHARE_NUMBER`) are flow nodes' texts, each within one Persian USSD
 page; messages (`LATE_*`) go through the outbox to the citizen's channel (SMS for USSD) once the
 background retry has an answer, each within one SMS part in Persian.
 """
@@ -19,6 +19,12 @@ NO_MATCH: LocalisedText = {
     "fa": "این شماره همراه به نام این کد ملی نیست؛ درخواست ثبت نشد.",
     "en": "This mobile number is not registered to that national code, so nothing was submitted.",
 }
+LIMIT: LocalisedText = {
+    "fa": "ثبت نشد: سقف استعلام امروز پر شد. فردا بفرستید.",
+    "en": "This number has had all its identity checks for today, so nothing was submitted. Please try again tomorrow.",
+}
+"""The number has had `identity.max_checks_per_day` checks today: the answers stay (`0` goes back to them).
+With the SMS menu's `۰. بازگشت  ۰۰. خانه` line the Persian screen is one SMS part (70 UCS-2 units), and one USSD page."""
 SHARE_NUMBER: LocalisedText = {
     "fa": "برای استعلام هویت، دکمه «ارسال شماره تلفن من» را بزنید و سپس ۱ را بفرستید.",
     "en": "To check your identity we need your number: tap “Share my phone number”, then send 1.",

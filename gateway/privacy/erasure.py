@@ -43,6 +43,11 @@ RETENTION_ACTOR = "privacy:retention"
 CITIZEN_ACTOR = "citizen"
 _FINAL_SQL = f"status IN ({', '.join('?' * len(FINAL))})"
 _SENT_SQL = ", ".join("?" * len(SENT))
+_DUE_SQL = (f"r.erased_at IS NULL AND r.{_FINAL_SQL}"
+            " AND (SELECT max(e.at) FROM request_events e WHERE e.request_id = r.id) < ?")
+"""Finished requests not yet erased whose final transition is older than the cutoff (`Eraser._due`'s parameters)."""
+_OLD_MESSAGES_SQL = f"updated_at < ? AND state IN ({_SENT_SQL}) AND text <> ?"
+"""Messages that left the outbox before the cutoff, not yet erased (`Eraser._old`'s parameters)."""
 
 
 def kept_inputs(inputs: Mapping[str, Any], catalogue: Catalogue, service_id: str) -> dict[str, Any]:
@@ -50,6 +55,14 @@ def kept_inputs(inputs: Mapping[str, Any], catalogue: Catalogue, service_id: str
     service = catalogue.get(service_id)
     plain = {item.name for item in service.inputs if not item.personal} if service else set()
     return {name: value for name, value in inputs.items() if name in plain}
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What a retention pass erased (or, dry, would): finished requests' personal inputs, and old messages' texts."""
+
+    requests: int
+    messages: int
 
 
 @dataclass(frozen=True)
@@ -76,20 +89,37 @@ class Eraser:
         still_open = tuple(row["tracking_code"] for row in rows if row["status"] not in FINAL)
         return Erased(tuple(erased), still_open)
 
-    async def sweep(self, retention_days: int, limit: int = 500) -> int:
-        """The retention job's pass: requests whose final transition is older than `retention_days`, erased."""
-        cutoff = self.clock() - retention_days * 86400.0
-        rows = await self.db.fetchall(
-            f"SELECT r.id FROM requests r WHERE r.erased_at IS NULL AND r.{_FINAL_SQL}"
-            " AND (SELECT max(e.at) FROM request_events e WHERE e.request_id = r.id) < ? ORDER BY r.id LIMIT ?",
-            (*sorted(FINAL), cutoff, limit))
+    async def sweep(self, retention_days: int, limit: int = 500) -> Swept:
+        """The retention job's pass: messages that left before the period, and at most `limit` requests
+        whose final transition is older than `retention_days`, erased. The messages go first, so what
+        is counted is what `due` counted (a request's erasure then takes its newer messages with it)."""
+        cutoff = self.cutoff(retention_days)
+        messages = await self.db.execute(f"UPDATE outbox SET text = ?, address = '' WHERE {_OLD_MESSAGES_SQL}", (ERASED, *self._old(cutoff)))
         count = 0
-        for row in rows:
+        for row in await self.db.fetchall(f"SELECT r.id FROM requests r WHERE {_DUE_SQL} ORDER BY r.id LIMIT ?", (*self._due(cutoff), limit)):
             count += await self.erase(row["id"], "retention")
-        messages = await self.old_messages(cutoff)
-        if messages:
-            log.info("privacy retention: %d messages sent before the retention period erased", messages)
-        return count
+        return Swept(count, messages)
+
+    async def due(self, retention_days: int) -> Swept:
+        """What passes would erase now, erasing nothing (`pishkhan privacy sweep --dry-run`)."""
+        cutoff = self.cutoff(retention_days)
+        requests = await self.db.fetchone(f"SELECT count(*) AS n FROM requests r WHERE {_DUE_SQL}", self._due(cutoff))
+        messages = await self.db.fetchone(f"SELECT count(*) AS n FROM outbox WHERE {_OLD_MESSAGES_SQL}", self._old(cutoff))
+        return Swept(int(requests["n"]) if requests else 0, int(messages["n"]) if messages else 0)
+
+    def cutoff(self, retention_days: int) -> float:
+        """What finished or left before this time is past the period."""
+        return self.clock() - retention_days * 86400.0
+
+    @staticmethod
+    def _due(cutoff: float) -> tuple[Any, ...]:
+        return (*sorted(FINAL), cutoff)
+
+    @staticmethod
+    def _old(cutoff: float) -> tuple[Any, ...]:
+        """Every message that left before `cutoff`: conversation replies echo what citizens typed (an SMS
+        confirmation screen shows the answers), and no request names them."""
+        return (cutoff, *SENT, ERASED)
 
     async def erase(self, request_id: int, why: str) -> bool:
         """Erase one finished request (False: already erased, or not finished after all: a race with a transition)."""
@@ -140,10 +170,3 @@ class Eraser:
         for row in rows:
             if row["idempotency_key"] == receipt_key(code) or json.loads(row["meta"] or "{}").get("tracking_code") == code:
                 await conn.execute("UPDATE outbox SET text = ?, address = '' WHERE id = ?", (ERASED, row["id"]))
-
-    async def old_messages(self, cutoff: float) -> int:
-        """Every message that left before `cutoff`, its text and address erased: conversation replies echo what
-        citizens typed (an SMS confirmation screen shows the answers), and no request names them."""
-        return await self.db.execute(
-            f"UPDATE outbox SET text = ?, address = '' WHERE updated_at < ? AND state IN ({_SENT_SQL}) AND text <> ?",
-            (ERASED, cutoff, *SENT, ERASED))

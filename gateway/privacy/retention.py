@@ -40,10 +40,11 @@ class RetentionJob:
         """One pass if this worker holds the lease: how many requests were erased (0 without the lease)."""
         if not await self.privacy.db.lease(LEASE, self.holder, LEASE_PASSES * self.interval, self.clock()):
             return 0
-        erased = await self.privacy.sweep()
-        if erased:
-            log.info("privacy retention: personal inputs of %d finished requests erased", erased)
-        return erased
+        swept = await self.privacy.sweep()
+        if swept.requests or swept.messages:
+            log.info("privacy retention: personal inputs of %d finished requests and texts of %d old messages erased",
+                     swept.requests, swept.messages)
+        return swept.requests
 
     async def run(self) -> None:
         """Pass, sleep, repeat; a failed pass is logged and the next one tries again."""

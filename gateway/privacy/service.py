@@ -7,7 +7,7 @@ from collections.abc import Callable
 from flows.clock import SYSTEM_CLOCK, Clock
 from gateway.audit import AuditLog
 from gateway.catalogue import Catalogue
-from gateway.privacy.erasure import FINAL, Erased, Eraser
+from gateway.privacy.erasure import FINAL, Erased, Eraser, Swept
 from gateway.privacy.settings import PrivacySettings
 from gateway.privacy.statement import Statement
 from gateway.privacy.stored import Stored, stored_about
@@ -42,6 +42,6 @@ class PrivacyService:
         """The citizen's ask: their finished requests' personal inputs erased, each audited."""
         return await self.eraser.erase_for_phone(phone)
 
-    async def sweep(self) -> int:
+    async def sweep(self) -> Swept:
         """One pass of the retention job."""
         return await self.eraser.sweep(self.settings.retention_days)

@@ -16,9 +16,11 @@ from pathlib import Path
 
 import yaml
 
+from flows.gsm7 import sms_encoding
 from flows.loader import read_yaml
 from flows.paging import localise_digits
 from flows.texts import LocalisedText, pick
+from gateway.settings import Settings
 from gateway.settings_base import SettingsError, section, settings_section
 
 SECTIONS = ("collected", "why", "how_long", "who_sees", "how_to_ask")
@@ -27,6 +29,8 @@ RETENTION = "{retention_days}"
 _PLACEHOLDER = re.compile(r"\{[^{}]*\}")
 PUBLIC_PATH = "/privacy"
 """Where the gateway serves the whole statement (gateway.privacy.page)."""
+SUMMARY_PARTS = 3
+"""SMS parts the `privacy` keyword's answer (the summary and the link) may take: 201 Persian characters."""
 
 
 @settings_section
@@ -127,3 +131,19 @@ def load_statement(file: Path, *, languages: Sequence[str], retention_days: int,
         raise SettingsError(f"{file}: not valid YAML: {exc}") from None
     return parse_statement(data, where=str(file), languages=languages, retention_days=retention_days,
                            url=public_base_url.rstrip("/") + PUBLIC_PATH)
+
+
+def configured_statement(settings: Settings) -> Statement:
+    """The statement `privacy.statement` names, checked as the gateway's start and `pishkhan flows validate`
+    check it; SettingsError when it is wrong or its SMS summary is longer than a summary (SUMMARY_PARTS).
+    Like HELP's, the answer is one text, not a page of a menu, so `sms.max_segments` does not bind it."""
+    languages = tuple(settings.flows.languages)
+    file = settings.path(settings.privacy.statement)
+    statement = load_statement(file, languages=languages, retention_days=settings.privacy.retention_days,
+                               public_base_url=settings.server.public_base_url)
+    for lang in languages:
+        segments = sms_encoding(statement.short(lang)).segments
+        if segments > SUMMARY_PARTS:
+            raise SettingsError(f"{file}: `summary.{lang}` with the link ({statement.url}) is {segments} SMS parts; "
+                                f"at most {SUMMARY_PARTS}: shorten the summary")
+    return statement

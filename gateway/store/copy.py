@@ -77,6 +77,7 @@ TABLES: tuple[Table, ...] = (
     Table("analytics_services", ("day", "channel", "service_id")),
     Table("identity_checks", ("digest",)),
     Table("identity_pending"),
+    Table("identity_limits", ("digest", "day")),
     Table("idempotency_keys"),  # a back-office system retrying across the move still gets its first answer
     Table("idempotency_parts", ("key_id", "part")),
     Table("event_subscriptions"),

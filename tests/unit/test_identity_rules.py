@@ -64,6 +64,8 @@ def test_the_section_is_strict() -> None:
         identity_settings({"provider": "shahkr"})
     with pytest.raises(SettingsError, match="PISHKHAN_IDENTITY_PASSWORD"):
         identity_settings({"provider": "shahkar", "base_url": "https://shahkar.example", "username": "agency"})
+    with pytest.raises(SettingsError, match=r"`identity.max_checks_per_day` is -1; use 0 \(no limit\) or more"):
+        identity_settings({"max_checks_per_day": -1})
 
 
 async def test_a_provider_timeout_that_leaves_no_time_to_keep_the_answers_is_refused(database: Database) -> None:

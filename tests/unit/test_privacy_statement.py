@@ -4,6 +4,7 @@ ever as `{retention_days}` (filled in from the setting), no unknown key; its SMS
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from flows.loader import read_yaml
+from gateway.cli import main
 from gateway.privacy.setup import build_privacy
 from gateway.privacy.statement import parse_statement
 from gateway.settings import load_settings
@@ -67,3 +69,22 @@ def test_the_retention_period_must_be_a_positive_number_of_days() -> None:
     with pytest.raises(SettingsError) as error:
         load_settings(CONFIG, environ={"PISHKHAN_PRIVACY_RETENTION_DAYS": "0"})
     assert "`privacy.retention_days`" in str(error.value)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda d: d["sections"].pop("who_sees"), "privacy.yaml.sections.who_sees`: Field required"),
+    (lambda d: d["sections"]["how_long"]["text"].update(en="Erased after a year."), "privacy.yaml: sections.how_long.text.en`: must say"),
+    (lambda d: d["summary"].update(fa="پیشخوان " * 40), "`summary.fa` with the link (http://127.0.0.1:8080/privacy) is 6 SMS parts"),
+])
+def test_flows_validate_checks_the_statement_as_the_start_does(tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any,
+                                                                message: str) -> None:
+    config = tmp_path / "config"
+    shutil.copytree(CONFIG, config)
+    assert main(["--config", str(config), "flows", "validate"]) == 0 and capsys.readouterr().out.startswith("ok:")
+    (config / "privacy.yaml").write_text(yaml.safe_dump(changed(change), allow_unicode=True), encoding="utf-8")
+    assert main(["--config", str(config), "flows", "validate"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and f"{config / 'privacy.yaml'}" in err and message in err, err
+    (config / "privacy.yaml").unlink()
+    assert main(["--config", str(config), "flows", "validate"]) == 1
+    assert "the privacy statement is missing (privacy.statement)" in capsys.readouterr().err
