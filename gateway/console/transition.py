@@ -37,7 +37,7 @@ class Page(Protocol[R_in]):
                  status: int = 200) -> Awaitable[web.Response]: ...
 
 
-Move = Callable[[web.Request, R, str, "str | None", str], Awaitable[object]]
+Move = Callable[[web.Request, R, str, str | None, str], Awaitable[object]]
 """Ask the service to move `record` to `to` with the text (None if none was typed), refused unless it is still `seen`."""
 
 
