@@ -12,23 +12,17 @@ from aiohttp import web
 
 from flows.dates import iso_utc
 from flows.masking import mask_digit_runs, mask_phone, masked
-from gateway.api.common import AGENCY, OFFSET, ApiError, Call, first_item_links, invalid, matching, not_found, one_of, page_size, requires
+from gateway.api.common import AGENCY, OFFSET, Call, first_item_links, matching, not_found, one_of, page_size, requires
 from gateway.api.idempotency import idempotent, once_of
+from gateway.api.refusals import refused
 from gateway.api.requests import CREATED, created_range, tracking_code
 from gateway.api.schema import Json
 from gateway.audit import token_actor
 from gateway.catalogue.model import CHANNELS, SERVICE_ID
-from gateway.complaints.lifecycle import (
-    KINDS,
-    MAX_TEXT,
-    STATUSES,
-    AnswerRequired,
-    ComplaintNotFound,
-    InvalidStatus,
-    TransitionNotAllowed,
-)
+from gateway.complaints.lifecycle import KINDS, MAX_TEXT, STATUSES
 from gateway.complaints.service import ComplaintService
 from gateway.complaints.store import ComplaintEvent, ComplaintFilter, ComplaintRecord
+from gateway.lifecycle import LifecycleError
 from gateway.requests.masking import masked_text
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
@@ -163,14 +157,8 @@ async def transition(request: web.Request, call: Call) -> web.Response:
     try:
         await complaints.transition(call.path["code"], call.body["to"], actor=token_actor(call.token), answer=call.body.get("answer"),
                                     then=once.answers(lambda record: complaint_json(record, complaints, call.token)))
-    except ComplaintNotFound as exc:
-        raise ApiError(404, "not_found", str(exc)) from exc
-    except TransitionNotAllowed as exc:
-        raise ApiError(409, "transition_not_allowed", str(exc)) from exc
-    except InvalidStatus as exc:
-        raise invalid("to", str(exc)) from exc
-    except AnswerRequired as exc:
-        raise invalid("answer", str(exc)) from exc
+    except LifecycleError as exc:
+        raise refused(exc) from exc
     return web.json_response(once.answer)
 
 

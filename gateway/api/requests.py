@@ -14,24 +14,15 @@ from aiohttp import web
 
 from flows.dates import iso_utc
 from flows.masking import mask_national_code, mask_phone, masked
-from gateway.api.common import AGENCY, OFFSET, ApiError, Call, Param, day, invalid, matching, not_found, one_of, page_size, requires
+from gateway.api.common import AGENCY, OFFSET, Call, Param, day, matching, not_found, one_of, page_size, requires
 from gateway.api.idempotency import Write, idempotent, once_of
+from gateway.api.refusals import refused
 from gateway.api.schema import Json
 from gateway.audit import token_actor
 from gateway.calendar import WorkingCalendar
 from gateway.catalogue.model import SERVICE_ID, Catalogue
-from gateway.requests import (
-    STATUSES,
-    InvalidStatus,
-    ReasonRequired,
-    RequestError,
-    RequestEvent,
-    RequestFilter,
-    RequestNotFound,
-    RequestRecord,
-    RequestService,
-    TransitionNotAllowed,
-)
+from gateway.lifecycle import LifecycleError
+from gateway.requests import STATUSES, RequestEvent, RequestFilter, RequestRecord, RequestService
 from gateway.requests.masking import masked_inputs, masked_text
 from gateway.runtime import GATEWAY
 from gateway.tokens import TokenInfo
@@ -124,19 +115,6 @@ def shown_to(request: web.Request, token: TokenInfo) -> Callable[[RequestRecord]
     return lambda record: request_json(record, gateway.requests, token, gateway.catalogue)
 
 
-def transition_error(exc: RequestError) -> ApiError:
-    """What a refused transition answers."""
-    if isinstance(exc, RequestNotFound):
-        return ApiError(404, "not_found", str(exc))
-    if isinstance(exc, TransitionNotAllowed):
-        return ApiError(409, "transition_not_allowed", str(exc))
-    if isinstance(exc, ReasonRequired):
-        return invalid("reason", str(exc))
-    if isinstance(exc, InvalidStatus):
-        return invalid("to", str(exc))
-    raise exc  # submission errors: a transition never raises them
-
-
 async def move(request: web.Request, call: Call, code: str, then: Write[RequestRecord]) -> None:
     """Move request `code` as `call`'s body asks, `then` written with the change; ApiError as the single route answers.
     The one path of the single and the bulk route, so both are audited and notified alike, and checked alike: a check
@@ -145,8 +123,8 @@ async def move(request: web.Request, call: Call, code: str, then: Write[RequestR
     await seen_request(request.app[GATEWAY].requests, call, code)  # another agency's: not found (its service never changes)
     try:
         await request.app[GATEWAY].requests.transition(code, body["to"], actor=token_actor(call.token), reason=body.get("reason"), then=then)
-    except RequestError as exc:
-        raise transition_error(exc) from exc
+    except LifecycleError as exc:
+        raise refused(exc) from exc
 
 
 @requires("operator", scope=AGENCY, path=(CODE,), body=TRANSITION)

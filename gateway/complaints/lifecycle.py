@@ -1,4 +1,4 @@
-"""The complaint lifecycle: which status may follow which, and the errors a refused operation raises.
+"""The complaint lifecycle (a gateway.lifecycle.Lifecycle): which status may follow which, and the errors a refused operation raises.
 
 filed -> in_review -> answered | rejected -> closed; filed may be answered or rejected at once. An
 answer (or a rejection's reason) is required, because the citizen is sent it; `closed` ends the case.
@@ -6,9 +6,9 @@ answer (or a rejection's reason) is required, because the citizen is sent it; `c
 
 from __future__ import annotations
 
-import datetime
-
 from flows.errors import PishkhanError
+from gateway import lifecycle
+from gateway.lifecycle import Lifecycle, Refusals
 
 KINDS = ("complaint", "suggestion")
 STATUSES = ("filed", "in_review", "answered", "rejected", "closed")
@@ -43,38 +43,25 @@ class SubjectNotFound(ComplaintError):
     """The service or the request the complaint is about does not exist."""
 
 
-class ComplaintNotFound(ComplaintError):
+class ComplaintNotFound(ComplaintError, lifecycle.NotFound):
     """No complaint has this code."""
 
 
-class InvalidStatus(ComplaintError):
+class InvalidStatus(ComplaintError, lifecycle.InvalidStatus):
     """A status name that does not exist."""
 
 
-class TransitionNotAllowed(ComplaintError):
+class TransitionNotAllowed(ComplaintError, lifecycle.TransitionNotAllowed):
     """The lifecycle does not allow this change from the complaint's current status."""
 
 
-class StatusChanged(TransitionNotAllowed):
+class StatusChanged(TransitionNotAllowed, lifecycle.StatusChanged):
     """The complaint is no longer in the status the operator saw when choosing the change."""
 
 
-class AnswerRequired(ComplaintError):
+class AnswerRequired(ComplaintError, lifecycle.TextRequired):
     """This change needs an answer the citizen will read."""
 
 
-def check_transition(code: str, current: str, to: str, answer: str | None) -> None:
-    """Raise the ComplaintError that explains why `current -> to` cannot happen; return if it can."""
-    if to not in STATUSES:
-        raise InvalidStatus(f"unknown status {to!r}; use one of {', '.join(STATUSES)}")
-    allowed = ALLOWED[current]
-    if to not in allowed:
-        options = ", ".join(sorted(allowed)) or "none (it is final)"
-        raise TransitionNotAllowed(f"complaint {code} is {current}; it cannot become {to}. Allowed next: {options}")
-    if to in ANSWER_REQUIRED and not answer:
-        raise AnswerRequired(f"an answer is required to mark a complaint {to}; the citizen reads it")
-
-
-def is_late(status: str, due: datetime.date, today: datetime.date) -> bool:
-    """Still waiting for an answer after its due date."""
-    return status in OPEN and today > due
+LIFECYCLE = Lifecycle(noun="complaint", statuses=STATUSES, allowed=ALLOWED, text="answer", text_limit=MAX_TEXT, text_required=ANSWER_REQUIRED,
+                      open=OPEN, refusals=Refusals(InvalidStatus, TransitionNotAllowed, StatusChanged, AnswerRequired))

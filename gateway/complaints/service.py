@@ -23,13 +23,11 @@ from gateway.catalogue import Catalogue
 from gateway.complaints.lifecycle import (
     ANSWER_REQUIRED,
     KINDS,
+    LIFECYCLE,
     MAX_TEXT,
     ComplaintNotFound,
     InvalidComplaint,
-    StatusChanged,
     SubjectNotFound,
-    check_transition,
-    is_late,
 )
 from gateway.complaints.settings import ComplaintSettings
 from gateway.complaints.store import ComplaintEvent, ComplaintFilter, ComplaintRecord, ComplaintStore, NewComplaint, Within
@@ -118,7 +116,7 @@ class ComplaintService:
 
     def is_late(self, record: ComplaintRecord) -> bool:
         """Still open after its due date."""
-        return is_late(record.status, record.due_date, self.today())
+        return LIFECYCLE.is_late(record, self.today())
 
     async def search(self, where: ComplaintFilter) -> tuple[list[ComplaintRecord], int]:
         """A page of complaints for operators, late ones first."""
@@ -132,9 +130,7 @@ class ComplaintService:
         answer = (answer or "").strip()[:MAX_TEXT] or None
 
         def check(current: ComplaintRecord) -> None:
-            if seen is not None and current.status != seen:
-                raise StatusChanged(f"complaint {code} is now {current.status}, no longer {seen}: it was changed meanwhile")
-            check_transition(code, current.status, to, answer)
+            LIFECYCLE.check(code, current.status, to, answer, seen)
 
         changed = await self.store.change_status(
             code, to, actor, answer, self.clock(), to in ANSWER_REQUIRED, check,

@@ -19,34 +19,21 @@ from aiohttp import web
 from flows.masking import mask_digit_runs, mask_phone, masked
 from flows.texts import pick
 from gateway.catalogue.model import CHANNELS
-from gateway.complaints.lifecycle import (
-    ALLOWED,
-    KINDS,
-    MAX_TEXT,
-    STATUSES,
-    AnswerRequired,
-    ComplaintNotFound,
-    InvalidStatus,
-    StatusChanged,
-    TransitionNotAllowed,
-    is_late,
-)
+from gateway.complaints.lifecycle import KINDS, LIFECYCLE, MAX_TEXT, STATUSES
 from gateway.complaints.store import ComplaintFilter, ComplaintRecord
 from gateway.console.i18n import Texts
+from gateway.console.transition import TransitionForm
 from gateway.console.web import (
     PREFIX,
     SETTINGS,
     BadFilter,
     NavItem,
     gateway_of,
-    read_form,
     render,
     requires,
     scope_of_page,
-    see_other,
     signed_in,
     speaker,
-    typed_text,
 )
 from gateway.requests.masking import masked_text
 from gateway.scopes import AGENCY
@@ -137,10 +124,6 @@ class Queue:
     next: str | None = None
 
 
-def _late_days(record: ComplaintRecord, today: datetime.date) -> int | None:
-    return (today - record.due_date).days if is_late(record.status, record.due_date, today) else None
-
-
 def _say(request: web.Request, key: str, **values: object) -> str:
     return speaker(request).t(key, **values)
 
@@ -191,7 +174,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
     except BadFilter as bad:
         return render(request, "complaints_list.html", {**context, "error": _say(request, bad.key, **bad.values)}, status=400)
     records, total = await complaints.search(where)
-    shown.rows = [Row(r, complaints.title(r.service_id, lang), _late_days(r, today)) for r in records]
+    shown.rows = [Row(r, complaints.title(r.service_id, lang), LIFECYCLE.late_days(r, today)) for r in records]
     shown.total, shown.page = total, where.offset // where.limit + 1
     shown.pages = max(1, -(-total // where.limit))
     shown.prev = _link(shown.typed, shown.page - 1) if shown.page > 1 else None
@@ -215,12 +198,12 @@ async def complaint_page(request: web.Request, record: ComplaintRecord, *, error
     full = user.can("operator")
     return render(request, "complaints_one.html", {
         "c": replace(record, answer=masked_text(record.answer, full)), "title": complaints.title(record.service_id, user.language),
-        "late_days": _late_days(record, complaints.today()),
+        "late_days": LIFECYCLE.late_days(record, complaints.today()),
         "phone": record.phone if full or not record.phone else mask_phone(record.phone),
         "address": record.address if full else masked(record.address),
         "text": record.text if full else mask_digit_runs(record.text),
         "events": [replace(e, reason=masked_text(e.reason, full)) for e in await complaints.store.events(record.id)],
-        "next_statuses": [s for s in STATUSES if s in ALLOWED[record.status]],
+        "next_statuses": LIFECYCLE.next(record.status),
         "typed": {"to": "", "answer": "", **(typed or {})}, "max_answer": MAX_TEXT, "error": error,
     }, status=status)
 
@@ -231,31 +214,17 @@ async def show(request: web.Request) -> web.StreamResponse:
     return await complaint_page(request, await _record(request))
 
 
+async def _move(request: web.Request, record: ComplaintRecord, to: str, answer: str | None, seen: str) -> None:
+    await gateway_of(request).complaints.transition(record.code, to, actor=signed_in(request).user.actor, answer=answer, seen=seen)
+
+
+FORM = TransitionForm(LIFECYCLE, "complaints", _record, complaint_page, _move, lambda record: f"{PREFIX}/complaints/{record.code}")
+
+
 @requires("operator", scope=AGENCY)
 async def transition(request: web.Request) -> web.StreamResponse:
     """Answer, reject, review or close; an answer or a rejection is sent to the citizen."""
-    form = await read_form(request)
-    record = await _record(request)
-    to, answer, seen = typed_text(form, "to"), typed_text(form, "answer"), typed_text(form, "seen")
-    typed = {"to": to, "answer": answer}
-    status_name = _say(request, f"complaints.status.{to}") if to in STATUSES else to
-    if len(answer) > MAX_TEXT:
-        return await complaint_page(request, record, error=_say(request, "complaints.answer_long", limit=MAX_TEXT), typed=typed, status=400)
-    try:
-        await gateway_of(request).complaints.transition(record.code, to, actor=signed_in(request).user.actor, answer=answer or None,
-                                                        seen=seen or record.status)
-    except AnswerRequired:
-        return await complaint_page(request, record, error=_say(request, "complaints.answer_needed", status=status_name), typed=typed, status=400)
-    except StatusChanged:
-        now = await _record(request)
-        error = _say(request, "complaints.changed", status=_say(request, f"complaints.status.{now.status}"))
-        return await complaint_page(request, now, error=error, typed=typed, status=409)
-    except (TransitionNotAllowed, InvalidStatus):
-        error = _say(request, "complaints.not_allowed", from_=_say(request, f"complaints.status.{record.status}"), to=status_name)
-        return await complaint_page(request, record, error=error, typed=typed, status=400)
-    except ComplaintNotFound as exc:
-        raise web.HTTPNotFound(reason=str(exc)) from exc
-    return see_other(f"{PREFIX}/complaints/{record.code}")
+    return await FORM.handle(request)
 
 
 def setup(console: web.Application) -> None:

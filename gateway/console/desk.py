@@ -26,6 +26,7 @@ from flows.tracking import is_valid_tracking_code
 from flows.validators import is_valid_national_code
 from gateway.catalogue.model import CHANNELS
 from gateway.console.i18n import Texts
+from gateway.console.transition import TransitionForm
 from gateway.console.web import (
     PREFIX,
     SETTINGS,
@@ -42,18 +43,7 @@ from gateway.console.web import (
     typed_text,
 )
 from gateway.requests.desk import MAX_NOTE, DeskError, RequestDesk
-from gateway.requests.lifecycle import (
-    ALLOWED,
-    MAX_REASON,
-    REASON_REQUIRED,
-    STATUSES,
-    InvalidStatus,
-    ReasonRequired,
-    RequestNotFound,
-    StatusChanged,
-    TransitionNotAllowed,
-    is_late,
-)
+from gateway.requests.lifecycle import LIFECYCLE, MAX_REASON, REASON_REQUIRED, STATUSES
 from gateway.requests.masking import masked_inputs, masked_text
 from gateway.requests.store import RequestFilter, RequestRecord
 from gateway.runtime import GATEWAY
@@ -198,11 +188,6 @@ def today_of(request: web.Request) -> datetime.date:
     return requests.calendar.date_of(requests.clock())
 
 
-def late_days(record: RequestRecord, today: datetime.date) -> int | None:
-    """Days past its due date, when it is late."""
-    return (today - record.due_date).days if is_late(record.status, record.due_date, today) else None
-
-
 def service_title(request: web.Request, service_id: str, lang: str) -> str:
     """A service's title in `lang` (its id when the catalogue no longer has it)."""
     service = gateway_of(request).catalogue.get(service_id)
@@ -313,7 +298,7 @@ async def queue(request: web.Request) -> web.StreamResponse:
     records, total, shown.searched = await _search(request, where, terms)
     today = today_of(request)
     assignees = await request.config_dict[DESK].assignees([r.id for r in records])
-    shown.rows = [Row(r, service_title(request, r.service_id, lang), late_days(r, today), assignees.get(r.id)) for r in records]
+    shown.rows = [Row(r, service_title(request, r.service_id, lang), LIFECYCLE.late_days(r, today), assignees.get(r.id)) for r in records]
     shown.total, shown.page = total, where.offset // where.limit + 1
     shown.pages = max(1, -(-total // where.limit))
     shown.prev = _link(shown.typed, shown.page - 1) if shown.page > 1 else None
@@ -349,11 +334,11 @@ async def request_page(request: web.Request, record: RequestRecord, *, error: st
     payments = gateway.payments.store
     paid = [(p, await payments.events(p.id)) for p in await payments.for_request(record.id)]
     colleagues = await desk.colleagues(_agency_of(request, record))
-    next_statuses = [s for s in STATUSES if s in ALLOWED[record.status]]
+    next_statuses = LIFECYCLE.next(record.status)
     needing = [speaker(request).t(f"desk.status.{s}") for s in next_statuses if s in REASON_REQUIRED]
     assignee = (await desk.assignees([record.id])).get(record.id)
     return render(request, "desk_request.html", {
-        "r": record, "title": service_title(request, record.service_id, user.language), "late_days": late_days(record, today_of(request)),
+        "r": record, "title": service_title(request, record.service_id, user.language), "late_days": LIFECYCLE.late_days(record, today_of(request)),
         "phone": record.phone if full or not record.phone else mask_phone(record.phone),
         "national_code": record.national_code if full or not record.national_code else mask_national_code(record.national_code),
         "address": record.address if full else masked(record.address),
@@ -373,31 +358,17 @@ async def show(request: web.Request) -> web.StreamResponse:
     return await request_page(request, await _record(request))
 
 
+async def _move(request: web.Request, record: RequestRecord, to: str, reason: str | None, seen: str) -> None:
+    await gateway_of(request).requests.transition(record.tracking_code, to, actor=signed_in(request).user.actor, reason=reason, seen=seen)
+
+
+FORM = TransitionForm(LIFECYCLE, "desk", _record, request_page, _move, lambda record: f"{PREFIX}/requests/{record.tracking_code}")
+
+
 @requires("operator", scope=AGENCY)
 async def transition(request: web.Request) -> web.StreamResponse:
     """Move the request to the status chosen; the citizen is told (RequestService.transition, as the API does)."""
-    form = await read_form(request)
-    record = await _record(request)
-    to, reason, seen = typed_text(form, "to"), typed_text(form, "reason"), typed_text(form, "seen")
-    typed = {"to": to, "reason": reason}
-    status_name = _say(request, f"desk.status.{to}") if to in STATUSES else to
-    if len(reason) > MAX_REASON:
-        return await request_page(request, record, error=_say(request, "desk.reason_long", limit=MAX_REASON), typed=typed, status=400)
-    try:
-        await gateway_of(request).requests.transition(record.tracking_code, to, actor=signed_in(request).user.actor, reason=reason or None,
-                                                      seen=seen or record.status)
-    except ReasonRequired:
-        return await request_page(request, record, error=_say(request, "desk.reason_needed", status=status_name), typed=typed, status=400)
-    except StatusChanged:
-        now = await _record(request)
-        return await request_page(request, now, error=_say(request, "desk.changed", status=_say(request, f"desk.status.{now.status}")),
-                                  typed=typed, status=409)
-    except (TransitionNotAllowed, InvalidStatus):
-        error = _say(request, "desk.not_allowed", from_=_say(request, f"desk.status.{record.status}"), to=status_name)
-        return await request_page(request, record, error=error, typed=typed, status=400)
-    except RequestNotFound as exc:
-        raise web.HTTPNotFound(reason=str(exc)) from exc
-    return see_other(f"{PREFIX}/requests/{record.tracking_code}")
+    return await FORM.handle(request)
 
 
 @requires("operator", scope=AGENCY)

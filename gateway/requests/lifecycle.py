@@ -1,4 +1,4 @@
-"""The request lifecycle: which status may follow which, and the errors a disallowed change raises.
+"""The request lifecycle (a gateway.lifecycle.Lifecycle): which status may follow which, and the errors a refused change raises.
 
 submitted -> in_review -> (needs_info -> in_review) -> approved | rejected -> delivered;
 cancelled from submitted, in_review or needs_info. A reason is required for rejected and needs_info.
@@ -6,9 +6,9 @@ cancelled from submitted, in_review or needs_info. A reason is required for reje
 
 from __future__ import annotations
 
-import datetime
-
 from flows.errors import PishkhanError
+from gateway import lifecycle
+from gateway.lifecycle import Lifecycle, Refusals
 
 STATUSES = ("submitted", "in_review", "needs_info", "approved", "rejected", "delivered", "cancelled")
 ALLOWED: dict[str, frozenset[str]] = {
@@ -43,38 +43,25 @@ class InvalidInputs(RequestError):
         super().__init__(message)
 
 
-class RequestNotFound(RequestError):
+class RequestNotFound(RequestError, lifecycle.NotFound):
     """No request has this tracking code."""
 
 
-class InvalidStatus(RequestError):
+class InvalidStatus(RequestError, lifecycle.InvalidStatus):
     """A status or payment state name that does not exist."""
 
 
-class TransitionNotAllowed(RequestError):
+class TransitionNotAllowed(RequestError, lifecycle.TransitionNotAllowed):
     """The lifecycle does not allow this change from the request's current status."""
 
 
-class StatusChanged(TransitionNotAllowed):
+class StatusChanged(TransitionNotAllowed, lifecycle.StatusChanged):
     """The request is no longer in the status the operator saw when choosing the change (someone else moved it)."""
 
 
-class ReasonRequired(RequestError):
+class ReasonRequired(RequestError, lifecycle.TextRequired):
     """This change needs a reason the citizen will read."""
 
 
-def check_transition(code: str, current: str, to: str, reason: str | None) -> None:
-    """Raise the RequestError that explains why `current -> to` cannot happen; return if it can."""
-    if to not in STATUSES:
-        raise InvalidStatus(f"unknown status {to!r}; use one of {', '.join(STATUSES)}")
-    allowed = ALLOWED[current]
-    if to not in allowed:
-        options = ", ".join(sorted(allowed)) or "none (it is final)"
-        raise TransitionNotAllowed(f"request {code} is {current}; it cannot become {to}. Allowed next: {options}")
-    if to in REASON_REQUIRED and not reason:
-        raise ReasonRequired(f"a reason is required to mark a request {to}; the citizen reads it")
-
-
-def is_late(status: str, due: datetime.date, today: datetime.date) -> bool:
-    """Still waiting for an answer after its due date."""
-    return status in OPEN and today > due
+LIFECYCLE = Lifecycle(noun="request", statuses=STATUSES, allowed=ALLOWED, text="reason", text_limit=MAX_REASON, text_required=REASON_REQUIRED,
+                      open=OPEN, refusals=Refusals(InvalidStatus, TransitionNotAllowed, StatusChanged, ReasonRequired))

@@ -25,15 +25,13 @@ from gateway.calendar import WorkingCalendar
 from gateway.catalogue import Catalogue, Service
 from gateway.outbox import Outbox
 from gateway.requests.lifecycle import (
+    LIFECYCLE,
     MAX_REASON,
     PAYMENT_STATES,
     InvalidInputs,
     InvalidStatus,
     RequestNotFound,
-    StatusChanged,
     UnknownService,
-    check_transition,
-    is_late,
 )
 from gateway.requests.settings import RequestSettings
 from gateway.requests.store import NewRequest, RequestEvent, RequestFilter, RequestRecord, RequestStore, Within
@@ -200,7 +198,7 @@ class RequestService:
 
     def is_late(self, record: RequestRecord) -> bool:
         """Still open after its due date."""
-        return is_late(record.status, record.due_date, self.calendar.today())
+        return LIFECYCLE.is_late(record, self.calendar.today())
 
     async def status_text(self, tracking_code: str, *, asker_address: str, asker_phone: str | None, lang: str) -> str | None:
         """What a lookup shows; someone other than the requester sees nothing personal. None: no such request."""
@@ -234,9 +232,7 @@ class RequestService:
         reason = (reason or "").strip()[:MAX_REASON] or None
 
         def check(current: RequestRecord) -> None:
-            if seen is not None and current.status != seen:
-                raise StatusChanged(f"request {tracking_code} is now {current.status}, no longer {seen}: it was changed meanwhile")
-            check_transition(tracking_code, current.status, to, reason)
+            LIFECYCLE.check(tracking_code, current.status, to, reason, seen)
 
         changed = await self.store.change_status(
             tracking_code, to, actor, reason, self.clock(), check,
@@ -252,7 +248,7 @@ class RequestService:
     async def set_payment_state(self, request_id: int, state: str) -> None:
         """Record how the fee payment stands (the payments service calls this)."""
         if state not in PAYMENT_STATES:
-            raise InvalidStatus(f"unknown payment state {state!r}; use one of {', '.join(PAYMENT_STATES)}")
+            raise InvalidStatus(f"unknown payment state {state!r}; use one of {', '.join(PAYMENT_STATES)}", status=state)
         if not await self.store.set_payment_state(request_id, state, self.clock()):
             raise RequestNotFound(f"no request has id {request_id}")
 
