@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 SESSION_VERSION = 1
@@ -47,13 +47,20 @@ class Session:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Session:
-        """Inverse of `to_dict`; ignores keys a newer version may have added."""
-        known = dict(data)
-        for key in data.keys() - _FIELD_SET:  # `v`, and what a channel keeps beside the session
-            del known[key]
-        return cls(**known)
+        """Inverse of `to_dict`; ignores keys a newer version may have added. Every hop reads one: a
+        session written with every field (this version's) gets them set as `__init__` would set
+        them, without a call with sixteen keyword arguments; an older one's missing fields take
+        their defaults through `__init__`."""
+        try:
+            values = _read_keys(data)
+        except KeyError:
+            return cls(**{key: value for key, value in data.items() if key in _FIELD_SET})
+        session = object.__new__(cls)
+        vars(session).update(zip(_FIELDS, values))
+        return session
 
 
 _FIELDS = tuple(Session.__dataclass_fields__)
 _FIELD_SET = frozenset(_FIELDS)
 _read_fields = attrgetter(*_FIELDS)
+_read_keys = itemgetter(*_FIELDS)

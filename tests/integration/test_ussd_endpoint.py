@@ -6,6 +6,7 @@ import dataclasses
 import json
 import uuid
 
+import aiohttp
 import pytest
 from ussd_citizen import ussd_hops
 
@@ -145,6 +146,35 @@ async def test_bad_requests_get_4xx_never_500(client) -> None:  # type: ignore[n
     assert huge.status == 413
     assert (await client.post("/ussd/hubtel", json=[1, 2])).status == 400
     assert (await client.post("/ussd/nosuch", data={})).status == 404
+
+
+async def test_every_way_of_sending_the_form_reads_the_same(client) -> None:  # type: ignore[no-untyped-def]
+    """The form is read by hand (gateway.routes.ussd._form), not by aiohttp's post(): the same pages
+    for an encoded `+` and `*`, a `+` for a space, a repeated field (the last wins), a field without
+    `=`, a charset named, trailing whitespace, and a multipart form (still aiohttp's reading)."""
+    start = await (await client.post("/ussd/africastalking", data={"sessionId": "f1", "phoneNumber": PHONE, "text": ""})).text()
+    assert start.startswith("CON ")
+    bodies = [
+        b"sessionId=f2&phoneNumber=%2B989121234567&text=",
+        b"sessionId=f3&phoneNumber=989121234567&text&networkCode=43211\r\n",
+        b"sessionId=wrong&sessionId=f4&phoneNumber=%2B989121234567&text=&serviceCode=%2A4%23",
+    ]
+    for index, body in enumerate(bodies):
+        headers = {"Content-Type": "application/x-www-form-urlencoded" + ("; charset=utf-8" if index else "")}
+        assert await (await client.post("/ussd/africastalking", data=body, headers=headers)).text() == start, body
+    multipart = aiohttp.FormData({"sessionId": "f5", "phoneNumber": PHONE, "text": ""})
+    multipart.add_field("note", b"a file", filename="note.txt")  # a file part is not a field
+    assert await (await client.post("/ussd/africastalking", data=multipart)).text() == start
+    typed = await client.post("/ussd/africastalking", data=b"sessionId=f6+x&phoneNumber=%2B989121234567&text=",
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert await typed.text() == start  # `f6 x`: a session of its own, started afresh
+    plain = await client.post("/ussd/africastalking", data=b"sessionId=f7&phoneNumber=%2B989121234567", headers={"Content-Type": "text/plain"})
+    assert plain.status == 400 and "missing sessionId, phoneNumber" in await plain.text()
+    empty = await client.post("/ussd/africastalking", data=b"", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert empty.status == 400 and "missing sessionId, phoneNumber" in await empty.text()
+    many = await client.post("/ussd/africastalking", data=b"sessionId=f8&phoneNumber=%2B989121234567" + b"&a=1" * 1000,
+                             headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert many.status == 413 and "Maximum number of form fields 1000 exceeded." in await many.text()
 
 
 async def test_shared_secret_is_required_when_configured(aiohttp_client, settings) -> None:  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 from clock import ManualClock
@@ -243,3 +244,17 @@ def test_a_stored_session_with_keys_this_version_does_not_know_still_loads() -> 
     data = session.to_dict()
     assert Session.from_dict({**data, "extra": {"last_text": "1"}, "added_later": 1}) == session
     assert list(data) == [*Session.__dataclass_fields__, "v"]
+
+
+def test_a_session_stored_by_an_older_version_takes_the_defaults_of_what_it_lacks() -> None:
+    """`from_dict` sets a complete session's fields directly; one written before `seen`, `version`
+    and `notice` existed still loads, with their defaults, and a stored one without a required
+    field is refused as before."""
+    session = Session("ussd", "tel:+989120000000", "en", "main:home", {"nc": "0499370899"}, ["main:language"], seen="main:home", version=3)
+    data = session.to_dict()
+    loaded = Session.from_dict(data)
+    assert loaded == session and vars(loaded) == vars(session) and loaded.vars is data["vars"]
+    older = {key: value for key, value in data.items() if key not in ("seen", "version", "notice")}
+    assert Session.from_dict(older) == dataclasses.replace(session, seen="", version=0)
+    with pytest.raises(TypeError):
+        Session.from_dict({key: value for key, value in data.items() if key != "node"})
