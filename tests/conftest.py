@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from gateway.app import create_app
 from gateway.settings import Settings, load_settings
@@ -18,6 +19,11 @@ from gateway.store.url import database_at
 
 pytest_plugins = ["api_tokens", "browser", "console_browser", "fakes.bot_api", "fakes.sms_gateway", "fakes.zarinpal", "redis_server",
                   "redis_sentinel", "postgres_server", "fakes.shahkar"]
+
+# Property tests check correctness, not speed (speed lives in bench/): hypothesis's default 200 ms deadline per
+# example failed test_tracking on a loaded machine (270 ms) with nothing wrong.
+hypothesis_settings.register_profile("pishkhan", deadline=None)
+hypothesis_settings.load_profile("pishkhan")
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "config"
