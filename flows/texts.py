@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flows.normalise import to_persian_digits
+
 LocalisedText = Mapping[str, str]
 
 _VARIABLE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -44,3 +46,12 @@ def render(text: LocalisedText, lang: str, variables: Mapping[str, Any]) -> str:
 def variables_in(template: str) -> set[str]:
     """The variable names a template uses (for validation)."""
     return set(_VARIABLE.findall(template))
+
+
+def say(text: LocalisedText, lang: str, **values: object) -> str:
+    """A gateway text in `lang` with its `{values}` filled in, Persian digits for Persian: the replies the
+    channels send themselves (keywords, surveys, polls, privacy), whose values are always given."""
+    out = pick(text, lang)
+    for key, value in values.items():
+        out = out.replace("{" + key + "}", str(value))
+    return to_persian_digits(out) if lang == "fa" else out

@@ -10,6 +10,7 @@ the answer once per phone and says how it went in `poll_said`.
 from __future__ import annotations
 
 from flows.engine import Action, ActionCall, ActionResult
+from flows.texts import say
 from gateway.consultations import texts
 from gateway.consultations.service import Outcome, PollService
 from gateway.consultations.store import Poll
@@ -34,10 +35,10 @@ def poll_actions(polls: PollService) -> dict[str, Action]:
 
     async def polls_open(call: ActionCall) -> ActionResult:
         if call.phone is None:
-            return ActionResult("none", {"poll_said": texts.say(texts.NO_PHONE, call.lang)})
+            return ActionResult("none", {"poll_said": say(texts.NO_PHONE, call.lang)})
         offered = await polls.offered(call.phone)
         if not offered:
-            return ActionResult("none", {"poll_said": texts.say(texts.NONE_OPEN, call.lang)})
+            return ActionResult("none", {"poll_said": say(texts.NONE_OPEN, call.lang)})
         if len(offered) == 1:
             return ActionResult("one", asked(offered[0]))
         return ActionResult(vars={"poll_ids": ",".join(str(p.id) for p in offered),
@@ -48,7 +49,7 @@ def poll_actions(polls: PollService) -> dict[str, Action]:
         chosen = _number(call.args.get("choice", ""))
         poll = await polls.get(ids[chosen - 1]) if 1 <= chosen <= len(ids) else None
         if poll is None:  # a number past the list: the integer prompt allows up to 9
-            return ActionResult("none", {"poll_said": texts.say(texts.NOT_FOUND, call.lang, id=chosen)})
+            return ActionResult("none", {"poll_said": say(texts.NOT_FOUND, call.lang, id=chosen)})
         return ActionResult(vars=asked(poll))
 
     async def poll_vote(call: ActionCall) -> ActionResult:

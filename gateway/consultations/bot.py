@@ -12,7 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from channels.telegram import OutgoingMessage, text_messages
 from channels.telegram.text import right_to_left
 from flows.paging import localise_digits
-from flows.texts import pick
+from flows.texts import pick, say
 from gateway.consultations import texts
 from gateway.consultations.service import PollService
 from gateway.consultations.store import Poll
@@ -40,13 +40,13 @@ def bot_extras(polls: PollService) -> tuple[Extra, Extra]:
     async def command(_: str, phone: str, lang: str) -> list[OutgoingMessage]:
         offered = await polls.offered(phone)
         if not offered:
-            return text_messages(texts.say(texts.NONE_OPEN, lang), lang)
+            return text_messages(say(texts.NONE_OPEN, lang), lang)
         return [poll_message(poll, lang) for poll in offered]
 
     async def button(data: str, phone: str, lang: str) -> list[OutgoingMessage]:
         match = _DATA.match(data)
         if match is None:  # forged or garbled data: nothing is counted
-            return text_messages(texts.say(texts.NOT_FOUND, lang, id="?"), lang)
+            return text_messages(say(texts.NOT_FOUND, lang, id="?"), lang)
         answer = await polls.answer(int(match.group(1)), int(match.group(2)), phone=phone, channel="telegram", lang=lang)
         return text_messages(answer.text, lang)
 

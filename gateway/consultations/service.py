@@ -18,7 +18,7 @@ from typing import Any
 
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.masking import masked
-from flows.texts import LocalisedText
+from flows.texts import LocalisedText, say
 from gateway.audit import AuditLog
 from gateway.catalogue import Catalogue
 from gateway.consultations import texts
@@ -174,7 +174,7 @@ class PollService:
     async def answer(self, poll_id: int, option: int, *, phone: str | None, channel: str, lang: str) -> Answer:
         """Count a citizen's answer once per phone; what they are told either way."""
         def told(outcome: Outcome, **values: object) -> Answer:
-            return Answer(outcome, texts.say(SAYS[outcome], lang, **values))
+            return Answer(outcome, say(SAYS[outcome], lang, **values))
 
         if phone is None:
             return told(Outcome.NO_PHONE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from channels.inbound import Inbound
+from flows.texts import say
 from gateway.consultations import texts
 from gateway.consultations.service import PollService
 from gateway.sms.service import KeywordAnswer
@@ -23,17 +24,17 @@ def sms_answers(polls: PollService) -> KeywordAnswer:
     async def answer(inbound: Inbound, argument: str, lang: str) -> str:
         numbers = [int(n) for n in _NUMBER.findall(argument)[:2]]
         if inbound.phone is None:
-            return texts.say(texts.NO_PHONE, lang)
+            return say(texts.NO_PHONE, lang)
         if len(numbers) == 2:
             return (await polls.answer(numbers[0], numbers[1], phone=inbound.phone, channel="sms", lang=lang)).text
         offered = await polls.offered(inbound.phone)
         if numbers:
             offered = [p for p in offered if p.id == numbers[0]]
             if not offered:
-                return texts.say(texts.NOT_FOUND, lang, id=numbers[0])
+                return say(texts.NOT_FOUND, lang, id=numbers[0])
         if not offered:
-            return texts.say(texts.NONE_OPEN, lang)
+            return say(texts.NONE_OPEN, lang)
         poll = offered[0]
-        return texts.say(texts.SMS_POLL, lang, id=poll.id, screen=polls.screen(poll, lang))
+        return say(texts.SMS_POLL, lang, id=poll.id, screen=polls.screen(poll, lang))
 
     return answer

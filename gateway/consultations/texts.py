@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from flows import phrases
 from flows.graphemes import fitting_prefix
-from flows.paging import compose, localise_digits
+from flows.paging import compose
 from flows.reply import Choice
 from flows.texts import LocalisedText, pick
 
@@ -39,13 +39,6 @@ SMS_POLL: LocalisedText = {"fa": "نظرسنجی {id}: {screen}\nپاسخ: «ن�
 SMS_USAGE: LocalisedText = {"fa": "برای پاسخ «نظر شماره‌نظرسنجی شماره‌گزینه» بفرستید، مثلا: نظر ۳ ۲",
                             "en": "To answer send POLL <consultation> <option>, e.g. POLL 3 2"}
 
-
-def say(text: LocalisedText, lang: str, **values: object) -> str:
-    """A text in `lang` with its `{values}` filled in, Persian digits for Persian."""
-    out = pick(text, lang)
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", str(value))
-    return localise_digits(out, lang)
 
 
 def screen(question: Mapping[str, str], options: Sequence[Mapping[str, str]], lang: str) -> str:

@@ -10,6 +10,7 @@ or has closed. A press on another chat's survey (forged data) only stops the but
 from __future__ import annotations
 
 from channels.telegram import BotUpdate, text_messages
+from flows.texts import say
 from gateway.feedback import texts
 from gateway.feedback.store import RATINGS
 from gateway.feedback.survey import MAX_COMMENT, Outcome, Surveys
@@ -44,7 +45,7 @@ class BotRatings:
         await bot.answer(event.callback_id, wait_limit=self.wait_limit)
         await self.state.set(comment_key(address), {"survey": survey.id}, self.surveys.settings.comment_window)
         lang = survey.lang
-        thanks = text_messages(f"{texts.say(texts.RATED, lang, rating=str(numbers[1]))}\n{texts.say(texts.COMMENT_PROMPT, lang)}", lang)
+        thanks = text_messages(f"{say(texts.RATED, lang, rating=str(numbers[1]))}\n{say(texts.COMMENT_PROMPT, lang)}", lang)
         if event.message_id is not None and await bot.edit(event.chat_id, event.message_id, thanks[0], wait_limit=self.wait_limit):
             thanks = thanks[1:]
         for message in thanks:
@@ -60,6 +61,6 @@ class BotRatings:
         survey = await self.surveys.store.get(int(waiting["survey"]))
         if survey is None or not await self.surveys.store.add_comment(survey.id, event.text.strip()[:MAX_COMMENT]):
             return False
-        for message in text_messages(texts.say(texts.COMMENT_SAVED, survey.lang), survey.lang):
+        for message in text_messages(say(texts.COMMENT_SAVED, survey.lang), survey.lang):
             await bot.send(event.chat_id, message, wait_limit=self.wait_limit)
         return True

@@ -15,6 +15,7 @@ import re
 from channels.inbound import Inbound
 from flows.model import InputNode, MenuNode, Node
 from flows.normalise import normalise_input
+from flows.texts import say
 from gateway.feedback import texts
 from gateway.feedback.store import RATINGS
 from gateway.feedback.survey import Outcome, Rated, Surveys
@@ -53,7 +54,7 @@ class SmsRatings:
         remembered = await self.surveys.remembered(inbound.address)
         survey = next((s for s in remembered if self.surveys.is_open(s)), None)
         if survey is not None and number not in RATINGS:
-            return SmsReply(texts.say(texts.OUT_OF_RANGE, survey.lang), survey.lang)
+            return SmsReply(say(texts.OUT_OF_RANGE, survey.lang), survey.lang)
         if survey is not None:
             rated = await self.surveys.rate(survey, number, comment)
         elif remembered and number in RATINGS:  # late, or a second answer: a clear word, and nothing changes

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from channels.telegram import encode_namespaced
 from flows.clock import SYSTEM_CLOCK, Clock
 from flows.masking import masked
-from flows.texts import pick
+from flows.texts import pick, say
 from gateway.catalogue import Catalogue
 from gateway.feedback import texts
 from gateway.feedback.settings import FeedbackSettings
@@ -72,10 +72,10 @@ class Rated:
         survey = self.survey
         shown = str(survey.rating)
         if self.outcome is Outcome.CLOSED:
-            return texts.say(texts.CLOSED, survey.lang)
+            return say(texts.CLOSED, survey.lang)
         if self.outcome is Outcome.ALREADY:
-            return texts.say(texts.ALREADY, survey.lang, rating=shown)
-        return texts.say(texts.THANKS_COMMENT if comment else texts.THANKS, survey.lang, rating=shown)
+            return say(texts.ALREADY, survey.lang, rating=shown)
+        return say(texts.THANKS_COMMENT if comment else texts.THANKS, survey.lang, rating=shown)
 
 
 class Surveys:

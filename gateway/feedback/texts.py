@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from flows.graphemes import fitting_prefix
 from flows.gsm7 import sms_encoding
-from flows.texts import LocalisedText, pick
-from gateway.sms.texts import say as say  # the SMS channel's: values filled in, Persian digits in Persian; the bot's words too
+from flows.texts import LocalisedText, pick, say
 
 HOW_SMS: LocalisedText = {
     "fa": "از ۱ (خیلی بد) تا ۵ (عالی) پاسخ دهید؛ نظرتان را هم می‌توانید بنویسید، مثلا: ۵ برخورد خوب",

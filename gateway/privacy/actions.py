@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flows.engine import Action, ActionCall, ActionResult
+from flows.texts import say
 from gateway.privacy import texts
 from gateway.privacy.service import PrivacyService
 
@@ -26,7 +27,7 @@ def privacy_actions(privacy: PrivacyService) -> dict[str, Action]:
         return ActionResult(outcome=outcome, vars={"privacy_text": texts.each_language(languages, make)})
 
     def no_phone() -> ActionResult:
-        return said(lambda lang: texts.say(texts.NO_PHONE, lang), "nothing")
+        return said(lambda lang: say(texts.NO_PHONE, lang), "nothing")
 
     async def privacy_statement(call: ActionCall) -> ActionResult:
         """The whole statement (the engine pages it)."""
@@ -45,8 +46,8 @@ def privacy_actions(privacy: PrivacyService) -> dict[str, Action]:
             return no_phone()
         finished, still_open = await privacy.erasable(call.phone)
         if not finished:
-            return said(lambda lang: texts.say(texts.NOTHING_TO_ERASE, lang, open=texts.still_open(still_open, lang)), "nothing")
-        return said(lambda lang: texts.say(texts.ERASE_QUESTION, lang, count=finished))
+            return said(lambda lang: say(texts.NOTHING_TO_ERASE, lang, open=texts.still_open(still_open, lang)), "nothing")
+        return said(lambda lang: say(texts.ERASE_QUESTION, lang, count=finished))
 
     async def privacy_erase(call: ActionCall) -> ActionResult:
         """Erase, confirmed: finished requests only; the open ones are named as kept."""

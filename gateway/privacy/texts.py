@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows.paging import localise_digits
-from flows.texts import LocalisedText, pick
+from flows.texts import LocalisedText, pick, say
 from gateway.catalogue import Catalogue
 from gateway.privacy.erasure import Erased
 from gateway.privacy.stored import Stored
@@ -49,13 +48,6 @@ ERASED: LocalisedText = {
     "en": "The personal answers of {count} requests are erased; code, service, dates and status stay for statistics.{open}",
 }
 
-
-def say(text: LocalisedText, lang: str, **values: object) -> str:
-    """A text in `lang` with its `{values}` filled in, Persian digits for Persian."""
-    out = pick(text, lang)
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", str(value))
-    return localise_digits(out, lang)
 
 
 def each_language(languages: tuple[str, ...], make: Callable[[str], str]) -> dict[str, str]:

@@ -35,6 +35,7 @@ from flows.masking import masked
 from flows.model import InputNode, MenuNode, Node
 from flows.normalise import normalise_input
 from flows.session import Session
+from flows.texts import say
 from gateway.conversations import Conversations
 from gateway.outbox import Outbox
 from gateway.requests.lookup import Asker, Outcome, StatusLookup
@@ -292,15 +293,15 @@ class SmsService:
             return await self._converse(inbound, "98" if match else inbound.text, loaded)
         lang = self._lang(loaded, match)
         if match.kind == "help":
-            return SmsReply(texts.say(texts.HELP, lang, number=number.number if number else ""), lang)
+            return SmsReply(say(texts.HELP, lang, number=number.number if number else ""), lang)
         if match.kind == "stop":
             await self.optouts.opt_out(inbound.address, match.word)
             log.info("SMS %s opted out of notifications", masked(inbound.address))
-            return SmsReply(texts.say(texts.STOPPED, lang), lang)
+            return SmsReply(say(texts.STOPPED, lang), lang)
         if match.kind == "start":
             await self.optouts.opt_in(inbound.address)
             log.info("SMS %s opted back in to notifications", masked(inbound.address))
-            return SmsReply(texts.say(texts.STARTED, lang), lang)
+            return SmsReply(say(texts.STARTED, lang), lang)
         if match.kind in self.keyword_answers:
             return SmsReply(await self.keyword_answers[match.kind](inbound, match.argument, lang), lang)
         return SmsReply(await self._status(inbound, match.argument, lang), lang)
@@ -344,8 +345,8 @@ class SmsService:
         if found.outcome is Outcome.FOUND and found.other:  # a complaint's code: its text says what it is
             return found.text
         if found.outcome is Outcome.FOUND:
-            return f"{texts.say(texts.STATUS_OF, lang, code=found.code)}\n{found.text}"
-        return texts.say(STATUS_ANSWERS[found.outcome], lang, code=found.code)
+            return f"{say(texts.STATUS_OF, lang, code=found.code)}\n{found.text}"
+        return say(STATUS_ANSWERS[found.outcome], lang, code=found.code)
 
     # -- delivery reports ---------------------------------------------------------------------
 

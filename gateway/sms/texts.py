@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flows.paging import localise_digits
-from flows.texts import LocalisedText, pick
+from flows.texts import LocalisedText
 
 HELP: LocalisedText = {
     "fa": "پیشخوان {number}: هر پیامی بفرستید تا منو بیاید؛ شماره گزینه را بفرستید. "
@@ -43,10 +42,3 @@ UNAVAILABLE: LocalisedText = {
     "en": "Tracking is not available right now. Please try later.",
 }
 
-
-def say(text: LocalisedText, lang: str, **values: str) -> str:
-    """A text in `lang` with its `{values}` filled in, Persian digits for Persian."""
-    out = pick(text, lang)
-    for key, value in values.items():
-        out = out.replace("{" + key + "}", value)
-    return localise_digits(out, lang)
