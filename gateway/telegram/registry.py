@@ -29,7 +29,7 @@ from channels.telegram import read_update
 from gateway.background import cancel_and_wait
 from gateway.state import StateStore
 from gateway.state.throttle import Throttle
-from gateway.telegram.client import BotClient, redacted
+from gateway.telegram.client import BotClient, CallingBot, redacted
 from gateway.telegram.pacing import Pacer
 from gateway.telegram.request import AiohttpRequest
 from gateway.telegram.service import BotService
@@ -119,16 +119,10 @@ def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotServ
     """A bot's Application (updater(None): we serve its webhook) with one handler feeding the service,
     paced through `throttle` (shared by every worker when the state store is)."""
     t = settings.timeout
-    application = (
-        Application.builder()
-        .token(bot.token)
-        .base_url(bot.base_url)
-        .updater(None)
-        .request(AiohttpRequest(64, connect_timeout=t, read_timeout=t, pool_timeout=t))
-        .get_updates_request(AiohttpRequest(1, connect_timeout=t, read_timeout=POLL_TIMEOUT + t))
-        .build()
-    )
-    client = BotClient(bot.name, application.bot, Pacer(throttle, bot.name, settings.per_chat_interval, settings.per_second))
+    calling = CallingBot(bot.token, base_url=bot.base_url, request=AiohttpRequest(64, connect_timeout=t, read_timeout=t, pool_timeout=t),
+                         get_updates_request=AiohttpRequest(1, connect_timeout=t, read_timeout=POLL_TIMEOUT + t))
+    application = Application.builder().bot(calling).updater(None).build()
+    client = BotClient(bot.name, calling, Pacer(throttle, bot.name, settings.per_chat_interval, settings.per_second))
 
     async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await service.handle(client, read_update(update, application.bot.username))

@@ -1,0 +1,60 @@
+"""The Bot API's JSON read by hand where python-telegram-bot's objects cost the most on every turn.
+
+A sent or edited message comes back whole, and PTB's `Message.de_json` sets some 170 attributes
+(about 750k instructions, callgrind) to give us the one we use, `message_id`. So an answer of the
+plain shape the Bot API gives our calls is read here; anything else goes to PTB as before, so what
+PTB cannot read still fails the same way (gateway.telegram.client: the call counts as done without
+its result). "Plain" is decided by what PTB would build from it: only the keys below, each nested
+object with the fields PTB requires, dates a `datetime` can hold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from telegram import Bot, Message
+
+MAX_DATE = 253_402_300_799
+"""9999-12-31 23:59:59 UTC: PTB turns dates into datetimes, which end there."""
+_MESSAGE = frozenset({"message_id", "date", "chat", "from", "text", "entities", "reply_markup", "edit_date"})
+_ENTITY = frozenset({"type", "offset", "length", "url", "language", "custom_emoji_id"})
+_BUTTON = frozenset({"text", "url", "callback_data", "switch_inline_query", "switch_inline_query_current_chat", "pay"})
+"""Inline button fields holding no object of their own (a `web_app` or `login_url` would need its fields checked)."""
+
+
+def _date(value: object) -> bool:
+    return type(value) is int and 0 <= value <= MAX_DATE
+
+
+def _has(value: object, *fields: str) -> bool:
+    return isinstance(value, Mapping) and all(field in value for field in fields)
+
+
+def _entities(value: object) -> bool:
+    return isinstance(value, list) and all(_has(e, "type", "offset", "length") and e.keys() <= _ENTITY for e in value)
+
+
+def _inline_keyboard(value: object) -> bool:
+    if not isinstance(value, Mapping) or value.keys() != {"inline_keyboard"} or not isinstance(value["inline_keyboard"], list):
+        return False
+    return all(isinstance(row, list) and all(_has(b, "text") and b.keys() <= _BUTTON for b in row) for row in value["inline_keyboard"])
+
+
+def plain_message(result: object) -> bool:
+    """Whether `result` is a message PTB would read without fail, made only of what we check here."""
+    if not (_has(result, "message_id", "date", "chat") and isinstance(result, dict) and result.keys() <= _MESSAGE):
+        return False
+    return (type(result["message_id"]) is int and _date(result["date"]) and _has(result["chat"], "id", "type")
+            and ("from" not in result or _has(result["from"], "id", "is_bot", "first_name"))
+            and ("entities" not in result or _entities(result["entities"]))
+            and ("reply_markup" not in result or _inline_keyboard(result["reply_markup"]))
+            and ("edit_date" not in result or _date(result["edit_date"])))
+
+
+def message_id(result: Any, bot: Bot) -> int:
+    """The id of the message a sendMessage or editMessageText answered with; an answer of another
+    shape is PTB's to read, raising what PTB raises when it cannot."""
+    if plain_message(result):
+        return result["message_id"]
+    return Message.de_json(result, bot).message_id
