@@ -24,6 +24,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from channels.telegram.reply import OutgoingMessage
 from gateway.telegram.pacing import Pacer
+from gateway.telegram.wire import markup_json
 from gateway.telegram.wire import message_id as read_id
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,8 @@ class BotClient:
         """Send one message; its id, or None when the Bot API's answer could not be read (it said ok:
         the message is in the chat)."""
         async def send() -> int:
-            return read_id(await self.bot.call("sendMessage", {"chat_id": chat_id, "text": message.text, "reply_markup": message.markup}),
+            return read_id(await self.bot.call("sendMessage", {"chat_id": chat_id, "text": message.text,
+                                                                "reply_markup": markup_json(message.markup)}),
                               self.bot)
         return await self._call("sendMessage", chat_id, send, wait_limit)
 
@@ -98,7 +100,7 @@ class BotClient:
         markup = message.markup if isinstance(message.markup, InlineKeyboardMarkup) else None  # the only kind an edit takes
         async def edit() -> bool:
             result = await self.bot.call("editMessageText", {"text": message.text, "chat_id": chat_id, "message_id": message_id,
-                                                             "reply_markup": markup})
+                                                             "reply_markup": markup_json(markup)})
             if result is not True:  # an inline message's edit answers True; a chat message's edit, the message
                 read_id(result, self.bot)  # raises when it cannot be read: the citizen may not see the menu
             return True

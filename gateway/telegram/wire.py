@@ -1,4 +1,4 @@
-"""The Bot API's JSON read by hand where python-telegram-bot's objects cost the most on every turn.
+"""The Bot API's JSON read and written by hand where python-telegram-bot's objects cost the most on every turn.
 
 A sent or edited message comes back whole, and PTB's `Message.de_json` sets some 170 attributes
 (about 750k instructions, callgrind) to give us the one we use, `message_id`. So an answer of the
@@ -10,10 +10,20 @@ object with the fields PTB requires, dates a `datetime` can hold.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from telegram import Bot, Message
+import orjson
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    TelegramObject,
+)
 
 MAX_DATE = 253_402_300_799
 """9999-12-31 23:59:59 UTC: PTB turns dates into datetimes, which end there."""
@@ -58,3 +68,54 @@ def message_id(result: Any, bot: Bot) -> int:
     if plain_message(result):
         return result["message_id"]
     return Message.de_json(result, bot).message_id
+
+
+_PLAIN_VALUES = (str, bool, int)
+
+
+def _fields(obj: TelegramObject) -> dict[str, object] | None:
+    """`obj`'s set fields when each is a plain value (None: one holds an object of its own, e.g. a
+    `web_app`, or extra `api_kwargs`, which PTB's `to_dict` knows how to write)."""
+    if obj.api_kwargs:
+        return None
+    fields: dict[str, object] = {}
+    for name in type(obj).__slots__:
+        value = getattr(obj, name)
+        if value is None or name in ("keyboard", "inline_keyboard"):
+            continue
+        if type(value) not in _PLAIN_VALUES:
+            return None
+        fields[name] = value
+    return fields
+
+
+def _rows(rows: Sequence[Sequence[TelegramObject]], button: type) -> list[list[dict[str, object]]] | None:
+    written = []
+    for row in rows:
+        line = []
+        for item in row:
+            fields = _fields(item) if type(item) is button else None
+            if fields is None:
+                return None
+            line.append(fields)
+        written.append(line)
+    return written
+
+
+def markup_json(markup: TelegramObject | None) -> str | None:
+    """A keyboard as the `reply_markup` parameter: the same JSON as PTB's `to_json`, written from the
+    few fields our keyboards set rather than by PTB's walk over every attribute of every button
+    (about 550k instructions for a menu of six buttons); any other keyboard is PTB's to write."""
+    if markup is None:
+        return None
+    kind = type(markup)
+    fields = _fields(markup) if kind in (InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove) else None
+    if isinstance(markup, InlineKeyboardMarkup) and fields is not None:
+        rows = _rows(markup.inline_keyboard, InlineKeyboardButton)
+        fields = None if rows is None else {"inline_keyboard": rows}
+    elif isinstance(markup, ReplyKeyboardMarkup) and fields is not None:
+        rows = _rows(markup.keyboard, KeyboardButton)
+        fields = None if rows is None else {"keyboard": rows, **fields}
+    if fields is None:
+        return markup.to_json()
+    return orjson.dumps(fields).decode()
