@@ -23,9 +23,9 @@ from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
 from channels.telegram.reply import OutgoingMessage
+from channels.telegram.wire import markup_json
+from channels.telegram.wire import message_id as read_id
 from gateway.telegram.pacing import Pacer
-from gateway.telegram.wire import markup_json
-from gateway.telegram.wire import message_id as read_id
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def retry_seconds(error: RetryAfter) -> float:
 
 class CallingBot(ExtBot[None]):
     """python-telegram-bot's bot with a call that returns the Bot API's result as sent: a turn's
-    sends and edits read their message's id from it (gateway.telegram.wire) rather than have PTB
+    sends and edits read their message's id from it (channels.telegram.wire) rather than have PTB
     build the whole Message. Parameters, errors and retries are PTB's as for its own methods."""
 
     async def call(self, endpoint: str, params: dict[str, object]) -> Any:

@@ -1,4 +1,4 @@
-"""What the bot sends and reads on the wire by hand (gateway.telegram.request, gateway.telegram.wire)
+"""What the bot sends and reads on the wire by hand (gateway.telegram.request, channels.telegram.wire)
 arrives and is understood as python-telegram-bot's own objects were: texts with every character a
 form treats specially, and answers of shapes the hand reader leaves to python-telegram-bot."""
 

@@ -1,4 +1,4 @@
-"""Keyboards written by hand for the Bot API (gateway.telegram.wire) are the JSON python-telegram-bot writes."""
+"""Keyboards written by hand for the Bot API (channels.telegram.wire) are the JSON python-telegram-bot writes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 
 from channels.telegram import contact_keyboard, notification_messages, remove_keyboard, render_reply
 from channels.telegram.reply import persistent_keyboard
+from channels.telegram.wire import markup_json
 from flows.reply import Choice, Reply
-from gateway.telegram.wire import markup_json
 
 MENU = Reply(body="خدمات", choices=(Choice("1", "گزینه ۱"), Choice("0", "بازگشت", nav=True), Choice("00", "خانه", nav=True)), lang="fa")
 KEYBOARDS = {

@@ -29,6 +29,8 @@ MAX_DATE = 253_402_300_799
 """9999-12-31 23:59:59 UTC: PTB turns dates into datetimes, which end there."""
 _MESSAGE = frozenset({"message_id", "date", "chat", "from", "text", "entities", "reply_markup", "edit_date"})
 _ENTITY = frozenset({"type", "offset", "length", "url", "language", "custom_emoji_id"})
+USER = ("id", "is_bot", "first_name")
+"""The fields of a User python-telegram-bot requires."""
 _BUTTON = frozenset({"text", "url", "callback_data", "switch_inline_query", "switch_inline_query_current_chat", "pay"})
 """Inline button fields holding no object of their own (a `web_app` or `login_url` would need its fields checked)."""
 
@@ -37,26 +39,27 @@ def _date(value: object) -> bool:
     return type(value) is int and 0 <= value <= MAX_DATE
 
 
-def _has(value: object, *fields: str) -> bool:
+def has(value: object, *fields: str) -> bool:
     return isinstance(value, Mapping) and all(field in value for field in fields)
 
 
 def _entities(value: object) -> bool:
-    return isinstance(value, list) and all(_has(e, "type", "offset", "length") and e.keys() <= _ENTITY for e in value)
+    return isinstance(value, list) and all(has(e, "type", "offset", "length") and e.keys() <= _ENTITY for e in value)
 
 
 def _inline_keyboard(value: object) -> bool:
     if not isinstance(value, Mapping) or value.keys() != {"inline_keyboard"} or not isinstance(value["inline_keyboard"], list):
         return False
-    return all(isinstance(row, list) and all(_has(b, "text") and b.keys() <= _BUTTON for b in row) for row in value["inline_keyboard"])
+    return all(isinstance(row, list) and all(has(b, "text") and b.keys() <= _BUTTON for b in row) for row in value["inline_keyboard"])
 
 
-def plain_message(result: object) -> bool:
-    """Whether `result` is a message PTB would read without fail, made only of what we check here."""
-    if not (_has(result, "message_id", "date", "chat") and isinstance(result, dict) and result.keys() <= _MESSAGE):
+def plain_message(result: Any, keys: frozenset[str] = _MESSAGE) -> bool:
+    """Whether `result` is a message PTB would read without fail, made only of `keys` and checked here
+    (a `contact` among them is the caller's to check)."""
+    if not (has(result, "message_id", "date", "chat") and isinstance(result, dict) and result.keys() <= keys):
         return False
-    return (type(result["message_id"]) is int and _date(result["date"]) and _has(result["chat"], "id", "type")
-            and ("from" not in result or _has(result["from"], "id", "is_bot", "first_name"))
+    return (type(result["message_id"]) is int and _date(result["date"]) and has(result["chat"], "id", "type")
+            and ("from" not in result or has(result["from"], *USER))
             and ("entities" not in result or _entities(result["entities"]))
             and ("reply_markup" not in result or _inline_keyboard(result["reply_markup"]))
             and ("edit_date" not in result or _date(result["edit_date"])))
