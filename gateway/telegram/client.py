@@ -15,13 +15,16 @@ import datetime
 import logging
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning
 
 from channels.telegram.reply import OutgoingMessage
+from channels.telegram.wire import markup_json
+from channels.telegram.wire import message_id as read_id
 from gateway.telegram.pacing import Pacer
 
 log = logging.getLogger(__name__)
@@ -43,10 +46,20 @@ def retry_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, datetime.timedelta) else float(value)
 
 
+class CallingBot(ExtBot[None]):
+    """python-telegram-bot's bot with a call that returns the Bot API's result as sent: a turn's
+    sends and edits read their message's id from it (channels.telegram.wire) rather than have PTB
+    build the whole Message. Parameters, errors and retries are PTB's as for its own methods."""
+
+    async def call(self, endpoint: str, params: dict[str, object]) -> Any:
+        """`endpoint`'s result (parameters that are None are left out, as PTB's methods do)."""
+        return await self._post(endpoint, params)
+
+
 class BotClient:
     """Sends, edits and answers through one bot, paced."""
 
-    def __init__(self, name: str, bot: Bot, pacer: Pacer) -> None:
+    def __init__(self, name: str, bot: CallingBot, pacer: Pacer) -> None:
         self.name = name
         self.bot = bot
         self.pacer = pacer
@@ -74,22 +87,25 @@ class BotClient:
     async def send(self, chat_id: int, message: OutgoingMessage, *, wait_limit: float) -> int | None:
         """Send one message; its id, or None when the Bot API's answer could not be read (it said ok:
         the message is in the chat)."""
-        sent = await self._call(
-            "sendMessage", chat_id, lambda: self.bot.send_message(chat_id, message.text, reply_markup=message.markup), wait_limit
-        )
-        return sent.message_id if sent is not None else None
+        async def send() -> int:
+            return read_id(await self.bot.call("sendMessage", {"chat_id": chat_id, "text": message.text,
+                                                                "reply_markup": markup_json(message.markup)}),
+                              self.bot)
+        return await self._call("sendMessage", chat_id, send, wait_limit)
 
     async def edit(self, chat_id: int, message_id: int, message: OutgoingMessage, *, wait_limit: float) -> bool:
         """Replace a menu message in place; False when it cannot be edited any more (deleted, too old),
         or the answer could not be read: a menu sent anew carries the same buttons, while one the
         citizen may not see would leave them pressing an outdated menu."""
         markup = message.markup if isinstance(message.markup, InlineKeyboardMarkup) else None  # the only kind an edit takes
+        async def edit() -> bool:
+            result = await self.bot.call("editMessageText", {"text": message.text, "chat_id": chat_id, "message_id": message_id,
+                                                             "reply_markup": markup_json(markup)})
+            if result is not True:  # an inline message's edit answers True; a chat message's edit, the message
+                read_id(result, self.bot)  # raises when it cannot be read: the citizen may not see the menu
+            return True
         try:
-            edited = await self._call(
-                "editMessageText", chat_id,
-                lambda: self.bot.edit_message_text(message.text, chat_id=chat_id, message_id=message_id, reply_markup=markup),
-                wait_limit,
-            )
+            edited = await self._call("editMessageText", chat_id, edit, wait_limit)
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 return True  # a double tap: the screen is already what it should be
@@ -99,4 +115,5 @@ class BotClient:
 
     async def answer(self, callback_id: str, text: str | None = None, *, wait_limit: float) -> None:
         """Stop the button's spinner (every callback query must be answered), optionally with a toast."""
-        await self._call("answerCallbackQuery", None, lambda: self.bot.answer_callback_query(callback_id, text=text), wait_limit)
+        await self._call("answerCallbackQuery", None, lambda: self.bot.call("answerCallbackQuery", {"callback_query_id": callback_id, "text": text}),
+                         wait_limit)

@@ -1,9 +1,9 @@
 """The configured bots: one python-telegram-bot Application each, built without its own web server.
 
-Our aiohttp route (or the development poller) hands updates to `accept`, which drops duplicates and
-processes the rest in the background through `Application.process_update`, so the webhook answers
-Telegram at once. The Application has a single handler: it classifies the update
-(`channels.telegram.read_update`) and passes it to the BotService.
+Our aiohttp route (or the development poller) classifies each update (`BotRuntime.parse`: the plain
+shapes of every turn read by hand, anything else by python-telegram-bot as before) and hands it to
+`accept`, which drops duplicates and passes the rest to the BotService in the background, so the
+webhook answers Telegram at once. The Application serves for getMe and the bot it holds.
 
 A bot whose Bot API is unreachable at start, or answers getMe with what python-telegram-bot cannot
 read, is retried in the background every `ready_retry` seconds until it answers properly, whether
@@ -23,13 +23,14 @@ from urllib.parse import urlsplit
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import Application
 
-from channels.telegram import read_update
+from channels.telegram import BotUpdate, read_update
+from channels.telegram.update import read_plain
 from gateway.background import cancel_and_wait
 from gateway.state import StateStore
 from gateway.state.throttle import Throttle
-from gateway.telegram.client import BotClient, redacted
+from gateway.telegram.client import BotClient, CallingBot, redacted
 from gateway.telegram.pacing import Pacer
 from gateway.telegram.request import AiohttpRequest
 from gateway.telegram.service import BotService
@@ -90,16 +91,25 @@ class BotRuntime:
                 log.info("bot %s: @%s on %s", self.name, self.application.bot.username, host)
             return self._ready
 
-    def parse(self, data: dict[str, Any]) -> Update | None:
-        """The Update in `data`, or None (logged) when python-telegram-bot cannot read it (a kind of an
+    def parse(self, data: dict[str, Any]) -> BotUpdate | None:
+        """The update in `data` classified, or None (logged) when python-telegram-bot cannot read it (a kind of an
         older or newer Bot API, or an emulator outside the contract: a `callback_query` without
         `chat_instance`, a `date` in milliseconds). Delivering it again would not help, so whoever got
         it acknowledges it and goes on: one update lost, never the bot."""
+        username = self.application.bot.username
+        plain = read_plain(data, username)
+        if plain is not None:
+            return plain
         try:
-            return Update.de_json(data, self.application.bot)
+            update = Update.de_json(data, self.application.bot)
         except Exception as error:
             log.warning("bot %s: update %s ignored, python-telegram-bot cannot read it (%s: %s)", self.name, data.get("update_id"),
                         type(error).__name__, redacted(str(error)[:200], self.settings.token))
+            return None
+        try:
+            return read_update(update, username)
+        except Exception:  # read by PTB, yet not as the Bot API describes it (a text that is not a string)
+            log.error("bot %s: handling an update failed", self.name, exc_info=True)
             return None
 
     async def until_ready(self) -> None:
@@ -115,29 +125,14 @@ class BotRuntime:
             await self.application.bot.shutdown()
 
 
-def build_runtime(bot: BotSettings, settings: TelegramSettings, service: BotService, throttle: Throttle) -> BotRuntime:
-    """A bot's Application (updater(None): we serve its webhook) with one handler feeding the service,
-    paced through `throttle` (shared by every worker when the state store is)."""
+def build_runtime(bot: BotSettings, settings: TelegramSettings, throttle: Throttle) -> BotRuntime:
+    """A bot's Application (updater(None): we serve its webhook) and its client, paced through
+    `throttle` (shared by every worker when the state store is)."""
     t = settings.timeout
-    application = (
-        Application.builder()
-        .token(bot.token)
-        .base_url(bot.base_url)
-        .updater(None)
-        .request(AiohttpRequest(64, connect_timeout=t, read_timeout=t, pool_timeout=t))
-        .get_updates_request(AiohttpRequest(1, connect_timeout=t, read_timeout=POLL_TIMEOUT + t))
-        .build()
-    )
-    client = BotClient(bot.name, application.bot, Pacer(throttle, bot.name, settings.per_chat_interval, settings.per_second))
-
-    async def on_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await service.handle(client, read_update(update, application.bot.username))
-
-    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        log.error("bot %s: handling an update failed", bot.name, exc_info=context.error)
-
-    application.add_handler(TypeHandler(Update, on_update))
-    application.add_error_handler(on_error)
+    calling = CallingBot(bot.token, base_url=bot.base_url, request=AiohttpRequest(64, connect_timeout=t, read_timeout=t, pool_timeout=t),
+                         get_updates_request=AiohttpRequest(1, connect_timeout=t, read_timeout=POLL_TIMEOUT + t))
+    application = Application.builder().bot(calling).updater(None).build()
+    client = BotClient(bot.name, calling, Pacer(throttle, bot.name, settings.per_chat_interval, settings.per_second))
     return BotRuntime(bot, application, client, settings.ready_retry)
 
 
@@ -163,14 +158,23 @@ class BotRegistry:
         self._retries = [asyncio.create_task(bot.until_ready(), name=f"telegram-{bot.name}-ready")
                          for bot in self.bots.values() if not bot.is_ready]
 
-    async def accept(self, bot: BotRuntime, update: Update) -> bool:
+    async def accept(self, bot: BotRuntime, update: BotUpdate) -> bool:
         """Process `update` in the background unless its id was seen already; False for a duplicate."""
         if not await self.state.claim(f"tgupdate:{bot.name}:{update.update_id}", DUPLICATE_WINDOW):
             return False
-        task = asyncio.create_task(bot.application.process_update(update), name=f"telegram-{bot.name}-{update.update_id}")
+        task = asyncio.create_task(self._handle(bot, update), name=f"telegram-{bot.name}-{update.update_id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
+
+    async def _handle(self, bot: BotRuntime, update: BotUpdate) -> None:
+        """The service's handling of one update, called directly rather than through PTB's
+        `Application.process_update` (a context object and a walk over handlers for each update)."""
+        assert self.service is not None  # a registry with bots has their service
+        try:
+            await self.service.handle(bot.client, update)
+        except Exception:
+            log.error("bot %s: handling an update failed", bot.name, exc_info=True)
 
     async def drain(self, timeout: float = 10.0) -> bool:
         """Wait for updates being processed, including any they lead to; False if some still run after `timeout`."""

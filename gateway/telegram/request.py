@@ -21,11 +21,21 @@ from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+from yarl import URL
 
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 """The body's type, given with the body already encoded: from a dict aiohttp builds a multipart
 writer (and a random boundary) before it finds the form needs none, a tenth of the gateway's CPU
 under load."""
+
+
+def form_body(request_data: RequestData) -> bytes:
+    """The parameters as an urlencoded form, by yarl's quoter (C): PTB's `url_encoded_parameters`
+    runs urllib's `quote_plus`, a Python call per byte, about 400k instructions for a Persian menu
+    with its keyboard (callgrind), against 56k here. The same form once decoded: spaces as `+`,
+    `&`, `=`, `+`, `%` and non-ASCII escaped; only characters a form leaves as they are (`/`, `:`,
+    `?`, `@`) are left unescaped where urllib escaped them."""
+    return URL.build(query=request_data.json_parameters).raw_query_string.encode()
 
 
 class AiohttpRequest(BaseRequest):
@@ -75,7 +85,7 @@ class AiohttpRequest(BaseRequest):
         # `connect` in aiohttp is the wait for a pooled connection plus opening one
         timeout = ClientTimeout(connect=None if pool is None or connect is None else pool + connect, sock_connect=connect, sock_read=read)
         try:
-            async with self._session.request(method, url, data=request_data.url_encoded_parameters().encode() if request_data else None,
+            async with self._session.request(method, url, data=form_body(request_data) if request_data else None,
                                              headers=FORM if request_data else None, timeout=timeout) as response:
                 return response.status, await response.read()
         except TimeoutError as error:  # aiohttp's timeout errors derive from it

@@ -54,7 +54,7 @@ async def open_bots(
     if skipped:
         log.warning("telegram bots without a token are off: %s", ", ".join(skipped))
     throttle = Throttle(state)  # one schedule per bot and chat across all workers
-    registry = BotRegistry({b.name: build_runtime(b, telegram, service, throttle) for b in bots}, state, service)
+    registry = BotRegistry({b.name: build_runtime(b, telegram, throttle) for b in bots}, state, service)
     for bot in bots:
         if not bot.secret:
             log.warning("bot %s has no webhook secret: its webhook refuses every update (set telegram.bots.%s.secret)", bot.name, bot.name)
