@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, quote
 
@@ -15,6 +16,24 @@ DELIVERY_STATES = ("accepted", "sent_to_smsc", "delivered", "failed", "expired")
 
 MAX_FIELD_BYTES = 4096
 """No genuine field is longer (a 10-part UCS-2 SMS is 1,340 bytes); a longer one is refused."""
+
+
+_UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~"
+_ESCAPED = tuple(chr(byte) if byte in _UNRESERVED else f"%{byte:02X}" for byte in range(256))
+"""What each byte becomes in `quote(..., safe="")`, by its value."""
+
+
+@lru_cache(maxsize=4096)
+def percent_encoded(text: str) -> str:
+    """`urllib.parse.quote(text, safe="")` (UTF-8, every reserved character escaped), the same
+    string. Kept for the last 4,096 values: a reply is mostly a menu page that many citizens get,
+    and escaping a Persian page byte by byte is most of building a sendsms URL."""
+    return "".join([_ESCAPED[byte] for byte in text.encode("utf-8")])
+
+
+def query_string(params: Mapping[str, str]) -> str:
+    """`urlencode(params, quote_via=quote)`, the same string, by `percent_encoded`."""
+    return "&".join(f"{percent_encoded(name)}={percent_encoded(value)}" for name, value in params.items())
 
 
 def parse_form(raw: str) -> dict[str, bytes]:
