@@ -152,3 +152,17 @@ def test_kannel_receives_a_reply_with_every_reserved_character_as_written() -> N
     fields = parse_form(query_string(sendsms_params(text=text, username="u", password="p&w", sender="4000", to="+98912",
                                                       dlr_mask=31, dlr_url="http://gw/sms/dlr/kannel?ref=1&status=%d")))
     assert fields["text"].decode() == text and fields["dlr-url"] == b"http://gw/sms/dlr/kannel?ref=1&status=%d"
+
+
+@given(st.lists(st.sampled_from(["a", "b", "=", "&", "%", "+", " ", "2F", "%41", "%D8", "%2", "%zz", "é", "\u00ff", "س"]), max_size=16))
+def test_a_form_reads_as_parse_qsl_reads_it(pieces: list[str]) -> None:
+    raw = "".join(pieces)
+    try:
+        expected: object = {k: v.encode("latin-1") for k, v in parse_qsl(raw, keep_blank_values=True, encoding="latin-1")}
+    except UnicodeEncodeError as exc:
+        expected = type(exc)
+    try:
+        got: object = parse_form(raw)
+    except UnicodeEncodeError as exc:
+        got = type(exc)
+    assert got == expected
