@@ -28,9 +28,10 @@ from aiohttp import ClientSession, ClientTimeout, TCPConnector, web
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.sms_load import PASSWORD, SECRET, USERNAME, WALK, Citizens, FakeKannel, get_url, send_text  # noqa: E402
-from bench.ussd_load import free_port  # noqa: E402
+from bench.ussd_load import free_port, wait_healthy  # noqa: E402
 
 START_TIMEOUT_S = 1200.0
+"""Seconds for the server to start under valgrind (minutes on a loaded machine)."""
 
 
 async def drive(base: str, kannel: FakeKannel, texts: int, concurrency: int, prefix: str) -> None:
@@ -77,7 +78,7 @@ async def count(checkout: Path, texts: int, concurrency: int) -> int:
                                     cwd=checkout, env=env, stdout=log, stderr=subprocess.STDOUT)
             base = f"http://127.0.0.1:{port}"
             try:
-                await healthy(base, proc)
+                await wait_healthy(base, proc, "the server under valgrind", START_TIMEOUT_S)
                 await drive(base, kannel, texts, concurrency, f"t{texts}")
                 await asyncio.sleep(2)  # the last sends' delivery records
                 proc.send_signal(2)
@@ -90,23 +91,6 @@ async def count(checkout: Path, texts: int, concurrency: int) -> int:
         if found is None:
             raise SystemExit(f"no total in {out}")
         return int(found.group(1))
-
-
-async def healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
-    """Wait for GET /healthz (valgrind makes start-up slow)."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    async with ClientSession(timeout=ClientTimeout(total=5)) as http:
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise SystemExit(f"the server exited with code {proc.returncode}")
-            try:
-                async with http.get(base + "/healthz") as response:
-                    if response.status == 200:
-                        return
-            except (TimeoutError, OSError):
-                pass
-            await asyncio.sleep(1)
-    raise SystemExit("the server did not become healthy")
 
 
 def main(argv: list[str] | None = None) -> None:
