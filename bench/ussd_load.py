@@ -220,9 +220,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_healthy(url: str, proc: subprocess.Popen[bytes], what: str) -> None:
-    """Poll GET /healthz until 200; fail fast (with the reason) if the process died."""
-    deadline = time.monotonic() + START_TIMEOUT_S
+async def wait_healthy(url: str, proc: subprocess.Popen[bytes], what: str, timeout: float = START_TIMEOUT_S) -> None:
+    """Poll GET /healthz until 200 (for `timeout` seconds); fail fast (with the reason) if the process died."""
+    deadline = time.monotonic() + timeout
     async with ClientSession(timeout=ClientTimeout(total=1)) as http:
         while time.monotonic() < deadline:
             if proc.poll() is not None:
@@ -234,7 +234,7 @@ async def wait_healthy(url: str, proc: subprocess.Popen[bytes], what: str) -> No
             except (TimeoutError, OSError):
                 pass
             await asyncio.sleep(0.1)
-    raise SystemExit(f"{what} did not answer GET /healthz 200 within {START_TIMEOUT_S:.0f} s")
+    raise SystemExit(f"{what} did not answer GET /healthz 200 within {timeout:.0f} s")
 
 
 def spawn(cmd: list[str], log: Any) -> subprocess.Popen[bytes]:

@@ -34,6 +34,8 @@ def _answer(ack: Ack) -> web.Response:
 
 async def _wire(request: web.Request, limit: int) -> WireRequest:
     """The request, its body read up to `limit` bytes (413 beyond)."""
+    if not request.body_exists:  # Kannel's get-url: all in the query
+        return WireRequest(request.rel_url.raw_query_string, b"", "", request.headers)
     if request.content_length is not None and request.content_length > limit:
         raise ChannelError(f"body over {limit} bytes", status=413)
     body = bytearray()

@@ -11,11 +11,12 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
-from urllib.parse import quote, urlencode
 
 import aiohttp
+from yarl import URL
 
 from channels.sms import generic, jasmin, kannel
+from channels.sms.base import query_string
 from flows.errors import ProviderError
 from gateway.sms.settings import ProviderSettings
 
@@ -53,16 +54,16 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-async def call(http: aiohttp.ClientSession, provider: str, method: str, url: str, timeout: float, *,
+async def call(http: aiohttp.ClientSession, provider: str, method: str, url: str | URL, timeout: aiohttp.ClientTimeout, *,
                data: bytes | None = None, json: object = None, headers: Mapping[str, str] | None = None) -> tuple[int, str]:
     """One request; (status, body) for 2xx, ProviderError otherwise."""
     try:
-        async with http.request(method, url, timeout=aiohttp.ClientTimeout(total=timeout), data=data, json=json,
+        async with http.request(method, url, timeout=timeout, data=data, json=json,
                                 headers=headers) as response:
             body = await response.text(errors="replace")
             status, answer_headers = response.status, response.headers
     except TimeoutError as exc:
-        raise ProviderError(f"{provider}: no answer within {timeout:g} s", retryable=True) from exc
+        raise ProviderError(f"{provider}: no answer within {timeout.total:g} s", retryable=True) from exc
     except aiohttp.ClientError as exc:
         raise ProviderError(f"{provider}: cannot connect ({exc.__class__.__name__})", retryable=True) from exc
     if status >= 500 or status == 429:
@@ -79,13 +80,16 @@ class KannelClient:
     def __init__(self, name: str, settings: ProviderSettings) -> None:
         self.name = name
         self.settings = settings
+        self.timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        self.endpoint = f"{settings.base_url.rstrip('/')}/cgi-bin/sendsms?"
 
     async def submit(self, http: aiohttp.ClientSession, sms: Submission) -> str:
         s = self.settings
         params = kannel.sendsms_params(username=s.username, password=s.password, sender=sms.sender, to=sms.to,
                                        text=sms.text, dlr_mask=s.dlr_mask, dlr_url=sms.dlr_url)
-        url = f"{s.base_url.rstrip('/')}/cgi-bin/sendsms?{urlencode(params, quote_via=quote)}"
-        status, body = await call(http, self.name, "GET", url, s.timeout)
+        # already percent-encoded: yarl need not parse and quote it again
+        url = URL(self.endpoint + query_string(params), encoded=True)
+        status, body = await call(http, self.name, "GET", url, self.timeout)
         if not kannel.sendsms_accepted(status, body):
             raise ProviderError(f"{self.name}: unexpected answer HTTP {status} {body[:ERROR_BODY_CHARS]!r}", retryable=True)
         return sms.reference
@@ -97,12 +101,13 @@ class JasminClient:
     def __init__(self, name: str, settings: ProviderSettings) -> None:
         self.name = name
         self.settings = settings
+        self.timeout = aiohttp.ClientTimeout(total=settings.timeout)
 
     async def submit(self, http: aiohttp.ClientSession, sms: Submission) -> str:
         s = self.settings
         form = jasmin.send_form(username=s.username, password=s.password, sender=sms.sender, to=sms.to,
                                 text=sms.text, dlr_url=sms.dlr_url, dlr_level=s.dlr_level)
-        status, body = await call(http, self.name, "POST", f"{s.base_url.rstrip('/')}/send", s.timeout, data=form,
+        status, body = await call(http, self.name, "POST", f"{s.base_url.rstrip('/')}/send", self.timeout, data=form,
                                   headers={"Content-Type": "application/x-www-form-urlencoded"})
         message_id = jasmin.sent_message_id(status, body)
         if message_id is None:
@@ -116,12 +121,13 @@ class GenericClient:
     def __init__(self, name: str, settings: ProviderSettings) -> None:
         self.name = name
         self.settings = settings
+        self.timeout = aiohttp.ClientTimeout(total=settings.timeout)
 
     async def submit(self, http: aiohttp.ClientSession, sms: Submission) -> str:
         s = self.settings
         body = generic.message_body(sender=sms.sender, to=sms.to, text=sms.text, reference=sms.reference, dlr_url=sms.dlr_url)
         headers = {"Authorization": aiohttp.encode_basic_auth(s.username, s.password)} if s.username else {}
-        _, answer = await call(http, self.name, "POST", s.base_url, s.timeout, json=body, headers=headers)
+        _, answer = await call(http, self.name, "POST", s.base_url, self.timeout, json=body, headers=headers)
         try:
             found = json.loads(answer).get("id") if answer.strip() else None
         except (ValueError, AttributeError):

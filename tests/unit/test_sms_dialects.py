@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from channels.sms import DIALECTS, WireRequest, dialect_for
-from channels.sms.base import dlr_address
+from channels.sms.base import dlr_address, parse_form, query_string
 from channels.sms.jasmin import send_form, sent_message_id
 from channels.sms.kannel import dlr_query, sendsms_accepted, sendsms_params
 from flows.errors import ChannelError
@@ -137,3 +139,30 @@ def test_an_overlong_field_is_refused_and_an_unknown_type_is_named() -> None:
     assert refused.value.status == 413
     with pytest.raises(KeyError, match="known: kannel, jasmin, generic"):
         dialect_for("clickatell")
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=8), st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=40), max_size=6))
+def test_a_sendsms_query_is_escaped_exactly_as_urlencode_escapes_it(params: dict[str, str]) -> None:
+    assert query_string(params) == urlencode(params, quote_via=quote)
+    assert query_string(params) == urlencode(params, quote_via=quote)  # a second time, from the cache
+
+
+def test_kannel_receives_a_reply_with_every_reserved_character_as_written() -> None:
+    text = "سلام: a/b?c=d&e%f ~!*()' +۱۲"
+    fields = parse_form(query_string(sendsms_params(text=text, username="u", password="p&w", sender="4000", to="+98912",
+                                                      dlr_mask=31, dlr_url="http://gw/sms/dlr/kannel?ref=1&status=%d")))
+    assert fields["text"].decode() == text and fields["dlr-url"] == b"http://gw/sms/dlr/kannel?ref=1&status=%d"
+
+
+@given(st.lists(st.sampled_from(["a", "b", "=", "&", "%", "+", " ", "2F", "%41", "%D8", "%2", "%zz", "é", "\u00ff", "س"]), max_size=16))
+def test_a_form_reads_as_parse_qsl_reads_it(pieces: list[str]) -> None:
+    raw = "".join(pieces)
+    try:
+        expected: object = {k: v.encode("latin-1") for k, v in parse_qsl(raw, keep_blank_values=True, encoding="latin-1")}
+    except UnicodeEncodeError as exc:
+        expected = type(exc)
+    try:
+        got: object = parse_form(raw)
+    except UnicodeEncodeError as exc:
+        got = type(exc)
+    assert got == expected
