@@ -4,11 +4,15 @@ them, and `Inbound`'s hand-written constructor matches its declared fields."""
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+
 import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from channels.inbound import Inbound
 from channels.phone import to_e164
 from flows.errors import ChannelError
 
@@ -32,3 +36,17 @@ def test_persian_digits_and_other_numbers_still_go_through_phonenumbers() -> Non
     assert to_e164("+۹۸۹۱۲۱۲۳۴۵۶۷") == to_e164("۹۱۲۱۲۳۴۵۶۷") == "+989121234567"  # Persian digits: ASCII out
     with pytest.raises(ChannelError):
         to_e164("+98912")
+
+def test_inbounds_constructor_takes_its_fields_in_order_with_their_defaults() -> None:
+    params = list(inspect.signature(Inbound).parameters.values())
+    fields = dataclasses.fields(Inbound)
+    assert [p.name for p in params] == [f.name for f in fields]
+    assert [p.default for p in params] == [inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default
+                                           for f in fields]
+    inbound = Inbound("ussd", "tel:+989121234567", "1", "africastalking", session_id="s1")
+    assert dataclasses.asdict(dataclasses.replace(inbound, text="")) == {
+        "channel": "ussd", "address": "tel:+989121234567", "text": "", "provider": "africastalking", "message_id": None,
+        "session_id": "s1", "phone": None, "new_session": False, "dial_path": (), "accumulated_text": None, "entry": None,
+        "closed": False}
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        inbound.text = "2"  # type: ignore[misc]
