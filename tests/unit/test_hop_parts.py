@@ -15,6 +15,28 @@ from hypothesis import strategies as st
 from channels.inbound import Inbound
 from channels.phone import to_e164
 from flows.errors import ChannelError
+from flows.session import Session
+from gateway.sessions import RECENT_LOCKS, SessionKey, SessionLifetimes, Sessions
+from gateway.state import MemoryState
+
+
+def sessions() -> Sessions:
+    return Sessions(MemoryState(), SessionLifetimes(ttl={"ussd": 60}, language_ttl=60))
+
+
+async def test_a_conversations_lock_and_its_save_count_outlive_the_message() -> None:
+    kept = sessions()
+    key = SessionKey("ussd", "tel:+989121234567")
+    await kept.save(Session("ussd", "tel:+989121234567", "fa", "home:start"))
+    assert kept.lock(key).saves == 1  # the lock of the save that finished, not a new one
+
+
+async def test_a_lock_someone_holds_is_found_after_many_other_conversations() -> None:
+    kept = sessions()
+    held = kept.lock(SessionKey("ussd", "tel:+989120000000"))
+    for n in range(1, RECENT_LOCKS + 2):
+        kept.lock(SessionKey("ussd", f"tel:+98912{n:07d}"))
+    assert kept.lock(SessionKey("ussd", "tel:+989120000000")) is held
 
 
 def by_phonenumbers(raw: str) -> str:
@@ -26,16 +48,19 @@ def by_phonenumbers(raw: str) -> str:
     assert phonenumbers.is_possible_number(number)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
+
 @given(st.from_regex(r"9[0-9]{9}", fullmatch=True), st.sampled_from(["+98", "98", "0", ""]), st.sampled_from(["", " "]))
 def test_iranian_mobiles_read_as_phonenumbers_reads_them(national: str, prefix: str, pad: str) -> None:
     raw = f"{pad}{prefix}{national}{pad}"
     assert to_e164(raw) == by_phonenumbers(raw) == f"+98{national}"
+
 
 def test_persian_digits_and_other_numbers_still_go_through_phonenumbers() -> None:
     assert to_e164("+44 20 7946 0958") == "+442079460958"
     assert to_e164("+۹۸۹۱۲۱۲۳۴۵۶۷") == to_e164("۹۱۲۱۲۳۴۵۶۷") == "+989121234567"  # Persian digits: ASCII out
     with pytest.raises(ChannelError):
         to_e164("+98912")
+
 
 def test_inbounds_constructor_takes_its_fields_in_order_with_their_defaults() -> None:
     params = list(inspect.signature(Inbound).parameters.values())
