@@ -75,3 +75,13 @@ def test_inbounds_constructor_takes_its_fields_in_order_with_their_defaults() ->
         "closed": False}
     with pytest.raises(dataclasses.FrozenInstanceError):
         inbound.text = "2"  # type: ignore[misc]
+
+
+def test_a_session_is_stored_as_its_fields_whatever_else_was_set_on_it() -> None:
+    session = Session("ussd", "tel:+989121234567", "fa", "home:start", vars={"a": "1"}, stack=["home:lang"])
+    fields = {f.name for f in dataclasses.fields(Session)}
+    data = session.to_dict()
+    assert data.keys() == fields | {"v"} and data["vars"] is not session.vars and data["stack"] is not session.stack
+    assert Session.from_dict(data) == session
+    session.scratch = "not a field"  # type: ignore[attr-defined]
+    assert session.to_dict().keys() == fields | {"v"}
