@@ -39,7 +39,9 @@ class Session:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form for stores."""
-        data = dict(zip(_FIELDS, _read_fields(self)))  # every hop writes one: no Python loop over the fields
+        data = vars(self).copy()  # every hop writes one: the instance's dict is its fields, copied in C
+        if data.keys() != _FIELD_SET:  # something set beside the fields (or a field deleted): the fields alone
+            data = dict(zip(_FIELDS, _read_fields(self)))
         data["vars"] = dict(self.vars)
         data["stack"] = list(self.stack)
         data["v"] = SESSION_VERSION

@@ -24,6 +24,9 @@ EXTRA = "extra"
 
 
 SESSION_PREFIX = "session:"
+RECENT_LOCKS = 4096
+"""Conversation locks kept alive between messages (see `Sessions.lock`): a USSD session's hops come
+seconds apart, and making its lock again each hop cost more than the rest of the look-up."""
 
 
 class SessionKey(NamedTuple):
@@ -54,9 +57,10 @@ class SessionLifetimes:
     language_ttl: float
 
 
-@dataclass(frozen=True)
-class Stored:
-    """A stored session and what its channel keeps beside it."""
+class Stored(NamedTuple):
+    """A stored session and what its channel keeps beside it. This and `Reading` and `Loaded` are
+    named tuples, not frozen dataclasses, for the same reason as `SessionKey`: every hop makes one
+    of each, and a frozen dataclass sets each field through `object.__setattr__`."""
 
     session: Session
     extra: Mapping[str, Any]
@@ -69,8 +73,7 @@ class ConversationLock(asyncio.Lock):
     saves = 0
 
 
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """A read of a conversation that a caller sends in a batch with its own ops (an SMS claims the
     text's id in the same round trip); stamped before it is sent."""
 
@@ -90,8 +93,7 @@ class Reading:
         return Loaded(stored, _lang(remembered), self)
 
 
-@dataclass(frozen=True)
-class Loaded:
+class Loaded(NamedTuple):
     """What one read of a conversation brings: its stored session, if any, and the language the
     citizen chose before (read together, as a new conversation starts in it)."""
 
@@ -126,15 +128,22 @@ class Sessions:
         self.tally = tally
         """Counts each save for flow analytics (in memory; see gateway.analytics.tally)."""
         self._locks: weakref.WeakValueDictionary[SessionKey, ConversationLock] = weakref.WeakValueDictionary()
+        self._recent: dict[SessionKey, ConversationLock] = {}
+        """The last RECENT_LOCKS conversations' locks, held so they outlive the hop that took them.
+        `_locks` still finds any lock someone holds (a read in flight), so a key never has two."""
 
     def lock(self, key: SessionKey) -> ConversationLock:
         """Held while a conversation's session is read, changed and written, so two messages of one
         citizen in this process are taken one at a time (across processes a citizen's messages are
         sequential anyway, and effects are idempotent)."""
-        lock = self._locks.get(key)
+        lock = self._recent.get(key)
         if lock is None:
-            lock = ConversationLock()
-            self._locks[key] = lock
+            lock = self._locks.get(key)
+            if lock is None:
+                lock = self._locks[key] = ConversationLock()
+            if len(self._recent) >= RECENT_LOCKS:
+                del self._recent[next(iter(self._recent))]  # the oldest in: a dict keeps insertion order
+            self._recent[key] = lock
         return lock
 
     def ttl(self, channel: str) -> float:

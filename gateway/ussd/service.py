@@ -127,7 +127,7 @@ class UssdService:
         lost (a restart of an in-process store): when the citizen's language is not known, it is
         walked first from the very start (the language menu), so a lost English session comes back in
         English; where that walk is refused, as a dial's choices from the direct-dial root."""
-        fresh = dataclasses.replace(inbound, text="")
+        fresh = dataclasses.replace(inbound, text="") if inbound.text else inbound  # most first hops bring none: no copy
         path = dialled(inbound)
         if path and not inbound.dial_path and remembered is None:
             session, reply, walked = await self.conversations.start(fresh, surface, path, remembered=None, from_entry=True)
