@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # The lead owns the gateway CLI; if its spelling changes, this is the one line to update.
 GATEWAY_CMD = [sys.executable, "-m", "gateway", "serve", "--port", "{port}", "--config", "config"]
 ENDPOINT = "/ussd/africastalking"
+DEFAULT_PATH = "1,1,1,1,0,00"
+"""The walk after the first (empty) hop: language, home, services, category, service, back, home."""
 HOP_TIMEOUT_S = 15.0  # aggregators drop a USSD session after ~15 s; a slower answer is lost anyway
 START_TIMEOUT_S = 20.0
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
@@ -315,7 +317,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="USSD load: gateway vs bare-aiohttp ceiling.")
     p.add_argument("--url", default="http://127.0.0.1:8080", help="running gateway (127.0.0.1 only)")
     p.add_argument("--start-gateway", action="store_true", help="launch the gateway ourselves")
-    p.add_argument("--path", default="1,1,1,1,0,00", help="inputs after the first (empty) hop")
+    p.add_argument("--path", default=DEFAULT_PATH, help="inputs after the first (empty) hop")
     p.add_argument("--concurrency", type=int, default=200, help="closed-loop sessions")
     p.add_argument("--rate", type=float, default=1000.0, help="open-loop offered hops/s")
     p.add_argument("--sessions", type=int, default=200, help="open-loop sessions")
