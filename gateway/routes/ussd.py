@@ -108,7 +108,7 @@ class UssdHops:
             return web.Response(status=exc.status, text=f"END Bad request: {exc}")
         started = self.meter.start()
         try:
-            async with self.budget.within():  # not asyncio.timeout: a timer per hop (~29k instructions)
+            with self.budget.within():  # not asyncio.timeout: a timer per hop (~29k instructions)
                 reply = await self.gateway.ussd.hop(inbound, self.surface(network))
         except TimeoutError:
             log.warning("USSD hop over budget on %s", dialect.name)
