@@ -172,7 +172,10 @@ class Engine:
         if text == "98":  # reserved for paging on every node, so a question never takes it as an answer
             return self._invalid(session, node, surface, phrases.INVALID_CHOICE)
         if isinstance(node, MenuNode):
-            return await self._choose(session, node, text, surface)
+            target = self._chosen(session, node, text)
+            if target is None:
+                return self._invalid(session, node, surface, phrases.INVALID_CHOICE)
+            return await self._go(session, target, surface)
         if isinstance(node, InputNode):
             result = node.validator(text)
             if not result.ok:
@@ -183,10 +186,12 @@ class Engine:
             return await self._go(session, qualify(node.flow, node.next), surface)
         return self._invalid(session, node, surface, phrases.INVALID_CHOICE)
 
-    async def _choose(self, session: Session, node: MenuNode, text: str, surface: Surface) -> Reply:
+    def _chosen(self, session: Session, node: MenuNode, text: str) -> str | None:
+        """Where the option `text` names leads, its `set` applied to the session; None for no such
+        option. Not a coroutine: a menu choice is most hops, and each coroutine layer costs one."""
         index = int(text) if text.isascii() and text.isdigit() and len(text) <= 3 else 0
         if not 1 <= index <= len(node.options):
-            return self._invalid(session, node, surface, phrases.INVALID_CHOICE)
+            return None
         option = node.options[index - 1]
         for name, value in option.set.items():
             if name == "lang" and value in self.languages:
@@ -194,7 +199,7 @@ class Engine:
                 session.lang_chosen = True
             else:
                 session.vars[name] = value
-        return await self._go(session, qualify(node.flow, option.goto), surface)
+        return qualify(node.flow, option.goto)
 
     def _back(self, session: Session, surface: Surface) -> Reply:
         if session.stack and not isinstance(self.flows.resolve(session.node), EndNode):  # a receipt is not undone
@@ -250,6 +255,9 @@ class Engine:
         session.node = target
         session.page = 0
         session.retries = 0
+        node = self.flows.resolve(target)
+        if not isinstance(node, (ActionNode, SwitchNode)):  # most moves land on a screen: no further coroutine
+            return self._show(session, node, surface)
         return await self._enter(session, surface)
 
     async def _enter(self, session: Session, surface: Surface) -> Reply:

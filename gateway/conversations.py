@@ -83,23 +83,20 @@ class Conversations:
 
     async def save_shown(self, session: Session, reply: Reply, known_lang: str | None,
                          extra: Mapping[str, Any] | None = None, *, ttl: float | None = None) -> None:
-        """Save the session a reply was computed for. When the store fails, a last screen is still
-        shown: it may be a receipt whose request is already committed (the citizen must see its
-        tracking code; a retry would find the same request anyway). Any other screen is not shown,
-        since its session is lost, and StateUnavailable propagates."""
+        """Save the session a reply was computed for, with a language the citizen just chose (one
+        write, and no coroutine layer in between: every message of every channel saves). When the
+        store fails, a last screen is still shown: it may be a receipt whose request is already
+        committed (the citizen must see its tracking code; a retry would find the same request
+        anyway). Any other screen is not shown, since its session is lost, and StateUnavailable
+        propagates."""
+        chosen = session.lang if session.lang_chosen and session.lang != known_lang else None
         try:
-            await self.save(session, known_lang, extra, ttl=ttl)
+            await self.sessions.save(session, extra, ttl=ttl, lang=chosen)
         except StateUnavailable as exc:
             if not reply.end:
                 raise
             log.warning("%s %s: last screen shown though the session could not be saved: %s",
                         session.channel, masked(session.address), exc)
-
-    async def save(self, session: Session, known_lang: str | None, extra: Mapping[str, Any] | None = None,
-                   *, ttl: float | None = None) -> None:
-        """Save the session (see `Sessions.save`) and remember a language the citizen just chose, in one write."""
-        chosen = session.lang if session.lang_chosen and session.lang != known_lang else None
-        await self.sessions.save(session, extra, ttl=ttl, lang=chosen)
 
 
 def apologise(inbound: Inbound, exc: Exception) -> Reply:

@@ -23,7 +23,8 @@ class HopBudget:
         self._timer: asyncio.TimerHandle | None = None
 
     def within(self) -> _Within:
-        """An async context manager holding the current task to the budget."""
+        """A context manager holding the current task to the budget. Not an async one: entering
+        and leaving await nothing, and `async with` would make two coroutines a hop."""
         return _Within(self)
 
     def _enter(self, within: _Within) -> None:
@@ -62,7 +63,7 @@ class _Within:
         self.deadline = 0.0
         self.expired = False
 
-    async def __aenter__(self) -> None:
+    def __enter__(self) -> None:
         task = asyncio.current_task()
         if task is None:
             raise RuntimeError("HopBudget.within() must be used inside a task")
@@ -70,7 +71,7 @@ class _Within:
         self.cancelling = task.cancelling()  # cancellations already asked for are not the budget's
         self.budget._enter(self)
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if not self.expired:
             self.budget._leave(self)
             return

@@ -118,7 +118,7 @@ class UssdService:
             assert session is not None
             known_lang = session.lang if session.lang_chosen else None
             reply = await self._continue(session, hop, inbound, surface)
-        await self._save(session, reply, inbound, known_lang)
+        await self.conversations.save_shown(session, reply, known_lang, _hop(inbound), ttl=self._kept(session))
         return reply
 
     async def _start(self, inbound: Inbound, surface: Surface, remembered: str | None) -> tuple[Session, Reply]:
@@ -177,7 +177,7 @@ class UssdService:
         else:
             await self.sessions.save(dropped, _hop(inbound, **{OFFER: True}), ttl=self._ttl())
             return resume_question(dropped.lang, pick(INVALID_CHOICE, dropped.lang))
-        await self._save(session, reply, inbound, known_lang)
+        await self.conversations.save_shown(session, reply, known_lang, _hop(inbound), ttl=self._kept(session))
         return reply
 
     async def _continue(self, session: Session, hop: Mapping[str, Any], inbound: Inbound, surface: Surface) -> Reply:
@@ -194,6 +194,6 @@ class UssdService:
         """How long a USSD session is kept: at least as long as it may be resumed."""
         return max(self.sessions.ttl("ussd"), self.resume_window)
 
-    async def _save(self, session: Session, reply: Reply, inbound: Inbound, known_lang: str | None) -> None:
-        ttl = ENDED_TTL if session.ended else self._ttl()
-        await self.conversations.save_shown(session, reply, known_lang, _hop(inbound), ttl=ttl)
+    def _kept(self, session: Session) -> float:
+        """How long to keep a session after this hop: a finished one only for a retry of its END."""
+        return ENDED_TTL if session.ended else self._ttl()

@@ -13,7 +13,7 @@ BUDGET = 0.05
 
 async def _stuck(budget: HopBudget, entered: asyncio.Event | None = None) -> str:
     """A hop that never finishes by itself: it waits on an event nobody sets."""
-    async with budget.within():
+    with budget.within():
         if entered is not None:
             entered.set()
         await asyncio.Event().wait()
@@ -21,7 +21,7 @@ async def _stuck(budget: HopBudget, entered: asyncio.Event | None = None) -> str
 
 
 async def _quick(budget: HopBudget) -> str:
-    async with budget.within():
+    with budget.within():
         await asyncio.sleep(0)
     return "page"
 
@@ -79,7 +79,7 @@ async def test_a_cancellation_pending_when_the_budget_runs_out_stays_a_cancellat
 
     async def hop() -> None:
         try:
-            async with budget.within():
+            with budget.within():
                 entered.set()
                 try:
                     await asyncio.Event().wait()
