@@ -46,21 +46,23 @@ async def _fields(request: web.Request) -> Mapping[str, str]:
                 raise ChannelError("the JSON body must be an object")
             return {str(k): "" if v is None else str(v) for k, v in data.items()}
         if content_type in FORM_TYPES:
-            return _form(await _body(request), request.charset or "utf-8", request.client_max_fields)
+            body = _buffered(request)
+            if body is None:  # still arriving, or over the app's limit: aiohttp's reading, and its 413
+                body = await request.read()
+            return _form(body, request.charset or "utf-8", request.client_max_fields)
         form = await request.post()  # multipart, or a type with no fields: aiohttp's own reading
         return {k: v for k, v in form.items() if isinstance(v, str)}
     except (ValueError, UnicodeDecodeError, LookupError) as exc:  # LookupError: a charset Python does not know
         raise ChannelError(f"unreadable body: {exc.__class__.__name__}") from exc
 
 
-async def _body(request: web.Request) -> bytes:
-    """The request's body. The app's middleware has waited for it whole, so it is taken from the
-    stream's buffer in one call; `request.read()`'s chunked loop (and its 413 past the app's limit)
-    only for a body that is still arriving or too big."""
+def _buffered(request: web.Request) -> bytes | None:
+    """The whole body when it is already in the stream's buffer and within the app's limit (the app's
+    middleware waited for it), taken in one call rather than `request.read()`'s chunked loop; else None."""
     content = request.content
     if content.is_eof() and content.total_bytes <= request.client_max_size:
         return content.read_nowait()
-    return await request.read()
+    return None
 
 
 def _form(body: bytes, charset: str, max_fields: int) -> dict[str, str]:
