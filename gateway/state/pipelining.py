@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ResponseError
 
 IN_FLIGHT = 1
@@ -41,6 +42,7 @@ class Pipelining:
         """Seconds one exchange may take, connecting included."""
         self._queued: list[tuple[Sequence[Command], asyncio.Future[list[Any]]]] = []
         self._sending: set[asyncio.Task[None]] = set()
+        self._connection: AbstractConnection | None = None
 
     async def run(self, *commands: Command) -> list[Any]:
         """The replies to `commands`, in order; they reach Redis back to back in one round trip."""
@@ -88,13 +90,19 @@ class Pipelining:
                 future.set_result(mine)
 
     async def _exchange(self, commands: list[Command]) -> list[Any]:
-        """Write every command at once, then read each reply (an error reply in its place) on one
-        connection of the client's pool. Lower than redis-py's Pipeline, whose per-command layers
-        (a timeout per reply, response callbacks, observability hooks) cost more than the round trip:
-        the whole exchange is bounded by one timeout instead, and replies come as Redis sent them."""
-        pool = self.client.connection_pool
-        connection = await pool.get_connection()
+        """Write every command at once, then read each reply (an error reply in its place) on the
+        exchanges' own connection. Lower than redis-py's Pipeline, whose per-command layers (a timeout
+        per reply, response callbacks, observability hooks) cost more than the round trip: the whole
+        exchange is bounded by one timeout instead, and replies come as Redis sent them. One exchange
+        is under way at a time (IN_FLIGHT), so one connection, taken from the pool once and kept: the
+        pool's per-checkout work (its lock, a health read on the socket, observability counters and
+        events, in and out) cost more than the exchange itself, and the health read is not needed,
+        since an exchange reads every reply or disconnects."""
+        connection = self._connection
+        if connection is None:
+            connection = self._connection = await self.client.connection_pool.get_connection()
         try:
+            await connection.connect()  # connected again after a failure (to a new master, with Sentinel)
             await connection.send_packed_command(connection.pack_commands(commands))
             replies: list[Any] = []
             for _ in commands:
@@ -104,12 +112,14 @@ class Pipelining:
                     replies.append(error)
             return replies
         except BaseException:
-            await connection.disconnect()  # cut off mid-exchange: its unread replies must not meet the next caller
+            await connection.disconnect()  # cut off mid-exchange: its unread replies must not meet the next exchange
             raise
-        finally:
-            await pool.release(connection)
 
     async def close(self) -> None:
-        """Let the pipelines in flight end (their callers are owed an answer)."""
+        """Let the pipelines in flight end (their callers are owed an answer), then give the
+        exchanges' connection back to the pool, which the client's close disconnects."""
         if self._sending:
             await asyncio.gather(*self._sending, return_exceptions=True)
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            await self.client.connection_pool.release(connection)
