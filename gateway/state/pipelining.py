@@ -24,8 +24,8 @@ from redis.exceptions import ResponseError
 
 IN_FLIGHT = 1
 """Exchanges under way at once; what callers ask meanwhile waits for the next, so the busier the
-worker the fuller each exchange (each costs a pooled connection taken and given back, a write and
-a read, whatever it carries)."""
+worker the fuller each exchange (each costs a write and a read, whatever it carries). All exchanges
+go over one kept connection (`Pipelining._exchange`): more than one at once would need one each."""
 
 Command = tuple[Any, ...]
 """A Redis command and its arguments, as `execute_command` takes them: ("GET", key)."""
