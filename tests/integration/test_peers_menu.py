@@ -13,10 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.peers.run import Menu  # noqa: E402
+from bench.ussd_load import Walker  # noqa: E402
 
 
 async def test_the_peers_bench_menu_is_what_pishkhan_shows(client) -> None:  # type: ignore[no-untyped-def]
     menu = Menu.load(ROOT / "bench" / "peers" / "menu.json")
-    walk = menu.description["walk"]
-    pages = await ussd_hops(client, "+989121230000", ["*".join(walk[:hop]) for hop in range(len(walk) + 1)])
+    texts = Walker(menu.description["walk"]).texts()  # the hops the bench sends, as it builds them
+    pages = await ussd_hops(client, "+989121230000", texts)
     assert pages == menu.expected, "config/ changed the bench walk's pages: run `python bench/peers/run.py --capture`"
